@@ -1,0 +1,49 @@
+# GõCửa — the two set-up commands are `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_PROVINCE ?= 72
+DEMO_EDITION ?= 2023
+DEMO_PEOPLE ?= 100000
+DEMO_SEED ?= 6
+# The PostgreSQL run of the suite; pytest-django creates and drops its own test_ database.
+PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
+.PHONY: install demo test test-sqlite test-postgres lint chromium
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/gocua migrate --no-input
+	$(BIN)/gocua units load --province $(DEMO_PROVINCE) --edition $(DEMO_EDITION)
+	$(BIN)/gocua import citizens samples/citizens_sample.csv --edition $(DEMO_EDITION)
+	$(BIN)/gocua import stages samples/stages_sample.csv
+	$(BIN)/gocua serve --host $(HOST) --port $(PORT)
+
+# Browser tests drive Debian's chromium through Playwright; never a browser download.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+lint: $(STAMP)
+	$(BIN)/ruff check gocua bench tests conftest.py
+	$(BIN)/ruff format --check gocua bench tests conftest.py
+
+test-sqlite: $(STAMP) chromium
+	GOCUA_SECRET_KEY=test-only-key $(BIN)/pytest -p no:cacheprovider
+
+test-postgres: $(STAMP) chromium
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not running on 127.0.0.1:5432 (.ci/run starts it)"; exit 1; }
+	DATABASE_URL=$(PG_URL) GOCUA_SECRET_KEY=test-only-key $(BIN)/pytest -p no:cacheprovider
+
+test: lint test-sqlite test-postgres

@@ -1,0 +1,123 @@
+"""Shared test fixtures: a small literal unit tree and named personas.
+
+Tree (2023 edition codes of Tây Ninh, names as in the registry):
+  72 Tỉnh Tây Ninh
+  └─ 703 Thành phố Tây Ninh            ─ 705 Huyện Tân Biên (sibling district)
+     ├─ 25456 Phường 1  ("Xã A")          └─ 25489 Thị trấn Tân Biên
+     │   ├─ 25456-01 Khu phố 1
+     │   └─ 25456-02 Khu phố 2
+     └─ 25459 Phường 3  ("Xã B")
+         └─ 25459-01 Khu phố 1
+Personas: Alice (province admin), Bob (officer of Xã A), Vy (volunteer of Xã A, hamlet
+KP1), Charlie (officer of Xã B: must see nothing of Xã A), Dan (district officer of 703),
+Olivia (viewer for the province).
+"""
+
+import datetime as dt
+import itertools
+import os
+
+import pytest
+
+os.environ.setdefault("GOCUA_LOGIN_FAILURE_LIMIT", "5")
+
+_serial = itertools.count(1)
+
+
+@pytest.fixture
+def tree(db):
+    from gocua.geo.models import AdminUnit
+
+    def unit(code, name, level, parent=None, kind=""):
+        from gocua.lib.text import key
+
+        path = f"{parent.path if parent else ''}{code}/"
+        return AdminUnit.objects.create(
+            edition=2023, code=code, name=name, level=level, parent=parent, path=path,
+            depth=path.count("/") - 1, province_code="72", name_key=key(name), kind=kind,
+            lat=11.3, lon=106.1,
+        )
+
+    t = type("Tree", (), {})()
+    t.province = unit("72", "Tỉnh Tây Ninh", "province", kind="Tỉnh")
+    t.district = unit("703", "Thành phố Tây Ninh", "district", t.province, "Thành phố")
+    t.district2 = unit("705", "Huyện Tân Biên", "district", t.province, "Huyện")
+    t.xa_a = unit("25456", "Phường 1", "commune", t.district, "Phường")
+    t.xa_b = unit("25459", "Phường 3", "commune", t.district, "Phường")
+    t.xa_c = unit("25489", "Thị trấn Tân Biên", "commune", t.district2, "Thị trấn")
+    t.kp1 = unit("25456-01", "Khu phố 1", "hamlet", t.xa_a, "Khu phố")
+    t.kp2 = unit("25456-02", "Khu phố 2", "hamlet", t.xa_a, "Khu phố")
+    t.b_kp1 = unit("25459-01", "Khu phố 1", "hamlet", t.xa_b, "Khu phố")
+    return t
+
+
+def make_resident(unit, *, name="Nguyễn Văn An", born=dt.date(1990, 5, 3), sex="M",
+                  stage="none", level=None, household=None, phone="0912345678", **flags):
+    """A resident with a valid national ID (synthetic)."""
+    from gocua.lib.nid import make
+    from gocua.people.models import Resident
+
+    return Resident.objects.create(
+        national_id=make(province_code="072", sex=sex, birth_year=born.year,
+                         serial=next(_serial)),
+        full_name=name, birth_date=born, sex=sex, phone=phone, unit=unit, household=household,
+        province_code="72", eid_stage=stage,
+        eid_level=level if level is not None else (2 if stage != "none" else 0), **flags,
+    )
+
+
+@pytest.fixture
+def resident_factory(db):
+    return make_resident
+
+
+def _user(username, role, unit, **extra):
+    from gocua.accounts.models import User
+
+    user = User.objects.create_user(username=username, password="pw-" + username + "-2026",
+                                    role=role, unit=unit, **extra)
+    user.raw_password = "pw-" + username + "-2026"
+    return user
+
+
+@pytest.fixture
+def alice(tree):
+    return _user("alice", "province_admin", tree.province)
+
+
+@pytest.fixture
+def bob(tree):
+    return _user("bob", "unit_manager", tree.xa_a)
+
+
+@pytest.fixture
+def charlie(tree):
+    return _user("charlie", "unit_manager", tree.xa_b)
+
+
+@pytest.fixture
+def dan(tree):
+    return _user("dan", "unit_manager", tree.district)
+
+
+@pytest.fixture
+def olivia(tree):
+    return _user("olivia", "viewer", tree.province)
+
+
+@pytest.fixture
+def vy(tree):
+    """A youth-union volunteer of Xã A with hamlet Khu phố 1 assigned."""
+    from gocua.campaigns.models import Assignment, Campaign, Member, Team
+
+    user = _user("vy", "field_member", tree.xa_a)
+    campaign = Campaign.objects.create(
+        name="Chiến dịch thử", province=tree.province, start_date=dt.date(2026, 10, 1),
+        deadline=dt.date(2026, 12, 31), is_current=True,
+    )
+    team = Team.objects.create(campaign=campaign, unit=tree.xa_a, name="Tổ VNeID Phường 1")
+    member = Member.objects.create(team=team, full_name="Lê Thị Vy", affiliation="youth_union",
+                                   user=user)
+    Assignment.objects.create(member=member, hamlet=tree.kp1)
+    user.member = member
+    return user

@@ -1,0 +1,29 @@
+"""`gocua`: a thin front over the Django management commands.
+
+`gocua units load ...` runs the `units` command with `load ...`; `gocua serve` runs `serve`.
+"""
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gocua.settings")
+    from django.core.management import execute_from_command_line
+
+    args = sys.argv[1:]
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(
+            "usage: gocua {migrate,units,generate,import,report,user,rollup,serve} ...\n"
+            "  gocua migrate\n"
+            "  gocua units load --province CODE --edition 2023|2025\n"
+            "  gocua units list [--edition E] [--parent CODE] [--json]\n"
+            "  gocua generate --province CODE --edition E --people N --seed S\n"
+            "  gocua import citizens|stages PATH [--edition E] [--dry-run] [--rejects PATH] [--json]\n"
+            "  gocua report kpi [--unit CODE] [--depth N] [--format table|json|csv|xlsx]\n"
+            "  gocua user create NAME --role ROLE --unit CODE [--hamlets all|NAME,NAME]\n"
+            "  gocua serve [--host 127.0.0.1] [--port 8000]\n"
+            "Each command answers --help."
+        )
+        return
+    execute_from_command_line(["gocua", *args])

@@ -1,0 +1,163 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Outcome(models.TextChoices):
+    HELPED_INSTALL = "helped_install", "Đã hỗ trợ cài ứng dụng"
+    HELPED_REGISTER = "helped_register", "Đã hỗ trợ đăng ký"
+    HELPED_ACTIVATE = "helped_activate", "Đã hỗ trợ kích hoạt"
+    GUIDED_USAGE = "guided_usage", "Đã hướng dẫn sử dụng"
+    ALREADY_DONE = "already_done", "Đã hoàn thành từ trước"
+    NOT_HOME = "not_home", "Không có nhà"
+    MOVED_AWAY = "moved_away", "Đã chuyển đi"
+    DECEASED = "deceased", "Đã mất"
+    REFUSED = "refused", "Từ chối"
+    NO_SMARTPHONE = "no_smartphone", "Không có điện thoại thông minh"
+    PHONE_NOT_OWNED = "phone_not_owned", "SIM không chính chủ"
+    NEEDS_ID_CARD = "needs_id_card", "Cần làm CCCD"
+    NEEDS_HOME_SUPPORT = "needs_home_support", "Cần hỗ trợ tại nhà"
+    APP_ERROR = "app_error", "Lỗi ứng dụng"
+
+
+# Outcomes that claim a funnel step; the claim waits beside the confirmed stage until an
+# extract confirms it.
+CLAIM_STAGE = {
+    Outcome.HELPED_REGISTER: "registered",
+    Outcome.HELPED_ACTIVATE: "activated",
+    Outcome.GUIDED_USAGE: "used",
+}
+
+
+class Visit(models.Model):
+    """One visit to a household. Append-only; the client's UUID makes a sync idempotent."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    household = models.ForeignKey(
+        "people.Household", on_delete=models.PROTECT, related_name="visits"
+    )
+    member = models.ForeignKey(
+        "campaigns.Member", null=True, blank=True, on_delete=models.SET_NULL, related_name="visits"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(blank=True)
+    lat = models.FloatField(null=True, blank=True)
+    lon = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["household", "at"], name="visit_household_at")]
+
+
+class VisitOutcome(models.Model):
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="outcomes")
+    resident = models.ForeignKey(
+        "people.Resident", on_delete=models.CASCADE, related_name="visit_outcomes"
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    note = models.CharField(max_length=500, blank=True)
+    # For claims: the stage claimed, and when an extract confirmed it (null = unconfirmed).
+    claimed_stage = models.CharField(max_length=10, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+
+class FollowUp(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Chưa làm"
+        DONE = "done", "Đã làm"
+        RESCHEDULED = "rescheduled", "Đã dời lịch"
+        CANCELLED = "cancelled", "Huỷ"
+
+    class TimeOfDay(models.TextChoices):
+        MORNING = "morning", "Buổi sáng"
+        AFTERNOON = "afternoon", "Buổi chiều"
+        EVENING = "evening", "Buổi tối"
+
+    household = models.ForeignKey(
+        "people.Household", on_delete=models.CASCADE, related_name="follow_ups"
+    )
+    resident = models.ForeignKey(
+        "people.Resident", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    visit = models.ForeignKey(
+        Visit, null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
+    )
+    member = models.ForeignKey(
+        "campaigns.Member", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due_date = models.DateField()
+    time_of_day = models.CharField(max_length=10, choices=TimeOfDay.choices)
+    reason = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class HomeSupportRequest(models.Model):
+    """Home support for the elderly and the sick: only police collect biometrics."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Chờ xếp lịch"
+        SCHEDULED = "scheduled", "Đã xếp lịch"
+        DONE = "done", "Đã hỗ trợ"
+        CANCELLED = "cancelled", "Huỷ"
+
+    resident = models.ForeignKey(
+        "people.Resident", on_delete=models.CASCADE, related_name="home_support_requests"
+    )
+    visit = models.ForeignKey(Visit, null=True, blank=True, on_delete=models.SET_NULL)
+    reason = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    requested_at = models.DateTimeField()
+    scheduled_for = models.DateField(null=True, blank=True)
+    officers = models.ManyToManyField("campaigns.Member", blank=True, related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    close_reason = models.CharField(max_length=300, blank=True)
+
+
+class OutreachEvent(models.Model):
+    class Kind(models.TextChoices):
+        AGENCY = "agency", "Cơ quan"
+        BUSINESS = "business", "Doanh nghiệp"
+        SCHOOL = "school", "Trường học"
+        MARKET = "market", "Chợ"
+        RESIDENTIAL = "residential", "Khu dân cư"
+        OTHER = "other", "Khác"
+
+    unit = models.ForeignKey("geo.AdminUnit", on_delete=models.PROTECT, related_name="+")
+    team = models.ForeignKey("campaigns.Team", null=True, blank=True, on_delete=models.SET_NULL)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    place = models.CharField(max_length=200)
+    date = models.DateField()
+    people_reached = models.PositiveIntegerField(default=0)
+    dossiers_collected = models.PositiveIntegerField(default=0)
+    activations_helped = models.PositiveIntegerField(default=0)
+    note = models.TextField(blank=True)
+
+
+class TrainingSession(models.Model):
+    class Topic(models.TextChoices):
+        PROCESS = "process", "Quy trình"
+        LAW = "law", "Pháp luật"
+        FORMS = "forms", "Biểu mẫu"
+
+    unit = models.ForeignKey("geo.AdminUnit", on_delete=models.PROTECT, related_name="+")
+    date = models.DateField()
+    topic = models.CharField(max_length=10, choices=Topic.choices)
+    organiser = models.CharField(max_length=200)
+    note = models.TextField(blank=True)
+
+
+class TrainingAttendance(models.Model):
+    session = models.ForeignKey(
+        TrainingSession, on_delete=models.CASCADE, related_name="attendances"
+    )
+    member = models.ForeignKey(
+        "campaigns.Member", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(max_length=120)  # commune staff without a roster entry
+    passed = models.BooleanField(default=False)

@@ -1,0 +1,140 @@
+"""Writes to the administrative-unit tree."""
+
+from django.db import IntegrityError, transaction
+from vietnamadminunits.database import query
+
+from gocua.geo.models import AdminUnit, Edition, Level
+from gocua.lib.text import key
+
+
+class UnitError(ValueError):
+    pass
+
+
+def _kind(full_name: str, short_name: str) -> str:
+    return full_name[: len(full_name) - len(short_name)].strip() if short_name else ""
+
+
+@transaction.atomic
+def units_load(*, province_code: str, edition: int) -> dict[str, int]:
+    """Load one province's real units from `vietnamadminunits`. Idempotent: names and centroids
+    are refreshed, codes never change. Returns counts per level."""
+    code = province_code.strip()
+    if edition == Edition.E2023:
+        rows = query(
+            "SELECT * FROM admin_units_legacy WHERE provinceCode = '%s' ORDER BY districtCode, "
+            "wardCode" % code.replace("'", "")
+        )
+    elif edition == Edition.E2025:
+        rows = query(
+            "SELECT * FROM admin_units WHERE provinceCode = '%s' ORDER BY wardCode"
+            % code.replace("'", "")
+        )
+    else:
+        raise UnitError(f"edition must be 2023 or 2025, not {edition}")
+    if not rows:
+        raise UnitError(f"no province with code {code} in the {edition} edition")
+
+    first = rows[0]
+    counts = {"province": 0, "district": 0, "commune": 0}
+    province = _upsert(
+        edition=edition,
+        code=code,
+        name=first["province"],
+        kind=_kind(first["province"], first["provinceShort"]),
+        level=Level.PROVINCE,
+        parent=None,
+        province_code=code,
+        lat=first["provinceLat"],
+        lon=first["provinceLon"],
+    )
+    counts["province"] += 1
+    districts: dict[str, AdminUnit] = {}
+    for row in rows:
+        parent = province
+        if edition == Edition.E2023:
+            dcode = row["districtCode"]
+            if dcode not in districts:
+                districts[dcode] = _upsert(
+                    edition=edition,
+                    code=dcode,
+                    name=row["district"],
+                    kind=row["districtType"] or "",
+                    level=Level.DISTRICT,
+                    parent=province,
+                    province_code=code,
+                    lat=row["districtLat"],
+                    lon=row["districtLon"],
+                )
+                counts["district"] += 1
+            parent = districts[dcode]
+        _upsert(
+            edition=edition,
+            code=row["wardCode"],
+            name=row["ward"],
+            kind=row["wardType"] or "",
+            level=Level.COMMUNE,
+            parent=parent,
+            province_code=code,
+            lat=row["wardLat"],
+            lon=row["wardLon"],
+            area_km2=row.get("wardAreaKm2"),
+        )
+        counts["commune"] += 1
+    return counts
+
+
+def _upsert(*, edition: int, code: str, parent: AdminUnit | None, **fields) -> AdminUnit:
+    path = f"{parent.path if parent else ''}{code}/"
+    defaults = {
+        **fields,
+        "parent": parent,
+        "path": path,
+        "depth": path.count("/") - 1,
+        "name_key": key(fields["name"]),
+    }
+    unit, _ = AdminUnit.objects.update_or_create(edition=edition, code=code, defaults=defaults)
+    return unit
+
+
+def hamlet_get_or_create(*, commune: AdminUnit, name: str) -> AdminUnit:
+    """The hamlet of that name in the commune ('Ấp 1' and 'ap 1' are the same hamlet).
+
+    New hamlets get the code '<commune code>-<nn>'. Safe to call concurrently."""
+    if commune.level != Level.COMMUNE:
+        raise UnitError(f"{commune} is not a commune")
+    name_key = key(name)
+    if not name_key:
+        raise UnitError("hamlet name is empty")
+    existing = AdminUnit.objects.filter(parent=commune, name_key=name_key).first()
+    if existing:
+        return existing
+    kind, _, _ = name.partition(" ")
+    for _attempt in range(3):
+        count = AdminUnit.objects.filter(parent=commune, level=Level.HAMLET).count()
+        code = f"{commune.code}-{count + 1 + _attempt:02d}"
+        path = f"{commune.path}{code}/"
+        try:
+            with transaction.atomic():
+                return AdminUnit.objects.create(
+                    edition=commune.edition,
+                    code=code,
+                    name=name,
+                    kind=kind if kind in HAMLET_KINDS else "",
+                    level=Level.HAMLET,
+                    parent=commune,
+                    path=path,
+                    depth=commune.depth + 1,
+                    province_code=commune.province_code,
+                    name_key=name_key,
+                    lat=commune.lat,
+                    lon=commune.lon,
+                )
+        except IntegrityError:
+            existing = AdminUnit.objects.filter(parent=commune, name_key=name_key).first()
+            if existing:
+                return existing
+    raise UnitError(f"could not create hamlet {name!r} in {commune}")
+
+
+HAMLET_KINDS = ("Ấp", "Khu phố", "Thôn", "Tổ dân phố", "Xóm", "Bản", "Khóm", "Tổ")

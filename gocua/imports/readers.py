@@ -1,0 +1,186 @@
+"""Streaming readers for the CSV and XLSX files offices send.
+
+A reader finds the header row (after any title rows), maps its cells to fields, and yields
+`(line_number, cells)` one row at a time, so memory does not grow with the file.
+"""
+
+import csv
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gocua.imports.columns import REQUIRED, field_for
+
+HEADER_SCAN_ROWS = 30  # title rows ("DANH SÁCH ...", unit name, a date) come first
+SNIFF_BYTES = 256 * 1024
+
+
+class ImportFileError(Exception):
+    """The file cannot be read at all (missing, wrong format, no header): exit status 2."""
+
+
+@dataclass
+class Table:
+    kind: str  # "csv" or "xlsx"
+    header: list[str]
+    columns: dict[str, int]  # field -> column index
+    header_line: int
+    rows: Iterator[tuple[int, list]]
+    sheet: str = ""
+    notes: list[str] = field(default_factory=list)
+    closer: object = None
+
+    def close(self) -> None:
+        if self.closer is not None:
+            self.closer.close()
+
+
+def open_table(path: str | Path, *, kind: str) -> Table:
+    path = Path(path)
+    if not path.exists():
+        raise ImportFileError(f"{path}: no such file")
+    if path.is_dir():
+        raise ImportFileError(f"{path}: is a folder, not a file")
+    with path.open("rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    if not head.strip(b"\xef\xbb\xbf \r\n\t"):
+        raise ImportFileError(f"{path}: the file is empty")
+    if head.startswith(b"PK\x03\x04"):
+        return _open_xlsx(path, kind)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFileError(
+            f"{path}: this is an old Excel 97–2003 (.xls) file; save it as .xlsx or CSV UTF-8"
+        )
+    if b"\x00" in head[:4096] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ImportFileError(f"{path}: not a CSV or XLSX file (binary content)")
+    return _open_csv(path, head, kind)
+
+
+def _find_header(rows: Iterator[tuple[int, list]], kind: str, where: str):
+    """Consume rows until the header; return (line, header cells, field->index)."""
+    required = REQUIRED[kind]
+    best: tuple[int, list[str]] | None = None
+    for scanned, (line, cells) in enumerate(rows):
+        if scanned >= HEADER_SCAN_ROWS:
+            break
+        columns: dict[str, int] = {}
+        for index, cell in enumerate(cells):
+            name = field_for(cell)
+            if name and name not in columns:
+                columns[name] = index
+        if "national_id" in columns and len(columns) >= 2:
+            missing = [f for f in required if f not in columns]
+            if missing:
+                raise ImportFileError(
+                    f"{where}: the header on line {line} has no column for "
+                    f"{', '.join(missing)} (needed for a {kind} import)"
+                )
+            return line, ["" if c is None else str(c).strip() for c in cells], columns
+        if best is None and any(field_for(c) for c in cells):
+            best = (line, [str(c) for c in cells if c not in (None, "")])
+    hint = f" (line {best[0]} looked like a header but has no national ID column)" if best else ""
+    raise ImportFileError(
+        f"{where}: no recognisable header in the first {HEADER_SCAN_ROWS} rows{hint}; expected "
+        f"columns such as national_id / Số định danh cá nhân, full_name / Họ và tên"
+    )
+
+
+def _open_csv(path: Path, head: bytes, kind: str) -> Table:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ImportFileError(
+            f"{path}: the file is UTF-16 (Excel 'Unicode Text'); save it as 'CSV UTF-8'"
+        )
+    sample = head
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A cut in the middle of a multi-byte character at the end of the sample is fine.
+        if exc.start < len(sample) - 4:
+            raise ImportFileError(f"{path}: {_legacy_encoding_message(head)}") from None
+    text = sample.decode("utf-8", errors="ignore").lstrip("\ufeff")
+    delimiter = _sniff_delimiter(text)
+    fh = path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="")
+    reader = csv.reader(fh, delimiter=delimiter)
+
+    def rows() -> Iterator[tuple[int, list]]:
+        try:
+            for cells in reader:
+                yield reader.line_num, cells
+        except csv.Error as exc:
+            raise ImportFileError(f"{path}: line {reader.line_num}: {exc}") from None
+
+    iterator = rows()
+    try:
+        line, header, columns = _find_header(iterator, kind, str(path))
+    except Exception:
+        fh.close()
+        raise
+    return Table("csv", header, columns, line, iterator, closer=fh)
+
+
+def _legacy_encoding_message(head: bytes) -> str:
+    from charset_normalizer import from_bytes
+
+    guess = from_bytes(head[:65536]).best()
+    name = guess.encoding if guess else "an unknown encoding"
+    if name in ("windows_1258", "cp1258", "cp1252", "windows_1252", "latin_1", "iso8859_1"):
+        name = f"{name} (a Windows/TCVN code page)"
+    return (
+        f"the file is not UTF-8 (it looks like {name}); open it in Excel and save as "
+        f"'CSV UTF-8', so Vietnamese names are not garbled"
+    )
+
+
+def _sniff_delimiter(text: str) -> str:
+    lines = [ln for ln in text.splitlines()[:HEADER_SCAN_ROWS] if ln.strip()]
+    best, best_count = ",", 0
+    for candidate in (",", ";", "\t"):
+        count = max((ln.count(candidate) for ln in lines), default=0)
+        if count > best_count:
+            best, best_count = candidate, count
+    return best
+
+
+def _open_xlsx(path: Path, kind: str) -> Table:
+    import openpyxl
+
+    try:
+        # read_only streams rows from the zip instead of building the whole sheet in memory.
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ImportFileError(f"{path}: not a readable XLSX file ({exc})") from None
+    skipped: list[str] = []
+    for sheet in book.worksheets:
+        iterator = (
+            (index, list(values))
+            for index, values in enumerate(sheet.iter_rows(values_only=True), start=1)
+        )
+        try:
+            line, header, columns = _find_header(iterator, kind, f"{path} [{sheet.title}]")
+        except ImportFileError:
+            skipped.append(sheet.title)
+            continue
+        notes = []
+        if len(book.worksheets) > 1:
+            notes.append(
+                f"the workbook has {len(book.worksheets)} sheets; reading sheet "
+                f"'{sheet.title}' (the first with a header)"
+                + (f", skipped {', '.join(repr(s) for s in skipped)}" if skipped else "")
+            )
+        return Table("xlsx", header, columns, line, iterator, sheet.title, notes, closer=book)
+    book.close()
+    raise ImportFileError(
+        f"{path}: no sheet has a recognisable header (sheets: "
+        f"{', '.join(repr(s) for s in skipped) or 'none'}); expected columns such as "
+        f"national_id / Số định danh cá nhân"
+    )
+
+
+def text_of(value: object) -> str:
+    """A cell as text; numbers keep no '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()

@@ -1,0 +1,213 @@
+"""Importing a VNeID status extract (national_id, eid_stage, eid_level, stage_at, last_used_at).
+
+Each applied change writes a StageEvent; a row older than the stored stage is counted as stale
+and ignored; rows are applied in file order, so an extract that carries a person's history
+twice ends on the latest. Same guarantees as the citizens import (chunked, idempotent, streaming).
+"""
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from gocua.fieldwork.services import claims_confirm
+from gocua.imports.common import (
+    ImportSummary,
+    Rejects,
+    RowError,
+    check_utf8,
+    parse_level,
+    parse_stage,
+)
+from gocua.imports.models import ImportJob
+from gocua.imports.readers import open_table
+from gocua.lib import nid as nid_lib
+from gocua.lib.dates import DateError, parse_datetime
+from gocua.people.models import Resident, StageEvent
+
+log = logging.getLogger(__name__)
+CHUNK_ROWS = 5000
+
+
+@dataclass(slots=True, eq=False)
+class StageRow:
+    line: int
+    national_id: str
+    eid_stage: str
+    eid_level: int | None
+    stage_at: dt.datetime
+    last_used_at: dt.datetime | None
+    cells: list
+
+
+def parse_stage_row(line: int, cells: list, columns: dict[str, int], now: dt.datetime,
+                    tz: dt.tzinfo) -> StageRow | None:
+    def cell(field: str) -> object:
+        index = columns.get(field)
+        if index is None or index >= len(cells):
+            return None
+        value = cells[index]
+        return value.strip() if isinstance(value, str) else value
+
+    raw_nid = cell("national_id")
+    if raw_nid in (None, "") and cell("full_name") in (None, ""):
+        return None
+    check_utf8(cells)
+    try:
+        national_id = nid_lib.normalize(raw_nid)
+    except nid_lib.NationalIdError as exc:
+        raise RowError("national_id", str(exc)) from None
+    stage = parse_stage(cell("eid_stage"))
+    if stage is None:
+        raise RowError("eid_stage", "missing")
+    level = parse_level(cell("eid_level"))
+    try:
+        stage_at = parse_datetime(cell("stage_at"), tz)
+    except DateError as exc:
+        raise RowError("stage_at", str(exc)) from None
+    try:
+        last_used_at = parse_datetime(cell("last_used_at"), tz)
+    except DateError as exc:
+        raise RowError("last_used_at", str(exc)) from None
+    if stage_at is not None and stage_at > now + dt.timedelta(days=1):
+        raise RowError("stage_at", f"{stage_at:%d/%m/%Y %H:%M} is in the future")
+    if last_used_at is not None and last_used_at > now + dt.timedelta(days=1):
+        raise RowError("last_used_at", f"{last_used_at:%d/%m/%Y %H:%M} is in the future")
+    if stage == "used" and last_used_at is None:
+        last_used_at = stage_at
+    return StageRow(line, national_id, stage, level, stage_at or now, last_used_at, cells)
+
+
+def stages_import(
+    path: str,
+    *,
+    dry_run: bool = False,
+    rejects_path: str | None = None,
+    user=None,
+    scope_paths: list[str] | None = None,
+    on_warning: Callable[[str], None] = lambda text: None,
+    on_progress: Callable[[int], None] = lambda rows: None,
+) -> tuple[ImportSummary, list[str]]:
+    """Apply a status extract. Raises ImportFileError before writing if the file is unreadable."""
+    table = open_table(path, kind="stages")
+    job = ImportJob.objects.create(
+        kind=ImportJob.Kind.STAGES, file_name=str(path)[-255:], user=user, sheet=table.sheet,
+        rejects_file=rejects_path or "",
+        status=ImportJob.Status.DRY_RUN if dry_run else ImportJob.Status.RUNNING,
+    )
+    rejects = Rejects(rejects_path, table.header)
+    summary = ImportSummary(stale=0)
+    now = timezone.now()
+    tz = timezone.get_current_timezone()
+
+    def reject(line: int, field: str, reason: str, cells: list) -> None:
+        summary.rejected += 1
+        rejects.add(line, field, reason, cells)
+
+    def flush(chunk: list[StageRow]) -> None:
+        with transaction.atomic():
+            _apply_chunk(chunk, job, summary, reject, scope_paths)
+            for name in ("rows", "inserted", "updated", "unchanged", "rejected", "stale"):
+                setattr(job, name, getattr(summary, name))
+            job.save(update_fields=["rows", "inserted", "updated", "unchanged", "rejected",
+                                    "stale"])
+            if dry_run:
+                transaction.set_rollback(True)
+        on_progress(summary.rows)
+
+    try:
+        chunk: list[StageRow] = []
+        for line, cells in table.rows:
+            try:
+                row = parse_stage_row(line, cells, table.columns, now, tz)
+            except RowError as exc:
+                summary.rows += 1
+                reject(line, exc.field, exc.reason, cells)
+                continue
+            if row is None:
+                continue
+            summary.rows += 1
+            chunk.append(row)
+            if len(chunk) >= CHUNK_ROWS:
+                flush(chunk)
+                chunk = []
+        if chunk:
+            flush(chunk)
+    except Exception:
+        job.status = ImportJob.Status.FAILED
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "finished_at"])
+        raise
+    finally:
+        rejects.close()
+        table.close()
+    summary.rejects_file = rejects_path
+    if not dry_run:
+        job.status = ImportJob.Status.DONE
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "finished_at"])
+    log.info("stages import %s: %s", job.pk, summary.as_dict())
+    return summary, table.notes
+
+
+def _apply_chunk(chunk: list[StageRow], job: ImportJob, summary: ImportSummary,
+                 reject: Callable, scope_paths: list[str] | None) -> None:
+    residents = {
+        r.national_id: r
+        for r in Resident.objects.filter(national_id__in={row.national_id for row in chunk})
+        .select_related("unit")
+        .only("id", "national_id", "eid_stage", "eid_level", "stage_at", "last_used_at",
+              "unit__path")
+    }
+    touched: dict[int, Resident] = {}
+    events: list[StageEvent] = []
+    for row in chunk:
+        resident = residents.get(row.national_id)
+        if resident is None or (
+            scope_paths is not None and not resident.unit.path.startswith(tuple(scope_paths))
+        ):
+            # The same words for "unknown" and "not yours": a rejects file must not reveal
+            # that an ID exists in another jurisdiction.
+            reject(row.line, "national_id",
+                   f"{nid_lib.mask(row.national_id)} is not in the registry of your units "
+                   "(import the citizens list first)", row.cells)
+            continue
+        if resident.stage_at is not None and row.stage_at < resident.stage_at:
+            summary.stale += 1
+            continue
+        level = row.eid_level if row.eid_level is not None else (
+            resident.eid_level if row.eid_stage != "none" else 0
+        )
+        if row.eid_stage in ("approved", "activated", "used") and row.eid_level is None:
+            level = 2
+        stage_changed = (row.eid_stage, level) != (resident.eid_stage, resident.eid_level)
+        newer_use = row.last_used_at is not None and (
+            resident.last_used_at is None or row.last_used_at > resident.last_used_at
+        )
+        if not stage_changed and not newer_use and row.stage_at == resident.stage_at:
+            summary.unchanged += 1
+            continue
+        if stage_changed:
+            events.append(StageEvent(
+                resident_id=resident.id, from_stage=resident.eid_stage, to_stage=row.eid_stage,
+                from_level=resident.eid_level, to_level=level, at=row.stage_at,
+                source=StageEvent.Source.EXTRACT, import_job=job,
+            ))
+            resident.eid_stage, resident.eid_level = row.eid_stage, level
+            resident.stage_at = row.stage_at
+        elif resident.stage_at is None or row.stage_at > resident.stage_at:
+            resident.stage_at = row.stage_at
+        if newer_use:
+            resident.last_used_at = row.last_used_at
+        touched[resident.id] = resident
+        summary.updated += 1
+    if touched:
+        Resident.objects.bulk_update(
+            list(touched.values()), ["eid_stage", "eid_level", "stage_at", "last_used_at"],
+            batch_size=500,
+        )
+        StageEvent.objects.bulk_create(events, batch_size=1000)
+        claims_confirm(stages={r.id: (r.eid_stage, r.stage_at) for r in touched.values()})

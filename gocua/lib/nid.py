@@ -1,0 +1,89 @@
+"""The 12-digit personal identification number (số định danh cá nhân / số CCCD).
+
+Layout (Circular 07/2016/TT-BCA): 3 digits province of birth registration, 1 digit sex and
+century, 2 digits of the birth year, 6 random digits.
+"""
+
+from functools import cache
+
+from vietnamadminunits.database import query
+
+
+class NationalIdError(ValueError):
+    """The number breaks one of the rules; the message says which."""
+
+
+@cache
+def province_codes() -> frozenset[str]:
+    """The 63 province codes of the 2023 edition (001–096), from `vietnamadminunits`."""
+    rows = query("SELECT DISTINCT provinceCode FROM admin_units_legacy")
+    return frozenset(r["provinceCode"].zfill(3) for r in rows)
+
+
+def normalize(raw: object) -> str:
+    """Return the 12-digit string, restoring the leading zeros an Excel number cell drops."""
+    if isinstance(raw, float):
+        if not raw.is_integer():
+            raise NationalIdError("not a whole number")
+        raw = int(raw)
+    text = str(raw).strip().replace(" ", "").replace(".", "") if raw is not None else ""
+    if text.startswith("'"):
+        text = text[1:]
+    if not text:
+        raise NationalIdError("missing")
+    if not text.isdigit() or not text.isascii():
+        raise NationalIdError("must contain digits only")
+    if len(text) > 12:
+        raise NationalIdError(f"has {len(text)} digits, must have 12")
+    if len(text) < 12:
+        # Every province code starts with 0, so an ID stored as a number lost one zero
+        # (or two for 001–009). Anything shorter than 10 digits is not such a number.
+        if len(text) < 10:
+            raise NationalIdError(f"has {len(text)} digits, must have 12")
+        text = text.zfill(12)
+    if text[:3] not in province_codes():
+        raise NationalIdError(f"province code {text[:3]} does not exist")
+    return text
+
+
+def century_and_sex(nid: str) -> tuple[int, str]:
+    """(first year of the century, 'M' or 'F') encoded by the 4th digit."""
+    digit = int(nid[3])
+    return 1900 + 100 * (digit // 2), "M" if digit % 2 == 0 else "F"
+
+
+def birth_year_of(nid: str) -> int:
+    century, _ = century_and_sex(nid)
+    return century + int(nid[4:6])
+
+
+def check_against(nid: str, *, birth_year: int | None, sex: str | None) -> None:
+    """Raise when the ID's sex/century digit or year digits disagree with the person."""
+    century, id_sex = century_and_sex(nid)
+    if sex and sex != id_sex:
+        label = "male" if id_sex == "M" else "female"
+        raise NationalIdError(f"4th digit {nid[3]} means {label}, the row says otherwise")
+    if birth_year is not None:
+        if not century <= birth_year < century + 100:
+            raise NationalIdError(
+                f"4th digit {nid[3]} means born {century}–{century + 99}, not {birth_year}"
+            )
+        if int(nid[4:6]) != birth_year % 100:
+            raise NationalIdError(
+                f"5th–6th digits {nid[4:6]} do not match the birth year {birth_year}"
+            )
+
+
+def mask(nid: str) -> str:
+    """'072******891': province code and last three digits only."""
+    if not nid:
+        return ""
+    if len(nid) < 7:
+        return "*" * len(nid)
+    return nid[:3] + "*" * (len(nid) - 6) + nid[-3:]
+
+
+def make(*, province_code: str, sex: str, birth_year: int, serial: int) -> str:
+    """Build a valid number (for synthetic data): province, sex/century digit, year, serial."""
+    century_digit = 2 * ((birth_year - 1900) // 100) + (1 if sex == "F" else 0)
+    return f"{province_code.zfill(3)}{century_digit}{birth_year % 100:02d}{serial % 1_000_000:06d}"

@@ -1,0 +1,52 @@
+"""Vietnamese mobile numbers, stored as 10 digits `0xxxxxxxxx`."""
+
+import re
+
+# Mobile prefixes in use after the 2018 renumbering (Viettel, MobiFone, VinaPhone,
+# Vietnamobile, Gmobile, Itel, Reddi, and the MVNOs on 087x/089x).
+MOBILE_PREFIXES = frozenset(
+    "032 033 034 035 036 037 038 039 086 096 097 098 "
+    "070 076 077 078 079 089 090 093 "
+    "081 082 083 084 085 088 091 094 "
+    "052 056 058 092 "
+    "059 099 "
+    "087 "
+    "055".split()
+)
+
+_SEPARATORS = re.compile(r"[\s.\-()]")
+
+
+class PhoneError(ValueError):
+    pass
+
+
+def normalize(raw: object) -> str:
+    """'+84 912.345.678' → '0912345678'. Empty input gives ''. Raises PhoneError."""
+    if raw is None:
+        return ""
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    text = _SEPARATORS.sub("", str(raw).strip())
+    if not text:
+        return ""
+    if text.startswith("+84"):
+        text = "0" + text[3:]
+    elif text.startswith("84") and len(text) == 11:
+        text = "0" + text[2:]
+    elif len(text) == 9 and not text.startswith("0"):
+        text = "0" + text  # a number cell in Excel drops the leading zero
+    if not text.isdigit() or not text.isascii():
+        raise PhoneError("is not a phone number")
+    if len(text) != 10:
+        raise PhoneError(f"has {len(text)} digits, a mobile number has 10")
+    if text[:3] not in MOBILE_PREFIXES:
+        raise PhoneError(f"prefix {text[:3]} is not a Vietnamese mobile prefix")
+    return text
+
+
+def mask(phone: str) -> str:
+    """'09*****123'."""
+    if not phone:
+        return ""
+    return phone[:2] + "*" * (len(phone) - 5) + phone[-3:]

@@ -1,0 +1,108 @@
+from django.db import models
+
+
+class Stage(models.TextChoices):
+    """The level-2 VNeID funnel. `failed` branches off `registered`."""
+
+    NONE = "none", "Chưa đăng ký"
+    REGISTERED = "registered", "Đã thu nhận"
+    APPROVED = "approved", "Đã duyệt"
+    FAILED = "failed", "Không đạt"
+    ACTIVATED = "activated", "Đã kích hoạt"
+    USED = "used", "Đã sử dụng"
+
+
+REGISTERED_STAGES = (Stage.REGISTERED, Stage.APPROVED, Stage.FAILED, Stage.ACTIVATED, Stage.USED)
+ACTIVATED_STAGES = (Stage.ACTIVATED, Stage.USED)
+
+
+class Sex(models.TextChoices):
+    MALE = "M", "Nam"
+    FEMALE = "F", "Nữ"
+
+
+class Household(models.Model):
+    """A household (hộ) in a hamlet (or directly in a commune when the file names no hamlet)."""
+
+    unit = models.ForeignKey("geo.AdminUnit", on_delete=models.PROTECT, related_name="households")
+    code = models.CharField(max_length=32, blank=True)  # Mã hộ from the population database
+    address = models.CharField(max_length=255, blank=True)
+    lat = models.FloatField(null=True, blank=True)
+    lon = models.FloatField(null=True, blank=True)
+    province_code = models.CharField(max_length=3)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"], condition=~models.Q(code=""), name="household_code"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.address or self.code or f"#{self.pk}"
+
+
+class Resident(models.Model):
+    """A person in the registry, with their confirmed VNeID stage.
+
+    The stage here only ever comes from official extracts (or the citizens list); field claims
+    live beside it in fieldwork and never overwrite it.
+    """
+
+    national_id = models.CharField(max_length=12)
+    full_name = models.CharField(max_length=120)
+    birth_date = models.DateField()  # 1 January when only the year is known
+    birth_year_only = models.BooleanField(default=False)
+    sex = models.CharField(max_length=1, choices=Sex.choices)
+    phone = models.CharField(max_length=10, blank=True)
+    unit = models.ForeignKey("geo.AdminUnit", on_delete=models.PROTECT, related_name="residents")
+    household = models.ForeignKey(
+        Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="residents"
+    )
+    province_code = models.CharField(max_length=3)  # kept for partitioning by province
+    # Flags
+    elderly = models.BooleanField(default=False)
+    disabled = models.BooleanField(default=False)
+    no_smartphone = models.BooleanField(default=False)
+    away = models.BooleanField(default=False)  # working or studying elsewhere, still resident
+    moved_out = models.BooleanField(default=False)  # no longer a resident: not eligible
+    deceased = models.BooleanField(default=False)
+    needs_id_card = models.BooleanField(default=False)
+    # Confirmed VNeID state (from extracts)
+    eid_stage = models.CharField(max_length=10, choices=Stage.choices, default=Stage.NONE)
+    eid_level = models.PositiveSmallIntegerField(default=0)
+    stage_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        # A constraint, not unique=True: on PostgreSQL unique=True on a CharField adds a second
+        # `_like` index that slows bulk loads by half and is never used (IDs are matched whole).
+        constraints = [models.UniqueConstraint(fields=["national_id"], name="resident_nid")]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class StageEvent(models.Model):
+    """Append-only history of confirmed stage changes. Replaying it gives the current stage."""
+
+    class Source(models.TextChoices):
+        EXTRACT = "extract", "Dữ liệu đối soát"
+        IMPORT = "import", "Danh sách dân cư"
+        VISIT = "visit", "Xác minh tại nhà"
+        EVENT = "event", "Sự kiện"
+
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="stage_events")
+    from_stage = models.CharField(max_length=10, choices=Stage.choices)
+    to_stage = models.CharField(max_length=10, choices=Stage.choices)
+    from_level = models.PositiveSmallIntegerField(default=0)
+    to_level = models.PositiveSmallIntegerField(default=0)
+    at = models.DateTimeField()
+    source = models.CharField(max_length=10, choices=Source.choices)
+    import_job = models.ForeignKey(
+        "imports.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["at"], name="stageevent_at")]
