@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "gocua.reports",
     "gocua.api",
     "gocua.field",
+    "gocua.synthetic",
 ]
 
 MIDDLEWARE = [

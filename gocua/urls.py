@@ -3,5 +3,10 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/", include("gocua.accounts.urls")),
+    path("campaigns/", include("gocua.campaigns.urls")),
+    path("fieldwork/", include("gocua.fieldwork.urls")),
+    path("field/", include("gocua.field.urls")),
+    path("api/v1/", include("gocua.api.urls")),
     path("", include("gocua.reports.urls")),
 ]
