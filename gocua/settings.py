@@ -58,7 +58,8 @@ ALLOWED_HOSTS = env_list("GOCUA_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "test
 CSRF_TRUSTED_ORIGINS = env_list("GOCUA_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site, for superusers only (staff who are not superusers get a 404).
+    "gocua.accounts.admin_apps.GocuaAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -147,8 +148,13 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
@@ -158,6 +164,8 @@ AXES_FAILURE_LIMIT = int(os.environ.get("GOCUA_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# JSON for /api/ (POST /api/v1/auth/token is throttled too), a friendly page elsewhere; 429.
+AXES_LOCKOUT_CALLABLE = "gocua.accounts.views.lockout"
 
 HTTPS = env_bool("GOCUA_HTTPS", False)
 SESSION_COOKIE_SECURE = HTTPS
@@ -166,6 +174,8 @@ SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 12
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -194,7 +204,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"personal_data": {"()": "gocua.lib.masking.PersonalDataFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {
+            # Masks IDs and phones in the whole line, tracebacks included (see accounts/logs.py).
+            "()": "gocua.accounts.logs.ScrubbingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
@@ -206,5 +222,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # runserver's request lines carry query strings (a search by national ID): same handler.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

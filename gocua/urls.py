@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("gocua.accounts.urls")),
+    path("residents/", include("gocua.people.urls")),
     path("campaigns/", include("gocua.campaigns.urls")),
     path("fieldwork/", include("gocua.fieldwork.urls")),
     path("field/", include("gocua.field.urls")),

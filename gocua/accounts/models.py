@@ -10,12 +10,19 @@ class Role(models.TextChoices):
 
 
 class User(AbstractUser):
-    """A person with one role bound to one unit (a field member: their commune)."""
+    """A person with one role bound to one unit (a field member: their commune).
+
+    What the user may see is decided only by `gocua.accounts.selectors` (role + unit)."""
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
     unit = models.ForeignKey(
         "geo.AdminUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )
+    # Vietnamese names do not split into first/last the way AbstractUser assumes.
+    full_name = models.CharField(max_length=150, blank=True)
+
+    def get_full_name(self) -> str:
+        return self.full_name or super().get_full_name()
 
 
 class ApiToken(models.Model):
@@ -23,13 +30,29 @@ class ApiToken(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     key_hash = models.CharField(max_length=64, unique=True)
+    # The first characters of the key, enough for a person to tell their tokens apart.
+    prefix = models.CharField(max_length=12, blank=True)
+    label = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+
+class AuditQuerySet(models.QuerySet):
+    """The audit log is append-only: bulk updates and deletes are refused."""
+
+    def update(self, **kwargs):
+        raise TypeError("the audit log is append-only")
+
+    def delete(self):
+        raise TypeError("the audit log is append-only")
+
 
 class AuditEntry(models.Model):
-    """Append-only: who did what, when, in which unit, from where."""
+    """Append-only: who did what, when, in which unit, from where. Write with `audit_record`."""
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
@@ -42,3 +65,21 @@ class AuditEntry(models.Model):
     )
     ip = models.GenericIPAddressField(null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_type}"
+
+    def save(self, *args, **kwargs):
+        # A guard, not a side effect: an entry once written is never rewritten.
+        if self.pk is not None and not self._state.adding:
+            raise TypeError("the audit log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("the audit log is append-only")

@@ -1,83 +1,221 @@
 """The one way to scope data to a user's jurisdiction.
 
 Every page, API route, export, import and worklist asks these functions what the user may see.
-Objects outside the answer must be treated as not existing (404), never as forbidden.
+Objects outside the answer must be treated as not existing (404), never as forbidden: use the
+`*_or_404` helpers, and build lists, counts, searches and autocompletes on `units_for_user`,
+`residents_for_user` or `households_for_user` so that nothing outside the scope can be counted.
+
+Who sees what:
+- an inactive or anonymous user: nothing;
+- a superuser without a unit: everything (a superuser with a unit: that unit, as a province admin);
+- province admin, unit manager: aggregates and resident records of their unit's subtree;
+- field member: aggregates of their commune's subtree, resident records and households only in
+  the hamlets assigned to them in the current campaign (and inside their commune);
+- viewer: aggregates of their unit's subtree, no resident record at all.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.http import Http404
 
-from gocua.accounts.models import Role, User
+from gocua.accounts.models import AuditEntry, Role, User
 from gocua.geo.models import AdminUnit
 from gocua.people.models import Household, Resident
 
+# Roles that may see resident records of a whole subtree (and full IDs on a resident's page).
+MANAGER_ROLES = frozenset({Role.PROVINCE_ADMIN, Role.UNIT_MANAGER})
 
-def scope_paths(user: User) -> list[str] | None:
-    """Materialised paths the user may see under; None means the whole database."""
-    if not user.is_authenticated or not user.is_active:
-        return []
-    if user.is_superuser and user.unit_id is None:
+
+def _active(user) -> bool:
+    return user is not None and user.is_authenticated and user.is_active
+
+
+def is_unrestricted(user) -> bool:
+    """A superuser bound to no unit: the whole database."""
+    return _active(user) and user.is_superuser and user.unit_id is None
+
+
+def effective_role(user) -> str | None:
+    """The role that decides capabilities; a superuser acts as a province admin."""
+    if not _active(user):
         return None
-    if user.unit_id is None:
-        return []
-    return [user.unit.path]
+    if user.is_superuser:
+        return Role.PROVINCE_ADMIN
+    if user.unit_id is None or user.role not in Role.values:
+        return None
+    return user.role
 
 
-def assigned_hamlet_ids(user: User) -> list[int]:
-    """Hamlets a field member was given to walk (active memberships only)."""
+def scope_unit(user) -> AdminUnit | None:
+    """The root of the user's jurisdiction (None for no scope or for an unrestricted user)."""
+    if not _active(user) or user.unit_id is None:
+        return None
+    return user.unit
+
+
+def scope_paths(user) -> list[str] | None:
+    """Materialised paths the user may see under; None means the whole database."""
+    if is_unrestricted(user):
+        return None
+    root = scope_unit(user) if effective_role(user) else None
+    return [root.path] if root else []
+
+
+def is_manager(user) -> bool:
+    """Province admins and unit managers (and superusers): the 'unit managers and above'."""
+    return effective_role(user) in MANAGER_ROLES
+
+
+def can_see_residents(user) -> bool:
+    return effective_role(user) in (*MANAGER_ROLES, Role.FIELD_MEMBER)
+
+
+def can_search_residents(user) -> bool:
+    return is_manager(user)
+
+
+def can_read_audit(user) -> bool:
+    return effective_role(user) == Role.PROVINCE_ADMIN
+
+
+def units_for_user(user) -> QuerySet[AdminUnit]:
+    """Units whose aggregates the user may see: their unit's subtree."""
+    if is_unrestricted(user):
+        return AdminUnit.objects.all()
+    root = scope_unit(user) if effective_role(user) else None
+    if root is None:
+        return AdminUnit.objects.none()
+    return AdminUnit.objects.filter(edition=root.edition, path__startswith=root.path)
+
+
+def unit_visible(user, unit: AdminUnit) -> bool:
+    if is_unrestricted(user):
+        return True
+    root = scope_unit(user) if effective_role(user) else None
+    return root is not None and unit.edition == root.edition and unit.path.startswith(root.path)
+
+
+def unit_for_user_or_404(user, edition: int | None, code: str) -> AdminUnit:
+    """The unit (edition, code) if the user may see it; Http404 otherwise (also when missing).
+
+    `edition=None` means the edition of the user's own unit (the only one their scope has)."""
+    if edition is None:
+        root = scope_unit(user)
+        if root is None:
+            raise Http404("no such unit")
+        edition = root.edition
+    unit = units_for_user(user).filter(edition=edition, code=code).select_related("parent").first()
+    if unit is None:
+        raise Http404("no such unit")
+    return unit
+
+
+def home_unit(user) -> AdminUnit | None:
+    """Where the user's pages start: their unit, or the first top unit for an unrestricted one."""
+    if is_unrestricted(user):
+        return AdminUnit.objects.filter(parent__isnull=True).order_by("-edition", "path").first()
+    return scope_unit(user) if effective_role(user) else None
+
+
+def assigned_hamlets(user) -> QuerySet[AdminUnit]:
+    """Hamlets a field member was given to walk: active memberships in the current campaign,
+    and only hamlets inside the member's own unit (an assignment elsewhere grants nothing)."""
+    root = scope_unit(user) if effective_role(user) else None
+    if root is None:
+        return AdminUnit.objects.none()
+    return AdminUnit.objects.filter(
+        edition=root.edition,
+        path__startswith=root.path,
+        id__in=_assignment_hamlet_ids(user),
+    )
+
+
+def _assignment_hamlet_ids(user):
     from gocua.campaigns.models import Assignment
 
-    return list(
-        Assignment.objects.filter(member__user=user, member__active=True)
-        .values_list("hamlet_id", flat=True)
-        .distinct()
+    return Assignment.objects.filter(
+        member__user=user, member__active=True, member__team__campaign__is_current=True
+    ).values("hamlet_id")
+
+
+def assigned_hamlet_ids(user) -> list[int]:
+    return list(assigned_hamlets(user).values_list("id", flat=True))
+
+
+def _in_scope(queryset: QuerySet, user, *, unit_field: str = "unit") -> QuerySet:
+    role = effective_role(user)
+    if role not in (*MANAGER_ROLES, Role.FIELD_MEMBER):
+        return queryset.none()
+    if role == Role.FIELD_MEMBER:
+        return queryset.filter(**{f"{unit_field}__in": assigned_hamlets(user)})
+    if is_unrestricted(user):
+        return queryset
+    root = scope_unit(user)
+    return queryset.filter(
+        **{f"{unit_field}__edition": root.edition, f"{unit_field}__path__startswith": root.path}
     )
 
 
-def units_for_user(user: User) -> QuerySet[AdminUnit]:
-    """Units whose aggregates the user may see: their unit's subtree."""
-    paths = scope_paths(user)
-    units = AdminUnit.objects.all()
-    if paths is None:
-        return units
-    if not paths:
-        return units.none()
-    return units.filter(edition=user.unit.edition, path__startswith=paths[0])
-
-
-def residents_for_user(user: User) -> QuerySet[Resident]:
+def residents_for_user(user) -> QuerySet[Resident]:
     """Residents whose records the user may see. Viewers see none (aggregates only); a field
     member sees only the residents of the hamlets assigned to them."""
-    if not user.is_authenticated or user.role == Role.VIEWER and not user.is_superuser:
-        return Resident.objects.none()
-    if user.role == Role.FIELD_MEMBER:
-        return Resident.objects.filter(unit_id__in=assigned_hamlet_ids(user))
-    paths = scope_paths(user)
-    if paths is None:
-        return Resident.objects.all()
-    if not paths:
-        return Resident.objects.none()
-    return Resident.objects.filter(
-        unit__edition=user.unit.edition, unit__path__startswith=paths[0]
+    return _in_scope(Resident.objects.all(), user)
+
+
+def households_for_user(user) -> QuerySet[Household]:
+    return _in_scope(Household.objects.all(), user)
+
+
+def resident_for_user_or_404(user, pk: int) -> Resident:
+    resident = residents_for_user(user).select_related("unit", "household").filter(pk=pk).first()
+    if resident is None:
+        raise Http404("no such resident")
+    return resident
+
+
+def household_for_user_or_404(user, pk: int) -> Household:
+    household = households_for_user(user).select_related("unit").filter(pk=pk).first()
+    if household is None:
+        raise Http404("no such household")
+    return household
+
+
+def resident_search(user, *, query: str = "", unit: AdminUnit | None = None) -> QuerySet[Resident]:
+    """Residents in scope matching a name fragment or a whole national ID (never a partial ID:
+    that would let anyone enumerate numbers). `unit` narrows to a visible unit's subtree."""
+    from gocua.lib.text import nfc
+
+    residents = residents_for_user(user)
+    if unit is not None:
+        residents = residents.filter(unit__edition=unit.edition, unit__path__startswith=unit.path)
+    text = nfc(query or "")
+    digits = text.replace(" ", "").replace(".", "")
+    if digits.isdigit() and digits.isascii():
+        residents = residents.filter(national_id=digits) if len(digits) == 12 else residents.none()
+    elif text:
+        residents = residents.filter(full_name__icontains=text)
+    return residents.select_related("unit").order_by("full_name", "id")
+
+
+def audit_entries_for_user(user) -> QuerySet[AuditEntry]:
+    """Audit entries a province admin may read: those about units of their subtree, and those
+    written by users of their subtree."""
+    if not can_read_audit(user):
+        return AuditEntry.objects.none()
+    entries = AuditEntry.objects.select_related("user")
+    if is_unrestricted(user):
+        return entries
+    root = scope_unit(user)
+    return entries.filter(
+        Q(unit__edition=root.edition, unit__path__startswith=root.path)
+        | Q(user__unit__edition=root.edition, user__unit__path__startswith=root.path)
     )
 
 
-def households_for_user(user: User) -> QuerySet[Household]:
-    if not user.is_authenticated or user.role == Role.VIEWER and not user.is_superuser:
-        return Household.objects.none()
-    if user.role == Role.FIELD_MEMBER:
-        return Household.objects.filter(unit_id__in=assigned_hamlet_ids(user))
-    paths = scope_paths(user)
-    if paths is None:
-        return Household.objects.all()
-    if not paths:
-        return Household.objects.none()
-    return Household.objects.filter(
-        unit__edition=user.unit.edition, unit__path__startswith=paths[0]
-    )
-
-
-def unit_visible(user: User, unit: AdminUnit) -> bool:
-    paths = scope_paths(user)
-    if paths is None:
-        return True
-    return bool(paths) and unit.edition == user.unit.edition and unit.path.startswith(paths[0])
+def users_for_user(user) -> QuerySet[User]:
+    """Accounts bound to units of the user's scope (for managers' lists)."""
+    if not is_manager(user):
+        return User.objects.none()
+    if is_unrestricted(user):
+        return User.objects.all()
+    root = scope_unit(user)
+    return User.objects.filter(unit__edition=root.edition, unit__path__startswith=root.path)

@@ -18,10 +18,23 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         self.stderr.write(f"GõCửa on http://{host}:{port}/  (Ctrl+C to stop)")
         gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
-        os.execv(gunicorn, [
-            gunicorn, "gocua.wsgi:application", "--bind", f"{host}:{port}",
-            "--workers", str(workers), "--threads", "4", "--access-logfile", "-",
-            # %(U)s is the path without the query string: searches may carry personal data.
-            "--access-logformat", "%(h)s %(t)s \"%(m)s %(U)s\" %(s)s %(b)s %(M)sms",
-            "--chdir", str(settings.BASE_DIR),
-        ])
+        os.execv(
+            gunicorn,
+            [
+                gunicorn,
+                "gocua.wsgi:application",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                str(workers),
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+                # %(U)s is the path without the query string: searches may carry personal data.
+                "--access-logformat",
+                '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
+                "--chdir",
+                str(settings.BASE_DIR),
+            ],
+        )

@@ -1,0 +1,88 @@
+import getpass
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from gocua.accounts.models import Role
+from gocua.accounts.services import AccountError, user_create
+from gocua.campaigns.models import Affiliation
+from gocua.geo.selectors import EditionError, unit_get
+from gocua.lib.cli import edition_or_stop
+
+
+class Command(BaseCommand):
+    help = "User accounts. `user create NAME --role ROLE --unit CODE`: an account bound to a unit."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        create = sub.add_parser("create", help="create a user bound to one unit")
+        create.add_argument("name", help="the login name")
+        create.add_argument("--role", required=True, choices=Role.values)
+        create.add_argument(
+            "--unit", required=True, help="unit code (a commune for a field member)"
+        )
+        create.add_argument("--edition", type=int, choices=[2023, 2025])
+        create.add_argument("--full-name", default="", help="the person's full name")
+        create.add_argument(
+            "--hamlets",
+            help="field member only: 'all' or NAME,NAME (hamlets of the commune to walk)",
+        )
+        create.add_argument(
+            "--affiliation",
+            default="other",
+            choices=Affiliation.values,
+            help="field member's affiliation in the team (default: other)",
+        )
+        create.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="read the password from the first line of stdin instead of prompting",
+        )
+
+    def handle(self, *args, action, **options):
+        edition = edition_or_stop(options["edition"])
+        try:
+            unit = unit_get(edition=edition, code=options["unit"].strip())
+        except EditionError as exc:
+            raise CommandError(str(exc), returncode=2) from None
+        hamlets = options["hamlets"]
+        if hamlets is not None and hamlets.strip().lower() != "all":
+            hamlets = [name.strip() for name in hamlets.split(",") if name.strip()]
+        elif hamlets is not None:
+            hamlets = "all"
+        password = self._password(options["password_stdin"])
+        try:
+            user = user_create(
+                username=options["name"],
+                role=options["role"],
+                unit=unit,
+                password=password,
+                full_name=options["full_name"],
+                hamlets=hamlets,
+                affiliation=options["affiliation"],
+            )
+        except AccountError as exc:
+            raise CommandError(str(exc), returncode=2) from None
+        self.stdout.write(
+            f"created {user.username} ({user.role}) in {unit.name} ({unit.code}, {unit.edition})"
+        )
+
+    def _password(self, from_stdin: bool) -> str:
+        if from_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+            if not password:
+                raise CommandError("no password on stdin", returncode=2)
+            return password
+        if not sys.stdin.isatty():
+            raise CommandError(
+                "no terminal to prompt for the password: pipe it with --password-stdin",
+                returncode=2,
+            )
+        try:
+            first = getpass.getpass("Password: ")
+            second = getpass.getpass("Password (again): ")
+        except (EOFError, KeyboardInterrupt):
+            raise CommandError("no password given", returncode=2) from None
+        if first != second:
+            raise CommandError("the two passwords differ", returncode=2)
+        return first

@@ -1,0 +1,263 @@
+"""Writes for accounts: users, API tokens and the audit log."""
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Sequence
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from gocua.accounts.models import ApiToken, AuditEntry, Role, User
+from gocua.geo.models import AdminUnit, Level
+from gocua.lib.masking import scrub
+from gocua.lib.text import key
+
+
+class AccountError(ValueError):
+    """A request about accounts that cannot be done; the message says why, for a person."""
+
+
+# ---------------------------------------------------------------------------------------- audit
+
+
+def client_ip(request) -> str | None:
+    """The client address as django-axes computed it (same proxy rules), else REMOTE_ADDR."""
+    if request is None:
+        return None
+    return getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR") or None
+
+
+def _scrubbed(value):
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {str(k): _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrubbed(v) for v in value]
+    return value
+
+
+def audit_record(
+    *,
+    user: User | None,
+    action: str,
+    object_type: str,
+    object_id: object,
+    unit: AdminUnit | None,
+    request=None,
+    detail: dict | None = None,
+) -> AuditEntry:
+    """Append one entry to the audit log: who, when, what, which unit, from which IP.
+
+    Every import, export, create, update and every view of a resident's full record must call
+    this, in every app (accounts, people, imports, campaigns, fieldwork, reports, api): e.g.
+    `audit_record(user=request.user, action="export", object_type="kpi_report",
+    object_id=unit.code, unit=unit, request=request, detail={"format": "xlsx"})`.
+    Actions in use: create, update, delete, import, export, view, login, logout,
+    password_change, token_create, token_revoke. `detail` is for counts and options, never for
+    personal data (anything shaped like a national ID or phone is masked anyway).
+    Append-only: entries are never updated or deleted. Joins the caller's transaction.
+    """
+    if user is not None and not user.is_authenticated:
+        user = None
+    return AuditEntry.objects.create(
+        user=user,
+        username=user.get_username() if user else "",
+        action=action[:20],
+        object_type=object_type[:50],
+        object_id=str(object_id if object_id is not None else "")[:64],
+        unit=unit,
+        ip=client_ip(request),
+        detail=_scrubbed(detail or {}),
+    )
+
+
+# ---------------------------------------------------------------------------------------- users
+
+
+def _hamlets_of(commune: AdminUnit, hamlets: str | Sequence[str]) -> list[AdminUnit]:
+    available = list(
+        AdminUnit.objects.filter(parent=commune, level=Level.HAMLET).order_by("name", "code")
+    )
+    if hamlets == "all":
+        if not available:
+            raise AccountError(
+                f"{commune.name} ({commune.code}) has no hamlets yet: import its residents "
+                "first, or generate a population"
+            )
+        return available
+    by_key = {h.name_key or key(h.name): h for h in available}
+    chosen: list[AdminUnit] = []
+    for name in hamlets:
+        hamlet = by_key.get(key(name))
+        if hamlet is None:
+            names = ", ".join(h.name for h in available) or "none"
+            raise AccountError(
+                f"no hamlet named {name!r} in {commune.name} ({commune.code}); its hamlets: {names}"
+            )
+        if hamlet not in chosen:
+            chosen.append(hamlet)
+    if not chosen:
+        raise AccountError("--hamlets names no hamlet (say 'all' or NAME,NAME)")
+    return chosen
+
+
+def _assign_hamlets(user: User, commune: AdminUnit, hamlets: list[AdminUnit], affiliation: str):
+    # Team/Member creation belongs to campaigns (issue 5); this is the minimum the CLI needs so
+    # a commune can start before anyone opens a form.
+    from gocua.campaigns.models import Affiliation, Assignment, Campaign, Member, Team
+
+    campaign = Campaign.objects.filter(is_current=True).first()
+    if campaign is None:
+        raise AccountError(
+            "there is no current campaign to assign hamlets in: create the campaign first "
+            "(or create the user without --hamlets and assign later)"
+        )
+    if affiliation not in Affiliation.values:
+        raise AccountError(
+            f"affiliation must be one of {', '.join(Affiliation.values)}, not {affiliation!r}"
+        )
+    team, _ = Team.objects.get_or_create(
+        campaign=campaign, unit=commune, defaults={"name": f"Tổ VNeID {commune.name}"}
+    )
+    member = Member.objects.filter(team=team, user=user).first()
+    if member is None:
+        member = Member.objects.create(
+            team=team,
+            user=user,
+            full_name=user.get_full_name() or user.get_username(),
+            affiliation=affiliation,
+        )
+    Assignment.objects.bulk_create(
+        [Assignment(member=member, hamlet=h) for h in hamlets], ignore_conflicts=True
+    )
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    role: str,
+    unit: AdminUnit,
+    password: str,
+    full_name: str = "",
+    hamlets: str | Sequence[str] | None = None,
+    affiliation: str = "other",
+    created_by: User | None = None,
+    request=None,
+) -> User:
+    """Create an account bound to one unit, and for a field member assign hamlets of their
+    commune ('all' or names matched ignoring case, spacing and diacritics) in the current
+    campaign (its Team and Member are created when missing).
+
+    Atomic: on any AccountError nothing is written. Audited as `create user`.
+    Who may call it: the `gocua user create` command, and pages restricted to province admins.
+    """
+    username = (username or "").strip()
+    if not username:
+        raise AccountError("the user name is empty")
+    if User.objects.filter(username__iexact=username).exists():
+        raise AccountError(f"a user named {username!r} already exists")
+    if role not in Role.values:
+        raise AccountError(f"role must be one of {', '.join(Role.values)}, not {role!r}")
+    if role == Role.FIELD_MEMBER and unit.level != Level.COMMUNE:
+        raise AccountError(
+            f"a field member belongs to a commune; {unit.name} ({unit.code}) is a {unit.level}"
+        )
+    if hamlets is not None and role != Role.FIELD_MEMBER:
+        raise AccountError("--hamlets is only for field members")
+    if not password:
+        raise AccountError("the password is empty")
+    user = User(username=username, role=role, unit=unit, full_name=(full_name or "").strip())
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise AccountError("password rejected: " + " ".join(exc.messages)) from None
+    user.set_password(password)
+    user.save()
+    chosen = _hamlets_of(unit, hamlets) if hamlets is not None else []
+    if chosen:
+        _assign_hamlets(user, unit, chosen, affiliation)
+    audit_record(
+        user=created_by,
+        action="create",
+        object_type="user",
+        object_id=user.pk,
+        unit=unit,
+        request=request,
+        detail={"username": username, "role": role, "hamlets": [h.code for h in chosen]},
+    )
+    return user
+
+
+# --------------------------------------------------------------------------------------- tokens
+
+TOKEN_PREFIX = "gc_"
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
+def token_hash(key_text: str) -> str:
+    return hashlib.sha256(key_text.encode()).hexdigest()
+
+
+@transaction.atomic
+def token_create(*, user: User, label: str = "", request=None) -> tuple[ApiToken, str]:
+    """A new bearer token for `user`: returns (row, key). The key is shown once and never
+    stored (only its SHA-256). Audited as `token_create`."""
+    key_text = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, key_hash=token_hash(key_text), prefix=key_text[:10], label=label[:100]
+    )
+    audit_record(
+        user=user,
+        action="token_create",
+        object_type="api_token",
+        object_id=token.pk,
+        unit=user.unit,
+        request=request,
+        detail={"prefix": token.prefix},
+    )
+    return token, key_text
+
+
+@transaction.atomic
+def token_revoke(*, token: ApiToken, by: User | None, request=None) -> bool:
+    """Revoke a token; True if it was live. Idempotent. Audited as `token_revoke`."""
+    now = timezone.now()
+    changed = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+    if changed:
+        token.revoked_at = now
+        audit_record(
+            user=by,
+            action="token_revoke",
+            object_type="api_token",
+            object_id=token.pk,
+            unit=token.user.unit if token.user_id else None,
+            request=request,
+            detail={"prefix": token.prefix},
+        )
+    return bool(changed)
+
+
+def token_authenticate(key_text: str) -> tuple[ApiToken, User] | None:
+    """The live token and its active user for a presented key, else None.
+
+    Touches `last_used_at` at most once a minute per token, so a busy client does not turn
+    every read into a write."""
+    if not key_text or len(key_text) > 200:
+        return None
+    token = (
+        ApiToken.objects.select_related("user", "user__unit")
+        .filter(key_hash=token_hash(key_text), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token, token.user

@@ -1,0 +1,59 @@
+"""Unit aggregates: the KPI row of a unit and of its children, inside the user's jurisdiction."""
+
+from typing import Literal
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+
+from gocua.accounts.selectors import is_unrestricted, unit_for_user_or_404
+from gocua.api.common import ERRORS, api_user
+from gocua.geo.selectors import EditionError, resolve_edition
+from gocua.reports.selectors import kpi_rows, min_age_now
+
+router = Router(tags=["units"])
+
+
+class KpiRowOut(Schema):
+    unit_code: str
+    unit_name: str
+    level: str
+    eligible: int
+    registered: int
+    approved: int
+    failed: int
+    activated: int
+    used: int
+    registration_rate: float = Field(description="fraction 0..1 of eligible")
+    activation_rate: float
+    usage_rate: float
+
+
+class KpiOut(Schema):
+    edition: int
+    unit: KpiRowOut
+    children: list[KpiRowOut]
+
+
+class KpiQuery(Schema):
+    edition: Literal[2023, 2025] | None = Field(
+        None, description="unit codes repeat across editions; default: the user's own"
+    )
+
+
+@router.get(
+    "/units/{code}/kpi",
+    response={200: KpiOut, **ERRORS},
+    summary="KPI row of a unit and of its children",
+)
+def unit_kpi(request: HttpRequest, code: str, query: Query[KpiQuery]):
+    """404 for a unit that does not exist or lies outside the user's jurisdiction."""
+    user = api_user(request)
+    edition = query.edition
+    if edition is None and is_unrestricted(user):
+        try:
+            edition = resolve_edition(None)
+        except EditionError as exc:
+            return Status(422, {"detail": str(exc)})
+    unit = unit_for_user_or_404(user, edition, code)
+    rows = kpi_rows(unit, depth=1, min_age=min_age_now())
+    return Status(200, {"edition": unit.edition, "unit": rows[0], "children": rows[1:]})

@@ -1,0 +1,84 @@
+"""Resident pages: a search list for unit managers and a resident's own page.
+
+Both are scoped by `gocua.accounts.selectors`; a resident outside the user's jurisdiction is
+404. IDs and phones are masked on the list; the resident's own page shows them in full to unit
+managers and above, and every opening of it is audited as a `view`.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from gocua.accounts.selectors import (
+    can_search_residents,
+    resident_for_user_or_404,
+    resident_search,
+    residents_for_user,
+    unit_for_user_or_404,
+)
+from gocua.accounts.services import audit_record
+
+PAGE_SIZE = 50
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def resident_list(request: HttpRequest) -> HttpResponse:
+    """Residents of the user's jurisdiction (or of `?unit=CODE` inside it), by name.
+
+    A search travels by POST, so a national ID typed in the box never lands in a URL (browser
+    history, proxy logs); `?unit=` and the page number may be in the URL."""
+    if not can_search_residents(request.user):
+        raise Http404
+    data = request.POST if request.method == "POST" else request.GET
+    unit = None
+    code = (data.get("unit") or "").strip()
+    if code:
+        unit = unit_for_user_or_404(request.user, None, code)
+    query = (request.POST.get("q") or "").strip()[:120]
+    residents = resident_search(request.user, query=query, unit=unit)
+    page = Paginator(residents, PAGE_SIZE).get_page(data.get("page"))
+    return render(
+        request,
+        "people/resident_list.html",
+        {
+            "page": page,
+            "query": query,
+            "unit": unit,
+        },
+    )
+
+
+@login_required
+@require_GET
+def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A resident's own page (full ID and phone for unit managers and above). Audited."""
+    resident = resident_for_user_or_404(request.user, pk)
+    housemates = []
+    if resident.household_id:
+        housemates = list(
+            residents_for_user(request.user)
+            .filter(household_id=resident.household_id)
+            .exclude(pk=resident.pk)
+            .order_by("birth_date", "id")[:30]
+        )
+    events = list(resident.stage_events.order_by("-at", "-id")[:20])
+    audit_record(
+        user=request.user,
+        action="view",
+        object_type="resident",
+        object_id=resident.pk,
+        unit=resident.unit,
+        request=request,
+    )
+    return render(
+        request,
+        "people/resident_detail.html",
+        {
+            "resident": resident,
+            "housemates": housemates,
+            "events": events,
+        },
+    )
