@@ -7,15 +7,15 @@ re-importing the same file changes nothing; memory does not grow with the file.
 
 import datetime as dt
 import logging
-import zlib
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from gocua.geo.models import AdminUnit, Level
-from gocua.geo.services import hamlet_get_or_create
+from gocua.geo.services import hamlets_ensure
 from gocua.imports.common import (
     ImportSummary,
     Rejects,
@@ -25,7 +25,15 @@ from gocua.imports.common import (
     check_utf8,
     db_datetime,
     parse_level,
+    decode_chunk_as,
+    encode_chunk,
+    in_background,
+    join_cells,
+    split_cells,
+    parse_chunks,
     parse_stage,
+    picker,
+    select_in,
 )
 from gocua.imports.models import ImportJob
 from gocua.imports.readers import Table, open_table, text_of
@@ -41,12 +49,15 @@ CHUNK_ROWS = 5000
 SEX_WORDS = {"nam": "M", "male": "M", "m": "M", "nu": "F", "female": "F", "f": "F"}
 
 
-@dataclass(slots=True, eq=False)
-class Citizen:
+class Citizen(NamedTuple):
+    """A parsed row, made only of str/int/bool/None (dates as ISO text, cells as one string)
+    so that chunks cross the process boundary with `marshal`, several times faster than
+    pickle, and bind to SQLite without per-value adapters."""
+
     line: int
     national_id: str
     full_name: str
-    birth_date: dt.date
+    birth_date: str  # ISO yyyy-mm-dd
     birth_year_only: bool
     sex: str
     phone: str
@@ -56,57 +67,59 @@ class Citizen:
     address: str
     eid_stage: str | None
     eid_level: int | None
-    cells: list
+    elderly: bool
+    cells: str  # the original cells joined by CELL_SEPARATOR, for the rejects file
 
     def digest(self) -> int:
-        text = "|".join(
-            map(
-                str,
-                (self.full_name, self.birth_date, self.birth_year_only, self.sex, self.phone,
-                 self.unit_code, key(self.hamlet), self.household_code, self.address,
-                 self.eid_stage, self.eid_level),
-            )
-        )
-        data = text.encode()
-        # 63 bits, so it fits a signed SQLite INTEGER.
-        return zlib.crc32(data) << 31 ^ zlib.adler32(data)
+        """Equal rows give equal digests within one run (Python's hash is per process, and
+        the seen-set lives only as long as the run)."""
+        return hash((self.full_name, self.birth_date, self.birth_year_only, self.sex,
+                     self.phone, self.unit_code, key(self.hamlet), self.household_code,
+                     self.address, self.eid_stage, self.eid_level))
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def _text(value: object) -> str:
+    return value if value.__class__ is str else text_of(value)
+
+
+CITIZEN_FIELDS = (
+    "national_id", "full_name", "birth_date", "sex", "phone", "unit_code", "hamlet",
+    "household_id", "address", "eid_stage", "eid_level",
+)
 
 
 def parse_citizen(
-    line: int, cells: list, columns: dict[str, int], today: dt.date, warn: Callable[[str], None]
+    line: int, values: list, cells: list, today: dt.date, warn: Callable[[str], None]
 ) -> Citizen | None:
-    """One row → a Citizen, or None for a row to skip silently. Raises RowError."""
+    """One row → a Citizen, or None for a row to skip silently. Raises RowError.
 
-    def cell(field: str) -> object:
-        index = columns.get(field)
-        if index is None or index >= len(cells):
-            return None
-        value = cells[index]
-        return value.strip() if isinstance(value, str) else value
-
-    raw_nid, raw_name = cell("national_id"), cell("full_name")
+    `values` are the row's cells picked in CITIZEN_FIELDS order (see imports.common.picker)."""
+    (raw_nid, raw_name, raw_birth, raw_sex, raw_phone, raw_unit, raw_hamlet, raw_household,
+     raw_address, raw_stage, raw_level) = values
     if raw_nid in (None, "") and (
-        raw_name in (None, "") or cell("birth_date") in (None, "") and not cell("unit_code")
+        raw_name in (None, "") or raw_birth in (None, "") and not raw_unit
     ):
         # A blank line, or the signature block under the table ("Người lập biểu", a title).
         return None
-    check_utf8(cells)
+    check_utf8(raw_name, raw_hamlet, raw_address)
     if raw_name in (None, ""):
         raise RowError("full_name", "missing")
     name = nfc(str(raw_name))
-    if any(ch.isdigit() for ch in name):
+    if _DIGIT.search(name):
         raise RowError("full_name", "contains digits")
     try:
         national_id = nid_lib.normalize(raw_nid)
     except nid_lib.NationalIdError as exc:
         raise RowError("national_id", str(exc)) from None
 
-    raw_sex = cell("sex")
     sex = SEX_WORDS.get(key(str(raw_sex))) if raw_sex not in (None, "") else None
     if sex is None:
         raise RowError("sex", f"{raw_sex!r} is not Nam/Nữ, male/female or M/F" if raw_sex else "missing")
     try:
-        birth = parse_birth(cell("birth_date"), today)
+        birth = parse_birth(raw_birth, today)
     except DateError as exc:
         raise RowError("birth_date", str(exc)) from None
     if birth is None:
@@ -118,30 +131,30 @@ def parse_citizen(
         raise RowError("national_id", str(exc)) from None
 
     phone = ""
-    raw_phone = cell("phone")
     try:
         phone = phone_lib.normalize(raw_phone)
     except phone_lib.PhoneError as exc:
         warn(f"phone {phone_lib.mask(text_of(raw_phone))} {exc}; phone dropped")
 
-    unit_code = text_of(cell("unit_code"))
+    unit_code = _text(raw_unit)
     if not unit_code:
         raise RowError("unit_code", "missing")
     return Citizen(
         line=line,
         national_id=national_id,
         full_name=name,
-        birth_date=born,
+        birth_date=born.isoformat(),
         birth_year_only=year_only,
         sex=sex,
         phone=phone,
         unit_code=unit_code,
-        hamlet=nfc(text_of(cell("hamlet"))),
-        household_code=text_of(cell("household_id")),
-        address=nfc(text_of(cell("address"))),
-        eid_stage=parse_stage(cell("eid_stage")),
-        eid_level=parse_level(cell("eid_level")),
-        cells=cells,
+        hamlet=nfc(_text(raw_hamlet)),
+        household_code=_text(raw_household),
+        address=nfc(_text(raw_address)),
+        eid_stage=parse_stage(raw_stage),
+        eid_level=parse_level(raw_level),
+        elderly=_is_elderly(born, today),
+        cells=join_cells(cells),
     )
 
 
@@ -166,33 +179,33 @@ class CitizenImport:
             .exclude(level=Level.COMMUNE)
             .values_list("code", "level")
         )
-        self.hamlets: dict[tuple[int, str], AdminUnit] = {}
-        self.units_by_id: dict[int, AdminUnit] = {u.id: u for u in self.communes.values()}
+        self.hamlets: dict[tuple[int, str], AdminUnit] = {
+            (h.parent_id, h.name_key): h
+            for h in AdminUnit.objects.filter(edition=edition, level=Level.HAMLET)
+        }
 
     # -- reading -----------------------------------------------------------------------------
     def run(self) -> ImportSummary:
-        chunk: list[Citizen] = []
-        columns = self.table.columns
-        for line, cells in self.table.rows:
-            line_warnings: list[str] = []
-            try:
-                citizen = parse_citizen(line, cells, columns, self.today, line_warnings.append)
-            except RowError as exc:
-                self.summary.rows += 1
-                self.reject(line, exc.field, exc.reason, cells)
-                continue
-            if citizen is None:
-                continue
-            self.summary.rows += 1
-            for text in line_warnings:
-                self.warn(line, citizen.national_id, text)
-            chunk.append(citizen)
-            if len(chunk) >= CHUNK_ROWS:
-                self.write_chunk(chunk)
-                chunk = []
-        if chunk:
-            self.write_chunk(chunk)
-        self.seen.close()
+        pick = picker(self.table.columns, CITIZEN_FIELDS)
+        today = self.today
+
+        def parse(line: int, cells: list, warn: Callable[[str], None]) -> Citizen | None:
+            return parse_citizen(line, pick(cells), cells, today, warn)
+
+        try:
+            chunks = parse_chunks(self.table.rows, parse, CHUNK_ROWS)
+            for parsed in in_background(chunks, encode=encode_chunk, decode=_decode):
+                self.summary.rows += parsed.rows
+                for line, field, reason, cells in parsed.rejects:
+                    self.reject(line, field, reason, cells)
+                for line, national_id, text in parsed.warnings:
+                    self.warn(line, national_id, text)
+                if parsed.records:
+                    self.write_chunk(parsed.records)
+                else:
+                    self.on_progress(self.summary.rows)
+        finally:
+            self.seen.close()
         return self.summary
 
     def reject(self, line: int, field: str, reason: str, cells: list) -> None:
@@ -210,8 +223,6 @@ class CitizenImport:
             self._save_progress()
             if self.dry_run:
                 transaction.set_rollback(True)
-        if self.dry_run:
-            self.hamlets.clear()  # their rows were rolled back
         self.on_progress(self.summary.rows)
 
     def _save_progress(self) -> None:
@@ -221,7 +232,7 @@ class CitizenImport:
         self.job.save(update_fields=["rows", "inserted", "updated", "unchanged", "rejected",
                                      "warnings"])
 
-    def _resolve_unit(self, citizen: Citizen) -> AdminUnit:
+    def _commune(self, citizen: Citizen) -> AdminUnit:
         commune = self.communes.get(citizen.unit_code)
         if commune is None:
             level = self.other_levels.get(citizen.unit_code)
@@ -230,24 +241,42 @@ class CitizenImport:
             raise RowError("unit_code", f"no commune with code {citizen.unit_code} in the {self.edition} edition")
         if self.scope_paths is not None and not commune.path.startswith(tuple(self.scope_paths)):
             raise RowError("unit_code", f"commune {citizen.unit_code} is outside your jurisdiction")
-        if not citizen.hamlet:
-            return commune
-        cache_key = (commune.id, key(citizen.hamlet))
-        hamlet = self.hamlets.get(cache_key)
-        if hamlet is None:
-            hamlet = hamlet_get_or_create(commune=commune, name=citizen.hamlet)
-            self.hamlets[cache_key] = hamlet
-            self.units_by_id[hamlet.id] = hamlet
-        return hamlet
+        return commune
+
+    def _place(self, chunk: list[Citizen]) -> list[tuple[Citizen, AdminUnit]]:
+        """Each row's unit: its hamlet (created when new) or its commune; rejects bad codes."""
+        with_commune: list[tuple[Citizen, AdminUnit]] = []
+        for citizen in chunk:
+            try:
+                with_commune.append((citizen, self._commune(citizen)))
+            except RowError as exc:
+                self.reject(citizen.line, exc.field, exc.reason, split_cells(citizen.cells))
+        missing = {}
+        for citizen, commune in with_commune:
+            if citizen.hamlet:
+                cache_key = (commune.id, key(citizen.hamlet))
+                if cache_key not in self.hamlets:
+                    missing.setdefault(cache_key, (commune, citizen.hamlet))
+        if missing:
+            self._hamlets_create(list(missing.values()))
+        return [
+            (c, self.hamlets[(u.id, key(c.hamlet))] if c.hamlet else u) for c, u in with_commune
+        ]
+
+    def _hamlets_create(self, wanted: list[tuple[AdminUnit, str]]) -> None:
+        if not self.dry_run:
+            self.hamlets.update(hamlets_ensure(wanted))
+            return
+        for commune, name in wanted:
+            # Nothing is written in a dry run: an unsaved stand-in takes the new hamlet's place.
+            self.hamlets[(commune.id, key(name))] = AdminUnit(
+                edition=commune.edition, level=Level.HAMLET, parent=commune, name=name,
+                name_key=key(name), path=f"{commune.path}?/", province_code=commune.province_code,
+            )
 
     def _write_chunk(self, chunk: list[Citizen]) -> None:
         # 1. Units (and the scope check) first: a rejected row must not count as "seen".
-        placed: list[tuple[Citizen, AdminUnit]] = []
-        for citizen in chunk:
-            try:
-                placed.append((citizen, self._resolve_unit(citizen)))
-            except RowError as exc:
-                self.reject(citizen.line, exc.field, exc.reason, citizen.cells)
+        placed = self._place(chunk)
 
         # 2. The same national ID earlier in the file: identical is unchanged, else a conflict.
         firsts: dict[str, tuple[Citizen, AdminUnit]] = {}
@@ -265,47 +294,51 @@ class CitizenImport:
                 self.reject(citizen.line, "national_id",
                             f"conflict: {nid_lib.mask(citizen.national_id)} already appears on "
                             f"line {prior[1]} with different data (the first row wins)",
-                            citizen.cells)
+                            split_cells(citizen.cells))
         self.seen.add([(n, d, ln) for n, (d, ln) in digests.items()])
         if not firsts:
             return
 
-        households = self._households(list(firsts.values()))
-        existing = {
-            r.national_id: r
-            for r in Resident.objects.filter(national_id__in=list(firsts))
-            .select_related("unit")
-            .only(*MERGED_FIELDS, "national_id", "unit__parent_id", "unit__level")
-        }
+        rows = list(firsts.values())
+        households = self._households(rows)
+        existing = {row[0]: row for row in _stored_residents(list(firsts))}
         new_rows: list[tuple] = []
         new_stage: list[tuple[str, str, int]] = []
         changed: list[Resident] = []
+        restaged: list[Resident] = []
         events: list[StageEvent] = []
         stamp = db_datetime(self.now)
-        for national_id, (citizen, unit) in firsts.items():
-            household_id = households.get(citizen)
-            resident = existing.get(national_id)
-            if resident is None:
+        for (citizen, unit), household_id in zip(rows, households, strict=True):
+            national_id = citizen.national_id
+            stored = existing.get(national_id)
+            if stored is None:
                 stage = citizen.eid_stage or "none"
                 level = citizen.eid_level if citizen.eid_level is not None else (2 if stage != "none" else 0)
                 new_rows.append((
                     national_id, citizen.full_name, citizen.birth_date, citizen.birth_year_only,
                     citizen.sex, citizen.phone, unit.id, household_id, unit.province_code,
-                    _is_elderly(citizen.birth_date, self.today), False, False, False, False,
+                    citizen.elderly, False, False, False, False,
                     False, False, stage, level, stamp if stage != "none" else None, None, stamp,
                 ))
                 if stage != "none" or level:
                     new_stage.append((national_id, stage, level))
                 continue
-            if self._merge(resident, citizen, unit, household_id, events):
-                changed.append(resident)
-            else:
+            resident = self._merge(stored, citizen, unit, household_id, events)
+            if resident is None:
                 self.summary.unchanged += 1
-        bulk_insert(Resident._meta.db_table, RESIDENT_COLUMNS, new_rows)
+            elif resident.stage_at is not None:
+                restaged.append(resident)
+            else:
+                changed.append(resident)
         self.summary.inserted += len(new_rows)
+        self.summary.updated += len(changed) + len(restaged)
+        if self.dry_run:
+            return
+        bulk_insert(Resident._meta.db_table, RESIDENT_COLUMNS, new_rows)
         if changed:
-            Resident.objects.bulk_update(changed, MERGED_FIELDS, batch_size=500)
-            self.summary.updated += len(changed)
+            Resident.objects.bulk_update(changed, STORED_FIELDS, batch_size=500)
+        if restaged:
+            Resident.objects.bulk_update(restaged, [*STORED_FIELDS, "stage_at"], batch_size=500)
         if new_stage:
             ids = dict(Resident.objects.filter(national_id__in=[n for n, _, _ in new_stage])
                        .values_list("national_id", "id"))
@@ -317,73 +350,73 @@ class CitizenImport:
             ]
         StageEvent.objects.bulk_create(events, batch_size=1000)
 
-    def _merge(self, resident: Resident, citizen: Citizen, unit: AdminUnit,
-               household_id: int | None, events: list[StageEvent]) -> bool:
-        """Apply the row to a stored resident. Empty cells never erase what is stored."""
-        before = _state(resident)
-        resident.full_name = citizen.full_name
-        resident.birth_date = citizen.birth_date
-        resident.birth_year_only = citizen.birth_year_only
-        resident.sex = citizen.sex
+    def _merge(self, stored: tuple, citizen: Citizen, unit: AdminUnit,
+               household_id: int | None, events: list[StageEvent]) -> Resident | None:
+        """The stored resident with the row applied (stage_at set when the stage changed), or
+        None when nothing changes. Empty cells never erase what is stored."""
+        _nid, resident_id, *values, stored_unit_parent = stored
+        old = dict(zip(STORED_FIELDS, values, strict=True))
+        new = dict(old)
+        new.update(full_name=citizen.full_name, birth_date=citizen.birth_date,
+                   birth_year_only=citizen.birth_year_only, sex=citizen.sex,
+                   elderly=citizen.elderly)
         if citizen.phone:
-            resident.phone = citizen.phone
+            new["phone"] = citizen.phone
         if household_id is not None:
-            resident.household_id = household_id
+            new["household_id"] = household_id
         # A row that names only the commune keeps the hamlet already known inside it.
-        if not (unit.level == Level.COMMUNE and resident.unit.parent_id == unit.id):
-            resident.unit_id = unit.id
-            resident.province_code = unit.province_code
-        resident.elderly = _is_elderly(citizen.birth_date, self.today)
-        stage = citizen.eid_stage
-        level = citizen.eid_level
-        if (stage and stage != resident.eid_stage) or (level is not None and level != resident.eid_level):
+        if not (unit.level == Level.COMMUNE and stored_unit_parent == unit.id):
+            new["unit_id"] = unit.id
+            new["province_code"] = unit.province_code
+        stage = citizen.eid_stage or old["eid_stage"]
+        level = citizen.eid_level if citizen.eid_level is not None else old["eid_level"]
+        if (stage, level) != (old["eid_stage"], old["eid_level"]):
             events.append(StageEvent(
-                resident=resident, from_stage=resident.eid_stage, to_stage=stage or resident.eid_stage,
-                from_level=resident.eid_level,
-                to_level=level if level is not None else resident.eid_level,
-                at=self.now, source=StageEvent.Source.IMPORT, import_job=self.job,
+                resident_id=resident_id, from_stage=old["eid_stage"], to_stage=stage,
+                from_level=old["eid_level"], to_level=level, at=self.now,
+                source=StageEvent.Source.IMPORT, import_job=self.job,
             ))
-            resident.eid_stage = stage or resident.eid_stage
-            resident.eid_level = level if level is not None else resident.eid_level
+            new.update(eid_stage=stage, eid_level=level)
+        if new == old:
+            return None
+        resident = Resident(id=resident_id, **new)
+        resident.birth_date = dt.date.fromisoformat(citizen.birth_date)
+        if (stage, level) != (old["eid_stage"], old["eid_level"]):
             resident.stage_at = self.now
-        return before != _state(resident)
+        return resident
 
-    def _households(self, rows: list[tuple[Citizen, AdminUnit]]) -> dict[Citizen, int | None]:
-        """Households by Mã hộ, or by (hamlet, address) when the file has no code."""
+    def _households(self, rows: list[tuple[Citizen, AdminUnit]]) -> list[int | None]:
+        """Each row's household id: by Mã hộ, or by (hamlet, address) when the file has no
+        code; None when the row names neither (or, in a dry run, for a new household)."""
         by_code: dict[str, int] = {}
         codes = {c.household_code: (c, u) for c, u in rows if c.household_code}
         if codes:
-            by_code = dict(Household.objects.filter(code__in=list(codes)).values_list("code", "id"))
+            by_code = dict(select_in(f"SELECT code, id FROM {HOUSEHOLDS} WHERE code {{in_}}", list(codes)))
             missing = [
-                Household(unit=u, code=code, address=c.address, province_code=u.province_code)
+                (u.id, code, c.address, u.province_code)
                 for code, (c, u) in codes.items() if code not in by_code
             ]
             if missing and not self.dry_run:
-                Household.objects.bulk_create(missing)
-                by_code.update({h.code: h.id for h in missing})
+                _households_insert(missing)
+                by_code.update(select_in(f"SELECT code, id FROM {HOUSEHOLDS} WHERE code {{in_}}",
+                                         [h[1] for h in missing]))
         by_address: dict[tuple[int, str], int] = {}
         addressed = {(u.id, c.address): (c, u) for c, u in rows if not c.household_code and c.address}
         if addressed:
-            for h_id, unit_id, address in Household.objects.filter(
-                code="", unit_id__in={k[0] for k in addressed},
-                address__in={k[1] for k in addressed},
-            ).values_list("id", "unit_id", "address"):
-                by_address[(unit_id, address)] = h_id
+            by_address = _households_by_address({k[1] for k in addressed})
             missing = [
-                Household(unit=u, code="", address=address, province_code=u.province_code)
+                (unit_id, "", address, u.province_code)
                 for (unit_id, address), (_c, u) in addressed.items()
                 if (unit_id, address) not in by_address
             ]
             if missing and not self.dry_run:
-                Household.objects.bulk_create(missing)
-                by_address.update({(h.unit_id, h.address): h.id for h in missing})
-        result: dict[Citizen, int | None] = {}
-        for citizen, unit in rows:
-            if citizen.household_code:
-                result[citizen] = by_code.get(citizen.household_code)
-            elif citizen.address:
-                result[citizen] = by_address.get((unit.id, citizen.address))
-        return result
+                _households_insert(missing)
+                by_address.update(_households_by_address({h[2] for h in missing}))
+        return [
+            by_code.get(c.household_code) if c.household_code
+            else by_address.get((u.id, c.address)) if c.address else None
+            for c, u in rows
+        ]
 
 
 RESIDENT_COLUMNS = [
@@ -391,15 +424,46 @@ RESIDENT_COLUMNS = [
     "household_id", "province_code", "elderly", "disabled", "no_smartphone", "away", "moved_out",
     "deceased", "needs_id_card", "eid_stage", "eid_level", "stage_at", "last_used_at", "updated_at",
 ]
-MERGED_FIELDS = [
-    "full_name", "birth_date", "birth_year_only", "sex", "phone", "unit", "household",
-    "province_code", "elderly", "eid_stage", "eid_level", "stage_at",
+STORED_FIELDS = [
+    "full_name", "birth_date", "birth_year_only", "sex", "phone", "unit_id", "household_id",
+    "province_code", "elderly", "eid_stage", "eid_level",
 ]
+
+
+def _stored_residents(national_ids: list[str]) -> list[tuple]:
+    """(national_id, id, *STORED_FIELDS, unit's parent id) with values as a Citizen has them
+    (dates as ISO text, booleans as bool) whichever the database."""
+    rows = select_in(
+        f"SELECT r.national_id, r.id, {', '.join('r.' + f for f in STORED_FIELDS)}, u.parent_id "
+        f"FROM {Resident._meta.db_table} r JOIN {AdminUnit._meta.db_table} u ON u.id = r.unit_id "
+        "WHERE r.national_id {in_}",
+        national_ids,
+    )
+    return [
+        (nid, rid, name, str(born), bool(year_only), sex, phone, unit_id, household_id, province,
+         bool(elderly), stage, level, parent)
+        for (nid, rid, name, born, year_only, sex, phone, unit_id, household_id, province,
+             elderly, stage, level, parent) in rows
+    ]
 ELDERLY_AGE = 60
 
 
-def _state(resident: Resident) -> tuple:
-    return tuple(getattr(resident, f.attname) for f in map(Resident._meta.get_field, MERGED_FIELDS))  # Law on the Elderly 2009: 60 and over
+HOUSEHOLDS = Household._meta.db_table
+
+
+def _households_by_address(addresses: set[str]) -> dict[tuple[int, str], int]:
+    rows = select_in(
+        f"SELECT unit_id, address, id FROM {HOUSEHOLDS} WHERE code = '' AND address {{in_}}",
+        list(addresses),
+    )
+    return {(unit_id, address): h_id for unit_id, address, h_id in rows}
+
+
+def _households_insert(rows: list[tuple[int, str, str, str]]) -> None:
+    bulk_insert(Household._meta.db_table, ["unit_id", "code", "address", "province_code"], rows)
+
+
+_decode = decode_chunk_as(Citizen)
 
 
 def _is_elderly(born: dt.date, today: dt.date) -> bool:

@@ -1,9 +1,14 @@
 """What both imports share: the summary, the rejects file, the in-file seen-set, bulk writes."""
 
 import csv
+import marshal
+import multiprocessing
+import re
 import sqlite3
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from operator import itemgetter
 from pathlib import Path
 
 from django.db import connection
@@ -38,12 +43,141 @@ class RowError(ValueError):
         self.reason = reason
 
 
-def check_utf8(cells: list) -> None:
-    """CSV cells are decoded with surrogateescape so one bad line cannot stop the file."""
+def picker(columns: dict[str, int], fields: tuple[str, ...]) -> Callable[[list], list]:
+    """A function that takes a row's cells and returns the `fields` in order, stripped, with
+    None for a column the file lacks or a short row (hot path: one call per row)."""
+    width = max(columns.values(), default=0) + 1
+    getter = itemgetter(*(columns.get(f, width) for f in fields))
+    pad = [None] * (width + 1)
+
+    def pick(cells: list) -> list:
+        values = getter(cells if len(cells) > width else [*cells, *pad[: width + 1 - len(cells)]])
+        return [v.strip() if v.__class__ is str else v for v in values]
+
+    return pick
+
+
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
+def check_utf8(*texts: object) -> None:
+    """CSV cells are decoded with surrogateescape so one bad line cannot stop the file; a bad
+    byte shows as a lone surrogate. Only text fields need the check: a bad byte in a number
+    field already fails that field's own rule."""
+    for text in texts:
+        if text.__class__ is str and _SURROGATE.search(text):
+            raise RowError("row", "has bytes that are not UTF-8 (a legacy encoding?)")
+
+
+@dataclass
+class ParsedChunk:
+    """A chunk of parsed rows, with the rows that failed parsing and the warnings raised."""
+
+    records: list
+    rejects: list[tuple[int, str, str, list]]
+    warnings: list[tuple[int, str, str]]  # (line, national ID, text)
+    rows: int
+
+
+def parse_chunks(
+    rows: Iterator[tuple[int, list]],
+    parse: Callable[[int, list, Callable[[str], None]], object | None],
+    chunk_rows: int,
+) -> Iterator[ParsedChunk]:
+    """Parse rows into chunks. `parse(line, cells, warn)` returns a record with a
+    `national_id`, None for a row to skip silently, or raises RowError. Pure: no database."""
+    chunk = ParsedChunk([], [], [], 0)
+    for line, cells in rows:
+        line_warnings: list[str] = []
+        try:
+            record = parse(line, cells, line_warnings.append)
+        except RowError as exc:
+            chunk.rows += 1
+            chunk.rejects.append((line, exc.field, exc.reason, cells))
+            continue
+        if record is None:
+            continue
+        chunk.rows += 1
+        chunk.warnings += [(line, record.national_id, text) for text in line_warnings]
+        chunk.records.append(record)
+        if len(chunk.records) >= chunk_rows:
+            yield chunk
+            chunk = ParsedChunk([], [], [], 0)
+    if chunk.rows:
+        yield chunk
+
+
+CELL_SEPARATOR = "\x1f"  # ASCII unit separator: never in a cell of an office file
+
+
+def join_cells(cells: list) -> str:
+    return CELL_SEPARATOR.join("" if c is None else c if c.__class__ is str else str(c) for c in cells)
+
+
+def split_cells(joined: str) -> list[str]:
+    return joined.split(CELL_SEPARATOR)
+
+
+def encode_chunk(chunk: ParsedChunk) -> bytes:
+    """For records that are NamedTuples of plain values: `marshal`, not pickle (see Citizen)."""
+    return marshal.dumps((
+        [tuple(r) for r in chunk.records],
+        [(line, f, reason, join_cells(cells)) for line, f, reason, cells in chunk.rejects],
+        chunk.warnings,
+        chunk.rows,
+    ))
+
+
+def decode_chunk_as(record_type: type) -> Callable[[bytes], ParsedChunk]:
+    make = record_type._make
+
+    def decode(data: bytes) -> ParsedChunk:
+        records, rejects, warnings, rows = marshal.loads(data)
+        return ParsedChunk(
+            [make(r) for r in records],
+            [(line, f, reason, split_cells(cells)) for line, f, reason, cells in rejects],
+            [tuple(w) for w in warnings],
+            rows,
+        )
+
+    return decode
+
+
+def in_background(items: Iterator, *, depth: int = 2,
+                  encode: Callable[[object], bytes] | None = None,
+                  decode: Callable[[bytes], object] | None = None) -> Iterator:
+    """Run an iterator in a forked child process and yield its items here.
+
+    Parsing and validating rows is pure Python; writing them waits on the database. Two cores
+    let the two overlap. The child never touches the database connection it inherits, and the
+    bounded queue keeps at most `depth` chunks in flight, so memory stays flat."""
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue(maxsize=depth)
+
+    def produce() -> None:
+        try:
+            for item in items:
+                queue.put(("item", encode(item) if encode else item))
+            queue.put(("done", None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the parent, which re-raises
+            queue.put(("error", exc))
+
+    child = context.Process(target=produce, daemon=True)
+    child.start()
     try:
-        "\x1f".join(c for c in cells if isinstance(c, str)).encode("utf-8")
-    except UnicodeEncodeError:
-        raise RowError("row", "has bytes that are not UTF-8 (a legacy encoding?)") from None
+        while True:
+            kind, payload = queue.get()
+            if kind == "item":
+                yield decode(payload) if decode else payload
+            elif kind == "error":
+                raise payload
+            else:
+                break
+    finally:
+        if child.is_alive():
+            child.terminate()
+        child.join(timeout=5)
+        queue.close()
 
 
 class Rejects:
@@ -108,6 +242,26 @@ class SeenSet:
     def close(self) -> None:
         self._db.close()
         self._dir.cleanup()
+
+
+def select_in(sql: str, values: list, params: tuple = ()) -> list[tuple]:
+    """Rows of `sql`, whose `{in_}` stands for "matches one of `values`" (after `params`).
+
+    PostgreSQL gets `= ANY(%s)` with one array parameter: an IN list of 5,000 placeholders
+    costs psycopg's query parser and the planner more than the query itself."""
+    if not values:
+        return []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(sql.format(in_="= ANY(%s)"), [*params, list(values)])
+            return cursor.fetchall()
+        rows: list[tuple] = []
+        for start in range(0, len(values), 30000):  # SQLite allows 32,766 variables
+            batch = list(values[start : start + 30000])
+            cursor.execute(sql.format(in_=f"IN ({', '.join(['%s'] * len(batch))})"),
+                           [*params, *batch])
+            rows += cursor.fetchall()
+        return rows
 
 
 def bulk_insert(table: str, columns: list[str], rows: list[tuple]) -> None:

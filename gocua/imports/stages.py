@@ -55,7 +55,6 @@ def parse_stage_row(line: int, cells: list, columns: dict[str, int], now: dt.dat
     raw_nid = cell("national_id")
     if raw_nid in (None, "") and cell("full_name") in (None, ""):
         return None
-    check_utf8(cells)
     try:
         national_id = nid_lib.normalize(raw_nid)
     except nid_lib.NationalIdError as exc:

@@ -1,6 +1,7 @@
 """Dates as officials write them."""
 
 import datetime as dt
+from functools import lru_cache
 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 (with its 1900 leap-year bug)
 
@@ -50,6 +51,7 @@ def parse_date(raw: object) -> dt.date | None:
     raise DateError(f"{text!r} is not a date (use dd/mm/yyyy)")
 
 
+@lru_cache(maxsize=131072)  # birth dates repeat a lot in a province-sized file
 def parse_birth(raw: object, today: dt.date) -> tuple[dt.date, bool] | None:
     """(date, year_only). A year alone (common for the elderly) counts as 1 January."""
     if raw is None:

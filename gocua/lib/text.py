@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPACES = re.compile(r"[\s_\-./]+")
 
@@ -11,6 +12,7 @@ def nfc(value: str) -> str:
     return " ".join(unicodedata.normalize("NFC", value).split())
 
 
+@lru_cache(maxsize=65536)  # headers, hamlet names and sex words repeat on every row
 def fold(value: str) -> str:
     """Lower-case, strip diacritics (đ → d) and spacing: 'Số  CCCD' → 'so cccd'."""
     decomposed = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
@@ -18,6 +20,7 @@ def fold(value: str) -> str:
     return _SPACES.sub(" ", bare.lower()).strip()
 
 
+@lru_cache(maxsize=65536)
 def key(value: str) -> str:
     """A matching key with no spaces at all: 'Ấp 1' → 'ap1'."""
     return fold(value).replace(" ", "")
