@@ -121,3 +121,14 @@ def vy(tree):
     Assignment.objects.create(member=member, hamlet=tree.kp1)
     user.member = member
     return user
+
+
+@pytest.fixture
+def token_for(db):
+    """A live API bearer token for a user: `token_for(bob)` → 'gc_…' (send as Bearer)."""
+    from gocua.accounts.services import token_create
+
+    def make(user):
+        return token_create(user=user)[1]
+
+    return make
