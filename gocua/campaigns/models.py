@@ -58,6 +58,9 @@ class UnitTarget(models.Model):
             models.UniqueConstraint(fields=["campaign", "unit", "metric"], name="unit_target")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.unit} {self.metric} {self.value}"
+
 
 class Team(models.Model):
     """The VNeID team of one district or commune in a campaign."""
@@ -108,6 +111,7 @@ class Assignment(models.Model):
     assigned_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["member", "hamlet"], name="assignment_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["member", "hamlet"], name="assignment_once")]
+
+    def __str__(self) -> str:
+        return f"{self.member} → {self.hamlet}"

@@ -52,6 +52,21 @@ class Visit(models.Model):
     class Meta:
         indexes = [models.Index(fields=["household", "at"], name="visit_household_at")]
 
+    def __str__(self) -> str:
+        return f"{self.household} {self.at:%d/%m/%Y %H:%M}"
+
+
+class Review(models.TextChoices):
+    """What a unit manager decided about a reported death or move."""
+
+    PENDING = "", "Chờ xác nhận"
+    CONFIRMED = "confirmed", "Đã xác nhận"
+    DISMISSED = "dismissed", "Không đúng"
+
+
+# Outcomes that report a change to the registry; a unit manager confirms them.
+STATUS_OUTCOMES = ("deceased", "moved_away")
+
 
 class VisitOutcome(models.Model):
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="outcomes")
@@ -63,6 +78,29 @@ class VisitOutcome(models.Model):
     # For claims: the stage claimed, and when an extract confirmed it (null = unconfirmed).
     claimed_stage = models.CharField(max_length=10, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # For `deceased` / `moved_away`: the registry changes only when a unit manager confirms.
+    review = models.CharField(max_length=10, choices=Review.choices, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["resident"],
+                condition=models.Q(outcome__in=["deceased", "moved_away"], review=""),
+                name="outcome_to_review",
+            ),
+            models.Index(
+                fields=["resident"],
+                condition=~models.Q(claimed_stage="") & models.Q(confirmed_at__isnull=True),
+                name="outcome_open_claim",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resident}: {self.outcome}"
 
 
 class FollowUp(models.Model):
@@ -96,6 +134,16 @@ class FollowUp(models.Model):
     done_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["due_date"], condition=models.Q(status="open"), name="followup_open_due"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household} {self.due_date:%d/%m/%Y} {self.time_of_day}"
+
 
 class HomeSupportRequest(models.Model):
     """Home support for the elderly and the sick: only police collect biometrics."""
@@ -115,8 +163,21 @@ class HomeSupportRequest(models.Model):
     requested_at = models.DateTimeField()
     scheduled_for = models.DateField(null=True, blank=True)
     officers = models.ManyToManyField("campaigns.Member", blank=True, related_name="+")
+    scheduled_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     close_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["resident"],
+                condition=models.Q(status__in=["requested", "scheduled"]),
+                name="homesupport_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resident} ({self.status})"
 
 
 class OutreachEvent(models.Model):
@@ -138,6 +199,12 @@ class OutreachEvent(models.Model):
     activations_helped = models.PositiveIntegerField(default=0)
     note = models.TextField(blank=True)
 
+    class Meta:
+        indexes = [models.Index(fields=["date"], name="outreach_date")]
+
+    def __str__(self) -> str:
+        return f"{self.place} {self.date:%d/%m/%Y}"
+
 
 class TrainingSession(models.Model):
     class Topic(models.TextChoices):
@@ -151,6 +218,9 @@ class TrainingSession(models.Model):
     organiser = models.CharField(max_length=200)
     note = models.TextField(blank=True)
 
+    def __str__(self) -> str:
+        return f"{self.get_topic_display()} {self.date:%d/%m/%Y}"
+
 
 class TrainingAttendance(models.Model):
     session = models.ForeignKey(
@@ -161,3 +231,15 @@ class TrainingAttendance(models.Model):
     )
     name = models.CharField(max_length=120)  # commune staff without a roster entry
     passed = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "member"],
+                condition=models.Q(member__isnull=False),
+                name="attendance_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,27 +1,735 @@
-"""Writes for field work: visits, outcomes, claims, follow-ups."""
+"""Writes for field work: visits and their side effects, claims, follow-ups, home support,
+reports of deaths and moves, outreach events and trainings.
+
+Services are keyword-only and each runs in one transaction. `actor`, when given, is checked
+(a unit manager of the object's unit, or for follow-ups the member themself); `actor=None` is
+for trusted callers. Refusals raise `VisitRefused` / `OperationRefused` with a readable
+message (and `.code`, `.field`).
+"""
 
 import datetime as dt
+import uuid
+from collections.abc import Iterable, Sequence
 
-from gocua.fieldwork.models import VisitOutcome
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gocua.accounts.models import User
+from gocua.campaigns.models import Affiliation, Assignment, Campaign, Member, Team
+from gocua.campaigns.selectors import (
+    current_campaign,
+    date_outside_message,
+    manages_unit,
+)
+from gocua.campaigns.services import NotAllowed, OperationRefused, require_manager_of
+from gocua.fieldwork.models import (
+    CLAIM_STAGE,
+    STATUS_OUTCOMES,
+    FollowUp,
+    HomeSupportRequest,
+    Outcome,
+    OutreachEvent,
+    Review,
+    TrainingAttendance,
+    TrainingSession,
+    Visit,
+    VisitOutcome,
+)
+from gocua.geo.models import AdminUnit
+from gocua.lib.text import nfc
+from gocua.people.models import Household, Resident
 
 # Funnel order for comparing a claim with a confirmed stage.
 STAGE_RANK = {"none": 0, "failed": 1, "registered": 1, "approved": 2, "activated": 3, "used": 4}
+
+# How far ahead a visit may be dated (clocks on phones drift).
+FUTURE_SLACK = dt.timedelta(minutes=30)
+FOLLOW_UP_WITHIN_DAYS = 3
+
+
+class VisitRefused(OperationRefused):
+    """A visit that cannot be recorded. `code` is one of: outside_assignment,
+    not_in_household, unknown_outcome, outside_window, in_future, no_outcome,
+    duplicate_resident, inactive_member, id_conflict."""
+
+
+def _check_window(day: dt.date, campaign: Campaign | None, *, field: str = "date") -> None:
+    if campaign is None:
+        raise OperationRefused(_("Chưa có chiến dịch hiện hành."), field=field, code="no_campaign")
+    message = date_outside_message(day, campaign)
+    if message:
+        raise OperationRefused(message, field=field, code="outside_window")
+
+
+# --- visits ----------------------------------------------------------------------------------
+
+
+def time_of_day(at: dt.datetime) -> str:
+    hour = timezone.localtime(at).hour
+    if hour < 12:
+        return FollowUp.TimeOfDay.MORNING
+    if hour < 17:
+        return FollowUp.TimeOfDay.AFTERNOON
+    return FollowUp.TimeOfDay.EVENING
+
+
+# Come back at another time of day: people out in the morning are often in in the evening.
+NEXT_TIME_OF_DAY = {
+    FollowUp.TimeOfDay.MORNING: FollowUp.TimeOfDay.EVENING,
+    FollowUp.TimeOfDay.AFTERNOON: FollowUp.TimeOfDay.EVENING,
+    FollowUp.TimeOfDay.EVENING: FollowUp.TimeOfDay.MORNING,
+}
+
+
+def visit_record(
+    *,
+    member: Member,
+    household: Household,
+    at: dt.datetime,
+    outcomes: Sequence[tuple[int, str, str]],
+    location: tuple[float, float] | dict | None = None,
+    client_id: uuid.UUID | str | None = None,
+    recorded_by: User | None = None,
+    note: str = "",
+) -> tuple[Visit, bool]:
+    """Record one visit of `member` to `household` with one outcome per resident.
+
+    `outcomes` is a list of (resident id, outcome, note); `location` (lat, lon) or
+    {"lat", "lon"}; `client_id` the UUID the client made (it becomes the Visit's primary key).
+
+    Idempotent by `client_id`: a visit whose UUID is already stored is returned with
+    created=False and nothing is recorded again, also when two requests race (the primary key
+    is unique; the loser's IntegrityError is caught in a savepoint). A UUID already used for
+    another member or household is refused (code id_conflict).
+
+    Refused with VisitRefused (readable message, `.code`): a household outside the member's
+    assigned hamlets, an inactive member, a resident not in that household (or twice), an
+    unknown outcome, no outcome at all, a visit dated outside the campaign period
+    (start .. deadline; the message shows it) or in the future.
+
+    Effects, all in the same transaction as the visit:
+    - open follow-ups of the household are marked done (someone came);
+    - `not_home` → one FollowUp for the household within 3 days (the next day) at another time
+      of day (morning/afternoon → evening, evening → morning), for the same member;
+    - `needs_home_support` → a HomeSupportRequest for the resident (unless one is open);
+    - `needs_id_card` → resident.needs_id_card = True; `no_smartphone` → resident.no_smartphone;
+    - `deceased` / `moved_away` are only recorded: the registry is not changed until a unit
+      manager confirms them (status_reports_for / status_report_confirm);
+    - claims (`helped_register` → registered, `helped_activate` → activated, `guided_usage` →
+      used) are stored as VisitOutcome.claimed_stage beside the confirmed stage; they never
+      change Resident.eid_stage. A claim the registry already shows is confirmed at once, the
+      others wait for an extract (claims_confirm);
+    - `_after_visit(visit, outcomes)` runs last (the hook for rollups).
+    """
+    visit_id = uuid.UUID(str(client_id)) if client_id is not None else uuid.uuid4()
+    with transaction.atomic():
+        existing = Visit.objects.filter(pk=visit_id).first()
+        if existing is not None:
+            return _duplicate(existing, member=member, household=household)
+        campaign, at = _check_visit(member=member, household=household, at=at)
+        residents = _check_outcomes(household=household, outcomes=outcomes)
+        lat, lon = _location(location)
+        try:
+            with transaction.atomic():
+                visit = Visit.objects.create(
+                    id=visit_id,
+                    household=household,
+                    member=member,
+                    recorded_by=recorded_by,
+                    at=at,
+                    note=nfc(note)[:2000] if note else "",
+                    lat=lat,
+                    lon=lon,
+                )
+        except IntegrityError:
+            # A concurrent request stored the same UUID between our check and our insert.
+            existing = Visit.objects.filter(pk=visit_id).first()
+            if existing is None:
+                raise
+            return _duplicate(existing, member=member, household=household)
+        rows = _record_outcomes(visit=visit, residents=residents, outcomes=outcomes)
+        _visit_effects(visit=visit, campaign=campaign, rows=rows, residents=residents)
+        _after_visit(visit, rows)
+    return visit, True
+
+
+def _duplicate(existing: Visit, *, member: Member, household: Household) -> tuple[Visit, bool]:
+    if existing.member_id != member.pk or existing.household_id != household.pk:
+        raise VisitRefused(
+            _("Mã lượt thăm này đã được dùng cho một lượt thăm khác."), code="id_conflict"
+        )
+    return existing, False
+
+
+def _check_visit(
+    *, member: Member, household: Household, at: dt.datetime
+) -> tuple[Campaign, dt.datetime]:
+    if not member.active:
+        raise VisitRefused(_("Thành viên này không còn trong tổ."), code="inactive_member")
+    if not Assignment.objects.filter(member=member, hamlet_id=household.unit_id).exists():
+        raise VisitRefused(
+            _("Hộ %(household)s không thuộc địa bàn được phân công cho %(member)s.")
+            % {"household": household, "member": member.full_name},
+            field="household",
+            code="outside_assignment",
+        )
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at)
+    if at > timezone.now() + FUTURE_SLACK:
+        raise VisitRefused(_("Thời điểm thăm hộ ở tương lai."), field="at", code="in_future")
+    campaign = member.team.campaign
+    message = date_outside_message(timezone.localdate(at), campaign)
+    if message:
+        raise VisitRefused(message, field="at", code="outside_window")
+    return campaign, at
+
+
+def _check_outcomes(
+    *, household: Household, outcomes: Sequence[tuple[int, str, str]]
+) -> dict[int, Resident]:
+    if not outcomes:
+        raise VisitRefused(_("Hãy ghi kết quả cho ít nhất một người."), code="no_outcome")
+    ids = [int(resident_id) for resident_id, _outcome, _note in outcomes]
+    if len(set(ids)) != len(ids):
+        raise VisitRefused(_("Mỗi người chỉ ghi một kết quả."), code="duplicate_resident")
+    valid = set(Outcome.values)
+    for _resident_id, outcome, _note in outcomes:
+        if outcome not in valid:
+            raise VisitRefused(
+                _("Kết quả không hợp lệ: %(outcome)s.") % {"outcome": outcome},
+                code="unknown_outcome",
+            )
+    residents = {r.pk: r for r in Resident.objects.filter(pk__in=ids, household=household)}
+    if len(residents) != len(ids):
+        raise VisitRefused(
+            _("Có người không thuộc hộ %(household)s.") % {"household": household},
+            code="not_in_household",
+        )
+    return residents
+
+
+def _location(location: tuple[float, float] | dict | None) -> tuple[float | None, float | None]:
+    if location is None:
+        return None, None
+    if isinstance(location, dict):
+        lat, lon = location.get("lat"), location.get("lon")
+    else:
+        lat, lon = location
+    if lat is None or lon is None:
+        return None, None
+    lat, lon = float(lat), float(lon)
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise VisitRefused(_("Toạ độ không hợp lệ."), field="location", code="bad_location")
+    return lat, lon
+
+
+def _record_outcomes(
+    *, visit: Visit, residents: dict[int, Resident], outcomes: Sequence[tuple[int, str, str]]
+) -> list[VisitOutcome]:
+    rows = []
+    for resident_id, outcome, note in outcomes:
+        resident = residents[int(resident_id)]
+        claimed = CLAIM_STAGE.get(outcome, "")
+        confirmed_at = None
+        if claimed and STAGE_RANK.get(resident.eid_stage, 0) >= STAGE_RANK[claimed]:
+            # The registry already shows it: nothing for an extract to confirm.
+            confirmed_at = resident.stage_at or visit.at
+        rows.append(
+            VisitOutcome(
+                visit=visit,
+                resident=resident,
+                outcome=outcome,
+                note=nfc(note or "")[:500],
+                claimed_stage=claimed,
+                confirmed_at=confirmed_at,
+            )
+        )
+    VisitOutcome.objects.bulk_create(rows)
+    return rows
+
+
+def _visit_effects(
+    *,
+    visit: Visit,
+    campaign: Campaign,
+    rows: list[VisitOutcome],
+    residents: dict[int, Resident],
+) -> None:
+    now = timezone.now()
+    FollowUp.objects.filter(household_id=visit.household_id, status=FollowUp.Status.OPEN).update(
+        status=FollowUp.Status.DONE, done_at=now
+    )
+    not_home = [r for r in rows if r.outcome == Outcome.NOT_HOME]
+    if not_home:
+        FollowUp.objects.create(
+            household_id=visit.household_id,
+            resident=not_home[0].resident if len(not_home) == 1 else None,
+            visit=visit,
+            member=visit.member,
+            due_date=timezone.localdate(visit.at) + dt.timedelta(days=1),
+            time_of_day=NEXT_TIME_OF_DAY[time_of_day(visit.at)],
+            reason=(
+                _("Không có nhà: %(names)s")
+                % {"names": ", ".join(r.resident.full_name for r in not_home)}
+            )[:200],
+        )
+    support = [r for r in rows if r.outcome == Outcome.NEEDS_HOME_SUPPORT]
+    if support:
+        already = set(
+            HomeSupportRequest.objects.filter(
+                resident_id__in=[r.resident_id for r in support],
+                status__in=(
+                    HomeSupportRequest.Status.REQUESTED,
+                    HomeSupportRequest.Status.SCHEDULED,
+                ),
+            ).values_list("resident_id", flat=True)
+        )
+        HomeSupportRequest.objects.bulk_create(
+            [
+                HomeSupportRequest(
+                    resident_id=r.resident_id, visit=visit, reason=r.note, requested_at=visit.at
+                )
+                for r in support
+                if r.resident_id not in already
+            ]
+        )
+    for flag, outcome in (
+        ("needs_id_card", Outcome.NEEDS_ID_CARD),
+        ("no_smartphone", Outcome.NO_SMARTPHONE),
+    ):
+        ids = [r.resident_id for r in rows if r.outcome == outcome]
+        if ids:
+            Resident.objects.filter(pk__in=ids).update(**{flag: True, "updated_at": now})
+
+
+def _after_visit(visit: Visit, outcomes: list[VisitOutcome]) -> None:
+    """Runs at the end of visit_record, inside its transaction, once per created visit.
+
+    The single place for follow-on work owned by other apps (e.g. the rollups of issue 6);
+    nothing here yet."""
+
+
+# --- claims ----------------------------------------------------------------------------------
 
 
 def claims_confirm(*, stages: dict[int, tuple[str, dt.datetime]]) -> int:
     """Mark open claims confirmed where an extract now shows the claimed stage (or later).
 
-    Called by the stage import inside its transaction. Returns how many claims it confirmed."""
+    Called by the stage import inside its transaction. Returns how many claims it confirmed.
+    A `failed` dossier confirms a `registered` claim (the dossier was received)."""
     if not stages:
         return 0
-    open_claims = VisitOutcome.objects.filter(
-        resident_id__in=list(stages), confirmed_at__isnull=True
-    ).exclude(claimed_stage="").only("id", "resident_id", "claimed_stage")
     confirmed = []
-    for claim in open_claims:
-        stage, at = stages[claim.resident_id]
-        if STAGE_RANK.get(stage, 0) >= STAGE_RANK.get(claim.claimed_stage, 99):
-            claim.confirmed_at = at
-            confirmed.append(claim)
+    ids = list(stages)
+    for start in range(0, len(ids), 5000):
+        open_claims = (
+            VisitOutcome.objects.filter(
+                resident_id__in=ids[start : start + 5000], confirmed_at__isnull=True
+            )
+            .exclude(claimed_stage="")
+            .only("id", "resident_id", "claimed_stage")
+        )
+        for claim in open_claims:
+            stage, at = stages[claim.resident_id]
+            if STAGE_RANK.get(stage, 0) >= STAGE_RANK.get(claim.claimed_stage, 99):
+                claim.confirmed_at = at or timezone.now()
+                confirmed.append(claim)
     VisitOutcome.objects.bulk_update(confirmed, ["confirmed_at"], batch_size=500)
     return len(confirmed)
+
+
+# --- reports of deaths and moves -------------------------------------------------------------
+
+
+@transaction.atomic
+def status_report_confirm(*, outcome: VisitOutcome, actor: User | None = None) -> Resident:
+    """A unit manager confirms a `deceased` / `moved_away` outcome: the resident is marked
+    deceased / moved out (and so no longer eligible), every pending report of the same kind
+    for that resident is closed as confirmed, and the resident's open home-support requests
+    are cancelled."""
+    resident = (
+        Resident.objects.select_for_update().select_related("unit").get(pk=outcome.resident_id)
+    )
+    require_manager_of(actor, resident.unit)
+    if outcome.outcome not in STATUS_OUTCOMES:
+        raise OperationRefused(_("Kết quả này không cần xác nhận."))
+    if outcome.review:
+        raise OperationRefused(_("Báo cáo này đã được xử lý."), code="already_reviewed")
+    now = timezone.now()
+    if outcome.outcome == Outcome.DECEASED:
+        resident.deceased = True
+        resident.save(update_fields=["deceased", "updated_at"])
+        reason = _("Người dân đã mất")
+    else:
+        resident.moved_out = True
+        resident.save(update_fields=["moved_out", "updated_at"])
+        reason = _("Người dân đã chuyển đi")
+    VisitOutcome.objects.filter(
+        resident=resident, outcome=outcome.outcome, review=Review.PENDING
+    ).update(review=Review.CONFIRMED, reviewed_at=now, reviewed_by=actor)
+    HomeSupportRequest.objects.filter(
+        resident=resident,
+        status__in=(HomeSupportRequest.Status.REQUESTED, HomeSupportRequest.Status.SCHEDULED),
+    ).update(status=HomeSupportRequest.Status.CANCELLED, closed_at=now, close_reason=reason)
+    outcome.review = Review.CONFIRMED
+    return resident
+
+
+@transaction.atomic
+def status_report_dismiss(*, outcome: VisitOutcome, actor: User | None = None) -> VisitOutcome:
+    """A unit manager finds a reported death or move wrong: the registry stays as it is."""
+    resident = Resident.objects.select_related("unit").get(pk=outcome.resident_id)
+    require_manager_of(actor, resident.unit)
+    if outcome.review:
+        raise OperationRefused(_("Báo cáo này đã được xử lý."), code="already_reviewed")
+    outcome.review = Review.DISMISSED
+    outcome.reviewed_at = timezone.now()
+    outcome.reviewed_by = actor
+    outcome.save(update_fields=["review", "reviewed_at", "reviewed_by"])
+    return outcome
+
+
+# --- follow-ups ------------------------------------------------------------------------------
+
+
+def _may_handle_follow_up(actor: User | None, follow_up: FollowUp) -> None:
+    if actor is None:
+        return
+    if follow_up.member is not None and follow_up.member.user_id == actor.pk:
+        return
+    if manages_unit(actor, follow_up.household.unit):
+        return
+    raise NotAllowed
+
+
+@transaction.atomic
+def follow_up_done(*, follow_up: FollowUp, actor: User | None = None) -> FollowUp:
+    """Close an open follow-up as done (its member or a manager of the household's unit)."""
+    _may_handle_follow_up(actor, follow_up)
+    if follow_up.status != FollowUp.Status.OPEN:
+        raise OperationRefused(_("Lịch hẹn này đã được xử lý."), code="not_open")
+    follow_up.status = FollowUp.Status.DONE
+    follow_up.done_at = timezone.now()
+    follow_up.save(update_fields=["status", "done_at"])
+    return follow_up
+
+
+@transaction.atomic
+def follow_up_reschedule(
+    *,
+    follow_up: FollowUp,
+    due_date: dt.date,
+    time_of_day: str,
+    actor: User | None = None,
+    on: dt.date | None = None,
+) -> FollowUp:
+    """Move an open follow-up to another day (today or later, inside the campaign period):
+    the old one is kept as `rescheduled`, a new open one is returned."""
+    _may_handle_follow_up(actor, follow_up)
+    if follow_up.status != FollowUp.Status.OPEN:
+        raise OperationRefused(_("Lịch hẹn này đã được xử lý."), code="not_open")
+    if time_of_day not in FollowUp.TimeOfDay.values:
+        raise OperationRefused(_("Buổi không hợp lệ."), field="time_of_day")
+    on = on or timezone.localdate()
+    if due_date < on:
+        raise OperationRefused(_("Ngày hẹn mới phải từ hôm nay trở đi."), field="due_date")
+    campaign = follow_up.member.team.campaign if follow_up.member else current_campaign()
+    _check_window(due_date, campaign, field="due_date")
+    follow_up.status = FollowUp.Status.RESCHEDULED
+    follow_up.done_at = timezone.now()
+    follow_up.save(update_fields=["status", "done_at"])
+    return FollowUp.objects.create(
+        household_id=follow_up.household_id,
+        resident_id=follow_up.resident_id,
+        visit_id=follow_up.visit_id,
+        member_id=follow_up.member_id,
+        due_date=due_date,
+        time_of_day=time_of_day,
+        reason=follow_up.reason,
+    )
+
+
+# --- home support ----------------------------------------------------------------------------
+
+HS = HomeSupportRequest.Status
+
+
+def _home_support_locked(request: HomeSupportRequest) -> HomeSupportRequest:
+    return (
+        HomeSupportRequest.objects.select_for_update()
+        .select_related("resident", "resident__unit")
+        .get(pk=request.pk)
+    )
+
+
+@transaction.atomic
+def home_support_request(
+    *,
+    resident: Resident,
+    reason: str = "",
+    visit: Visit | None = None,
+    at: dt.datetime | None = None,
+    actor: User | None = None,
+) -> tuple[HomeSupportRequest, bool]:
+    """Ask for home support for a resident. Returns the open request if there already is one
+    (created=False)."""
+    require_manager_of(actor, resident.unit)
+    existing = HomeSupportRequest.objects.filter(
+        resident=resident, status__in=(HS.REQUESTED, HS.SCHEDULED)
+    ).first()
+    if existing:
+        return existing, False
+    request = HomeSupportRequest.objects.create(
+        resident=resident,
+        visit=visit,
+        reason=nfc(reason)[:300] if reason else "",
+        requested_at=at or timezone.now(),
+    )
+    return request, True
+
+
+@transaction.atomic
+def home_support_schedule(
+    *,
+    request: HomeSupportRequest,
+    date: dt.date,
+    officers: Iterable[Member],
+    actor: User | None = None,
+    on: dt.date | None = None,
+) -> HomeSupportRequest:
+    """requested (or scheduled, to reschedule) → scheduled, on `date` (today or later, in the
+    campaign period) with exactly two police officers from the rosters of teams covering the
+    resident (only police collect biometrics)."""
+    request = _home_support_locked(request)
+    resident = request.resident
+    require_manager_of(actor, resident.unit)
+    if request.status not in (HS.REQUESTED, HS.SCHEDULED):
+        raise OperationRefused(
+            _("Không thể xếp lịch cho yêu cầu đã %(status)s.")
+            % {"status": request.get_status_display().lower()},
+            code="bad_transition",
+        )
+    officers = list({m.pk: m for m in officers}.values())
+    if len(officers) != 2:
+        raise OperationRefused(_("Cần đúng hai cán bộ công an."), field="officers")
+    campaign = officers[0].team.campaign
+    for m in officers:
+        team_unit = m.team.unit
+        covers = team_unit.edition == resident.unit.edition and resident.unit.path.startswith(
+            team_unit.path
+        )
+        if m.affiliation != Affiliation.POLICE or not m.active or not covers:
+            raise OperationRefused(
+                _("%(name)s không phải cán bộ công an của tổ phụ trách địa bàn.")
+                % {"name": m.full_name},
+                field="officers",
+            )
+    on = on or timezone.localdate()
+    if date < on:
+        raise OperationRefused(_("Ngày hỗ trợ phải từ hôm nay trở đi."), field="date")
+    _check_window(date, campaign, field="date")
+    request.status = HS.SCHEDULED
+    request.scheduled_for = date
+    request.scheduled_at = timezone.now()
+    request.save(update_fields=["status", "scheduled_for", "scheduled_at"])
+    request.officers.set(officers)
+    return request
+
+
+@transaction.atomic
+def home_support_done(
+    *, request: HomeSupportRequest, note: str = "", actor: User | None = None
+) -> HomeSupportRequest:
+    """scheduled → done."""
+    request = _home_support_locked(request)
+    require_manager_of(actor, request.resident.unit)
+    if request.status != HS.SCHEDULED:
+        raise OperationRefused(
+            _("Chỉ yêu cầu đã xếp lịch mới có thể hoàn thành."), code="bad_transition"
+        )
+    request.status = HS.DONE
+    request.closed_at = timezone.now()
+    request.close_reason = nfc(note)[:300] if note else ""
+    request.save(update_fields=["status", "closed_at", "close_reason"])
+    return request
+
+
+@transaction.atomic
+def home_support_cancel(
+    *, request: HomeSupportRequest, reason: str, actor: User | None = None
+) -> HomeSupportRequest:
+    """requested / scheduled → cancelled, with a reason (required)."""
+    request = _home_support_locked(request)
+    require_manager_of(actor, request.resident.unit)
+    if request.status not in (HS.REQUESTED, HS.SCHEDULED):
+        raise OperationRefused(_("Yêu cầu này đã đóng, không thể huỷ."), code="bad_transition")
+    reason = nfc(reason or "")
+    if not reason:
+        raise OperationRefused(_("Hãy ghi lý do huỷ."), field="reason")
+    request.status = HS.CANCELLED
+    request.closed_at = timezone.now()
+    request.close_reason = reason[:300]
+    request.save(update_fields=["status", "closed_at", "close_reason"])
+    return request
+
+
+# --- outreach --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def outreach_record(
+    *,
+    unit: AdminUnit,
+    kind: str,
+    place: str,
+    date: dt.date,
+    team: Team | None = None,
+    people_reached: int = 0,
+    dossiers_collected: int = 0,
+    activations_helped: int = 0,
+    note: str = "",
+    actor: User | None = None,
+) -> OutreachEvent:
+    """A support desk or talk at an agency, business, school, market or residential area.
+    Dated in the campaign period; counts are not negative and dossiers / activations do not
+    exceed the people reached; the team, if given, works at or above the unit."""
+    require_manager_of(actor, unit)
+    if kind not in OutreachEvent.Kind.values:
+        raise OperationRefused(_("Loại hoạt động không hợp lệ."), field="kind")
+    place = nfc(place or "")
+    if not place:
+        raise OperationRefused(_("Hãy ghi địa điểm."), field="place")
+    for name, value in (
+        ("people_reached", people_reached),
+        ("dossiers_collected", dossiers_collected),
+        ("activations_helped", activations_helped),
+    ):
+        if value < 0:
+            raise OperationRefused(_("Số lượng không được âm."), field=name)
+    if dossiers_collected > people_reached:
+        raise OperationRefused(
+            _("Số hồ sơ thu nhận không thể lớn hơn số người được tiếp cận."),
+            field="dossiers_collected",
+        )
+    if activations_helped > people_reached:
+        raise OperationRefused(
+            _("Số tài khoản kích hoạt không thể lớn hơn số người được tiếp cận."),
+            field="activations_helped",
+        )
+    if team is not None:
+        if not (team.unit.edition == unit.edition and unit.path.startswith(team.unit.path)):
+            raise OperationRefused(_("Tổ này không phụ trách đơn vị đã chọn."), field="team")
+        campaign = team.campaign
+    else:
+        campaign = current_campaign()
+    _check_window(date, campaign, field="date")
+    return OutreachEvent.objects.create(
+        unit=unit,
+        team=team,
+        kind=kind,
+        place=place[:200],
+        date=date,
+        people_reached=people_reached,
+        dossiers_collected=dossiers_collected,
+        activations_helped=activations_helped,
+        note=nfc(note) if note else "",
+    )
+
+
+@transaction.atomic
+def outreach_delete(*, event: OutreachEvent, actor: User | None = None) -> None:
+    require_manager_of(actor, event.unit)
+    event.delete()
+
+
+# --- training --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def training_create(
+    *,
+    unit: AdminUnit,
+    date: dt.date,
+    topic: str,
+    organiser: str,
+    note: str = "",
+    actor: User | None = None,
+    campaign: Campaign | None = None,
+) -> TrainingSession:
+    """A training session (process, law or forms) for a unit, dated in the campaign period."""
+    require_manager_of(actor, unit)
+    if topic not in TrainingSession.Topic.values:
+        raise OperationRefused(_("Chủ đề không hợp lệ."), field="topic")
+    organiser = nfc(organiser or "")
+    if not organiser:
+        raise OperationRefused(_("Hãy ghi đơn vị tổ chức."), field="organiser")
+    _check_window(date, campaign or current_campaign(), field="date")
+    return TrainingSession.objects.create(
+        unit=unit, date=date, topic=topic, organiser=organiser[:200], note=nfc(note) if note else ""
+    )
+
+
+@transaction.atomic
+def training_attendance_set(
+    *,
+    session: TrainingSession,
+    results: dict[int, bool | None],
+    actor: User | None = None,
+) -> tuple[int, int]:
+    """Set the roster members' attendance: {member id: True (passed), False (attended, not
+    passed), None (not attending)}. Members must be in teams at or under the session's unit.
+    Returns (attending, passed)."""
+    require_manager_of(actor, session.unit)
+    members = {
+        m.pk: m
+        for m in Member.objects.filter(
+            pk__in=list(results),
+            active=True,
+            team__unit__edition=session.unit.edition,
+            team__unit__path__startswith=session.unit.path,
+        ).only("id", "full_name")
+    }
+    if set(members) != set(results):
+        raise OperationRefused(_("Có người không thuộc các tổ của đơn vị này."), field="members")
+    current = {a.member_id: a for a in session.attendances.filter(member_id__isnull=False)}
+    gone = [mid for mid, passed in results.items() if passed is None and mid in current]
+    TrainingAttendance.objects.filter(session=session, member_id__in=gone).delete()
+    changed, new = [], []
+    for mid, passed in results.items():
+        if passed is None:
+            continue
+        if mid in current:
+            if current[mid].passed != passed:
+                current[mid].passed = passed
+                changed.append(current[mid])
+        else:
+            new.append(
+                TrainingAttendance(
+                    session=session, member_id=mid, name=members[mid].full_name, passed=passed
+                )
+            )
+    TrainingAttendance.objects.bulk_update(changed, ["passed"])
+    TrainingAttendance.objects.bulk_create(new)
+    attending = [p for p in results.values() if p is not None]
+    return len(attending), sum(1 for p in attending if p)
+
+
+@transaction.atomic
+def training_staff_add(
+    *, session: TrainingSession, name: str, passed: bool = False, actor: User | None = None
+) -> TrainingAttendance:
+    """An attendee who is not on a team roster (commune staff)."""
+    require_manager_of(actor, session.unit)
+    name = nfc(name or "")
+    if not name:
+        raise OperationRefused(_("Hãy nhập họ và tên."), field="name")
+    return TrainingAttendance.objects.create(session=session, name=name[:120], passed=passed)
+
+
+@transaction.atomic
+def training_attendance_remove(
+    *, attendance: TrainingAttendance, actor: User | None = None
+) -> None:
+    require_manager_of(actor, attendance.session.unit)
+    attendance.delete()

@@ -1,0 +1,325 @@
+"""Reads for campaigns: plans, targets, teams, rosters, composition and assignments.
+
+Every function that takes a user scopes through gocua.accounts.selectors; objects outside the
+answer do not exist for that user (views answer 404).
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from gocua.accounts.models import Role, User
+from gocua.accounts.selectors import scope_paths, units_for_user
+from gocua.campaigns.models import Affiliation, Assignment, Campaign, Member, Team, UnitTarget
+from gocua.geo.models import AdminUnit, Level
+from gocua.people.models import Resident
+
+# Stages that still leave work for the field, and the name of that work.
+STAGE_GAP = {
+    "none": "not_registered",
+    "failed": "failed",
+    "registered": "not_activated",
+    "approved": "not_activated",
+    "activated": "not_used",
+}
+GAP_STAGES: dict[str, tuple[str, ...]] = {}
+for _stage, _gap in STAGE_GAP.items():
+    GAP_STAGES[_gap] = (*GAP_STAGES.get(_gap, ()), _stage)
+GAPS = ("not_registered", "failed", "not_activated", "not_used")
+TEAM_LEVELS = (Level.DISTRICT, Level.COMMUNE)
+
+
+# --- who may do what -------------------------------------------------------------------------
+
+
+def is_province_admin(user: User) -> bool:
+    return user.is_authenticated and (
+        user.is_superuser or user.role == Role.PROVINCE_ADMIN and user.unit_id is not None
+    )
+
+
+def is_manager(user: User) -> bool:
+    """Province admins and unit managers manage the campaign in their subtree."""
+    return user.is_authenticated and (
+        user.is_superuser or user.role in (Role.PROVINCE_ADMIN, Role.UNIT_MANAGER)
+    )
+
+
+def sees_people(user: User) -> bool:
+    """Viewers see aggregates only, never a person."""
+    return user.is_authenticated and (user.is_superuser or user.role != Role.VIEWER)
+
+
+def manages_unit(user: User, unit: AdminUnit) -> bool:
+    """True when `user` manages `unit` (their own unit or one under it)."""
+    if not is_manager(user):
+        return False
+    paths = scope_paths(user)
+    if paths is None:
+        return True
+    return bool(paths) and unit.edition == user.unit.edition and unit.path.startswith(paths[0])
+
+
+# --- campaigns -------------------------------------------------------------------------------
+
+
+def current_campaign() -> Campaign | None:
+    return Campaign.objects.select_related("province").filter(is_current=True).first()
+
+
+def campaigns_for_user(user: User) -> QuerySet[Campaign]:
+    """Campaigns of the province the user works in (all of them for a superuser)."""
+    campaigns = Campaign.objects.select_related("province").order_by("-start_date", "-id")
+    paths = scope_paths(user)
+    if paths is None:
+        return campaigns
+    if not paths:
+        return campaigns.none()
+    province_path = paths[0].split("/", 1)[0] + "/"
+    return campaigns.filter(province__edition=user.unit.edition, province__path=province_path)
+
+
+def campaign_period(campaign: Campaign) -> tuple[dt.date, dt.date]:
+    """First and last day on which field work may be dated: from the start of the peak window
+    to the deadline (or the window's end, if that is later)."""
+    return campaign.start_date, max(campaign.window_end, campaign.deadline)
+
+
+def period_text(campaign: Campaign) -> str:
+    start, end = campaign_period(campaign)
+    return f"{start:%d/%m/%Y} – {end:%d/%m/%Y}"
+
+
+def date_outside_message(day: dt.date, campaign: Campaign) -> str | None:
+    """None when `day` is in the campaign period, else a message that shows the period."""
+    start, end = campaign_period(campaign)
+    if start <= day <= end:
+        return None
+    return _("Ngày %(day)s nằm ngoài thời gian chiến dịch (%(period)s).") % {
+        "day": f"{day:%d/%m/%Y}",
+        "period": period_text(campaign),
+    }
+
+
+def eligibility_cutoff(on: dt.date, min_age: int) -> dt.date:
+    """The latest birth date that is `min_age` years old on `on` (29 Feb → 28 Feb)."""
+    try:
+        return on.replace(year=on.year - min_age)
+    except ValueError:
+        return on.replace(year=on.year - min_age, day=28)
+
+
+def age_on(born: dt.date, on: dt.date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def eligible(residents: QuerySet[Resident], *, on: dt.date, min_age: int) -> QuerySet[Resident]:
+    """Alive, still resident, aged `min_age` or more on `on`."""
+    return residents.filter(
+        deceased=False, moved_out=False, birth_date__lte=eligibility_cutoff(on, min_age)
+    )
+
+
+def target_for(campaign: Campaign, unit: AdminUnit, metric: str) -> float:
+    """The target that applies to `unit`: the override of the nearest unit at or above it,
+    else the campaign's."""
+    prefixes = [unit.path[: i + 1] for i, ch in enumerate(unit.path) if ch == "/"]
+    override = (
+        UnitTarget.objects.filter(
+            campaign=campaign, metric=metric, unit__edition=unit.edition, unit__path__in=prefixes
+        )
+        .order_by("-unit__depth")
+        .values_list("value", flat=True)
+        .first()
+    )
+    if override is not None:
+        return float(override)
+    return float(getattr(campaign, f"target_{metric}"))
+
+
+def unit_targets(campaign: Campaign) -> QuerySet[UnitTarget]:
+    return campaign.unit_targets.select_related("unit").order_by("unit__path", "metric")
+
+
+# --- teams and composition -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Composition:
+    """A roster against the campaign's rules for its level."""
+
+    required: dict[str, int]
+    actual: dict[str, int]
+    missing: dict[str, int] = field(default_factory=dict)
+    extra: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total_required(self) -> int:
+        return sum(self.required.values())
+
+    @property
+    def total(self) -> int:
+        return sum(self.actual.values())
+
+    @property
+    def complete(self) -> bool:
+        """Nobody missing (extra members are flagged but do not make a roster incomplete)."""
+        return not self.missing
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and not self.extra
+
+    def problems(self) -> list[str]:
+        labels = dict(Affiliation.choices)
+        out = [
+            _("thiếu %(n)d %(who)s") % {"n": n, "who": labels[a]} for a, n in self.missing.items()
+        ]
+        out += [_("thừa %(n)d %(who)s") % {"n": n, "who": labels[a]} for a, n in self.extra.items()]
+        return out
+
+
+def composition_rules(campaign: Campaign, level: str) -> dict[str, int]:
+    """Members required per affiliation for a team of `level` (seed: district 10 police +
+    10 youth union, commune 2 + 10)."""
+    if level == Level.DISTRICT:
+        return {
+            Affiliation.POLICE: campaign.district_team_police,
+            Affiliation.YOUTH_UNION: campaign.district_team_youth,
+        }
+    return {
+        Affiliation.POLICE: campaign.commune_team_police,
+        Affiliation.YOUTH_UNION: campaign.commune_team_youth,
+    }
+
+
+def _count_annotations() -> dict:
+    return {
+        f"n_{a}": Count("members", filter=Q(members__active=True, members__affiliation=a))
+        for a in Affiliation.values
+    }
+
+
+def team_composition(team: Team, counts: dict[str, int] | None = None) -> Composition:
+    """What the team's active roster lacks or has in excess against the campaign's rules.
+
+    `counts` ({affiliation: n}) skips the query; teams from `teams_for_user` carry them."""
+    if counts is None:
+        counts = getattr(team, "affiliation_counts", None)
+    if counts is None:
+        rows = (
+            team.members.filter(active=True)
+            .values("affiliation")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        counts = {row["affiliation"]: row["n"] for row in rows}
+    required = composition_rules(team.campaign, team.unit.level)
+    actual = {a: counts.get(a, 0) for a in Affiliation.values if counts.get(a, 0)}
+    missing = {a: n - actual.get(a, 0) for a, n in required.items() if actual.get(a, 0) < n}
+    extra = {a: n - required.get(a, 0) for a, n in actual.items() if n > required.get(a, 0)}
+    return Composition(required=dict(required), actual=actual, missing=missing, extra=extra)
+
+
+def teams_for_user(user: User, campaign: Campaign) -> list[Team]:
+    """The campaign's teams in the user's subtree, in tree order, each with
+    `affiliation_counts` and `composition` set (one query)."""
+    teams = (
+        Team.objects.filter(campaign=campaign, unit__in=units_for_user(user))
+        .select_related("unit", "campaign")
+        .annotate(**_count_annotations())
+        .order_by("unit__path")
+    )
+    out = list(teams)
+    for team in out:
+        team.affiliation_counts = {a: getattr(team, f"n_{a}") for a in Affiliation.values}
+        team.composition = team_composition(team)
+    return out
+
+
+def team_get_for_user(user: User, team_id: int) -> Team | None:
+    return (
+        Team.objects.filter(pk=team_id, unit__in=units_for_user(user))
+        .select_related("unit", "campaign", "campaign__province")
+        .first()
+    )
+
+
+def roster(team: Team) -> list[Member]:
+    """Active members, leaders first, then police, then by name."""
+    members = team.members.filter(active=True).select_related("user")
+    order = {a: i for i, a in enumerate(Affiliation.values)}
+    return sorted(members, key=lambda m: (not m.is_leader, order[m.affiliation], m.full_name))
+
+
+def member_for_user(user: User, campaign: Campaign | None = None) -> Member | None:
+    """The user's active membership in `campaign` (the current one by default)."""
+    if not user.is_authenticated:
+        return None
+    members = Member.objects.filter(user=user, active=True).select_related(
+        "team", "team__campaign", "team__unit"
+    )
+    if campaign is not None:
+        members = members.filter(team__campaign=campaign)
+    else:
+        members = members.filter(team__campaign__is_current=True)
+    return members.order_by("id").first()
+
+
+def members_for_user(user: User, campaign: Campaign) -> QuerySet[Member]:
+    """Active members of the campaign's teams in the user's subtree."""
+    return Member.objects.filter(
+        active=True, team__campaign=campaign, team__unit__in=units_for_user(user)
+    ).select_related("team", "team__unit")
+
+
+# --- hamlets and assignments -----------------------------------------------------------------
+
+
+def hamlets_of(unit: AdminUnit) -> QuerySet[AdminUnit]:
+    return AdminUnit.objects.filter(
+        edition=unit.edition, path__startswith=unit.path, level=Level.HAMLET
+    ).order_by("path")
+
+
+def hamlet_counts(unit: AdminUnit, *, campaign: Campaign, on: dt.date) -> dict[int, dict[str, int]]:
+    """{hamlet id: {"residents", "eligible", "gap"}} for the hamlets under `unit` (one query)."""
+    cutoff = eligibility_cutoff(on, campaign.min_age)
+    is_eligible = Q(deceased=False, moved_out=False, birth_date__lte=cutoff)
+    rows = (
+        Resident.objects.filter(unit__edition=unit.edition, unit__path__startswith=unit.path)
+        .values("unit_id")
+        .annotate(
+            residents=Count("id", filter=Q(deceased=False, moved_out=False)),
+            eligible=Count("id", filter=is_eligible),
+            gap=Count("id", filter=is_eligible & Q(eid_stage__in=list(STAGE_GAP))),
+        )
+        .order_by()
+    )
+    return {row.pop("unit_id"): row for row in rows}
+
+
+def assignments_of(team: Team) -> dict[int, set[int]]:
+    """{hamlet id: {member id}} for the team's active members."""
+    out: dict[int, set[int]] = {}
+    for member_id, hamlet_id in Assignment.objects.filter(
+        member__team=team, member__active=True
+    ).values_list("member_id", "hamlet_id"):
+        out.setdefault(hamlet_id, set()).add(member_id)
+    return out
+
+
+def unassigned_hamlets(unit: AdminUnit, *, campaign: Campaign) -> QuerySet[AdminUnit]:
+    """Hamlets under `unit` that no active member of the campaign walks."""
+    taken = Assignment.objects.filter(
+        hamlet=OuterRef("pk"), member__active=True, member__team__campaign=campaign
+    )
+    return hamlets_of(unit).filter(~Exists(taken)).select_related("parent")
+
+
+def member_hamlets(member: Member) -> QuerySet[AdminUnit]:
+    return AdminUnit.objects.filter(
+        pk__in=Assignment.objects.filter(member=member).values("hamlet_id")
+    ).order_by("path")
