@@ -20,16 +20,17 @@ def units_load(*, province_code: str, edition: int) -> dict[str, int]:
     """Load one province's real units from `vietnamadminunits`. Idempotent: names and centroids
     are refreshed, codes never change. Returns counts per level."""
     code = province_code.strip()
+    if not (code.isdigit() and code.isascii() and len(code) <= 3):
+        raise UnitError(f"a province code is 2 digits (72, 80 …), not {province_code!r}")
+    code = code.zfill(2)
+    # `query` takes no parameters; the code is checked to be digits above.
     if edition == Edition.E2023:
         rows = query(
-            "SELECT * FROM admin_units_legacy WHERE provinceCode = '%s' ORDER BY districtCode, "
-            "wardCode" % code.replace("'", "")
+            f"SELECT * FROM admin_units_legacy WHERE provinceCode = '{code}' "
+            "ORDER BY districtCode, wardCode"
         )
     elif edition == Edition.E2025:
-        rows = query(
-            "SELECT * FROM admin_units WHERE provinceCode = '%s' ORDER BY wardCode"
-            % code.replace("'", "")
-        )
+        rows = query(f"SELECT * FROM admin_units WHERE provinceCode = '{code}' ORDER BY wardCode")
     else:
         raise UnitError(f"edition must be 2023 or 2025, not {edition}")
     if not rows:
@@ -163,12 +164,22 @@ def hamlets_ensure(wanted: list[tuple[AdminUnit, str]]) -> dict[tuple[int, str],
         next_number[commune_id] = next_number.get(commune_id, 0) + 1
         code = f"{commune.code}-{next_number[commune_id]:02d}"
         kind = next((k for k in HAMLET_KINDS if name.startswith(k + " ")), "")
-        new.append(AdminUnit(
-            edition=commune.edition, code=code, name=name, kind=kind, level=Level.HAMLET,
-            parent=commune, path=f"{commune.path}{code}/", depth=commune.depth + 1,
-            province_code=commune.province_code, name_key=name_key, lat=commune.lat,
-            lon=commune.lon,
-        ))
+        new.append(
+            AdminUnit(
+                edition=commune.edition,
+                code=code,
+                name=name,
+                kind=kind,
+                level=Level.HAMLET,
+                parent=commune,
+                path=f"{commune.path}{code}/",
+                depth=commune.depth + 1,
+                province_code=commune.province_code,
+                name_key=name_key,
+                lat=commune.lat,
+                lon=commune.lon,
+            )
+        )
     try:
         with transaction.atomic():
             AdminUnit.objects.bulk_create(new)

@@ -6,7 +6,6 @@ re-importing the same file changes nothing; memory does not grow with the file.
 """
 
 import datetime as dt
-import logging
 import re
 from collections.abc import Callable
 from typing import NamedTuple
@@ -24,16 +23,18 @@ from gocua.imports.common import (
     bulk_insert,
     check_utf8,
     db_datetime,
-    parse_level,
     decode_chunk_as,
     encode_chunk,
+    import_run,
     in_background,
     join_cells,
-    split_cells,
     parse_chunks,
+    parse_level,
     parse_stage,
     picker,
+    save_progress,
     select_in,
+    split_cells,
 )
 from gocua.imports.models import ImportJob
 from gocua.imports.readers import Table, open_table, text_of
@@ -42,8 +43,6 @@ from gocua.lib import phone as phone_lib
 from gocua.lib.dates import DateError, parse_birth
 from gocua.lib.text import key, nfc
 from gocua.people.models import Household, Resident, StageEvent
-
-log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 5000
 SEX_WORDS = {"nam": "M", "male": "M", "m": "M", "nu": "F", "female": "F", "f": "F"}
@@ -73,9 +72,21 @@ class Citizen(NamedTuple):
     def digest(self) -> int:
         """Equal rows give equal digests within one run (Python's hash is per process, and
         the seen-set lives only as long as the run)."""
-        return hash((self.full_name, self.birth_date, self.birth_year_only, self.sex,
-                     self.phone, self.unit_code, key(self.hamlet), self.household_code,
-                     self.address, self.eid_stage, self.eid_level))
+        return hash(
+            (
+                self.full_name,
+                self.birth_date,
+                self.birth_year_only,
+                self.sex,
+                self.phone,
+                self.unit_code,
+                key(self.hamlet),
+                self.household_code,
+                self.address,
+                self.eid_stage,
+                self.eid_level,
+            )
+        )
 
 
 _DIGIT = re.compile(r"\d")
@@ -86,8 +97,17 @@ def _text(value: object) -> str:
 
 
 CITIZEN_FIELDS = (
-    "national_id", "full_name", "birth_date", "sex", "phone", "unit_code", "hamlet",
-    "household_id", "address", "eid_stage", "eid_level",
+    "national_id",
+    "full_name",
+    "birth_date",
+    "sex",
+    "phone",
+    "unit_code",
+    "hamlet",
+    "household_id",
+    "address",
+    "eid_stage",
+    "eid_level",
 )
 
 
@@ -97,8 +117,19 @@ def parse_citizen(
     """One row → a Citizen, or None for a row to skip silently. Raises RowError.
 
     `values` are the row's cells picked in CITIZEN_FIELDS order (see imports.common.picker)."""
-    (raw_nid, raw_name, raw_birth, raw_sex, raw_phone, raw_unit, raw_hamlet, raw_household,
-     raw_address, raw_stage, raw_level) = values
+    (
+        raw_nid,
+        raw_name,
+        raw_birth,
+        raw_sex,
+        raw_phone,
+        raw_unit,
+        raw_hamlet,
+        raw_household,
+        raw_address,
+        raw_stage,
+        raw_level,
+    ) = values
     if raw_nid in (None, "") and (
         raw_name in (None, "") or raw_birth in (None, "") and not raw_unit
     ):
@@ -117,7 +148,9 @@ def parse_citizen(
 
     sex = SEX_WORDS.get(key(str(raw_sex))) if raw_sex not in (None, "") else None
     if sex is None:
-        raise RowError("sex", f"{raw_sex!r} is not Nam/Nữ, male/female or M/F" if raw_sex else "missing")
+        raise RowError(
+            "sex", f"{raw_sex!r} is not Nam/Nữ, male/female or M/F" if raw_sex else "missing"
+        )
     try:
         birth = parse_birth(raw_birth, today)
     except DateError as exc:
@@ -161,9 +194,18 @@ def parse_citizen(
 class CitizenImport:
     """One run over one file. Use `citizens_import()`; this class only holds the run's state."""
 
-    def __init__(self, *, table: Table, job: ImportJob, edition: int, dry_run: bool,
-                 rejects: Rejects, scope_paths: list[str] | None,
-                 on_warning: Callable[[str], None], on_progress: Callable[[int], None]) -> None:
+    def __init__(
+        self,
+        *,
+        table: Table,
+        job: ImportJob,
+        edition: int,
+        dry_run: bool,
+        rejects: Rejects,
+        scope_paths: list[str] | None,
+        on_warning: Callable[[str], None],
+        on_progress: Callable[[int], None],
+    ) -> None:
         self.table, self.job, self.edition, self.dry_run = table, job, edition, dry_run
         self.rejects, self.scope_paths = rejects, scope_paths
         self.on_warning, self.on_progress = on_warning, on_progress
@@ -203,6 +245,7 @@ class CitizenImport:
                 if parsed.records:
                     self.write_chunk(parsed.records)
                 else:
+                    self.rejects.flush()
                     self.on_progress(self.summary.rows)
         finally:
             self.seen.close()
@@ -220,25 +263,24 @@ class CitizenImport:
     def write_chunk(self, chunk: list[Citizen]) -> None:
         with transaction.atomic():
             self._write_chunk(chunk)
-            self._save_progress()
+            save_progress(self.job, self.summary)
             if self.dry_run:
                 transaction.set_rollback(True)
+        self.rejects.flush()
         self.on_progress(self.summary.rows)
-
-    def _save_progress(self) -> None:
-        s = self.summary
-        for name in ("rows", "inserted", "updated", "unchanged", "rejected", "warnings"):
-            setattr(self.job, name, getattr(s, name))
-        self.job.save(update_fields=["rows", "inserted", "updated", "unchanged", "rejected",
-                                     "warnings"])
 
     def _commune(self, citizen: Citizen) -> AdminUnit:
         commune = self.communes.get(citizen.unit_code)
         if commune is None:
             level = self.other_levels.get(citizen.unit_code)
             if level:
-                raise RowError("unit_code", f"{citizen.unit_code} is a {level}; give the commune code (Mã xã)")
-            raise RowError("unit_code", f"no commune with code {citizen.unit_code} in the {self.edition} edition")
+                raise RowError(
+                    "unit_code", f"{citizen.unit_code} is a {level}; give the commune code (Mã xã)"
+                )
+            raise RowError(
+                "unit_code",
+                f"no commune with code {citizen.unit_code} in the {self.edition} edition",
+            )
         if self.scope_paths is not None and not commune.path.startswith(tuple(self.scope_paths)):
             raise RowError("unit_code", f"commune {citizen.unit_code} is outside your jurisdiction")
         return commune
@@ -270,8 +312,13 @@ class CitizenImport:
         for commune, name in wanted:
             # Nothing is written in a dry run: an unsaved stand-in takes the new hamlet's place.
             self.hamlets[(commune.id, key(name))] = AdminUnit(
-                edition=commune.edition, level=Level.HAMLET, parent=commune, name=name,
-                name_key=key(name), path=f"{commune.path}?/", province_code=commune.province_code,
+                edition=commune.edition,
+                level=Level.HAMLET,
+                parent=commune,
+                name=name,
+                name_key=key(name),
+                path=f"{commune.path}?/",
+                province_code=commune.province_code,
             )
 
     def _write_chunk(self, chunk: list[Citizen]) -> None:
@@ -291,10 +338,13 @@ class CitizenImport:
             elif prior[0] == digest:
                 self.summary.unchanged += 1
             else:
-                self.reject(citizen.line, "national_id",
-                            f"conflict: {nid_lib.mask(citizen.national_id)} already appears on "
-                            f"line {prior[1]} with different data (the first row wins)",
-                            split_cells(citizen.cells))
+                self.reject(
+                    citizen.line,
+                    "national_id",
+                    f"conflict: {nid_lib.mask(citizen.national_id)} already appears on "
+                    f"line {prior[1]} with different data (the first row wins)",
+                    split_cells(citizen.cells),
+                )
         self.seen.add([(n, d, ln) for n, (d, ln) in digests.items()])
         if not firsts:
             return
@@ -313,13 +363,36 @@ class CitizenImport:
             stored = existing.get(national_id)
             if stored is None:
                 stage = citizen.eid_stage or "none"
-                level = citizen.eid_level if citizen.eid_level is not None else (2 if stage != "none" else 0)
-                new_rows.append((
-                    national_id, citizen.full_name, citizen.birth_date, citizen.birth_year_only,
-                    citizen.sex, citizen.phone, unit.id, household_id, unit.province_code,
-                    citizen.elderly, False, False, False, False,
-                    False, False, stage, level, stamp if stage != "none" else None, None, stamp,
-                ))
+                level = (
+                    citizen.eid_level
+                    if citizen.eid_level is not None
+                    else (2 if stage != "none" else 0)
+                )
+                new_rows.append(
+                    (
+                        national_id,
+                        citizen.full_name,
+                        citizen.birth_date,
+                        citizen.birth_year_only,
+                        citizen.sex,
+                        citizen.phone,
+                        unit.id,
+                        household_id,
+                        unit.province_code,
+                        citizen.elderly,
+                        False,
+                        False,
+                        False,
+                        False,
+                        False,
+                        False,
+                        stage,
+                        level,
+                        stamp if stage != "none" else None,
+                        None,
+                        stamp,
+                    )
+                )
                 if stage != "none" or level:
                     new_stage.append((national_id, stage, level))
                 continue
@@ -340,26 +413,46 @@ class CitizenImport:
         if restaged:
             Resident.objects.bulk_update(restaged, [*STORED_FIELDS, "stage_at"], batch_size=500)
         if new_stage:
-            ids = dict(Resident.objects.filter(national_id__in=[n for n, _, _ in new_stage])
-                       .values_list("national_id", "id"))
+            ids = dict(
+                Resident.objects.filter(national_id__in=[n for n, _, _ in new_stage]).values_list(
+                    "national_id", "id"
+                )
+            )
             events += [
-                StageEvent(resident_id=ids[n], from_stage="none", to_stage=s, from_level=0,
-                           to_level=lv, at=self.now, source=StageEvent.Source.IMPORT,
-                           import_job=self.job)
+                StageEvent(
+                    resident_id=ids[n],
+                    from_stage="none",
+                    to_stage=s,
+                    from_level=0,
+                    to_level=lv,
+                    at=self.now,
+                    source=StageEvent.Source.IMPORT,
+                    import_job=self.job,
+                )
                 for n, s, lv in new_stage
             ]
         StageEvent.objects.bulk_create(events, batch_size=1000)
 
-    def _merge(self, stored: tuple, citizen: Citizen, unit: AdminUnit,
-               household_id: int | None, events: list[StageEvent]) -> Resident | None:
+    def _merge(
+        self,
+        stored: tuple,
+        citizen: Citizen,
+        unit: AdminUnit,
+        household_id: int | None,
+        events: list[StageEvent],
+    ) -> Resident | None:
         """The stored resident with the row applied (stage_at set when the stage changed), or
         None when nothing changes. Empty cells never erase what is stored."""
         _nid, resident_id, *values, stored_unit_parent = stored
         old = dict(zip(STORED_FIELDS, values, strict=True))
         new = dict(old)
-        new.update(full_name=citizen.full_name, birth_date=citizen.birth_date,
-                   birth_year_only=citizen.birth_year_only, sex=citizen.sex,
-                   elderly=citizen.elderly)
+        new.update(
+            full_name=citizen.full_name,
+            birth_date=citizen.birth_date,
+            birth_year_only=citizen.birth_year_only,
+            sex=citizen.sex,
+            elderly=citizen.elderly,
+        )
         if citizen.phone:
             new["phone"] = citizen.phone
         if household_id is not None:
@@ -371,11 +464,18 @@ class CitizenImport:
         stage = citizen.eid_stage or old["eid_stage"]
         level = citizen.eid_level if citizen.eid_level is not None else old["eid_level"]
         if (stage, level) != (old["eid_stage"], old["eid_level"]):
-            events.append(StageEvent(
-                resident_id=resident_id, from_stage=old["eid_stage"], to_stage=stage,
-                from_level=old["eid_level"], to_level=level, at=self.now,
-                source=StageEvent.Source.IMPORT, import_job=self.job,
-            ))
+            events.append(
+                StageEvent(
+                    resident_id=resident_id,
+                    from_stage=old["eid_stage"],
+                    to_stage=stage,
+                    from_level=old["eid_level"],
+                    to_level=level,
+                    at=self.now,
+                    source=StageEvent.Source.IMPORT,
+                    import_job=self.job,
+                )
+            )
             new.update(eid_stage=stage, eid_level=level)
         if new == old:
             return None
@@ -391,17 +491,26 @@ class CitizenImport:
         by_code: dict[str, int] = {}
         codes = {c.household_code: (c, u) for c, u in rows if c.household_code}
         if codes:
-            by_code = dict(select_in(f"SELECT code, id FROM {HOUSEHOLDS} WHERE code {{in_}}", list(codes)))
+            by_code = dict(
+                select_in(f"SELECT code, id FROM {HOUSEHOLDS} WHERE code {{in_}}", list(codes))
+            )
             missing = [
                 (u.id, code, c.address, u.province_code)
-                for code, (c, u) in codes.items() if code not in by_code
+                for code, (c, u) in codes.items()
+                if code not in by_code
             ]
             if missing and not self.dry_run:
                 _households_insert(missing)
-                by_code.update(select_in(f"SELECT code, id FROM {HOUSEHOLDS} WHERE code {{in_}}",
-                                         [h[1] for h in missing]))
+                by_code.update(
+                    select_in(
+                        f"SELECT code, id FROM {HOUSEHOLDS} WHERE code {{in_}}",
+                        [h[1] for h in missing],
+                    )
+                )
         by_address: dict[tuple[int, str], int] = {}
-        addressed = {(u.id, c.address): (c, u) for c, u in rows if not c.household_code and c.address}
+        addressed = {
+            (u.id, c.address): (c, u) for c, u in rows if not c.household_code and c.address
+        }
         if addressed:
             by_address = _households_by_address({k[1] for k in addressed})
             missing = [
@@ -413,20 +522,50 @@ class CitizenImport:
                 _households_insert(missing)
                 by_address.update(_households_by_address({h[2] for h in missing}))
         return [
-            by_code.get(c.household_code) if c.household_code
-            else by_address.get((u.id, c.address)) if c.address else None
+            by_code.get(c.household_code)
+            if c.household_code
+            else by_address.get((u.id, c.address))
+            if c.address
+            else None
             for c, u in rows
         ]
 
 
 RESIDENT_COLUMNS = [
-    "national_id", "full_name", "birth_date", "birth_year_only", "sex", "phone", "unit_id",
-    "household_id", "province_code", "elderly", "disabled", "no_smartphone", "away", "moved_out",
-    "deceased", "needs_id_card", "eid_stage", "eid_level", "stage_at", "last_used_at", "updated_at",
+    "national_id",
+    "full_name",
+    "birth_date",
+    "birth_year_only",
+    "sex",
+    "phone",
+    "unit_id",
+    "household_id",
+    "province_code",
+    "elderly",
+    "disabled",
+    "no_smartphone",
+    "away",
+    "moved_out",
+    "deceased",
+    "needs_id_card",
+    "eid_stage",
+    "eid_level",
+    "stage_at",
+    "last_used_at",
+    "updated_at",
 ]
 STORED_FIELDS = [
-    "full_name", "birth_date", "birth_year_only", "sex", "phone", "unit_id", "household_id",
-    "province_code", "elderly", "eid_stage", "eid_level",
+    "full_name",
+    "birth_date",
+    "birth_year_only",
+    "sex",
+    "phone",
+    "unit_id",
+    "household_id",
+    "province_code",
+    "elderly",
+    "eid_stage",
+    "eid_level",
 ]
 
 
@@ -440,11 +579,41 @@ def _stored_residents(national_ids: list[str]) -> list[tuple]:
         national_ids,
     )
     return [
-        (nid, rid, name, str(born), bool(year_only), sex, phone, unit_id, household_id, province,
-         bool(elderly), stage, level, parent)
-        for (nid, rid, name, born, year_only, sex, phone, unit_id, household_id, province,
-             elderly, stage, level, parent) in rows
+        (
+            nid,
+            rid,
+            name,
+            str(born),
+            bool(year_only),
+            sex,
+            phone,
+            unit_id,
+            household_id,
+            province,
+            bool(elderly),
+            stage,
+            level,
+            parent,
+        )
+        for (
+            nid,
+            rid,
+            name,
+            born,
+            year_only,
+            sex,
+            phone,
+            unit_id,
+            household_id,
+            province,
+            elderly,
+            stage,
+            level,
+            parent,
+        ) in rows
     ]
+
+
 ELDERLY_AGE = 60
 
 
@@ -467,7 +636,9 @@ _decode = decode_chunk_as(Citizen)
 
 
 def _is_elderly(born: dt.date, today: dt.date) -> bool:
-    return (today.year - born.year - ((today.month, today.day) < (born.month, born.day))) >= ELDERLY_AGE
+    return (
+        today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    ) >= ELDERLY_AGE
 
 
 def citizens_import(
@@ -485,31 +656,29 @@ def citizens_import(
     (before anything is written). `scope_paths` limits rows to a user's units.
     Returns the summary and notes about the file (e.g. which sheet was read)."""
     table = open_table(path, kind="citizens")
-    job = ImportJob.objects.create(
-        kind=ImportJob.Kind.CITIZENS, file_name=str(path)[-255:], user=user, edition=edition,
-        sheet=table.sheet, rejects_file=rejects_path or "",
-        status=ImportJob.Status.DRY_RUN if dry_run else ImportJob.Status.RUNNING,
-    )
-    rejects = Rejects(rejects_path, table.header)
-    try:
-        summary = CitizenImport(
-            table=table, job=job, edition=edition, dry_run=dry_run, rejects=rejects,
-            scope_paths=scope_paths, on_warning=on_warning, on_progress=on_progress,
+
+    def body(job: ImportJob, rejects: Rejects) -> ImportSummary:
+        return CitizenImport(
+            table=table,
+            job=job,
+            edition=edition,
+            dry_run=dry_run,
+            rejects=rejects,
+            scope_paths=scope_paths,
+            on_warning=on_warning,
+            on_progress=on_progress,
         ).run()
-    except Exception:
-        job.status = ImportJob.Status.FAILED
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "finished_at"])
-        raise
-    finally:
-        rejects.close()
-        table.close()
-    summary.rejects_file = rejects_path
-    if not dry_run:
-        job.status = ImportJob.Status.DONE
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "finished_at"])
-    log.info("citizens import %s: %s", job.pk, summary.as_dict())
+
+    summary = import_run(
+        kind=ImportJob.Kind.CITIZENS,
+        table=table,
+        path=path,
+        user=user,
+        edition=edition,
+        dry_run=dry_run,
+        rejects_path=rejects_path,
+        body=body,
+    )
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA optimize")

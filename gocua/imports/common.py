@@ -1,6 +1,7 @@
 """What both imports share: the summary, the rejects file, the in-file seen-set, bulk writes."""
 
 import csv
+import logging
 import marshal
 import multiprocessing
 import re
@@ -14,6 +15,8 @@ from pathlib import Path
 from django.db import connection
 
 from gocua.lib.text import fold
+
+log = logging.getLogger("gocua.imports")
 
 
 @dataclass
@@ -111,7 +114,9 @@ CELL_SEPARATOR = "\x1f"  # ASCII unit separator: never in a cell of an office fi
 
 
 def join_cells(cells: list) -> str:
-    return CELL_SEPARATOR.join("" if c is None else c if c.__class__ is str else str(c) for c in cells)
+    return CELL_SEPARATOR.join(
+        "" if c is None else c if c.__class__ is str else str(c) for c in cells
+    )
 
 
 def split_cells(joined: str) -> list[str]:
@@ -120,12 +125,14 @@ def split_cells(joined: str) -> list[str]:
 
 def encode_chunk(chunk: ParsedChunk) -> bytes:
     """For records that are NamedTuples of plain values: `marshal`, not pickle (see Citizen)."""
-    return marshal.dumps((
-        [tuple(r) for r in chunk.records],
-        [(line, f, reason, join_cells(cells)) for line, f, reason, cells in chunk.rejects],
-        chunk.warnings,
-        chunk.rows,
-    ))
+    return marshal.dumps(
+        (
+            [tuple(r) for r in chunk.records],
+            [(line, f, reason, join_cells(cells)) for line, f, reason, cells in chunk.rejects],
+            chunk.warnings,
+            chunk.rows,
+        )
+    )
 
 
 def decode_chunk_as(record_type: type) -> Callable[[bytes], ParsedChunk]:
@@ -143,9 +150,13 @@ def decode_chunk_as(record_type: type) -> Callable[[bytes], ParsedChunk]:
     return decode
 
 
-def in_background(items: Iterator, *, depth: int = 2,
-                  encode: Callable[[object], bytes] | None = None,
-                  decode: Callable[[bytes], object] | None = None) -> Iterator:
+def in_background(
+    items: Iterator,
+    *,
+    depth: int = 2,
+    encode: Callable[[object], bytes] | None = None,
+    decode: Callable[[bytes], object] | None = None,
+) -> Iterator:
     """Run an iterator in a forked child process and yield its items here.
 
     Parsing and validating rows is pure Python; writing them waits on the database. Two cores
@@ -180,16 +191,82 @@ def in_background(items: Iterator, *, depth: int = 2,
         queue.close()
 
 
+def import_run(
+    *,
+    kind: str,
+    table,
+    path: str,
+    user,
+    edition: int | None,
+    dry_run: bool,
+    rejects_path: str | None,
+    body: Callable[..., "ImportSummary"],
+) -> "ImportSummary":
+    """The ImportJob bookkeeping around one import: created before the first row, marked done,
+    dry run or failed (an interrupted run stays visible as failed), rejects file closed.
+    `body(job, rejects)` does the work and returns the summary."""
+    from django.utils import timezone
+
+    from gocua.imports.models import ImportJob
+
+    job = ImportJob.objects.create(
+        kind=kind,
+        file_name=str(path)[-255:],
+        user=user,
+        edition=edition,
+        sheet=table.sheet,
+        rejects_file=rejects_path or "",
+        status=ImportJob.Status.DRY_RUN if dry_run else ImportJob.Status.RUNNING,
+    )
+    rejects = Rejects(rejects_path, table.header)
+    try:
+        summary = body(job, rejects)
+    except BaseException:
+        job.status = ImportJob.Status.FAILED
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "finished_at"])
+        raise
+    finally:
+        rejects.close()
+        table.close()
+    summary.rejects_file = rejects_path
+    if not dry_run:
+        job.status = ImportJob.Status.DONE
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "finished_at"])
+    log.info("%s import %s: %s", kind, job.pk, summary.as_dict())
+    return summary
+
+
+def save_progress(job, summary: "ImportSummary") -> None:
+    names = [
+        n
+        for n in ("rows", "inserted", "updated", "unchanged", "rejected", "warnings", "stale")
+        if getattr(summary, n) is not None
+    ]
+    for name in names:
+        setattr(job, name, getattr(summary, name))
+    job.save(update_fields=names)
+
+
 class Rejects:
-    """The rejects CSV: `line, field, reason`, then the row's original cells."""
+    """The rejects CSV: `line, field, reason`, then the row's original cells.
+
+    Rows are buffered per chunk and written in line order, though a chunk's parse errors are
+    found before its write-time errors (conflicts, units)."""
 
     def __init__(self, path: str | Path | None, header: list[str]) -> None:
         self.path = Path(path) if path else None
         self.header = header
+        self._pending: list[tuple[int, str, str, list]] = []
         self._fh = None
         self._writer = None
 
     def add(self, line: int, field: str, reason: str, cells: list) -> None:
+        if self.path is not None:
+            self._pending.append((line, field, reason, cells))
+
+    def flush(self) -> None:
         if self.path is None:
             return
         if self._writer is None:
@@ -197,16 +274,16 @@ class Rejects:
             self._fh = self.path.open("w", encoding="utf-8", newline="")
             self._writer = csv.writer(self._fh)
             self._writer.writerow(["line", "field", "reason", *self.header])
-        self._writer.writerow([line, field, reason, *("" if c is None else c for c in cells)])
+        self._pending.sort(key=lambda r: r[0])
+        for line, field, reason, cells in self._pending:
+            self._writer.writerow([line, field, reason, *("" if c is None else c for c in cells)])
+        self._pending.clear()
 
     def close(self) -> None:
+        # Always leaves a file (header only when nothing was rejected) for scripts to read.
+        self.flush()
         if self._fh is not None:
             self._fh.close()
-        elif self.path is not None:
-            # An empty rejects file (header only) tells a script "nothing was rejected".
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("w", encoding="utf-8", newline="") as fh:
-                csv.writer(fh).writerow(["line", "field", "reason", *self.header])
 
 
 class SeenSet:
@@ -258,8 +335,9 @@ def select_in(sql: str, values: list, params: tuple = ()) -> list[tuple]:
         rows: list[tuple] = []
         for start in range(0, len(values), 30000):  # SQLite allows 32,766 variables
             batch = list(values[start : start + 30000])
-            cursor.execute(sql.format(in_=f"IN ({', '.join(['%s'] * len(batch))})"),
-                           [*params, *batch])
+            cursor.execute(
+                sql.format(in_=f"IN ({', '.join(['%s'] * len(batch))})"), [*params, *batch]
+            )
             rows += cursor.fetchall()
         return rows
 
@@ -288,13 +366,26 @@ def db_datetime(value):
 
 
 _STAGE_WORDS = {
-    "none": "none", "chua dang ky": "none", "chua co": "none", "chua": "none",
-    "registered": "registered", "da dang ky": "registered", "da thu nhan": "registered",
-    "dang xu ly": "registered", "cho duyet": "registered",
-    "approved": "approved", "da duyet": "approved", "da phe duyet": "approved",
-    "failed": "failed", "khong dat": "failed", "tu choi": "failed", "khong duyet": "failed",
-    "activated": "activated", "da kich hoat": "activated",
-    "used": "used", "da su dung": "used",
+    "none": "none",
+    "chua dang ky": "none",
+    "chua co": "none",
+    "chua": "none",
+    "registered": "registered",
+    "da dang ky": "registered",
+    "da thu nhan": "registered",
+    "dang xu ly": "registered",
+    "cho duyet": "registered",
+    "approved": "approved",
+    "da duyet": "approved",
+    "da phe duyet": "approved",
+    "failed": "failed",
+    "khong dat": "failed",
+    "tu choi": "failed",
+    "khong duyet": "failed",
+    "activated": "activated",
+    "da kich hoat": "activated",
+    "used": "used",
+    "da su dung": "used",
 }
 
 

@@ -91,14 +91,9 @@ def _open_csv(path: Path, head: bytes, kind: str) -> Table:
         raise ImportFileError(
             f"{path}: the file is UTF-16 (Excel 'Unicode Text'); save it as 'CSV UTF-8'"
         )
-    sample = head
-    try:
-        sample.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A cut in the middle of a multi-byte character at the end of the sample is fine.
-        if exc.start < len(sample) - 4:
-            raise ImportFileError(f"{path}: {_legacy_encoding_message(head)}") from None
-    text = sample.decode("utf-8", errors="ignore").lstrip("\ufeff")
+    if _looks_legacy(head):
+        raise ImportFileError(f"{path}: {_legacy_encoding_message(head)}")
+    text = head.decode("utf-8", errors="ignore").lstrip("\ufeff")
     delimiter = _sniff_delimiter(text)
     fh = path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="")
     reader = csv.reader(fh, delimiter=delimiter)
@@ -117,6 +112,21 @@ def _open_csv(path: Path, head: bytes, kind: str) -> Table:
         fh.close()
         raise
     return Table("csv", header, columns, line, iterator, closer=fh)
+
+
+def _looks_legacy(head: bytes) -> bool:
+    """True when most lines with non-ASCII bytes are not UTF-8: the file was saved in a legacy
+    code page. One bad line in a UTF-8 file is only that line's problem (it is rejected)."""
+    lines = [ln for ln in head.split(b"\n")[:-1] if not ln.isascii()]  # last may be cut
+    if not lines:
+        return False
+    bad = 0
+    for line in lines:
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad += 1
+    return bad * 2 > len(lines)
 
 
 def _legacy_encoding_message(head: bytes) -> str:
@@ -144,12 +154,18 @@ def _sniff_delimiter(text: str) -> str:
 
 def _open_xlsx(path: Path, kind: str) -> Table:
     import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
 
+    # A file object, not the path: openpyxl judges a path by its extension, and offices send
+    # .xlsx files named .xls, .XLSX or nothing at all.
+    fh = path.open("rb")
     try:
         # read_only streams rows from the zip instead of building the whole sheet in memory.
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        book = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, InvalidFileException) as exc:
+        fh.close()
         raise ImportFileError(f"{path}: not a readable XLSX file ({exc})") from None
+    closer = _Closer(book, fh)
     skipped: list[str] = []
     for sheet in book.worksheets:
         iterator = (
@@ -168,13 +184,22 @@ def _open_xlsx(path: Path, kind: str) -> Table:
                 f"'{sheet.title}' (the first with a header)"
                 + (f", skipped {', '.join(repr(s) for s in skipped)}" if skipped else "")
             )
-        return Table("xlsx", header, columns, line, iterator, sheet.title, notes, closer=book)
-    book.close()
+        return Table("xlsx", header, columns, line, iterator, sheet.title, notes, closer=closer)
+    closer.close()
     raise ImportFileError(
         f"{path}: no sheet has a recognisable header (sheets: "
         f"{', '.join(repr(s) for s in skipped) or 'none'}); expected columns such as "
         f"national_id / Số định danh cá nhân"
     )
+
+
+class _Closer:
+    def __init__(self, *things) -> None:
+        self.things = things
+
+    def close(self) -> None:
+        for thing in self.things:
+            thing.close()
 
 
 def text_of(value: object) -> str:

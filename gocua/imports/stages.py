@@ -6,7 +6,6 @@ twice ends on the latest. Same guarantees as the citizens import (chunked, idemp
 """
 
 import datetime as dt
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,9 +17,12 @@ from gocua.imports.common import (
     ImportSummary,
     Rejects,
     RowError,
-    check_utf8,
+    import_run,
+    in_background,
+    parse_chunks,
     parse_level,
     parse_stage,
+    save_progress,
 )
 from gocua.imports.models import ImportJob
 from gocua.imports.readers import open_table
@@ -28,7 +30,6 @@ from gocua.lib import nid as nid_lib
 from gocua.lib.dates import DateError, parse_datetime
 from gocua.people.models import Resident, StageEvent
 
-log = logging.getLogger(__name__)
 CHUNK_ROWS = 5000
 
 
@@ -43,8 +44,9 @@ class StageRow:
     cells: list
 
 
-def parse_stage_row(line: int, cells: list, columns: dict[str, int], now: dt.datetime,
-                    tz: dt.tzinfo) -> StageRow | None:
+def parse_stage_row(
+    line: int, cells: list, columns: dict[str, int], now: dt.datetime, tz: dt.tzinfo
+) -> StageRow | None:
     def cell(field: str) -> object:
         index = columns.get(field)
         if index is None or index >= len(cells):
@@ -90,76 +92,63 @@ def stages_import(
     on_warning: Callable[[str], None] = lambda text: None,
     on_progress: Callable[[int], None] = lambda rows: None,
 ) -> tuple[ImportSummary, list[str]]:
-    """Apply a status extract. Raises ImportFileError before writing if the file is unreadable."""
+    """Apply a status extract. Raises ImportFileError before writing if the file is unreadable.
+    `scope_paths` limits rows to a user's units. Returns the summary and notes about the file."""
     table = open_table(path, kind="stages")
-    job = ImportJob.objects.create(
-        kind=ImportJob.Kind.STAGES, file_name=str(path)[-255:], user=user, sheet=table.sheet,
-        rejects_file=rejects_path or "",
-        status=ImportJob.Status.DRY_RUN if dry_run else ImportJob.Status.RUNNING,
-    )
-    rejects = Rejects(rejects_path, table.header)
-    summary = ImportSummary(stale=0)
     now = timezone.now()
     tz = timezone.get_current_timezone()
 
-    def reject(line: int, field: str, reason: str, cells: list) -> None:
-        summary.rejected += 1
-        rejects.add(line, field, reason, cells)
+    def parse(line: int, cells: list, warn: Callable[[str], None]) -> StageRow | None:
+        return parse_stage_row(line, cells, table.columns, now, tz)
 
-    def flush(chunk: list[StageRow]) -> None:
-        with transaction.atomic():
-            _apply_chunk(chunk, job, summary, reject, scope_paths)
-            for name in ("rows", "inserted", "updated", "unchanged", "rejected", "stale"):
-                setattr(job, name, getattr(summary, name))
-            job.save(update_fields=["rows", "inserted", "updated", "unchanged", "rejected",
-                                    "stale"])
-            if dry_run:
-                transaction.set_rollback(True)
-        on_progress(summary.rows)
+    def body(job: ImportJob, rejects: Rejects) -> ImportSummary:
+        summary = ImportSummary(stale=0)
 
-    try:
-        chunk: list[StageRow] = []
-        for line, cells in table.rows:
-            try:
-                row = parse_stage_row(line, cells, table.columns, now, tz)
-            except RowError as exc:
-                summary.rows += 1
-                reject(line, exc.field, exc.reason, cells)
-                continue
-            if row is None:
-                continue
-            summary.rows += 1
-            chunk.append(row)
-            if len(chunk) >= CHUNK_ROWS:
-                flush(chunk)
-                chunk = []
-        if chunk:
-            flush(chunk)
-    except Exception:
-        job.status = ImportJob.Status.FAILED
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "finished_at"])
-        raise
-    finally:
-        rejects.close()
-        table.close()
-    summary.rejects_file = rejects_path
-    if not dry_run:
-        job.status = ImportJob.Status.DONE
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "finished_at"])
-    log.info("stages import %s: %s", job.pk, summary.as_dict())
+        def reject(line: int, field: str, reason: str, cells: list) -> None:
+            summary.rejected += 1
+            rejects.add(line, field, reason, cells)
+
+        for parsed in in_background(parse_chunks(table.rows, parse, CHUNK_ROWS)):
+            summary.rows += parsed.rows
+            for rejected in parsed.rejects:
+                reject(*rejected)
+            with transaction.atomic():
+                if parsed.records:
+                    _apply_chunk(parsed.records, job, summary, reject, scope_paths)
+                save_progress(job, summary)
+                if dry_run:
+                    transaction.set_rollback(True)
+            rejects.flush()
+            on_progress(summary.rows)
+        return summary
+
+    summary = import_run(
+        kind=ImportJob.Kind.STAGES,
+        table=table,
+        path=path,
+        user=user,
+        edition=None,
+        dry_run=dry_run,
+        rejects_path=rejects_path,
+        body=body,
+    )
     return summary, table.notes
 
 
-def _apply_chunk(chunk: list[StageRow], job: ImportJob, summary: ImportSummary,
-                 reject: Callable, scope_paths: list[str] | None) -> None:
+def _apply_chunk(
+    chunk: list[StageRow],
+    job: ImportJob,
+    summary: ImportSummary,
+    reject: Callable,
+    scope_paths: list[str] | None,
+) -> None:
     residents = {
         r.national_id: r
         for r in Resident.objects.filter(national_id__in={row.national_id for row in chunk})
         .select_related("unit")
-        .only("id", "national_id", "eid_stage", "eid_level", "stage_at", "last_used_at",
-              "unit__path")
+        .only(
+            "id", "national_id", "eid_stage", "eid_level", "stage_at", "last_used_at", "unit__path"
+        )
     }
     touched: dict[int, Resident] = {}
     events: list[StageEvent] = []
@@ -170,15 +159,21 @@ def _apply_chunk(chunk: list[StageRow], job: ImportJob, summary: ImportSummary,
         ):
             # The same words for "unknown" and "not yours": a rejects file must not reveal
             # that an ID exists in another jurisdiction.
-            reject(row.line, "national_id",
-                   f"{nid_lib.mask(row.national_id)} is not in the registry of your units "
-                   "(import the citizens list first)", row.cells)
+            reject(
+                row.line,
+                "national_id",
+                f"{nid_lib.mask(row.national_id)} is not in the registry of your units "
+                "(import the citizens list first)",
+                row.cells,
+            )
             continue
         if resident.stage_at is not None and row.stage_at < resident.stage_at:
             summary.stale += 1
             continue
-        level = row.eid_level if row.eid_level is not None else (
-            resident.eid_level if row.eid_stage != "none" else 0
+        level = (
+            row.eid_level
+            if row.eid_level is not None
+            else (resident.eid_level if row.eid_stage != "none" else 0)
         )
         if row.eid_stage in ("approved", "activated", "used") and row.eid_level is None:
             level = 2
@@ -190,11 +185,18 @@ def _apply_chunk(chunk: list[StageRow], job: ImportJob, summary: ImportSummary,
             summary.unchanged += 1
             continue
         if stage_changed:
-            events.append(StageEvent(
-                resident_id=resident.id, from_stage=resident.eid_stage, to_stage=row.eid_stage,
-                from_level=resident.eid_level, to_level=level, at=row.stage_at,
-                source=StageEvent.Source.EXTRACT, import_job=job,
-            ))
+            events.append(
+                StageEvent(
+                    resident_id=resident.id,
+                    from_stage=resident.eid_stage,
+                    to_stage=row.eid_stage,
+                    from_level=resident.eid_level,
+                    to_level=level,
+                    at=row.stage_at,
+                    source=StageEvent.Source.EXTRACT,
+                    import_job=job,
+                )
+            )
             resident.eid_stage, resident.eid_level = row.eid_stage, level
             resident.stage_at = row.stage_at
         elif resident.stage_at is None or row.stage_at > resident.stage_at:
@@ -205,7 +207,8 @@ def _apply_chunk(chunk: list[StageRow], job: ImportJob, summary: ImportSummary,
         summary.updated += 1
     if touched:
         Resident.objects.bulk_update(
-            list(touched.values()), ["eid_stage", "eid_level", "stage_at", "last_used_at"],
+            list(touched.values()),
+            ["eid_stage", "eid_level", "stage_at", "last_used_at"],
             batch_size=500,
         )
         StageEvent.objects.bulk_create(events, batch_size=1000)

@@ -31,13 +31,20 @@ class Command(BaseCommand):
             if kind == "citizens":
                 edition = edition_or_stop(options["edition"])
                 summary, notes = citizens_import(
-                    path, edition=edition, dry_run=options["dry_run"],
-                    rejects_path=options["rejects"], on_warning=warn, on_progress=advance,
+                    path,
+                    edition=edition,
+                    dry_run=options["dry_run"],
+                    rejects_path=options["rejects"],
+                    on_warning=warn,
+                    on_progress=advance,
                 )
             else:
                 summary, notes = stages_import(
-                    path, dry_run=options["dry_run"], rejects_path=options["rejects"],
-                    on_warning=warn, on_progress=advance,
+                    path,
+                    dry_run=options["dry_run"],
+                    rejects_path=options["rejects"],
+                    on_warning=warn,
+                    on_progress=advance,
                 )
         except ImportFileError as exc:
             raise CommandError(str(exc), returncode=2) from None

@@ -1,0 +1,58 @@
+import pytest
+
+from gocua.lib import nid
+
+
+def test_it_accepts_a_valid_number():
+    assert nid.normalize("072090001234") == "072090001234"
+
+
+def test_it_restores_the_zero_an_excel_number_cell_dropped():
+    assert nid.normalize(72090001234) == "072090001234"
+    assert nid.normalize(72090001234.0) == "072090001234"
+    assert nid.normalize("72090001234") == "072090001234"
+
+
+def test_it_restores_two_zeros_for_provinces_001_to_009():
+    assert nid.normalize(1090001234) == "001090001234"
+
+
+def test_it_refuses_an_unknown_province_code():
+    with pytest.raises(nid.NationalIdError, match="province code 003 does not exist"):
+        nid.normalize("003090001234")
+
+
+def test_it_refuses_wrong_lengths_and_letters():
+    with pytest.raises(nid.NationalIdError, match="13 digits"):
+        nid.normalize("0720900012345")
+    with pytest.raises(nid.NationalIdError, match="9 digits"):
+        nid.normalize("720900012")
+    with pytest.raises(nid.NationalIdError, match="digits only"):
+        nid.normalize("07209000123A")
+    with pytest.raises(nid.NationalIdError, match="missing"):
+        nid.normalize("")
+
+
+def test_it_checks_the_sex_and_century_digit():
+    nid.check_against("072090001234", birth_year=1990, sex="M")
+    nid.check_against("072195001235", birth_year=1995, sex="F")
+    nid.check_against("072205001235", birth_year=2005, sex="M")
+    with pytest.raises(nid.NationalIdError, match="means female"):
+        nid.check_against("072190001234", birth_year=1990, sex="M")
+    with pytest.raises(nid.NationalIdError, match="born 2000–2099"):
+        nid.check_against("072290001234", birth_year=1990, sex="M")
+
+
+def test_it_checks_the_year_digits():
+    with pytest.raises(nid.NationalIdError, match="5th–6th digits 91"):
+        nid.check_against("072091001234", birth_year=1990, sex="M")
+
+
+def test_it_masks_all_but_province_and_last_three():
+    assert nid.mask("072090001891") == "072******891"
+
+
+def test_make_builds_numbers_that_pass_every_rule():
+    number = nid.make(province_code="072", sex="F", birth_year=2003, serial=42)
+    assert number == "072303000042"
+    nid.check_against(nid.normalize(number), birth_year=2003, sex="F")
