@@ -1,1 +1,135 @@
+"""Rollups: the per-unit, per-day counts dashboards and reports read.
 
+The design (what is counted, how it stays current, how birthdays are handled) is explained in
+gocua/reports/rollups.py. These tables are derived data: `gocua rollup rebuild` recomputes all
+of them from residents, stage events and visits.
+"""
+
+from django.db import models
+
+# Stage codes used in the rollup tables (and their index in a count vector).
+STAGE_CODES = {"none": 0, "registered": 1, "approved": 2, "failed": 3, "activated": 4, "used": 5}
+
+
+class RollupState(models.Model):
+    """One row (pk=1): for which minimum age and from which day the rollups were built, and
+    the last day rolled forward. No row means the rollups were never built (reads then fall
+    back to live queries over the source tables)."""
+
+    first_day = models.DateField()
+    day = models.DateField()  # the last day that has rows (today, once rolled)
+    min_age = models.PositiveSmallIntegerField()
+    built_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"rollups {self.first_day}..{self.day} (min age {self.min_age})"
+
+
+class ResidentSnapshot(models.Model):
+    """What the rollups last counted for one resident.
+
+    The incremental path compares this with the resident's row now (and its new stage events)
+    and applies the difference, so callers only say *which* residents changed, never how.
+    Plain integer columns rather than foreign keys: the row must outlive nothing and cost
+    little to write (one per resident, written in bulk)."""
+
+    resident_id = models.BigIntegerField(primary_key=True)
+    unit_id = models.BigIntegerField()
+    birth_date = models.DateField()
+    active = models.BooleanField()  # neither deceased nor moved out
+    stage = models.PositiveSmallIntegerField()  # STAGE_CODES
+    level = models.PositiveSmallIntegerField()
+    last_event_id = models.BigIntegerField(default=0)
+
+    class Meta:
+        # The daily roll asks "who turns min_age today?": a range on birth_date.
+        indexes = [models.Index(fields=["birth_date"], name="rollup_snapshot_birth")]
+
+    def __str__(self) -> str:
+        return f"resident {self.resident_id} as counted"
+
+
+class UnitDay(models.Model):
+    """Counts of one unit's whole subtree on one day.
+
+    Stage columns are stocks among residents eligible that day (alive, resident, aged min_age
+    or more); field columns are that day's flows (visits made that day, claims made that day
+    and how many of those the confirmed stage now supports). A missing row means zeros."""
+
+    unit = models.ForeignKey("geo.AdminUnit", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    st_none = models.IntegerField(default=0, db_default=0)
+    st_registered = models.IntegerField(default=0, db_default=0)
+    st_approved = models.IntegerField(default=0, db_default=0)
+    st_failed = models.IntegerField(default=0, db_default=0)
+    st_activated = models.IntegerField(default=0, db_default=0)
+    st_used = models.IntegerField(default=0, db_default=0)
+    level2 = models.IntegerField(default=0, db_default=0)
+    visits = models.IntegerField(default=0, db_default=0)
+    households = models.IntegerField(default=0, db_default=0)
+    contacted = models.IntegerField(default=0, db_default=0)
+    claims_registered = models.IntegerField(default=0, db_default=0)
+    claims_activated = models.IntegerField(default=0, db_default=0)
+    claims_used = models.IntegerField(default=0, db_default=0)
+    confirmed_registered = models.IntegerField(default=0, db_default=0)
+    confirmed_activated = models.IntegerField(default=0, db_default=0)
+    confirmed_used = models.IntegerField(default=0, db_default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "day"], name="unitday_unit_day")]
+        indexes = [models.Index(fields=["day"], name="unitday_day")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.day}"
+
+
+STOCK_COLUMNS = [
+    "st_none", "st_registered", "st_approved", "st_failed", "st_activated", "st_used", "level2",
+]  # fmt: skip
+FLOW_COLUMNS = [
+    "visits", "households", "contacted", "claims_registered", "claims_activated", "claims_used",
+    "confirmed_registered", "confirmed_activated", "confirmed_used",
+]  # fmt: skip
+
+
+class MemberDay(models.Model):
+    """One team member's field work on one day (visits by visit date)."""
+
+    member = models.ForeignKey("campaigns.Member", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    visits = models.IntegerField(default=0, db_default=0)
+    households = models.IntegerField(default=0, db_default=0)
+    contacted = models.IntegerField(default=0, db_default=0)
+    claims = models.IntegerField(default=0, db_default=0)
+    confirmed = models.IntegerField(default=0, db_default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "day"], name="memberday_member_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.day}"
+
+
+MEMBER_COLUMNS = ["visits", "households", "contacted", "claims", "confirmed"]
+
+
+class StageRegression(models.Model):
+    """A confirmed stage that went backwards (e.g. activated → registered), from StageEvent.
+
+    Kept by the rollups so the reconciliation page lists them in O(regressions), not by
+    scanning the whole event history."""
+
+    event_id = models.BigIntegerField(primary_key=True)
+    resident = models.ForeignKey("people.Resident", on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey("geo.AdminUnit", on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField()
+    from_stage = models.CharField(max_length=10)
+    to_stage = models.CharField(max_length=10)
+
+    class Meta:
+        indexes = [models.Index(fields=["unit", "at"], name="regression_unit_at")]
+
+    def __str__(self) -> str:
+        return f"{self.resident_id}: {self.from_stage} → {self.to_stage}"

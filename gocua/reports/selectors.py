@@ -1,32 +1,54 @@
-"""KPI reads: the funnel of any unit's subtree, for the unit and its descendants."""
+"""KPI reads: the funnel of any unit's subtree, for the unit and its descendants.
+
+`kpi_rows` reads the rollups (gocua/reports/rollups.py): the rows of the units shown on the
+counted day and seven days before, so its cost does not grow with the number of residents.
+When the rollups cannot answer (never built, another minimum age, a day outside the stored
+range) it falls back to one GROUP BY over the residents, which is exact but O(residents).
+"""
 
 import datetime as dt
 from collections import defaultdict
+from decimal import Decimal
 
 from django.db.models import Count, Q
-from django.utils import timezone
 
 from gocua.geo.models import AdminUnit
 from gocua.geo.selectors import units_in_subtree
 from gocua.people.models import Resident
+from gocua.reports import rollups
+from gocua.reports.models import STOCK_COLUMNS, UnitDay
+from gocua.reports.pace import pace_of
 
-DEFAULT_MIN_AGE = 14
+DEFAULT_MIN_AGE = rollups.DEFAULT_MIN_AGE
 COUNTED = ("none", "registered", "approved", "failed", "activated", "used")
+METRICS = ("registration", "activation", "usage")
+METRIC_COUNT = {"registration": "registered", "activation": "activated", "usage": "used"}
+DEFAULT_TARGETS = {"registration": Decimal(1), "activation": Decimal(1), "usage": Decimal("0.8")}
+eligibility_cutoff = rollups.eligibility_cutoff
+
+KPI_FIELDS = [
+    "unit_code", "unit_name", "level", "eligible", "registered", "approved", "failed",
+    "activated", "used", "registration_rate", "activation_rate", "usage_rate",
+]  # fmt: skip
+PACE_KEYS = (
+    "target", "goal", "percent_of_target", "remaining", "required_pace", "pace_7d",
+    "gain_7d", "projected_date", "status",
+)  # fmt: skip
+# The keys kpi_rows adds after the contract keys (same order in every row).
+EXTRA_FIELDS = [
+    "day", "deadline", "level2", "level2_share",
+    *(f"{metric}_{key}" for metric in METRICS for key in PACE_KEYS),
+]  # fmt: skip
 
 
 def min_age_now() -> int:
+    return rollups.current_min_age()
+
+
+def current_campaign():
     from gocua.campaigns.models import Campaign
 
-    campaign = Campaign.objects.filter(is_current=True).only("min_age").first()
-    return campaign.min_age if campaign else DEFAULT_MIN_AGE
-
-
-def eligibility_cutoff(on: dt.date, min_age: int) -> dt.date:
-    """The latest birth date that is `min_age` years old on `on` (29 Feb → 28 Feb)."""
-    try:
-        return on.replace(year=on.year - min_age)
-    except ValueError:
-        return on.replace(year=on.year - min_age, day=28)
+    return Campaign.objects.filter(is_current=True).first()
 
 
 def eligible_residents(unit: AdminUnit, on: dt.date, min_age: int):
@@ -41,20 +63,49 @@ def eligible_residents(unit: AdminUnit, on: dt.date, min_age: int):
 
 
 def stage_counts_by_unit(unit: AdminUnit, on: dt.date, min_age: int) -> dict[str, dict[str, int]]:
-    """{unit path: {stage: count}} for every unit under `unit` that has residents."""
+    """{unit path: {stage: count}} for every unit under `unit` that has residents (live)."""
     aggregates = {stage: Count("id", filter=Q(eid_stage=stage)) for stage in COUNTED}
+    aggregates["level2"] = Count("id", filter=Q(eid_level=2))
     rows = (
-        eligible_residents(unit, on, min_age)
-        .values("unit__path")
-        .annotate(**aggregates)
-        .order_by()
+        eligible_residents(unit, on, min_age).values("unit__path").annotate(**aggregates).order_by()
     )
     return {row.pop("unit__path"): row for row in rows}
 
 
+def _live_counts(unit: AdminUnit, shown: list[AdminUnit], on: dt.date, min_age: int) -> dict:
+    by_path = {u.path: u for u in shown}
+    totals: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys((*COUNTED, "level2"), 0))
+    for path, counts in stage_counts_by_unit(unit, on, min_age).items():
+        # Add each leaf's counts to every shown ancestor: O(leaves x depth), no per-unit query.
+        parts = path.split("/")[:-1]
+        for end in range(len(parts), 0, -1):
+            prefix = "/".join(parts[:end]) + "/"
+            if prefix in by_path:
+                bucket = totals[by_path[prefix].id]
+                for key, n in counts.items():
+                    bucket[key] += n
+            if prefix == unit.path:
+                break
+    return totals
+
+
+def _row_counts(row: dict | None) -> dict[str, int]:
+    if row is None:
+        return dict.fromkeys((*COUNTED, "level2"), 0)
+    return {**{s: row[f"st_{s}"] for s in COUNTED}, "level2": row["level2"]}
+
+
+def rollup_counts(unit_ids: list[int], days: set[dt.date]) -> dict[tuple[int, dt.date], dict]:
+    """{(unit id, day): {stage: count, level2}} from the rollups, one query."""
+    rows = UnitDay.objects.filter(unit_id__in=unit_ids, day__in=days).values(
+        "unit_id", "day", *STOCK_COLUMNS
+    )
+    return {(r["unit_id"], r["day"]): _row_counts(r) for r in rows}
+
+
 def kpi_row(unit: AdminUnit, counts: dict[str, int]) -> dict:
     eligible = sum(counts.get(s, 0) for s in COUNTED)
-    registered = sum(counts.get(s, 0) for s in ("registered", "approved", "failed", "activated", "used"))
+    registered = sum(counts.get(s, 0) for s in COUNTED[1:])
     activated = counts.get("activated", 0) + counts.get("used", 0)
     used = counts.get("used", 0)
 
@@ -77,31 +128,121 @@ def kpi_row(unit: AdminUnit, counts: dict[str, int]) -> dict:
     }
 
 
-def kpi_rows(unit: AdminUnit, *, depth: int = 1, on: dt.date | None = None,
-             min_age: int | None = None) -> list[dict]:
-    """The KPI row of `unit` and of its descendants down to `depth` levels, in tree order."""
-    on = on or timezone.localdate()
-    min_age = DEFAULT_MIN_AGE if min_age is None else min_age
-    shown = list(
-        units_in_subtree(unit).filter(depth__lte=unit.depth + depth).order_by("path")
-    )
-    by_path = {u.path: u for u in shown}
-    totals: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTED, 0))
-    for path, counts in stage_counts_by_unit(unit, on, min_age).items():
-        # Add each leaf's counts to every shown ancestor: O(leaves x depth), no per-unit query.
-        parts = path.split("/")[:-1]
+def unit_targets(units: list[AdminUnit], campaign) -> dict[int, dict[str, Decimal]]:
+    """{unit id: {metric: target}}: the campaign's targets, overridden by the UnitTarget of
+    the unit or of its nearest ancestor that has one (one query)."""
+    from gocua.campaigns.models import UnitTarget
+
+    if campaign is None:
+        return {u.id: dict(DEFAULT_TARGETS) for u in units}
+    base = {
+        "registration": campaign.target_registration,
+        "activation": campaign.target_activation,
+        "usage": campaign.target_usage,
+    }
+    editions = {u.edition for u in units}
+    overrides = {
+        (path, metric): value
+        for path, metric, value in UnitTarget.objects.filter(
+            campaign=campaign, unit__edition__in=editions
+        ).values_list("unit__path", "metric", "value")
+    }
+    result = {}
+    for unit in units:
+        prefixes = []
+        parts = unit.path.split("/")[:-1]
         for end in range(len(parts), 0, -1):
-            prefix = "/".join(parts[:end]) + "/"
-            if prefix in by_path:
-                bucket = totals[prefix]
-                for stage in COUNTED:
-                    bucket[stage] += counts[stage]
-            if prefix == unit.path:
-                break
-    return [kpi_row(u, totals[u.path]) for u in shown]
+            prefixes.append("/".join(parts[:end]) + "/")
+        targets = {}
+        for metric in METRICS:
+            targets[metric] = next(
+                (overrides[(p, metric)] for p in prefixes if (p, metric) in overrides),
+                base[metric],
+            )
+        result[unit.id] = targets
+    return result
 
 
-KPI_FIELDS = [
-    "unit_code", "unit_name", "level", "eligible", "registered", "approved", "failed",
-    "activated", "used", "registration_rate", "activation_rate", "usage_rate",
-]
+def with_pace(
+    row: dict,
+    *,
+    earlier: dict | None,
+    earlier_days: int,
+    targets: dict[str, Decimal],
+    on: dt.date,
+    deadline: dt.date | None,
+    level2: int,
+) -> dict:
+    """Add the pace keys (EXTRA_FIELDS) to a KPI row; `earlier` is the KPI row of the same
+    unit `earlier_days` days before (None when there is none)."""
+    row["day"] = on.isoformat()
+    row["deadline"] = deadline.isoformat() if deadline else None
+    row["level2"] = level2
+    row["level2_share"] = round(level2 / row["eligible"], 4) if row["eligible"] else 0.0
+    for metric in METRICS:
+        key = METRIC_COUNT[metric]
+        before = earlier[key] if earlier is not None else None
+        pace = pace_of(
+            count=row[key],
+            eligible=row["eligible"],
+            target=targets[metric],
+            on=on,
+            deadline=deadline,
+            earlier_count=before,
+            earlier_days=earlier_days if earlier is not None else 0,
+        )
+        row[f"{metric}_target"] = pace.target
+        row[f"{metric}_goal"] = pace.goal
+        row[f"{metric}_percent_of_target"] = pace.percent_of_target
+        row[f"{metric}_remaining"] = pace.remaining
+        row[f"{metric}_required_pace"] = pace.required
+        row[f"{metric}_pace_7d"] = pace.actual
+        row[f"{metric}_gain_7d"] = row[key] - before if before is not None else None
+        row[f"{metric}_projected_date"] = pace.projected.isoformat() if pace.projected else None
+        row[f"{metric}_status"] = pace.status
+    return row
+
+
+def kpi_rows(
+    unit: AdminUnit, *, depth: int = 1, on: dt.date | None = None, min_age: int | None = None
+) -> list[dict]:
+    """The KPI row of `unit` and of its descendants down to `depth` levels, in tree order.
+
+    Each row has the contract keys (KPI_FIELDS) and then EXTRA_FIELDS: the day counted, the
+    deadline, level-2 count and share, and per metric (registration, activation, usage) its
+    target, goal, % of target, remaining, required daily pace, 7-day pace and gain, projected
+    date and status (see gocua/reports/pace.py). `min_age` defaults to the current campaign's.
+    """
+    on = on or rollups.today()
+    shown = list(units_in_subtree(unit).filter(depth__lte=unit.depth + depth).order_by("path"))
+    ids = [u.id for u in shown]
+    state = rollups.rollup_state()
+    campaign = current_campaign()
+    deadline = campaign.deadline if campaign else None
+    targets = unit_targets(shown, campaign)
+    if min_age is None:
+        min_age = campaign.min_age if campaign else DEFAULT_MIN_AGE
+    rows = []
+    if state is not None and state.min_age == min_age and state.first_day <= on <= state.day:
+        earlier_day = max(on - dt.timedelta(days=7), state.first_day)
+        counts = rollup_counts(ids, {on, earlier_day})
+        for u in shown:
+            now = counts.get((u.id, on)) or _row_counts(None)
+            row = kpi_row(u, now)
+            earlier = None
+            if earlier_day < on:
+                earlier = kpi_row(u, counts.get((u.id, earlier_day)) or _row_counts(None))
+            rows.append(
+                with_pace(row, earlier=earlier, earlier_days=(on - earlier_day).days,
+                          targets=targets[u.id], on=on, deadline=deadline,
+                          level2=now["level2"])
+            )  # fmt: skip
+        return rows
+    totals = _live_counts(unit, shown, on, min_age)
+    for u in shown:
+        counts = totals[u.id]
+        rows.append(
+            with_pace(kpi_row(u, counts), earlier=None, earlier_days=0, targets=targets[u.id],
+                      on=on, deadline=deadline, level2=counts["level2"])
+        )  # fmt: skip
+    return rows

@@ -1,0 +1,853 @@
+"""Rollups: per-unit, per-day counts kept current as stage events and visits arrive.
+
+What is stored
+--------------
+`UnitDay(unit, day)` holds, for the whole subtree of `unit` on `day`:
+- stocks among the residents *eligible that day* (alive, not moved out, aged `min_age` or more
+  on that day): one column per confirmed stage (`st_none` .. `st_used`) and `level2`;
+- flows of that day: visits, distinct households reached, visits that met someone
+  (`contacted`), claims made (by claimed stage) and how many of those claims the confirmed
+  stage supports now (`confirmed_*`: the confirmed stage ranks at or above the claimed one).
+Rows exist for every unit that has anything to count, *ancestors included*: a delta on a
+hamlet is written to the hamlet, its commune, district and province in the same statement.
+That costs ~4x on writes (a chunk touches a few hundred rows, not residents) and makes every
+read "fetch the rows of the units shown": a dashboard is O(units shown x days shown),
+independent of the number of residents. `MemberDay(member, day)` holds the same flows per
+team member. A missing row means zeros.
+
+What a day's stock means
+------------------------
+For a resident r and a day D in [first_day, last_day]:
+  stage_r(D) = the current stage, minus the effect of every StageEvent dated after D
+  (effective day = the event's local date, clamped into [first_day, last_day]);
+  r counts on D if r is active (neither deceased nor moved out: today's flags apply to the
+  whole series) and D >= eligible_from(birth_date, min_age).
+Both the rebuild and the incremental path compute exactly this, so they agree by construction.
+
+Keeping it current (O(changes), not O(residents))
+-------------------------------------------------
+`ResidentSnapshot` stores what the rollups last counted for each resident (unit, birth date,
+active, stage, level, id of the last stage event seen). `rollup_residents_changed(ids)` —
+called by the importers once per chunk, by visit recording, by any service that edits a
+resident — reads the residents and their stage events, compares with the snapshot, and writes
+the difference of the two contributions as a few upserts (`INSERT .. ON CONFLICT DO UPDATE SET
+x = x + excluded.x`, the same SQL on SQLite and PostgreSQL). Callers never compute deltas, so a
+write path cannot get them wrong; calling it twice is harmless (the second call finds nothing
+to do). `rollup_visits_recorded(visits)` adds a visit's flows. Every write takes the single
+`RollupState` row lock, so concurrent writers (an import chunk and visit syncs) serialise on
+the rollups only, briefly, inside their own transactions.
+
+Birthdays
+---------
+Someone turning `min_age` today joins today's denominator. Each new day gets its rows by
+copying yesterday's stocks (one INSERT .. SELECT over the rows of one day: O(units)) and then
+adding the residents whose birth date lies in (cutoff(yesterday), cutoff(today)] — a range
+query on the indexed `ResidentSnapshot.birth_date`, i.e. O(people having that birthday),
+typically a few dozen in a province. The roll happens on the first write or the first
+dashboard read of a day (and `gocua rollup roll` can run it from cron at midnight); several
+missing days are rolled one by one. Birth dates of 29 February become eligible on 1 March in
+common years (the same rule as `eligibility_cutoff`).
+
+Limits (by design, documented rather than hidden)
+-------------------------------------------------
+- The minimum age and the first day are fixed at build time: a campaign whose `min_age`
+  changes needs `gocua rollup rebuild` (until then reads fall back to live queries, which are
+  exact but O(residents)).
+- A stage event dated in the future is counted today (clamped); a visit dated outside
+  [first_day, today] is not counted.
+- Deleting residents (not something GõCửa does) needs a rebuild: their stage history is gone.
+- No `RollupState` row means the rollups were never built: writes skip them and reads use the
+  live GROUP BY. `gocua rollup rebuild` (also run by `gocua generate`) builds them.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from gocua.geo.models import AdminUnit
+from gocua.reports.models import (
+    FLOW_COLUMNS,
+    MEMBER_COLUMNS,
+    STAGE_CODES,
+    STOCK_COLUMNS,
+    MemberDay,
+    ResidentSnapshot,
+    RollupState,
+    StageRegression,
+    UnitDay,
+)
+
+DEFAULT_MIN_AGE = 14
+LEAD_DAYS = 7  # rows start a week before the campaign, so the first week has a 7-day pace
+STAGE_NAMES = {code: name for name, code in STAGE_CODES.items()}
+LEVEL2 = 6  # index of the level-2 count in a stock vector
+# Funnel rank by stage code (failed ranks with registered: the dossier was received).
+RANK = {0: 0, 1: 1, 2: 2, 3: 1, 4: 3, 5: 4}
+CLAIM_CODES = {"registered": 1, "activated": 4, "used": 5}
+CLAIM_FLOW = {
+    "registered": ("claims_registered", "confirmed_registered"),
+    "activated": ("claims_activated", "confirmed_activated"),
+    "used": ("claims_used", "confirmed_used"),
+}
+NOT_HOME = "not_home"
+_BATCH = 400
+
+
+# --- dates ------------------------------------------------------------------------------------
+
+
+def today() -> dt.date:
+    """The counted day now (tests patch this)."""
+    return timezone.localdate()
+
+
+def eligibility_cutoff(on: dt.date, min_age: int) -> dt.date:
+    """The latest birth date that is `min_age` years old on `on` (29 Feb → 28 Feb)."""
+    try:
+        return on.replace(year=on.year - min_age)
+    except ValueError:
+        return on.replace(year=on.year - min_age, day=28)
+
+
+def eligible_from(birth: dt.date, min_age: int) -> dt.date:
+    """The first day on which someone born on `birth` is `min_age` or more years old."""
+    try:
+        return birth.replace(year=birth.year + min_age)
+    except ValueError:  # born 29 February, the birthday year is a common year
+        return dt.date(birth.year + min_age, 3, 1)
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _local_day(at: dt.datetime) -> dt.date:
+    return timezone.localdate(at)
+
+
+def current_min_age() -> int:
+    from gocua.campaigns.models import Campaign
+
+    campaign = Campaign.objects.filter(is_current=True).only("min_age").first()
+    return campaign.min_age if campaign else DEFAULT_MIN_AGE
+
+
+def _default_first_day(last: dt.date) -> dt.date:
+    from gocua.campaigns.models import Campaign
+
+    campaign = Campaign.objects.filter(is_current=True).only("start_date").first()
+    first = campaign.start_date - dt.timedelta(days=LEAD_DAYS) if campaign else None
+    if first is None or first > last:
+        first = last - dt.timedelta(days=59)
+    return first
+
+
+# --- vectors --------------------------------------------------------------------------------
+
+
+def _vec(stage: int, level: int) -> list[int]:
+    v = [0] * 7
+    v[stage] = 1
+    if level == 2:
+        v[LEVEL2] = 1
+    return v
+
+
+def _add(target: dict, key, vec: list[int], sign: int = 1) -> None:
+    cur = target.get(key)
+    if cur is None:
+        target[key] = [sign * x for x in vec]
+    else:
+        for i, x in enumerate(vec):
+            cur[i] += sign * x
+
+
+def _contribution(
+    state: tuple | None,
+    events: list[tuple],
+    *,
+    first: dt.date,
+    last: dt.date,
+    min_age: int,
+    out: dict,
+    sign: int,
+) -> None:
+    """Add (sign=+1) or remove (-1) one resident's counts over [first, last] to `out`, as
+    difference entries {(unit_id, day): vector from that day on}.
+
+    state = (unit_id, birth_date, active, stage, level); events = (id, eff_day, from, to,
+    from_level, to_level) with eff_day already clamped into [first, last]."""
+    if state is None:
+        return
+    unit_id, birth, active, stage, level = state
+    if not active:
+        return
+    start = max(eligible_from(birth, min_age), first)
+    if start > last:
+        return
+    v0 = _vec(stage, level)
+    steps = []
+    for _id, eff, frm, to, frm_level, to_level in events:
+        if eff > start:
+            delta = [a - b for a, b in zip(_vec(to, to_level), _vec(frm, frm_level), strict=True)]
+            steps.append((eff, delta))
+            v0 = [a - b for a, b in zip(v0, delta, strict=True)]
+    _add(out, (unit_id, start), v0, sign)
+    for eff, delta in steps:
+        _add(out, (unit_id, eff), delta, sign)
+
+
+# --- writing rows ---------------------------------------------------------------------------
+
+
+def _param_day(day: dt.date):
+    return connection.ops.adapt_datefield_value(day)
+
+
+def _upsert_add(table: str, keys: list[str], columns: list[str], rows: list[tuple]) -> None:
+    """INSERT the rows, or add their values to the existing row with the same keys."""
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    names = ", ".join(qn(c) for c in (*keys, *columns))
+    sets = ", ".join(f"{qn(c)} = {qn(table)}.{qn(c)} + excluded.{qn(c)}" for c in columns)
+    width = len(keys) + len(columns)
+    one = "(" + ", ".join(["%s"] * width) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), _BATCH):
+            part = rows[start : start + _BATCH]
+            sql = (
+                f"INSERT INTO {qn(table)} ({names}) VALUES {', '.join([one] * len(part))} "
+                f"ON CONFLICT ({', '.join(qn(k) for k in keys)}) DO UPDATE SET {sets}"
+            )
+            params: list = []
+            for row in part:
+                params.extend(row)
+            cursor.execute(sql, params)
+
+
+def _chains(unit_ids: Iterable[int]) -> dict[int, list[int]]:
+    """{unit id: ids of the unit and all its ancestors} in two queries."""
+    units = list(
+        AdminUnit.objects.filter(id__in=set(unit_ids)).values_list("id", "edition", "path")
+    )
+    codes: dict[int, set[str]] = defaultdict(set)
+    for _id, edition, path in units:
+        codes[edition].update(path.rstrip("/").split("/"))
+    ids: dict[tuple[int, str], int] = {}
+    for edition, wanted in codes.items():
+        for code, uid in AdminUnit.objects.filter(edition=edition, code__in=wanted).values_list(
+            "code", "id"
+        ):
+            ids[(edition, code)] = uid
+    return {
+        uid: [ids[(edition, c)] for c in path.rstrip("/").split("/") if (edition, c) in ids]
+        for uid, edition, path in units
+    }
+
+
+def _write_stocks(diffs: dict[tuple[int, dt.date], list[int]], last: dt.date) -> int:
+    """Turn difference entries into row deltas for every day up to `last`, for each unit and
+    its ancestors, and add them. Returns the number of row deltas written."""
+    if not diffs:
+        return 0
+    chains = _chains({u for u, _d in diffs})
+    per_unit: dict[int, dict[dt.date, list[int]]] = defaultdict(dict)
+    for (leaf, day), vec in diffs.items():
+        if not any(vec):
+            continue
+        for uid in chains.get(leaf, ()):
+            _add(per_unit[uid], day, vec)
+    rows = []
+    one_day = dt.timedelta(days=1)
+    for uid, days in per_unit.items():
+        run = [0] * 7
+        day = min(days)
+        while day <= last:
+            step = days.get(day)
+            if step is not None:
+                run = [a + b for a, b in zip(run, step, strict=True)]
+            if any(run):
+                rows.append((uid, _param_day(day), *run))
+            day += one_day
+    _upsert_add(UnitDay._meta.db_table, ["unit_id", "day"], STOCK_COLUMNS, rows)
+    return len(rows)
+
+
+def _write_unit_flows(flows: dict[tuple[int, dt.date], dict[str, int]]) -> None:
+    if not flows:
+        return
+    chains = _chains({u for u, _d in flows})
+    expanded: dict[tuple[int, dt.date], list[int]] = {}
+    for (leaf, day), values in flows.items():
+        vec = [values.get(c, 0) for c in FLOW_COLUMNS]
+        for uid in chains.get(leaf, ()):
+            _add(expanded, (uid, day), vec)
+    rows = [(u, _param_day(d), *v) for (u, d), v in expanded.items() if any(v)]
+    _upsert_add(UnitDay._meta.db_table, ["unit_id", "day"], FLOW_COLUMNS, rows)
+
+
+def _write_member_flows(flows: dict[tuple[int, dt.date], dict[str, int]]) -> None:
+    rows = [
+        (m, _param_day(d), *(v.get(c, 0) for c in MEMBER_COLUMNS))
+        for (m, d), v in flows.items()
+        if any(v.values())
+    ]
+    _upsert_add(MemberDay._meta.db_table, ["member_id", "day"], MEMBER_COLUMNS, rows)
+
+
+# --- the state row, and rolling to a new day ---------------------------------------------------
+
+
+def _locked_state() -> RollupState | None:
+    """The state row, locked for this transaction and rolled forward to today."""
+    state = RollupState.objects.select_for_update().filter(pk=1).first()
+    if state is not None and state.day < today():
+        _roll(state, today())
+    return state
+
+
+def _roll(state: RollupState, to_day: dt.date) -> None:
+    qn = connection.ops.quote_name
+    table = qn(UnitDay._meta.db_table)
+    stock = ", ".join(qn(c) for c in STOCK_COLUMNS)
+    flows = ", ".join(qn(c) for c in FLOW_COLUMNS)
+    zeros = ", ".join("0" for _ in FLOW_COLUMNS)
+    sets = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in STOCK_COLUMNS)
+    day = state.day
+    while day < to_day:
+        new_day = day + dt.timedelta(days=1)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (unit_id, day, {stock}, {flows}) "
+                f"SELECT unit_id, %s, {stock}, {zeros} FROM {table} WHERE day = %s "
+                f"ON CONFLICT (unit_id, day) DO UPDATE SET {sets}",
+                [_param_day(new_day), _param_day(day)],
+            )
+        # Birthdays: who turns min_age on new_day joins its denominator.
+        diffs: dict = {}
+        turning = (
+            ResidentSnapshot.objects.filter(
+                active=True,
+                birth_date__gt=eligibility_cutoff(day, state.min_age),
+                birth_date__lte=eligibility_cutoff(new_day, state.min_age),
+            )
+            .values_list("unit_id", "stage", "level")
+            .annotate(n=Count("resident_id"))
+            .order_by()
+        )
+        for unit_id, stage, level, n in turning:
+            _add(diffs, (unit_id, new_day), _vec(stage, level), n)
+        _write_stocks(diffs, new_day)
+        day = new_day
+    state.day = to_day
+    state.save(update_fields=["day"])
+
+
+def rollup_roll() -> dt.date | None:
+    """Roll the rollups forward to today (idempotent). Returns the last day, None if unbuilt."""
+    with transaction.atomic():
+        state = _locked_state()
+        return state.day if state else None
+
+
+def rollup_state() -> RollupState | None:
+    """The state for reads, rolled to today first when a new day has begun (one cheap check
+    per read; the roll itself is O(units) once a day)."""
+    state = RollupState.objects.filter(pk=1).first()
+    if state is not None and state.day < today():
+        with transaction.atomic():
+            state = _locked_state()
+    return state
+
+
+# --- incremental: residents ------------------------------------------------------------------
+
+
+def rollup_residents_changed(
+    *, resident_ids: Iterable[int] = (), national_ids: Iterable[str] = ()
+) -> int:
+    """Bring the rollups up to date for these residents (new, edited or with new stage events).
+
+    Called inside the caller's transaction, once per import chunk / visit / edit. Idempotent:
+    it compares with what it counted before, so a resident with no change costs one row read.
+    Returns how many residents changed the counts. A no-op until the rollups are built."""
+    resident_ids, national_ids = list(resident_ids), list(national_ids)
+    if not resident_ids and not national_ids:
+        return 0
+    with transaction.atomic():
+        state = _locked_state()
+        if state is None:
+            return 0
+        return _sync_residents(state, resident_ids, national_ids)
+
+
+def _sync_residents(state: RollupState, resident_ids: list[int], national_ids: list[str]) -> int:
+    from gocua.people.models import Resident, StageEvent
+
+    first, last, min_age = state.first_day, state.day, state.min_age
+    now_rows: dict[int, tuple] = {}
+    fields = ("id", "unit_id", "birth_date", "deceased", "moved_out", "eid_stage", "eid_level")
+    lookups = []
+    for start in range(0, len(resident_ids), 5000):
+        lookups.append(Q(id__in=resident_ids[start : start + 5000]))
+    for start in range(0, len(national_ids), 5000):
+        lookups.append(Q(national_id__in=national_ids[start : start + 5000]))
+    for lookup in lookups:
+        for rid, unit_id, birth, deceased, moved, stage, level in Resident.objects.filter(
+            lookup
+        ).values_list(*fields):
+            now_rows[rid] = (unit_id, birth, not (deceased or moved), STAGE_CODES[stage], level)
+    ids = sorted(set(resident_ids) | set(now_rows))
+    snaps: dict[int, ResidentSnapshot] = {}
+    events: dict[int, list[tuple]] = defaultdict(list)
+    after = _day_start(first + dt.timedelta(days=1))
+    for start in range(0, len(ids), 5000):
+        part = ids[start : start + 5000]
+        snaps.update(
+            (s.resident_id, s) for s in ResidentSnapshot.objects.filter(resident_id__in=part)
+        )
+        for eid, rid, at, frm, to, frm_level, to_level in (
+            StageEvent.objects.filter(resident_id__in=part, at__gte=after)
+            .order_by("id")
+            .values_list(
+                "id", "resident_id", "at", "from_stage", "to_stage", "from_level", "to_level"
+            )
+        ):
+            eff = min(max(_local_day(at), first), last)
+            events[rid].append(
+                (eid, eff, STAGE_CODES[frm], STAGE_CODES[to], frm_level, to_level, at)
+            )
+
+    diffs: dict = {}
+    changed = 0
+    upserts: list[ResidentSnapshot] = []
+    gone: list[int] = []
+    flips: list[tuple[int, int, int]] = []
+    regressions: list[StageRegression] = []
+    moved_units: list[tuple[int, int]] = []
+    for rid in ids:
+        new = now_rows.get(rid)
+        snap = snaps.get(rid)
+        old = (snap.unit_id, snap.birth_date, snap.active, snap.stage, snap.level) if snap else None
+        seen = snap.last_event_id if snap else 0
+        evs = events.get(rid, [])
+        fresh = [e for e in evs if e[0] > seen]
+        if old == new and not fresh:
+            continue
+        changed += 1
+        _contribution(old, [e[:6] for e in evs if e[0] <= seen], first=first, last=last,
+                      min_age=min_age, out=diffs, sign=-1)  # fmt: skip
+        _contribution(new, [e[:6] for e in evs], first=first, last=last, min_age=min_age,
+                      out=diffs, sign=1)  # fmt: skip
+        if new is None:
+            gone.append(rid)
+            continue
+        upserts.append(
+            ResidentSnapshot(
+                resident_id=rid, unit_id=new[0], birth_date=new[1], active=new[2],
+                stage=new[3], level=new[4], last_event_id=max([seen, *(e[0] for e in evs)]),
+            )
+        )  # fmt: skip
+        if old is not None and old[3] != new[3]:
+            flips.append((rid, old[3], new[3]))
+        if old is not None and old[0] != new[0]:
+            moved_units.append((rid, new[0]))
+        for eid, _eff, frm, to, _fl, _tl, at in fresh:
+            if RANK[to] < RANK[frm]:
+                regressions.append(
+                    StageRegression(
+                        event_id=eid, resident_id=rid, unit_id=new[0], at=at,
+                        from_stage=STAGE_NAMES[frm], to_stage=STAGE_NAMES[to],
+                    )
+                )  # fmt: skip
+    if not changed:
+        return 0
+    _write_stocks(diffs, last)
+    if upserts:
+        ResidentSnapshot.objects.bulk_create(
+            upserts,
+            batch_size=1000,
+            update_conflicts=True,
+            unique_fields=["resident_id"],
+            update_fields=["unit_id", "birth_date", "active", "stage", "level", "last_event_id"],
+        )
+    if gone:
+        ResidentSnapshot.objects.filter(resident_id__in=gone).delete()
+    for rid, unit_id in moved_units:
+        StageRegression.objects.filter(resident_id=rid).update(unit_id=unit_id)
+    if regressions:
+        StageRegression.objects.bulk_create(regressions, batch_size=1000, ignore_conflicts=True)
+    if flips:
+        _flip_claims(flips, first, last)
+    return changed
+
+
+def _flip_claims(flips: list[tuple[int, int, int]], first: dt.date, last: dt.date) -> None:
+    """A confirmed stage changed: claims it now supports (or no longer supports) move."""
+    from gocua.fieldwork.models import VisitOutcome
+
+    by_resident = {rid: (old, new) for rid, old, new in flips}
+    unit_flows: dict = defaultdict(lambda: defaultdict(int))
+    member_flows: dict = defaultdict(lambda: defaultdict(int))
+    ids = list(by_resident)
+    for start in range(0, len(ids), 5000):
+        for rid, claimed, at, member_id, unit_id in (
+            VisitOutcome.objects.filter(
+                resident_id__in=ids[start : start + 5000], claimed_stage__in=list(CLAIM_CODES)
+            )
+            .values_list("resident_id", "claimed_stage", "visit__at", "visit__member_id",
+                         "visit__household__unit_id")
+        ):  # fmt: skip
+            day = _local_day(at)
+            if not first <= day <= last:
+                continue
+            old, new = by_resident[rid]
+            need = RANK[CLAIM_CODES[claimed]]
+            step = int(RANK[new] >= need) - int(RANK[old] >= need)
+            if step:
+                unit_flows[(unit_id, day)][CLAIM_FLOW[claimed][1]] += step
+                if member_id is not None:
+                    member_flows[(member_id, day)]["confirmed"] += step
+    _write_unit_flows(unit_flows)
+    _write_member_flows(member_flows)
+
+
+# --- incremental: visits ---------------------------------------------------------------------
+
+
+def rollup_visits_recorded(visits: Iterable) -> int:
+    """Add newly created visits (objects or ids) to the rollups. Call once per created visit,
+    in the transaction that created it (visit_record's `_after_visit` does). Returns how many
+    visits were counted. A no-op until the rollups are built."""
+    from gocua.fieldwork.models import Visit, VisitOutcome
+
+    ids = [getattr(v, "pk", v) for v in visits]
+    if not ids:
+        return 0
+    with transaction.atomic():
+        state = _locked_state()
+        if state is None:
+            return 0
+        first, last = state.first_day, state.day
+        rows = list(
+            Visit.objects.filter(pk__in=ids).values_list(
+                "id", "household_id", "household__unit_id", "member_id", "at"
+            )
+        )
+        outcomes: dict = defaultdict(list)
+        for visit_id, resident_id, outcome, claimed in VisitOutcome.objects.filter(
+            visit_id__in=ids
+        ).values_list("visit_id", "resident_id", "outcome", "claimed_stage"):
+            outcomes[visit_id].append((resident_id, outcome, claimed))
+        residents = {r for items in outcomes.values() for r, _o, _c in items}
+        # Make sure the snapshot knows these residents as they are now (a visit may have set a
+        # flag), then judge claims against the confirmed stage the rollups count.
+        _sync_residents(state, sorted(residents), [])
+        stages = dict(
+            ResidentSnapshot.objects.filter(resident_id__in=residents).values_list(
+                "resident_id", "stage"
+            )
+        )
+        batch = set(ids)
+        counted = [r for r in rows if first <= _local_day(r[4]) <= last]
+        if not counted:
+            return 0
+        # Households reached: a household counts once per day (and once per member per day);
+        # it is new only if no visit counted earlier reached it that day.
+        households = {r[1] for r in counted}
+        lo = min(_local_day(r[4]) for r in counted)
+        hi = max(_local_day(r[4]) for r in counted)
+        seen_days: set[tuple] = set()  # (household, day) reached by a visit counted earlier
+        seen_member_days: set[tuple] = set()  # (member, household, day)
+        for household_id, member_id, at in (
+            Visit.objects.filter(
+                household_id__in=households,
+                at__gte=_day_start(lo),
+                at__lt=_day_start(hi + dt.timedelta(days=1)),
+            )
+            .exclude(pk__in=batch)
+            .values_list("household_id", "member_id", "at")
+        ):
+            day = _local_day(at)
+            seen_days.add((household_id, day))
+            seen_member_days.add((member_id, household_id, day))
+        unit_flows: dict = defaultdict(lambda: defaultdict(int))
+        member_flows: dict = defaultdict(lambda: defaultdict(int))
+        for vid, household_id, unit_id, member_id, at in counted:
+            day = _local_day(at)
+            unit = unit_flows[(unit_id, day)]
+            member = member_flows[(member_id, day)] if member_id is not None else defaultdict(int)
+            unit["visits"] += 1
+            member["visits"] += 1
+            if (household_id, day) not in seen_days:
+                seen_days.add((household_id, day))
+                unit["households"] += 1
+            if (member_id, household_id, day) not in seen_member_days:
+                seen_member_days.add((member_id, household_id, day))
+                member["households"] += 1
+            items = outcomes.get(vid, [])
+            if any(o != NOT_HOME for _r, o, _c in items):
+                unit["contacted"] += 1
+                member["contacted"] += 1
+            for resident_id, _outcome, claimed in items:
+                if claimed not in CLAIM_CODES:
+                    continue
+                claims_col, confirmed_col = CLAIM_FLOW[claimed]
+                unit[claims_col] += 1
+                member["claims"] += 1
+                if RANK[stages.get(resident_id, 0)] >= RANK[CLAIM_CODES[claimed]]:
+                    unit[confirmed_col] += 1
+                    member["confirmed"] += 1
+        _write_unit_flows(unit_flows)
+        _write_member_flows({k: v for k, v in member_flows.items() if k[0] is not None})
+        return len(counted)
+
+
+# --- rebuild ---------------------------------------------------------------------------------
+
+
+def _rank_at_least(need: int) -> list[str]:
+    return [name for name, code in STAGE_CODES.items() if RANK[code] >= need]
+
+
+def rollup_rebuild(*, edition: int | None = None, on: dt.date | None = None) -> dict:
+    """Recompute every rollup from the source tables (residents, stage events, visits).
+
+    One transaction; readers keep seeing the old rows until it commits. `edition` limits the
+    work to the units of one edition (the other edition's rows are kept). Returns counts:
+    {"residents", "unit_days", "member_days", "regressions", "first_day", "day", "min_age"}.
+    """
+    from gocua.fieldwork.models import Visit, VisitOutcome
+    from gocua.people.models import StageEvent
+
+    last = on or today()
+    with transaction.atomic():
+        min_age = current_min_age()
+        state = RollupState.objects.select_for_update().filter(pk=1).first()
+        if edition is not None and (state is None or state.min_age != min_age):
+            edition = None  # a partial rebuild cannot change what the other edition counts
+        if edition is not None and state is not None:
+            first = state.first_day
+            last = max(last, state.day)
+        else:
+            first = _default_first_day(last)
+        units = AdminUnit.objects.filter(edition=edition) if edition is not None else None
+        unit_ids = units.values("id") if units is not None else None
+
+        def scoped(qs, field):
+            return qs.filter(**{f"{field}__in": unit_ids}) if unit_ids is not None else qs
+
+        scoped(UnitDay.objects.all(), "unit_id").delete()
+        scoped(MemberDay.objects.all(), "member__team__unit_id").delete()
+        scoped(ResidentSnapshot.objects.all(), "unit_id").delete()
+        scoped(StageRegression.objects.all(), "unit_id").delete()
+
+        after = _day_start(first + dt.timedelta(days=1))
+        _fill_snapshots(after, edition)
+
+        # Stocks: current stages by unit and eligibility day, minus the events after each day.
+        c_first = eligibility_cutoff(first, min_age)
+        c_last = eligibility_cutoff(last, min_age)
+        bucket = Case(
+            When(birth_date__lte=c_first, then=Value(c_first)),
+            default=F("birth_date"),
+            output_field=DateField(),
+        )
+        diffs: dict = {}
+
+        def start_of(b: dt.date) -> dt.date:
+            return first if b <= c_first else eligible_from(b, min_age)
+
+        for unit_id, b, stage, level2, n in (
+            scoped(ResidentSnapshot.objects.filter(active=True, birth_date__lte=c_last), "unit_id")
+            .annotate(b=bucket, l2=Case(When(level=2, then=1), default=0, output_field=IntegerField()))
+            .values_list("unit_id", "b", "stage", "l2")
+            .annotate(n=Count("resident_id"))
+            .order_by()
+        ):  # fmt: skip
+            _add(diffs, (unit_id, start_of(b)), _vec(stage, 2 if level2 else 0), n)
+        ev_bucket = Case(
+            When(resident__birth_date__lte=c_first, then=Value(c_first)),
+            default=F("resident__birth_date"),
+            output_field=DateField(),
+        )
+        level2_of = {
+            f: Case(When(**{f: 2}, then=1), default=0, output_field=IntegerField())
+            for f in ("from_level", "to_level")
+        }
+        for unit_id, b, day, frm, to, fl2, tl2, n in (
+            scoped(
+                StageEvent.objects.filter(
+                    at__gte=after, resident__deceased=False, resident__moved_out=False,
+                    resident__birth_date__lte=c_last,
+                ),
+                "resident__unit_id",
+            )
+            .annotate(b=ev_bucket, d=TruncDate("at"), fl2=level2_of["from_level"],
+                      tl2=level2_of["to_level"])
+            .values_list("resident__unit_id", "b", "d", "from_stage", "to_stage", "fl2", "tl2")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):  # fmt: skip
+            start = start_of(b)
+            eff = min(day, last)
+            if eff <= start:
+                continue
+            delta = [
+                a - c
+                for a, c in zip(
+                    _vec(STAGE_CODES[to], 2 if tl2 else 0),
+                    _vec(STAGE_CODES[frm], 2 if fl2 else 0),
+                    strict=True,
+                )
+            ]
+            _add(diffs, (unit_id, start), delta, -n)
+            _add(diffs, (unit_id, eff), delta, n)
+        unit_days = _write_stocks(diffs, last)
+
+        # Flows: visits by the household's unit and by member, on the visit's local day.
+        lo, hi = _day_start(first), _day_start(last + dt.timedelta(days=1))
+        visits = scoped(Visit.objects.filter(at__gte=lo, at__lt=hi), "household__unit_id")
+        unit_flows: dict = defaultdict(lambda: defaultdict(int))
+        member_flows: dict = defaultdict(lambda: defaultdict(int))
+        met = Exists(VisitOutcome.objects.filter(visit=OuterRef("pk")).exclude(outcome=NOT_HOME))
+        for unit_id, day, n, households in (
+            visits.annotate(d=TruncDate("at"))
+            .values_list("household__unit_id", "d")
+            .annotate(n=Count("id"), h=Count("household_id", distinct=True))
+            .order_by()
+        ):
+            unit_flows[(unit_id, day)]["visits"] += n
+            unit_flows[(unit_id, day)]["households"] += households
+        for unit_id, day, n in (
+            visits.filter(met)
+            .annotate(d=TruncDate("at"))
+            .values_list("household__unit_id", "d")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            unit_flows[(unit_id, day)]["contacted"] += n
+        for member_id, day, n, households in (
+            visits.filter(member_id__isnull=False)
+            .annotate(d=TruncDate("at"))
+            .values_list("member_id", "d")
+            .annotate(n=Count("id"), h=Count("household_id", distinct=True))
+            .order_by()
+        ):
+            member_flows[(member_id, day)]["visits"] += n
+            member_flows[(member_id, day)]["households"] += households
+        for member_id, day, n in (
+            visits.filter(met, member_id__isnull=False)
+            .annotate(d=TruncDate("at"))
+            .values_list("member_id", "d")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            member_flows[(member_id, day)]["contacted"] += n
+        supported = Q()
+        for claimed, code in CLAIM_CODES.items():
+            supported |= Q(
+                claimed_stage=claimed,
+                resident__eid_stage__in=_rank_at_least(RANK[code]),
+            )
+        for unit_id, member_id, day, claimed, ok, n in (
+            scoped(
+                VisitOutcome.objects.filter(
+                    claimed_stage__in=list(CLAIM_CODES), visit__at__gte=lo, visit__at__lt=hi
+                ),
+                "visit__household__unit_id",
+            )
+            .annotate(
+                d=TruncDate("visit__at"),
+                ok=Case(When(supported, then=1), default=0, output_field=IntegerField()),
+            )
+            .values_list("visit__household__unit_id", "visit__member_id", "d", "claimed_stage", "ok")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):  # fmt: skip
+            claims_col, confirmed_col = CLAIM_FLOW[claimed]
+            unit_flows[(unit_id, day)][claims_col] += n
+            if ok:
+                unit_flows[(unit_id, day)][confirmed_col] += n
+            if member_id is not None:
+                member_flows[(member_id, day)]["claims"] += n
+                if ok:
+                    member_flows[(member_id, day)]["confirmed"] += n
+        _write_unit_flows(unit_flows)
+        _write_member_flows(member_flows)
+
+        # Regressions: confirmed stages that went backwards since the first day.
+        backwards = Q(pk__in=[])
+        for frm, fc in STAGE_CODES.items():
+            lower = [to for to, tc in STAGE_CODES.items() if RANK[tc] < RANK[fc]]
+            if lower:
+                backwards |= Q(from_stage=frm, to_stage__in=lower)
+        regressions = [
+            StageRegression(event_id=eid, resident_id=rid, unit_id=uid, at=at, from_stage=frm,
+                            to_stage=to)
+            for eid, rid, uid, at, frm, to in scoped(
+                StageEvent.objects.filter(backwards, at__gte=after), "resident__unit_id"
+            ).values_list("id", "resident_id", "resident__unit_id", "at", "from_stage", "to_stage")
+        ]  # fmt: skip
+        StageRegression.objects.bulk_create(regressions, batch_size=2000)
+
+        if state is None:
+            state = RollupState(pk=1)
+        state.first_day, state.day, state.min_age = first, last, min_age
+        state.built_at = timezone.now()
+        state.save()
+        return {
+            "residents": scoped(ResidentSnapshot.objects.all(), "unit_id").count(),
+            "unit_days": UnitDay.objects.count(),
+            "member_days": MemberDay.objects.count(),
+            "regressions": StageRegression.objects.count(),
+            "unit_day_rows_written": unit_days,
+            "first_day": first.isoformat(),
+            "day": last.isoformat(),
+            "min_age": min_age,
+        }
+
+
+def _fill_snapshots(after: dt.datetime, edition: int | None) -> None:
+    """ResidentSnapshot := the residents as they are now, in one INSERT .. SELECT."""
+    from gocua.people.models import Resident, StageEvent
+
+    qn = connection.ops.quote_name
+    stage_case = " ".join(f"WHEN '{name}' THEN {code}" for name, code in STAGE_CODES.items())
+    where = ""
+    params: list = [connection.ops.adapt_datetimefield_value(after)]
+    if edition is not None:
+        where = (
+            f"WHERE r.unit_id IN (SELECT id FROM {qn(AdminUnit._meta.db_table)} WHERE edition = %s)"
+        )
+        params.append(edition)
+    sql = (
+        f"INSERT INTO {qn(ResidentSnapshot._meta.db_table)} "
+        "(resident_id, unit_id, birth_date, active, stage, level, last_event_id) "
+        "SELECT r.id, r.unit_id, r.birth_date, "
+        "CASE WHEN r.deceased OR r.moved_out THEN FALSE ELSE TRUE END, "
+        f"CASE r.eid_stage {stage_case} END, r.eid_level, COALESCE(e.m, 0) "
+        f"FROM {qn(Resident._meta.db_table)} r LEFT JOIN ("
+        f"SELECT resident_id, MAX(id) AS m FROM {qn(StageEvent._meta.db_table)} "
+        "WHERE at >= %s GROUP BY resident_id) e ON e.resident_id = r.id "
+        f"{where}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
