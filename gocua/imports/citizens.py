@@ -43,6 +43,7 @@ from gocua.lib import phone as phone_lib
 from gocua.lib.dates import DateError, parse_birth
 from gocua.lib.text import key, nfc
 from gocua.people.models import Household, Resident, StageEvent
+from gocua.reports.rollups import rollup_residents_changed
 
 CHUNK_ROWS = 5000
 SEX_WORDS = {"nam": "M", "male": "M", "m": "M", "nu": "F", "female": "F", "f": "F"}
@@ -432,6 +433,12 @@ class CitizenImport:
                 for n, s, lv in new_stage
             ]
         StageEvent.objects.bulk_create(events, batch_size=1000)
+        # Rollups (reports, issue 6): new residents, moves and stage changes of this chunk; the
+        # rollups diff each resident against what they counted before, so no deltas here.
+        rollup_residents_changed(
+            national_ids=[row[0] for row in new_rows],
+            resident_ids=[r.pk for r in (*changed, *restaged)],
+        )
 
     def _merge(
         self,

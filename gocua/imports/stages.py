@@ -29,6 +29,7 @@ from gocua.imports.readers import open_table
 from gocua.lib import nid as nid_lib
 from gocua.lib.dates import DateError, parse_datetime
 from gocua.people.models import Resident, StageEvent
+from gocua.reports.rollups import rollup_residents_changed
 
 CHUNK_ROWS = 5000
 
@@ -213,3 +214,5 @@ def _apply_chunk(
         )
         StageEvent.objects.bulk_create(events, batch_size=1000)
         claims_confirm(stages={r.id: (r.eid_stage, r.stage_at) for r in touched.values()})
+        # Rollups (reports, issue 6): only a changed stage changes the counts.
+        rollup_residents_changed(resident_ids=[event.resident_id for event in events])
