@@ -3,11 +3,18 @@
 import xlsxwriter
 
 HEADERS_VI = [
-    ("unit_code", "Mã đơn vị"), ("unit_name", "Tên đơn vị"), ("level", "Cấp"),
-    ("eligible", "Số công dân đủ điều kiện"), ("registered", "Đã thu nhận hồ sơ"),
-    ("approved", "Đã duyệt"), ("failed", "Không đạt"), ("activated", "Đã kích hoạt"),
-    ("used", "Đã sử dụng"), ("registration_rate", "Tỷ lệ đăng ký"),
-    ("activation_rate", "Tỷ lệ kích hoạt"), ("usage_rate", "Tỷ lệ sử dụng"),
+    ("unit_code", "Mã đơn vị"),
+    ("unit_name", "Tên đơn vị"),
+    ("level", "Cấp"),
+    ("eligible", "Số công dân đủ điều kiện"),
+    ("registered", "Đã thu nhận hồ sơ"),
+    ("approved", "Đã duyệt"),
+    ("failed", "Không đạt"),
+    ("activated", "Đã kích hoạt"),
+    ("used", "Đã sử dụng"),
+    ("registration_rate", "Tỷ lệ đăng ký"),
+    ("activation_rate", "Tỷ lệ kích hoạt"),
+    ("usage_rate", "Tỷ lệ sử dụng"),
 ]
 
 

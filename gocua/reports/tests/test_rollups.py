@@ -100,7 +100,6 @@ class World:
         )  # fmt: skip
         summary, _notes = citizens_import(path, edition=2023)
         assert summary.rejected == 0
-        rollups.rollup_residents_changed(national_ids=rows)  # idempotent if the import did it
 
     def stages(self, day: dt.date, *, n: int, anywhere: bool = False) -> None:
         from gocua.imports.stages import stages_import
@@ -124,7 +123,6 @@ class World:
             rows.append([nid, stage, "", when.isoformat(), ""])
         path = write_csv(self._path("stages"), STAGE_HEADER, rows)
         stages_import(path)
-        rollups.rollup_residents_changed(national_ids=[r[0] for r in rows])
 
     def visits(self, day: dt.date, *, n: int) -> None:
         from gocua.campaigns.models import Member

@@ -7,7 +7,7 @@ from gocua.geo.models import AdminUnit
 from gocua.geo.selectors import EditionError, top_units, unit_get
 from gocua.lib.cli import edition_or_stop, print_json
 from gocua.reports.exports import kpi_xlsx
-from gocua.reports.selectors import KPI_FIELDS, kpi_rows, min_age_now
+from gocua.reports.selectors import EXTRA_FIELDS, KPI_FIELDS, kpi_rows, min_age_now
 
 
 class Command(BaseCommand):
@@ -50,12 +50,15 @@ class Command(BaseCommand):
                 if output:
                     import json
 
-                    json.dump({"unit": unit.code, "edition": edition, "rows": rows}, stream,
-                              ensure_ascii=False)
+                    json.dump(
+                        {"unit": unit.code, "edition": edition, "rows": rows},
+                        stream,
+                        ensure_ascii=False,
+                    )
                 else:
                     print_json({"unit": unit.code, "edition": edition, "rows": rows})
             elif fmt == "csv":
-                writer = csv.DictWriter(stream, fieldnames=KPI_FIELDS)
+                writer = csv.DictWriter(stream, fieldnames=[*KPI_FIELDS, *EXTRA_FIELDS])
                 writer.writeheader()
                 writer.writerows(rows)
             else:
