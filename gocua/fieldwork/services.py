@@ -306,8 +306,11 @@ def _visit_effects(
 def _after_visit(visit: Visit, outcomes: list[VisitOutcome]) -> None:
     """Runs at the end of visit_record, inside its transaction, once per created visit.
 
-    The single place for follow-on work owned by other apps (e.g. the rollups of issue 6);
-    nothing here yet."""
+    The single place for follow-on work owned by other apps."""
+    # Rollups (reports, issue 6): the visit's flows, households reached, claims.
+    from gocua.reports.rollups import rollup_visits_recorded
+
+    rollup_visits_recorded([visit])
 
 
 # --- claims ----------------------------------------------------------------------------------
