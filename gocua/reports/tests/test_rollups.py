@@ -147,7 +147,6 @@ class World:
                 outcomes=[(rid, self.rng.choice(OUTCOMES), "") for rid in chosen],
             )  # fmt: skip
             assert created
-            rollups.rollup_visits_recorded([visit])  # until _after_visit calls it
 
     def death(self) -> None:
         from gocua.people.models import Resident
