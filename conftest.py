@@ -24,6 +24,15 @@ os.environ.setdefault("GOCUA_LOGIN_FAILURE_LIMIT", "5")
 _serial = itertools.count(1)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Argon2 (production) costs about 0.5 s a hash on these 2-core machines, and every persona
+    is a hash: tests hash with MD5. A test about Argon2 itself puts it back with `settings`."""
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS
+    ]
+
+
 @pytest.fixture
 def tree(db):
     from gocua.geo.models import AdminUnit

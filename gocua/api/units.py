@@ -1,6 +1,6 @@
 """Unit aggregates: the KPI row of a unit and of its children, inside the user's jurisdiction."""
 
-from typing import Literal
+import enum
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
@@ -34,8 +34,13 @@ class KpiOut(Schema):
     children: list[KpiRowOut]
 
 
+class Edition(enum.IntEnum):
+    E2023 = 2023
+    E2025 = 2025
+
+
 class KpiQuery(Schema):
-    edition: Literal[2023, 2025] | None = Field(
+    edition: Edition | None = Field(
         None, description="unit codes repeat across editions; default: the user's own"
     )
 
@@ -48,7 +53,7 @@ class KpiQuery(Schema):
 def unit_kpi(request: HttpRequest, code: str, query: Query[KpiQuery]):
     """404 for a unit that does not exist or lies outside the user's jurisdiction."""
     user = api_user(request)
-    edition = query.edition
+    edition = int(query.edition) if query.edition is not None else None
     if edition is None and is_unrestricted(user):
         try:
             edition = resolve_edition(None)

@@ -12,6 +12,8 @@ def not_found(request, rest: str = ""):
 
 
 urlpatterns = [
+    # Before ninja's own "api-root" (a link to the docs page, which we do not serve).
+    re_path(r"^$", not_found, name="root"),
     *api.urls[0],
     re_path(r"^(?P<rest>.*)$", not_found, name="not_found"),
 ]
