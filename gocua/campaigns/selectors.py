@@ -9,9 +9,17 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from gocua.accounts.models import Role, User
-from gocua.accounts.selectors import scope_paths, units_for_user
+from gocua.accounts.selectors import (
+    effective_role,
+    home_unit,
+    is_manager,
+    scope_paths,
+    unit_visible,
+    units_for_user,
+)
 from gocua.campaigns.models import Affiliation, Assignment, Campaign, Member, Team, UnitTarget
 from gocua.geo.models import AdminUnit, Level
 from gocua.people.models import Resident
@@ -28,38 +36,27 @@ GAP_STAGES: dict[str, tuple[str, ...]] = {}
 for _stage, _gap in STAGE_GAP.items():
     GAP_STAGES[_gap] = (*GAP_STAGES.get(_gap, ()), _stage)
 GAPS = ("not_registered", "failed", "not_activated", "not_used")
+GAP_LABELS = {
+    "not_registered": _lazy("Chưa đăng ký"),
+    "failed": _lazy("Hồ sơ không đạt"),
+    "not_activated": _lazy("Chưa kích hoạt"),
+    "not_used": _lazy("Chưa sử dụng"),
+}
 TEAM_LEVELS = (Level.DISTRICT, Level.COMMUNE)
 
 
 # --- who may do what -------------------------------------------------------------------------
+# Roles come from gocua.accounts.selectors (is_manager, can_see_residents, effective_role).
 
 
 def is_province_admin(user: User) -> bool:
-    return user.is_authenticated and (
-        user.is_superuser or user.role == Role.PROVINCE_ADMIN and user.unit_id is not None
-    )
-
-
-def is_manager(user: User) -> bool:
-    """Province admins and unit managers manage the campaign in their subtree."""
-    return user.is_authenticated and (
-        user.is_superuser or user.role in (Role.PROVINCE_ADMIN, Role.UNIT_MANAGER)
-    )
-
-
-def sees_people(user: User) -> bool:
-    """Viewers see aggregates only, never a person."""
-    return user.is_authenticated and (user.is_superuser or user.role != Role.VIEWER)
+    """Province admins (and superusers, who act as one) plan campaigns."""
+    return effective_role(user) == Role.PROVINCE_ADMIN
 
 
 def manages_unit(user: User, unit: AdminUnit) -> bool:
     """True when `user` manages `unit` (their own unit or one under it)."""
-    if not is_manager(user):
-        return False
-    paths = scope_paths(user)
-    if paths is None:
-        return True
-    return bool(paths) and unit.edition == user.unit.edition and unit.path.startswith(paths[0])
+    return is_manager(user) and unit_visible(user, unit)
 
 
 # --- campaigns -------------------------------------------------------------------------------
@@ -67,6 +64,18 @@ def manages_unit(user: User, unit: AdminUnit) -> bool:
 
 def current_campaign() -> Campaign | None:
     return Campaign.objects.select_related("province").filter(is_current=True).first()
+
+
+def province_of(user: User) -> AdminUnit | None:
+    """The province the user works in (the first loaded province for an unrestricted user)."""
+    root = home_unit(user)
+    if root is None:
+        return None
+    if root.level == Level.PROVINCE:
+        return root
+    return AdminUnit.objects.filter(
+        edition=root.edition, path=root.path.split("/", 1)[0] + "/"
+    ).first()
 
 
 def campaigns_for_user(user: User) -> QuerySet[Campaign]:
@@ -323,3 +332,40 @@ def member_hamlets(member: Member) -> QuerySet[AdminUnit]:
     return AdminUnit.objects.filter(
         pk__in=Assignment.objects.filter(member=member).values("hamlet_id")
     ).order_by("path")
+
+
+def hamlets_taken_elsewhere(team: Team) -> set[int]:
+    """Hamlets under the team's unit that members of other teams of the campaign walk."""
+    return set(
+        Assignment.objects.filter(
+            member__active=True,
+            member__team__campaign_id=team.campaign_id,
+            hamlet__edition=team.unit.edition,
+            hamlet__path__startswith=team.unit.path,
+        )
+        .exclude(member__team=team)
+        .values_list("hamlet_id", flat=True)
+    )
+
+
+def member_hamlet_names(members: list[Member]) -> dict[int, list[str]]:
+    """{member id: [hamlet name]} in one query."""
+    out: dict[int, list[str]] = {}
+    for member_id, name in (
+        Assignment.objects.filter(member__in=members)
+        .order_by("hamlet__path")
+        .values_list("member_id", "hamlet__name")
+    ):
+        out.setdefault(member_id, []).append(name)
+    return out
+
+
+def trained_member_ids(members: list[Member]) -> set[int]:
+    """Members with a passed training session (one query)."""
+    from gocua.fieldwork.models import TrainingAttendance
+
+    return set(
+        TrainingAttendance.objects.filter(member__in=members, passed=True).values_list(
+            "member_id", flat=True
+        )
+    )

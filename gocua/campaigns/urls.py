@@ -1,4 +1,23 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from gocua.campaigns import views
 
 app_name = "campaigns"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.campaign_list, name="list"),
+    path("new/", views.campaign_create, name="create"),
+    path("<int:pk>/", views.campaign_detail, name="detail"),
+    path("<int:pk>/current/", views.campaign_current, name="current"),
+    path("<int:pk>/targets/", views.target_add, name="target_add"),
+    path("<int:pk>/targets/<int:target_id>/remove/", views.target_remove, name="target_remove"),
+    path("teams/", views.team_list, name="teams"),
+    path("teams/create-missing/", views.teams_create_missing, name="teams_create_missing"),
+    path("teams/<int:pk>/", views.team_detail, name="team"),
+    path("teams/<int:pk>/assignments/", views.team_assignments, name="assignments"),
+    path("teams/<int:pk>/members/<int:member_id>/", views.member_edit, name="member_edit"),
+    path(
+        "teams/<int:pk>/members/<int:member_id>/remove/",
+        views.member_remove,
+        name="member_remove",
+    ),
+]

@@ -1,0 +1,403 @@
+"""Campaign pages: the operations hub, plans and targets, teams, rosters and assignments.
+
+Every object is looked up through a scoped selector: outside the user's jurisdiction it does not
+exist (404). Writes call a service, are audited, and redirect (so a reload never repeats them).
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from gocua.accounts.selectors import can_see_residents, is_manager, units_for_user
+from gocua.accounts.services import audit_record
+from gocua.campaigns import selectors, services
+from gocua.campaigns.forms import (
+    CampaignCreateForm,
+    CampaignForm,
+    MemberForm,
+    UnitTargetForm,
+    add_refusal,
+)
+from gocua.campaigns.models import Campaign, Member, UnitTarget
+from gocua.campaigns.services import OperationRefused
+
+
+def _404_unless(condition: bool) -> None:
+    if not condition:
+        raise Http404
+
+
+def _campaign_or_404(request: HttpRequest, pk: int) -> Campaign:
+    campaign = selectors.campaigns_for_user(request.user).filter(pk=pk).first()
+    _404_unless(campaign is not None)
+    return campaign
+
+
+def _chosen_campaign(request: HttpRequest) -> Campaign | None:
+    """`?campaign=ID` among the user's campaigns, else the current one."""
+    raw = request.GET.get("campaign", "")
+    if raw.isdigit():
+        return _campaign_or_404(request, int(raw))
+    current = selectors.current_campaign()
+    if (
+        current is not None
+        and not selectors.campaigns_for_user(request.user).filter(pk=current.pk).exists()
+    ):
+        return None
+    return current
+
+
+def _audit(request: HttpRequest, action: str, obj, unit) -> None:
+    audit_record(
+        user=request.user,
+        action=action,
+        object_type=obj._meta.model_name,
+        object_id=obj.pk,
+        unit=unit,
+        request=request,
+    )
+
+
+# --- hub and plans ---------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    """The operations hub: the campaigns, the current plan, and links to every page."""
+    campaigns = list(selectors.campaigns_for_user(request.user))
+    current = next((c for c in campaigns if c.is_current), None)
+    return render(
+        request,
+        "campaigns/campaign_list.html",
+        {
+            "campaigns": campaigns,
+            "current": current,
+            "can_plan": selectors.is_province_admin(request.user),
+            "is_manager": is_manager(request.user),
+            "sees_people": can_see_residents(request.user),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    _404_unless(selectors.is_province_admin(user))
+    province = selectors.province_of(user)
+    _404_unless(province is not None)
+    form = CampaignCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = services.campaign_create(province=province, actor=user, **form.cleaned_data)
+        except OperationRefused as exc:
+            add_refusal(form, exc)
+        else:
+            _audit(request, "create", campaign, province)
+            messages.success(request, _("Đã lập chiến dịch."))
+            return redirect("campaigns:detail", pk=campaign.pk)
+    return render(request, "campaigns/campaign_form.html", {"form": form, "province": province})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The plan, its targets and per-unit overrides; province admins edit it here."""
+    campaign = _campaign_or_404(request, pk)
+    can_plan = selectors.is_province_admin(request.user) and selectors.manages_unit(
+        request.user, campaign.province
+    )
+    form = CampaignForm.for_campaign(campaign, request.POST if request.method == "POST" else None)
+    target_form = UnitTargetForm(campaign=campaign)
+    if request.method == "POST":
+        _404_unless(can_plan)
+        if form.is_valid():
+            changes = {k: v for k, v in form.cleaned_data.items() if v is not None}
+            try:
+                services.campaign_update(campaign=campaign, actor=request.user, **changes)
+            except OperationRefused as exc:
+                campaign.refresh_from_db()
+                add_refusal(form, exc)
+            else:
+                _audit(request, "update", campaign, campaign.province)
+                messages.success(request, _("Đã lưu kế hoạch."))
+                return redirect("campaigns:detail", pk=campaign.pk)
+    return render(
+        request,
+        "campaigns/campaign_detail.html",
+        {
+            "campaign": campaign,
+            "period": selectors.period_text(campaign),
+            "targets": list(selectors.unit_targets(campaign)),
+            "form": form,
+            "target_form": target_form,
+            "can_plan": can_plan,
+        },
+    )
+
+
+@login_required
+@require_POST
+def campaign_current(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = _campaign_or_404(request, pk)
+    try:
+        services.campaign_make_current(campaign=campaign, actor=request.user)
+    except services.NotAllowed:
+        raise Http404 from None
+    _audit(request, "update", campaign, campaign.province)
+    messages.success(request, _("%(name)s là chiến dịch hiện hành.") % {"name": campaign.name})
+    return redirect("campaigns:detail", pk=campaign.pk)
+
+
+@login_required
+@require_POST
+def target_add(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = _campaign_or_404(request, pk)
+    form = UnitTargetForm(request.POST, campaign=campaign)
+    if form.is_valid():
+        try:
+            target = services.unit_target_set(
+                campaign=campaign, actor=request.user, **form.cleaned_data
+            )
+        except services.NotAllowed:
+            raise Http404 from None
+        except OperationRefused as exc:
+            messages.error(request, exc.message)
+        else:
+            _audit(request, "update", target, target.unit)
+            messages.success(
+                request, _("Đã đặt chỉ tiêu riêng cho %(unit)s.") % {"unit": target.unit.name}
+            )
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect("campaigns:detail", pk=campaign.pk)
+
+
+@login_required
+@require_POST
+def target_remove(request: HttpRequest, pk: int, target_id: int) -> HttpResponse:
+    campaign = _campaign_or_404(request, pk)
+    target = UnitTarget.objects.filter(campaign=campaign, pk=target_id).first()
+    _404_unless(target is not None)
+    try:
+        services.unit_target_remove(target=target, actor=request.user)
+    except services.NotAllowed:
+        raise Http404 from None
+    messages.success(request, _("Đã bỏ chỉ tiêu riêng."))
+    return redirect("campaigns:detail", pk=campaign.pk)
+
+
+# --- teams -----------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def team_list(request: HttpRequest) -> HttpResponse:
+    """Teams of the campaign in the user's subtree with their composition; viewers see counts
+    only (no roster)."""
+    user = request.user
+    _404_unless(is_manager(user) or not can_see_residents(user) and user.is_authenticated)
+    campaign = _chosen_campaign(request)
+    teams = selectors.teams_for_user(user, campaign) if campaign else []
+    missing_units = 0
+    if campaign is not None and is_manager(user):
+        missing_units = (
+            units_for_user(user)
+            .filter(level__in=selectors.TEAM_LEVELS)
+            .exclude(teams__campaign=campaign)
+            .count()
+        )
+    return render(
+        request,
+        "campaigns/team_list.html",
+        {
+            "campaign": campaign,
+            "teams": teams,
+            "incomplete": sum(1 for t in teams if not t.composition.complete),
+            "missing_units": missing_units,
+            "is_manager": is_manager(user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def teams_create_missing(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    _404_unless(is_manager(user))
+    campaign = selectors.current_campaign()
+    _404_unless(campaign is not None)
+    under = user.unit if user.unit_id else None
+    if under is not None and under.level not in (*selectors.TEAM_LEVELS, "province"):
+        raise Http404
+    try:
+        created = services.teams_create_missing(campaign=campaign, under=under, actor=user)
+    except services.NotAllowed:
+        raise Http404 from None
+    except OperationRefused as exc:
+        messages.error(request, exc.message)
+        return redirect("campaigns:teams")
+    audit_record(
+        user=user,
+        action="create",
+        object_type="team",
+        object_id="",
+        unit=under,
+        request=request,
+        detail={"created": len(created)},
+    )
+    messages.success(request, _("Đã lập %(n)d tổ còn thiếu.") % {"n": len(created)})
+    return redirect("campaigns:teams")
+
+
+def _team_for_manager(request: HttpRequest, pk: int):
+    _404_unless(is_manager(request.user))
+    team = selectors.team_get_for_user(request.user, pk)
+    _404_unless(team is not None)
+    return team
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The roster, its composition against the rules, and a form to add a member."""
+    team = _team_for_manager(request, pk)
+    form = MemberForm(request.POST or None, team=team)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.member_add(team=team, actor=request.user, **form.cleaned_data)
+        except OperationRefused as exc:
+            add_refusal(form, exc)
+        else:
+            _audit(request, "create", member, team.unit)
+            messages.success(request, _("Đã thêm %(name)s.") % {"name": member.full_name})
+            return redirect("campaigns:team", pk=team.pk)
+    members = selectors.roster(team)
+    hamlets = selectors.member_hamlet_names(members)
+    trained = selectors.trained_member_ids(members)
+    for m in members:
+        m.hamlet_names = hamlets.get(m.pk, [])
+        m.trained = m.pk in trained
+    return render(
+        request,
+        "campaigns/team_detail.html",
+        {
+            "team": team,
+            "members": members,
+            "composition": selectors.team_composition(team),
+            "form": form,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_edit(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
+    team = _team_for_manager(request, pk)
+    member = Member.objects.filter(team=team, pk=member_id, active=True).first()
+    _404_unless(member is not None)
+    initial = {
+        "full_name": member.full_name,
+        "affiliation": member.affiliation,
+        "phone": member.phone,
+        "user": member.user_id,
+        "is_leader": member.is_leader,
+    }
+    form = MemberForm(request.POST or None, team=team, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_update(member=member, actor=request.user, **form.cleaned_data)
+        except OperationRefused as exc:
+            add_refusal(form, exc)
+        else:
+            _audit(request, "update", member, team.unit)
+            messages.success(request, _("Đã lưu."))
+            return redirect("campaigns:team", pk=team.pk)
+    return render(
+        request, "campaigns/member_form.html", {"team": team, "member": member, "form": form}
+    )
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
+    team = _team_for_manager(request, pk)
+    member = Member.objects.filter(team=team, pk=member_id, active=True).first()
+    _404_unless(member is not None)
+    services.member_remove(member=member, actor=request.user)
+    _audit(request, "delete", member, team.unit)
+    messages.success(request, _("Đã đưa %(name)s ra khỏi tổ.") % {"name": member.full_name})
+    return redirect("campaigns:team", pk=team.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_assignments(request: HttpRequest, pk: int) -> HttpResponse:
+    """Hamlets × members with checkboxes, each hamlet's resident and gap counts beside it."""
+    team = _team_for_manager(request, pk)
+    members = selectors.roster(team)
+    hamlets = list(selectors.hamlets_of(team.unit).select_related("parent"))
+    if request.method == "POST":
+        pairs = []
+        for key in request.POST:
+            if key.startswith("a_"):
+                try:
+                    hamlet_id, member_id = (int(x) for x in key[2:].split("_"))
+                except ValueError:
+                    continue
+                pairs.append((member_id, hamlet_id))
+        try:
+            added, removed = services.assignments_set(
+                team=team, hamlet_ids=[h.pk for h in hamlets], pairs=pairs, actor=request.user
+            )
+        except OperationRefused as exc:
+            messages.error(request, exc.message)
+        else:
+            audit_record(
+                user=request.user,
+                action="update",
+                object_type="assignment",
+                object_id=team.pk,
+                unit=team.unit,
+                request=request,
+                detail={"added": added, "removed": removed},
+            )
+            messages.success(
+                request,
+                _("Đã lưu phân công: thêm %(added)d, bỏ %(removed)d.")
+                % {"added": added, "removed": removed},
+            )
+        return redirect("campaigns:assignments", pk=team.pk)
+    counts = selectors.hamlet_counts(team.unit, campaign=team.campaign, on=timezone.localdate())
+    assigned = selectors.assignments_of(team)
+    elsewhere = selectors.hamlets_taken_elsewhere(team)
+    rows = []
+    for h in hamlets:
+        mine = assigned.get(h.pk, set())
+        rows.append(
+            {
+                "hamlet": h,
+                "counts": counts.get(h.pk, {"residents": 0, "eligible": 0, "gap": 0}),
+                "cells": [(m, m.pk in mine) for m in members],
+                "unassigned": not mine and h.pk not in elsewhere,
+            }
+        )
+    return render(
+        request,
+        "campaigns/assignments.html",
+        {
+            "team": team,
+            "members": members,
+            "rows": rows,
+            "unassigned": [r for r in rows if r["unassigned"]],
+            "show_commune": team.unit.level == "district",
+        },
+    )
