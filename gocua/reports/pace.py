@@ -13,8 +13,9 @@ Definitions (pure functions; the numbers a province command reads every morning)
                deadline);
     at_risk    AT_RISK_RATIO <= ratio < 1: at this pace the work takes at most 25% longer
                than the days left — a push closes the gap;
-    off_track  ratio < AT_RISK_RATIO, no progress at all, or the deadline passed with the goal
-               not reached.
+    off_track  ratio < AT_RISK_RATIO, no progress at all, or the deadline has come with the
+               goal not reached;
+    None       no earlier day to measure a pace on yet (and no deadline: no status at all).
 """
 
 import datetime as dt
@@ -47,10 +48,15 @@ def goal_of(target: Decimal | float, eligible: int) -> int:
     return math.ceil(Decimal(str(target)) * eligible)
 
 
-def status_of(*, remaining: int, required: float | None, actual: float | None) -> str:
+def status_of(*, remaining: int, required: float | None, actual: float | None) -> str | None:
+    """None only when there is no history yet to measure a pace on (the series' first day)."""
     if remaining <= 0:
         return ON_TRACK
-    if required is None or actual is None or actual <= 0:
+    if required is None:  # the deadline has come with the goal not reached
+        return OFF_TRACK
+    if actual is None:
+        return None
+    if actual <= 0:
         return OFF_TRACK
     ratio = actual / required
     if ratio >= 1:

@@ -635,7 +635,7 @@ def rollup_rebuild(*, edition: int | None = None, on: dt.date | None = None) -> 
     {"residents", "unit_days", "member_days", "regressions", "first_day", "day", "min_age"}.
     """
     from gocua.fieldwork.models import Visit, VisitOutcome
-    from gocua.people.models import StageEvent
+    from gocua.people.models import Resident, StageEvent
 
     last = on or today()
     with transaction.atomic():
@@ -657,6 +657,9 @@ def rollup_rebuild(*, edition: int | None = None, on: dt.date | None = None) -> 
         scoped(UnitDay.objects.all(), "unit_id").delete()
         scoped(MemberDay.objects.all(), "member__team__unit_id").delete()
         scoped(ResidentSnapshot.objects.all(), "unit_id").delete()
+        if unit_ids is not None:
+            # Residents deleted in bulk (`generate --replace`) leave snapshot rows behind.
+            ResidentSnapshot.objects.exclude(resident_id__in=Resident.objects.values("id")).delete()
         scoped(StageRegression.objects.all(), "unit_id").delete()
 
         after = _day_start(first + dt.timedelta(days=1))

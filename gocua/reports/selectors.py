@@ -32,7 +32,7 @@ KPI_FIELDS = [
 ]  # fmt: skip
 PACE_KEYS = (
     "target", "goal", "percent_of_target", "remaining", "required_pace", "pace_7d",
-    "gain_7d", "projected_date", "status",
+    "gain_7d", "rate_change_7d", "projected_date", "status",
 )  # fmt: skip
 # The keys kpi_rows adds after the contract keys (same order in every row).
 EXTRA_FIELDS = [
@@ -198,6 +198,11 @@ def with_pace(
         row[f"{metric}_required_pace"] = pace.required
         row[f"{metric}_pace_7d"] = pace.actual
         row[f"{metric}_gain_7d"] = row[key] - before if before is not None else None
+        row[f"{metric}_rate_change_7d"] = (
+            round(row[f"{metric}_rate"] - earlier[f"{metric}_rate"], 4)
+            if earlier is not None
+            else None
+        )
         row[f"{metric}_projected_date"] = pace.projected.isoformat() if pace.projected else None
         row[f"{metric}_status"] = pace.status
     return row
