@@ -115,11 +115,12 @@ def worklist_households(
     if hamlets is not None:
         households = households.filter(unit_id__in=_hamlet_filter(hamlets))
     last_visit = Visit.objects.filter(household_id=OuterRef("pk")).order_by("-at")
+    # Plain rows, not model instances: building thousands of instances costs more than the
+    # queries themselves.
     households = (
-        households.select_related("unit")
-        .only("id", "address", "code", "unit__id", "unit__name")
-        .annotate(last_visit_at=Subquery(last_visit.values("at")[:1]))
+        households.annotate(last_visit_at=Subquery(last_visit.values("at")[:1]))
         .order_by("unit__path", "address", "id")
+        .values("id", "address", "code", "unit_id", "unit__name", "last_visit_at")
     )
     if limit is not None:
         households = households[offset : offset + limit]
@@ -132,52 +133,57 @@ def worklist_households(
     last = VisitOutcome.objects.filter(resident_id=OuterRef("pk")).order_by("-visit__at", "-id")
     claim = last.filter(confirmed_at__isnull=True).exclude(claimed_stage="")
     rows = (
-        residents.filter(household_id__in=[h.id for h in page])
-        .only(
-            "id",
-            "household_id",
-            "full_name",
-            "national_id",
-            "birth_date",
-            "birth_year_only",
-            "eid_stage",
-            *FLAGS,
-        )
+        residents.filter(household_id__in=[h["id"] for h in page])
         .annotate(
             last_outcome=Subquery(last.values("outcome")[:1]),
             last_outcome_at=Subquery(last.values("visit__at")[:1]),
             open_claim=Subquery(claim.values("claimed_stage")[:1]),
         )
         .order_by("household_id", "birth_date", "id")
+        .values_list(
+            "household_id",
+            "id",
+            "full_name",
+            "national_id",
+            "birth_date",
+            "birth_year_only",
+            "eid_stage",
+            "last_outcome",
+            "last_outcome_at",
+            "open_claim",
+            *FLAGS,
+        )
     )
-    by_household = {
-        household_id: [
-            {
-                "id": r.id,
-                "name": r.full_name,
-                "national_id_masked": nid_lib.mask(r.national_id),
-                "age": age_on(r.birth_date, on),
-                "birth_year_only": r.birth_year_only,
-                "eid_stage": r.eid_stage,
-                "gap": STAGE_GAP[r.eid_stage],
-                "flags": [f for f in FLAGS if getattr(r, f)],
-                "last_outcome": r.last_outcome,
-                "last_outcome_at": r.last_outcome_at,
-                "open_claim": r.open_claim,
-            }
-            for r in group
+    by_household: dict[int, list[dict]] = {}
+    for row in rows:
+        (household_id, rid, name, nid, born, year_only, stage, outcome, outcome_at, claimed) = row[
+            :10
         ]
-        for household_id, group in groupby(rows, key=lambda r: r.household_id)
-    }
+        flags = row[10:]
+        by_household.setdefault(household_id, []).append(
+            {
+                "id": rid,
+                "name": name,
+                "national_id_masked": nid_lib.mask(nid),
+                "age": age_on(born, on),
+                "birth_year_only": year_only,
+                "eid_stage": stage,
+                "gap": STAGE_GAP[stage],
+                "flags": [f for f, on_ in zip(FLAGS, flags, strict=True) if on_],
+                "last_outcome": outcome,
+                "last_outcome_at": outcome_at,
+                "open_claim": claimed,
+            }
+        )
     return [
         {
-            "id": h.id,
-            "address": h.address or h.code or f"#{h.id}",
-            "code": h.code,
-            "hamlet": h.unit.name,
-            "hamlet_id": h.unit.id,
-            "last_visit_at": h.last_visit_at,
-            "residents": by_household.get(h.id, []),
+            "id": h["id"],
+            "address": h["address"] or h["code"] or f"#{h['id']}",
+            "code": h["code"],
+            "hamlet": h["unit__name"],
+            "hamlet_id": h["unit_id"],
+            "last_visit_at": h["last_visit_at"],
+            "residents": by_household.get(h["id"], []),
         }
         for h in page
     ]

@@ -9,6 +9,7 @@ audited and redirect.
 
 import datetime as dt
 from itertools import groupby
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -32,6 +33,7 @@ from gocua.accounts.services import audit_record
 from gocua.campaigns.forms import add_refusal
 from gocua.campaigns.models import Member, Team
 from gocua.campaigns.selectors import (
+    GAP_LABELS,
     TEAM_LEVELS,
     age_on,
     current_campaign,
@@ -53,12 +55,17 @@ from gocua.fieldwork.forms import (
     VisitForm,
     WorklistFilterForm,
 )
-from gocua.fieldwork.models import HomeSupportRequest, TrainingAttendance
+from gocua.fieldwork.models import HomeSupportRequest, Outcome, TrainingAttendance
 from gocua.geo.models import AdminUnit, Level
+from gocua.people.models import Stage
 
 WORKLIST_PAGE = 100
+STAGE_LABELS = dict(Stage.choices)
+OUTCOME_LABELS = dict(Outcome.choices)
 PRINT_LIMIT = 3000
 LIST_PAGE = 100
+STAGE_LABELS = dict(Stage.choices)
+OUTCOME_LABELS = dict(Outcome.choices)
 
 
 def _404_unless(condition: bool) -> None:
@@ -172,17 +179,32 @@ def _worklist_request(request: HttpRequest) -> dict:
     }
 
 
+def _labelled(households: list[dict]) -> list[dict]:
+    """Add display labels once in Python: thousands of filter calls in a template cost more
+    than the queries."""
+    for h in households:
+        for r in h["residents"]:
+            r["gap_text"] = GAP_LABELS[r["gap"]]
+            r["stage_text"] = STAGE_LABELS.get(r["eid_stage"], r["eid_stage"])
+            r["flags_text"] = [selectors.FLAG_LABELS[f] for f in r["flags"]]
+            r["outcome_text"] = OUTCOME_LABELS.get(r["last_outcome"], "")
+            r["claim_text"] = STAGE_LABELS.get(r["open_claim"], "") if r["open_claim"] else ""
+    return households
+
+
 def _worklist_rows(ctx: dict, *, offset: int, limit: int) -> list[dict]:
     if ctx["who"] is None:
         return []
-    return selectors.worklist_households(
-        ctx["who"],
-        hamlets=ctx["hamlets"],
-        gap=ctx["gap"],
-        flag=ctx["flag"],
-        campaign=ctx["campaign"],
-        offset=offset,
-        limit=limit,
+    return _labelled(
+        selectors.worklist_households(
+            ctx["who"],
+            hamlets=ctx["hamlets"],
+            gap=ctx["gap"],
+            flag=ctx["flag"],
+            campaign=ctx["campaign"],
+            offset=offset,
+            limit=limit,
+        )
     )
 
 
@@ -198,7 +220,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
         page=page,
         has_next=len(rows) > WORKLIST_PAGE,
         residents=sum(len(h["residents"]) for h in rows[:WORKLIST_PAGE]),
-        back=request.get_full_path(),
+        back_q=quote(request.get_full_path(), safe=""),
     )
     return render(request, "fieldwork/worklist.html", ctx)
 
