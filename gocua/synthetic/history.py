@@ -1,0 +1,604 @@
+"""Sixty days of campaign history for one commune: stage events, then the field work that
+explains them (visits, outcomes, claims, follow-ups, home support).
+
+Conventions (tested in tests/test_history.py):
+- Every resident starts as (none, level 0). Whatever they had before the window is one
+  StageEvent from (none, 0) at a date before day 1, with source `import` (what the citizens
+  import writes for a list that carries a stage). Window changes are source `extract`. So
+  replaying a resident's events in time order always gives their stored eid_stage, eid_level
+  and stage_at (the last event's time); last_used_at is the time of the event into `used`.
+  A resident with no events is (none, 0) with stage_at and last_used_at empty.
+- Day d of the window (1..60) is [(d-1)·DAY, d·DAY) in campaign seconds (see writer.Clock);
+  day 60 is today. Extract changes happen in office hours on days 1..59 and in the night
+  extract (00:30–05:30) of day 60; visits happen on days 1..59.
+- A claim is confirmed at the time of the first later event that reaches the claimed stage
+  (the rule of fieldwork.services.claims_confirm); claims on people the extracts never moved
+  stay unconfirmed, for the reconciliation report.
+"""
+
+import random
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from gocua.synthetic.population import CommunePlan, Home, Person, gumbel
+from gocua.synthetic.writer import DAY
+
+IMPORT, EXTRACT = "import", "extract"
+RANK = {"none": 0, "failed": 1, "registered": 1, "approved": 2, "activated": 3, "used": 4}
+LEVEL_2 = ("approved", "activated", "used")
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The province's funnel at day 0 and on the last day, as shares of eligible residents,
+    and how far one standard deviation of a commune's lead/lag effect moves each share."""
+
+    registered: tuple[float, float] = (0.85, 0.98)
+    activated: tuple[float, float] = (0.30, 0.65)
+    used: tuple[float, float] = (0.10, 0.35)
+    spread_registered: tuple[float, float] = (0.035, 0.010)
+    spread_activated: tuple[float, float] = (0.05, 0.07)
+    spread_used: tuple[float, float] = (0.025, 0.06)
+
+    def rates(self, effect: float) -> dict[str, float]:
+        def clip(value: float, lo: float, hi: float) -> float:
+            return max(lo, min(hi, value))
+
+        return {
+            "R0": clip(self.registered[0] + self.spread_registered[0] * effect, 0.5, 0.97),
+            "R60": clip(self.registered[1] + self.spread_registered[1] * effect, 0.9, 0.998),
+            "A0": clip(self.activated[0] + self.spread_activated[0] * effect, 0.05, 0.6),
+            "A60": clip(self.activated[1] + self.spread_activated[1] * effect, 0.35, 0.9),
+            "U0": clip(self.used[0] + self.spread_used[0] * effect, 0.01, 0.3),
+            "U60": clip(self.used[1] + self.spread_used[1] * effect, 0.1, 0.6),
+        }
+
+
+class Quotas:
+    """Whole-number quotas per commune whose running sum follows the province's expected
+    total, so rounding in 94 small communes does not drift the province's rates."""
+
+    def __init__(self) -> None:
+        self.expected: dict[str, float] = defaultdict(float)
+        self.given: dict[str, int] = defaultdict(int)
+
+    def take(self, name: str, expected: float) -> int:
+        self.expected[name] += expected
+        return max(0, round(self.expected[name] - self.given[name]))
+
+    def settle(self, name: str, count: int) -> None:
+        self.given[name] += count
+
+
+def office_time(rng: random.Random, day: int, window: int) -> int:
+    if day >= window:  # today: only the night extract
+        return (day - 1) * DAY + rng.randint(1_800, 19_800)
+    return (day - 1) * DAY + rng.randint(27_000, 70_200)  # 07:30–19:30
+
+
+# Visit times by time of day: (bucket, share, start, end) in seconds after midnight.
+_BUCKETS = (
+    ("morning", 0.45, 27_000, 41_400),
+    ("afternoon", 0.35, 48_600, 61_200),
+    ("evening", 0.20, 63_000, 73_800),
+)
+
+
+def visit_time(rng: random.Random, day: int, bucket: str | None = None) -> tuple[int, str]:
+    if bucket is None:
+        draw, bucket = rng.random(), "evening"
+        for name, share, _, _ in _BUCKETS:
+            if draw < share:
+                bucket = name
+                break
+            draw -= share
+    _, _, start, end = next(b for b in _BUCKETS if b[0] == bucket)
+    return (day - 1) * DAY + rng.randint(start, end), bucket
+
+
+def _day_in(rng: random.Random, lo: int, hi: int, mode_share: float) -> int:
+    """A day in [lo, hi], triangular with its mode `mode_share` of the way along."""
+    if lo >= hi:
+        return lo
+    mode = lo + (hi + 1 - lo) * min(max(mode_share, 0.0), 1.0)
+    return min(hi, max(lo, int(rng.triangular(lo, hi + 1, mode))))
+
+
+def commune_history(
+    rng: random.Random,
+    *,
+    people: list[Person],
+    plan: CommunePlan,
+    quotas: Quotas,
+    shape: Shape,
+    window: int,
+) -> None:
+    """Give every person of the commune their events and final stage.
+
+    Who moves is decided by quotas per commune (leaders and laggards come from the
+    commune's effect) and, inside the commune, by scores: being away, very old, disabled,
+    without a smartphone or with a SIM in someone else's name makes a step less likely."""
+    effect = plan.effect
+    rates = shape.rates(effect)
+    eligible = [p for p in people if p.eligible]
+    n = len(eligible)
+    quota = {name: quotas.take(name, rate * n) for name, rate in rates.items()}
+
+    reg_score, act_score, use_score = {}, {}, {}
+    for p in eligible:
+        old = p.age >= 75
+        reg_score[p] = gumbel(rng) - (
+            1.6 * p.away
+            + 1.0 * old
+            + 0.4 * p.elderly
+            + 1.2 * p.disabled
+            + 0.6 * (p.age < 18)
+            + 0.3 * p.no_smartphone
+        )
+        act_score[p] = gumbel(rng) - (
+            3.0 * p.no_smartphone
+            + 2.5 * (not p.phone)
+            + 2.0 * p.sim_not_owned
+            + 1.3 * p.away
+            + 0.8 * p.elderly
+            + 0.7 * old
+            + 1.0 * p.disabled
+            + 0.3 * (p.age < 18)
+        )
+        use_score[p] = gumbel(rng) - (1.0 * p.elderly + 2.0 * p.no_smartphone + 0.5 * p.away)
+
+    order = sorted(eligible, key=reg_score.__getitem__, reverse=True)
+    before = [p for p in order if p.earliest is not None][: quota["R0"]]
+    before_set = set(before)
+    during = [p for p in order if p not in before_set][: max(0, quota["R60"] - len(before))]
+    registered = before_set | set(during)
+
+    steps: dict[Person, list[tuple[int, str]]] = {p: [] for p in eligible}
+    initial: dict[Person, str] = {}
+    approved_on: dict[Person, int] = {}  # day the person is (or was) approved; 0 = before
+
+    by_act = sorted(before, key=act_score.__getitem__, reverse=True)
+    active_before = by_act[: quota["A0"]]
+    by_use = sorted(active_before, key=use_score.__getitem__, reverse=True)
+    used_before = set(by_use[: quota["U0"]])
+    for p in active_before:
+        initial[p] = "used" if p in used_before else "activated"
+        approved_on[p] = 0
+    active_before_set = set(active_before)
+    for p in before:
+        if p in active_before_set:
+            continue
+        draw = rng.random()
+        if draw < 0.90:
+            initial[p], approved_on[p] = "approved", 0
+        elif draw < 0.96:
+            initial[p] = "registered"
+            day = rng.randint(1, 6)
+            steps[p].append((day, "approved"))
+            approved_on[p] = day
+        else:
+            initial[p] = "failed"
+            _register(
+                rng,
+                steps[p],
+                rng.randint(3, 25),
+                window,
+                approved_on,
+                p,
+                failed=False,
+                first="registered",
+            )
+
+    reg_mode = 0.25 - 0.08 * effect
+    for p in during:
+        day = max(p.first_day, _day_in(rng, 1, window, reg_mode))
+        _register(rng, steps[p], day, window, approved_on, p, failed=rng.random() < 0.05)
+
+    act_mode = 0.45 - 0.12 * effect
+    candidates = [
+        p
+        for p in (*before, *during)
+        if p not in active_before_set
+        and approved_on.get(p) is not None
+        and approved_on[p] <= window - 2
+    ]
+    candidates.sort(key=act_score.__getitem__, reverse=True)
+    activated_on: dict[Person, int] = dict.fromkeys(active_before, 0)
+    for p in candidates[: max(0, quota["A60"] - len(active_before))]:
+        day = _day_in(rng, max(1, approved_on[p] + 1), window, act_mode)
+        steps[p].append((day, "activated"))
+        activated_on[p] = day
+    users = [p for p in activated_on if p not in used_before and activated_on[p] <= window - 1]
+    users.sort(key=use_score.__getitem__, reverse=True)
+    used_count = len(used_before)
+    for p in users[: max(0, quota["U60"] - len(used_before))]:
+        day = _day_in(rng, activated_on[p] + 1, window, 0.5 - 0.1 * effect)
+        steps[p].append((day, "used"))
+        used_count += 1
+
+    quotas.settle("R0", len(before))
+    quotas.settle("R60", len(registered))
+    quotas.settle("A0", len(active_before))
+    quotas.settle("A60", len(activated_on))
+    quotas.settle("U0", len(used_before))
+    quotas.settle("U60", used_count)
+
+    for p in people:
+        if p.earliest is None:
+            # Not old enough before day 1: everything they have happens in the window.
+            base_level = 0
+        else:
+            # A level-1 app account from before the campaign (not a level-2 registration).
+            base_level = 1 if not p.no_smartphone and rng.random() < 0.3 else 0
+        if p.eligible:
+            first = initial.get(p, "none")
+            if p not in registered and not p.away and not (p.age >= 75 or p.disabled):
+                p.needs_id_card = rng.random() < 0.3  # no chip card yet: cannot file a dossier
+        elif p.earliest is not None:
+            draw = rng.random()  # died or moved during/before the campaign: history stops
+            first = (
+                "approved"
+                if draw < 0.4
+                else "activated"
+                if draw < 0.7
+                else "used"
+                if draw < 0.8
+                else "none"
+            )
+        else:
+            first = "none"
+        _materialize(rng, p, first, base_level, sorted(steps.get(p, ())), window)
+
+
+def _register(
+    rng, steps, day, window, approved_on, p, *, failed: bool, first: str = "registered"
+) -> None:
+    """Dossier received on `day`; approved a few days later, or failed and collected again."""
+    steps.append((day, first))
+    if failed:
+        day += rng.randint(2, 5)
+        steps.append((day, "failed"))
+        day += rng.randint(3, 12)
+        steps.append((day, "registered"))
+    day += rng.randint(1, 5)
+    steps.append((day, "approved"))
+    if day <= window:
+        approved_on[p] = day
+    else:
+        approved_on.pop(p, None)
+    steps[:] = [s for s in steps if s[0] <= window]
+
+
+def _materialize(rng, p: Person, first: str, base_level: int, steps, window) -> None:
+    events = p.events
+    stage, level = "none", 0
+    if first != "none" or base_level:
+        # Before the window: one event from (none, 0), as a citizens list would bring it.
+        day = rng.randint(p.earliest, -1)
+        t = day * DAY + rng.randint(27_000, 61_200)
+        to_level = 2 if first in LEVEL_2 else base_level
+        events.append((t, stage, first, level, to_level, IMPORT))
+        stage, level = first, to_level
+        if first == "used":
+            p.last_used_at = t
+    for day, to in steps:
+        t = office_time(rng, day, window)
+        to_level = 2 if to in LEVEL_2 else level
+        events.append((t, stage, to, level, to_level, EXTRACT))
+        stage, level = to, to_level
+        if to == "used":
+            p.last_used_at = t
+    p.stage, p.level = stage, level
+    p.stage_at = events[-1][0] if events else None
+
+
+# ---------------------------------------------------------------------------------------
+# Field work
+
+
+@dataclass
+class FieldRows:
+    """Rows for the fieldwork tables, with times still in campaign seconds."""
+
+    visits: list = field(default_factory=list)  # (uuid, household, member, at, received, lat, lon)
+    outcomes: list = field(default_factory=list)  # (visit, resident, outcome, claimed, confirmed)
+    follow_ups: list = field(default_factory=list)
+    home_support: list = field(default_factory=list)
+    officers: list = field(default_factory=list)  # (home support id, member id)
+
+
+_CLAIMS = {"helped_register": "registered", "helped_activate": "activated", "guided_usage": "used"}
+_OTHER_BUCKET = {
+    "morning": ("evening", "afternoon"),
+    "afternoon": ("evening", "morning"),
+    "evening": ("morning", "afternoon"),
+}
+
+
+def _confirmed(p: Person, claimed: str, after: int) -> int | None:
+    for t, _, to, _, _, _ in p.events:
+        if t > after and RANK[to] >= RANK[claimed]:
+            return t
+    return None
+
+
+def _last_window_day(p: Person) -> int:
+    last = 0
+    for t, *_ in p.events:
+        if t >= 0:
+            last = t // DAY + 1
+    return last
+
+
+def _gap_outcome(rng: random.Random, p: Person, *, allow_not_home: bool = True) -> str | None:
+    """Why a resident with a gap on the last day was not moved by the visit."""
+    if p.deceased:
+        return "deceased"
+    if p.moved_out:
+        return "moved_away"
+    draw = rng.random()
+    if p.stage == "none":
+        if p.needs_id_card:
+            return "needs_id_card"
+        if p.away:
+            return "not_home" if allow_not_home and draw < 0.85 else "refused"
+        if p.age >= 75 or p.disabled:
+            return "needs_home_support"
+        if draw < 0.45:
+            return "not_home" if allow_not_home else "refused"
+        return "refused" if draw < 0.75 else "app_error" if draw < 0.85 else "helped_register"
+    if p.stage == "failed":
+        return "needs_id_card" if draw < 0.5 else "app_error"
+    if p.stage in ("registered", "approved"):
+        if p.no_smartphone or not p.phone:
+            return "no_smartphone"
+        if p.sim_not_owned:
+            return "phone_not_owned"
+        if p.away:
+            return "not_home" if allow_not_home else "phone_not_owned"
+        if p.age >= 75 or p.disabled:
+            return "no_smartphone"
+        if draw < 0.3:
+            return "app_error"
+        if draw < 0.55:
+            return "not_home" if allow_not_home else "app_error"
+        return "refused" if draw < 0.7 else "helped_activate"
+    return None
+
+
+def commune_fieldwork(
+    rng: random.Random,
+    *,
+    homes: list[Home],
+    window: int,
+    hamlet_member: dict[int, int],
+    police: list[int],
+    next_home_support_id,
+) -> FieldRows:
+    """Visits whose outcomes explain each household's history: claims a few days before the
+    extract confirms them, and for the residents still behind on the last day, the reason
+    (not home, no smartphone, SIM not in their name, needs home support ...)."""
+    rows = FieldRows()
+    r = rng.random
+    for home in homes:
+        member = hamlet_member[home.hamlet.id]
+        plan: dict[int, dict[Person, tuple[str, str]]] = defaultdict(dict)
+        home_done: list[tuple[Person, int, int]] = []  # (person, visit day, registered at)
+
+        def add(day: int, p: Person, outcome: str, _plan=plan) -> bool:
+            if day < 1 or day >= window or p in _plan[day]:
+                return False
+            _plan[day][p] = outcome
+            return True
+
+        for p in home.members:
+            for t, _, to, _, _, source in p.events:
+                if source != EXTRACT:
+                    continue
+                day = t // DAY + 1
+                if to == "registered" and r() < 0.55:
+                    if (p.age >= 75 or p.disabled) and r() < 0.7:
+                        visit_day = day - rng.randint(3, 8)
+                        if add(visit_day, p, "needs_home_support"):
+                            home_done.append((p, visit_day, t))
+                    else:
+                        add(day - rng.randint(1, 3), p, "helped_register")
+                elif to == "activated" and r() < 0.6:
+                    add(
+                        day - rng.randint(1, 3),
+                        p,
+                        "helped_activate" if r() < 0.85 else "helped_install",
+                    )
+                elif to == "used" and r() < 0.4:
+                    add(day - rng.randint(1, 4), p, "guided_usage")
+
+        behind = [
+            p
+            for p in home.members
+            if p.deceased or p.moved_out or (p.eligible and RANK[p.stage] < 3)
+        ]
+        gap_day = None
+        if behind and r() < 0.8:
+            lo = max(1, *(_last_window_day(p) + 1 for p in behind))
+            if lo <= window - 1:
+                gap_day = _day_in(rng, lo, window - 1, 0.6)
+                for p in home.members:
+                    if p in behind:
+                        outcome = _gap_outcome(rng, p)
+                    elif _last_window_day(p) >= gap_day or not p.eligible:
+                        outcome = None
+                    elif p.stage == "activated":
+                        outcome = "guided_usage" if r() < 0.3 else None
+                    else:
+                        outcome = "already_done" if r() < 0.3 else None
+                    if outcome:
+                        add(gap_day, p, outcome)
+
+        days = sorted(plan)
+        times: dict[int, tuple[int, str, uuid.UUID]] = {}
+        for day in days:
+            t, bucket = visit_time(rng, day)
+            times[day] = (t, bucket, uuid.UUID(int=rng.getrandbits(128), version=4))
+        revisits: list[tuple[int, str, uuid.UUID, list[Person], int]] = []
+        for day in days:
+            t, bucket, visit_id = times[day]
+            outcomes = plan[day]
+            _visit_row(rng, rows, home, member, visit_id, t)
+            not_home = []
+            for p, outcome in outcomes.items():
+                claimed = _CLAIMS.get(outcome, "")
+                confirmed = _confirmed(p, claimed, t) if claimed else None
+                rows.outcomes.append((visit_id, p.id, outcome, claimed, confirmed))
+                if outcome == "not_home":
+                    not_home.append(p)
+                elif outcome == "needs_home_support" and day == gap_day:
+                    _home_support_open(
+                        rng, rows, p, visit_id, t, day, window, police, next_home_support_id
+                    )
+            if not_home:
+                due = day + rng.randint(1, 3)
+                when = rng.choice(_OTHER_BUCKET[bucket])
+                revisit = None
+                if due <= window - 1 and due not in plan and day == gap_day and r() < 0.55:
+                    revisit_t, _ = visit_time(rng, due, when)
+                    revisit = uuid.UUID(int=rng.getrandbits(128), version=4)
+                    revisits.append((revisit_t, when, revisit, not_home, due))
+                status = (
+                    "done" if revisit else "open" if due >= window or r() < 0.85 else "rescheduled"
+                )
+                rows.follow_ups.append(
+                    (
+                        home.id,
+                        not_home[0].id if len(not_home) == 1 else None,
+                        visit_id,
+                        member,
+                        due,
+                        when,
+                        "Vắng nhà, hẹn quay lại",
+                        status,
+                        revisits[-1][0] if revisit else None,
+                        t,
+                    )
+                )
+        for t, when, visit_id, absent, day in revisits:
+            _visit_row(rng, rows, home, member, visit_id, t)
+            still_away = []
+            for p in absent:
+                outcome = _gap_outcome(rng, p, allow_not_home=p.away and r() < 0.6)
+                if outcome == "not_home":
+                    still_away.append(p)
+                elif outcome == "needs_home_support":
+                    _home_support_open(
+                        rng, rows, p, visit_id, t, day, window, police, next_home_support_id
+                    )
+                claimed = _CLAIMS.get(outcome, "")
+                rows.outcomes.append(
+                    (
+                        visit_id,
+                        p.id,
+                        outcome,
+                        claimed,
+                        _confirmed(p, claimed, t) if claimed else None,
+                    )
+                )
+            if still_away:  # working elsewhere: try again at the weekend, no revisit yet
+                due = day + rng.randint(1, 3)
+                status = "open" if due >= window or r() < 0.85 else "rescheduled"
+                rows.follow_ups.append(
+                    (
+                        home.id,
+                        still_away[0].id if len(still_away) == 1 else None,
+                        visit_id,
+                        member,
+                        due,
+                        rng.choice(_OTHER_BUCKET[when]),
+                        "Vắng nhà, hẹn quay lại",
+                        status,
+                        None,
+                        t,
+                    )
+                )
+
+        for p, visit_day, registered_at in home_done:
+            visit_t, _, visit_id = times[visit_day]
+            hid = next_home_support_id()
+            rows.home_support.append(
+                (
+                    hid,
+                    p.id,
+                    visit_id,
+                    _home_reason(p),
+                    "done",
+                    visit_t,
+                    registered_at // DAY + 1,
+                    registered_at,
+                    "",
+                )
+            )
+            rows.officers.extend((hid, m) for m in police[:2])
+    return rows
+
+
+def _visit_row(rng, rows: FieldRows, home: Home, member: int, visit_id, t: int) -> None:
+    lat = lon = None
+    if home.lat is not None and rng.random() < 0.85:
+        lat = round(home.lat + rng.gauss(0, 0.0002), 6)
+        lon = round(home.lon + rng.gauss(0, 0.0002), 6)
+    rows.visits.append((visit_id, home.id, member, t, t + rng.randint(60, 7_200), lat, lon))
+
+
+def _home_reason(p: Person) -> str:
+    if p.disabled:
+        return "Khuyết tật, không tự đi làm thủ tục được"
+    return f"Người cao tuổi ({p.age} tuổi), đi lại khó khăn"
+
+
+def _home_support_open(rng, rows, p, visit_id, t, day, window, police, next_id) -> None:
+    """A request still open on the last day: waiting, or scheduled with two police officers."""
+    hid = next_id()
+    draw = rng.random()
+    if day >= window - 7 or draw < 0.1:
+        rows.home_support.append(
+            (hid, p.id, visit_id, _home_reason(p), "requested", t, None, None, "")
+        )
+        return
+    if draw < 0.9:
+        when = day + rng.randint(3, 20)
+        rows.home_support.append(
+            (hid, p.id, visit_id, _home_reason(p), "scheduled", t, when, None, "")
+        )
+        rows.officers.extend((hid, m) for m in police[:2])
+        return
+    rows.home_support.append(
+        (
+            hid,
+            p.id,
+            visit_id,
+            _home_reason(p),
+            "cancelled",
+            t,
+            None,
+            t + 2 * DAY,
+            "Gia đình hẹn lại sau",
+        )
+    )
+
+
+def kpi_tally(people: list[Person]) -> dict[str, int]:
+    """Eligible, registered and activated on day 0 (before the window) and on the last day."""
+    tally = dict.fromkeys(("eligible", "registered0", "activated0", "registered", "activated"), 0)
+    for p in people:
+        if not p.eligible:
+            continue
+        tally["eligible"] += 1
+        start_stage = "none"
+        for t, _, to, *_ in p.events:
+            if t >= 0:
+                break
+            start_stage = to
+        tally["registered0"] += RANK[start_stage] >= 1
+        tally["activated0"] += RANK[start_stage] >= 3
+        tally["registered"] += RANK[p.stage] >= 1
+        tally["activated"] += RANK[p.stage] >= 3
+    return tally

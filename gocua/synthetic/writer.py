@@ -1,0 +1,141 @@
+"""Bulk writes for the generator: the campaign clock, id blocks, tables and the purge.
+
+Rows go through `gocua.imports.common.bulk_insert` (COPY on PostgreSQL, one executemany on
+SQLite). The generator picks the primary keys of residents, households and home-support
+requests itself, so every later table can point at them without reading ids back; the
+sequences are moved past them at the end (`sequences_reset`).
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.core.management.color import no_style
+from django.db import connection
+from django.db.models import Max, Model
+
+from gocua.imports.common import bulk_insert
+
+DAY = 86_400
+
+
+class Clock:
+    """Campaign time as whole seconds since local midnight of day 1 (the window's first day).
+
+    Day d (1..60) covers [(d-1)·DAY, d·DAY); negative seconds are before the window. Keeping
+    time as integers makes the history cheap to build and to compare; `at()` turns it into
+    what the database stores (an aware datetime for PostgreSQL, Django's naive-UTC text for
+    SQLite)."""
+
+    def __init__(self, *, start: dt.date, window: int, tz: dt.tzinfo) -> None:
+        self.start = start
+        self.window = window
+        self.origin = dt.datetime.combine(start, dt.time(), tz)
+        self._utc = self.origin.astimezone(dt.UTC).replace(tzinfo=None)
+        self._postgres = connection.vendor == "postgresql"
+
+    def at(self, t: int | None):
+        if t is None:
+            return None
+        if self._postgres:
+            return self.origin + dt.timedelta(seconds=t)
+        return str(self._utc + dt.timedelta(seconds=t))
+
+    def aware(self, t: int) -> dt.datetime:
+        return self.origin + dt.timedelta(seconds=t)
+
+    def date(self, t: int) -> dt.date:
+        return self.start + dt.timedelta(days=t // DAY)
+
+    def day_date(self, day: int) -> dt.date:
+        return self.start + dt.timedelta(days=day - 1)
+
+
+class IdBlock:
+    """Primary keys handed out by the generator, from the table's current maximum upward.
+
+    Safe because generation runs in one transaction that holds the write lock (SQLite's
+    IMMEDIATE transactions; an explicit table lock on PostgreSQL, see `lock_tables`)."""
+
+    def __init__(self, model: type[Model]) -> None:
+        self.model = model
+        self.next = (model.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
+
+    def take(self) -> int:
+        value = self.next
+        self.next += 1
+        return value
+
+
+class Table:
+    """Rows for one table, flushed with the backend's bulk path.
+
+    The generator names the columns it fills; every other concrete field gets its model
+    default, so a field added to a model later (nullable, or with a plain default) does not
+    break the generator. A new field whose default is a callable must be filled explicitly."""
+
+    def __init__(self, model: type[Model], fields: list[str]) -> None:
+        self.model = model
+        self.table = model._meta.db_table
+        by_name = {f.attname: f for f in model._meta.concrete_fields}
+        self.columns = [by_name[name].column for name in fields]
+        self.extra: tuple = ()
+        for f in model._meta.concrete_fields:
+            if f.attname in fields or (f.primary_key and f.auto_created) or f.name == "id":
+                continue
+            if f.has_default() and callable(f.default):
+                raise RuntimeError(f"{model.__name__}.{f.name} needs a value from the generator")
+            self.columns.append(f.column)
+            self.extra += (f.get_db_prep_save(f.get_default(), connection),)
+        self.rows: list[tuple] = []
+        self.count = 0
+
+    def add(self, row: tuple) -> None:
+        self.rows.append(row + self.extra if self.extra else row)
+
+    def extend(self, rows: Iterable[tuple]) -> None:
+        for row in rows:
+            self.add(row)
+
+    def flush(self) -> None:
+        if self.rows:
+            bulk_insert(self.table, self.columns, self.rows)
+            self.count += len(self.rows)
+            self.rows = []
+
+
+def lock_tables(models: list[type[Model]]) -> None:
+    """Keep other writers out of the tables whose ids the generator hands out (PostgreSQL;
+    SQLite's IMMEDIATE transaction already holds the only write lock)."""
+    if connection.vendor != "postgresql":
+        return
+    names = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
+    with connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def constraints_immediate() -> None:
+    """Check foreign keys as each COPY ends rather than all at commit (PostgreSQL): the same
+    work, but it then runs while the next commune is being built instead of after."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def sequences_reset(models: list[type[Model]]) -> None:
+    """Move the id sequences past the ids the generator chose (no-op on SQLite, whose
+    AUTOINCREMENT follows the largest id inserted)."""
+    statements = connection.ops.sequence_reset_sql(no_style(), models)
+    if statements:
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+
+
+def analyze(models: list[type[Model]]) -> None:
+    """Fresh planner statistics after a bulk load, so the first dashboard is not slow."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for model in models:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+        else:
+            cursor.execute("PRAGMA optimize")
