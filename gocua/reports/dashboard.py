@@ -1,0 +1,368 @@
+"""Reads for the unit dashboard and the reconciliation page.
+
+Everything here reads rollup rows of the units shown (and team members), so the number of
+queries is fixed and their cost grows with the units and days shown, not with the residents.
+The caller has already checked that the user may see `unit` (accounts.selectors).
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, Sum
+
+from gocua.geo.models import AdminUnit
+from gocua.reports import rollups
+from gocua.reports.models import FLOW_COLUMNS, MEMBER_COLUMNS, STOCK_COLUMNS, MemberDay, UnitDay
+from gocua.reports.selectors import METRICS, current_campaign, kpi_rows
+
+METRIC_LABELS = {"registration": "Đăng ký", "activation": "Kích hoạt", "usage": "Sử dụng"}
+SORTS = ("target", "improvement", "per_member")
+WEEK = 7
+
+
+@dataclass
+class Dashboard:
+    unit: AdminUnit
+    on: dt.date
+    metric: str
+    sort: str
+    head: dict
+    children: list[dict]
+    series: list[dict]
+    first_day: dt.date | None
+    deadline: dt.date | None
+    campaign: object | None
+    members: int
+    team_rows: list[dict] = field(default_factory=list)
+    week: dict = field(default_factory=dict)
+    built: bool = True
+
+
+def _flow_sums(unit_ids: list[int], on: dt.date) -> dict[int, dict]:
+    """Field work per unit: the last 7 days and since the first day (one query)."""
+    since = on - dt.timedelta(days=WEEK - 1)
+    aggregates = {}
+    for column in FLOW_COLUMNS:
+        aggregates[f"{column}_7d"] = Sum(column, filter=Q(day__gte=since))
+        aggregates[f"{column}_all"] = Sum(column)
+    rows = (
+        UnitDay.objects.filter(unit_id__in=unit_ids, day__lte=on)
+        .values("unit_id")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    return {r.pop("unit_id"): {k: v or 0 for k, v in r.items()} for r in rows}
+
+
+def _productivity(flows: dict, members: int, days: int) -> dict:
+    visits = flows.get("visits_7d", 0)
+    claims = sum(flows.get(f"claims_{s}_all", 0) for s in ("registered", "activated", "used"))
+    confirmed = sum(flows.get(f"confirmed_{s}_all", 0) for s in ("registered", "activated", "used"))
+    return {
+        "members": members,
+        "visits_7d": visits,
+        "visits_per_member_day": round(visits / (members * days), 2) if members else None,
+        "households_7d": flows.get("households_7d", 0),
+        "contact_rate": round(flows.get("contacted_7d", 0) / visits, 4) if visits else None,
+        "claims": claims,
+        "claims_confirmed": confirmed,
+        "confirmed_share": round(confirmed / claims, 4) if claims else None,
+    }
+
+
+def _members_by_unit(unit: AdminUnit) -> dict[str, int]:
+    """Active members of the current campaign's teams under `unit`, by the team's unit path."""
+    from gocua.campaigns.models import Member
+
+    return dict(
+        Member.objects.filter(
+            active=True,
+            team__campaign__is_current=True,
+            team__unit__edition=unit.edition,
+            team__unit__path__startswith=unit.path,
+        )
+        .values_list("team__unit__path")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+
+
+def _team_rows(unit: AdminUnit, on: dt.date, first: dt.date) -> list[dict]:
+    """The unit's own team (current campaign), member by member (two queries)."""
+    from gocua.campaigns.models import Member
+
+    members = list(
+        Member.objects.filter(team__campaign__is_current=True, team__unit=unit, active=True)
+        .order_by("-is_leader", "full_name")
+        .values("id", "full_name", "affiliation", "is_leader")
+    )
+    if not members:
+        return []
+    since = on - dt.timedelta(days=WEEK - 1)
+    days = max(min(WEEK, (on - first).days + 1), 1)
+    aggregates = {}
+    for column in MEMBER_COLUMNS:
+        aggregates[f"{column}_7d"] = Sum(column, filter=Q(day__gte=since))
+        aggregates[f"{column}_all"] = Sum(column)
+    sums = {
+        r.pop("member_id"): r
+        for r in MemberDay.objects.filter(member_id__in=[m["id"] for m in members], day__lte=on)
+        .values("member_id")
+        .annotate(**aggregates)
+        .order_by()
+    }
+    rows = []
+    for member in members:
+        s = {k: v or 0 for k, v in sums.get(member["id"], {}).items()}
+        visits = s.get("visits_7d", 0)
+        rows.append(
+            {
+                **member,
+                "visits_7d": visits,
+                "visits_per_day": round(visits / days, 1),
+                "households_7d": s.get("households_7d", 0),
+                "contact_rate": round(s.get("contacted_7d", 0) / visits, 4) if visits else None,
+                "claims": s.get("claims_all", 0),
+                "claims_confirmed": s.get("confirmed_all", 0),
+                "confirmed_share": (
+                    round(s["confirmed_all"] / s["claims_all"], 4) if s.get("claims_all") else None
+                ),
+            }
+        )
+    return rows
+
+
+def _sort_key(sort: str, metric: str):
+    def key(row: dict):
+        if sort == "improvement":
+            value = row.get(f"{metric}_rate_change_7d")
+        elif sort == "per_member":
+            value = row.get("gain_per_member")
+        else:
+            value = row.get(f"{metric}_percent_of_target")
+        # Units with nothing to rank go last, then by name.
+        return (value is None, -(value or 0), row["unit_name"])
+
+    return key
+
+
+def dashboard_for(
+    unit: AdminUnit, *, metric: str = "activation", sort: str = "target", on: dt.date | None = None
+) -> Dashboard:
+    metric = metric if metric in METRICS else "activation"
+    sort = sort if sort in SORTS else "target"
+    on = on or rollups.today()
+    rows = kpi_rows(unit, depth=1, on=on)
+    head, children = rows[0], rows[1:]
+    state = rollups.rollup_state()
+    campaign = current_campaign()
+    child_units = {
+        u.code: u
+        for u in AdminUnit.objects.filter(parent=unit).only("id", "code", "lat", "lon", "path")
+    }
+    first = state.first_day if state else on
+    series = []
+    if state is not None:
+        for r in (
+            UnitDay.objects.filter(unit=unit, day__gte=state.first_day, day__lte=on)
+            .order_by("day")
+            .values("day", *STOCK_COLUMNS)
+        ):
+            eligible = sum(r[c] for c in STOCK_COLUMNS[:6])
+            registered = eligible - r["st_none"]
+            activated = r["st_activated"] + r["st_used"]
+            series.append(
+                {
+                    "day": r["day"],
+                    "eligible": eligible,
+                    "registration": registered / eligible if eligible else 0.0,
+                    "activation": activated / eligible if eligible else 0.0,
+                    "usage": r["st_used"] / eligible if eligible else 0.0,
+                }
+            )
+    members_by_path = _members_by_unit(unit)
+    flows = _flow_sums([unit.id, *(u.id for u in child_units.values())], on)
+    days = max(min(WEEK, (on - first).days + 1), 1)
+    for row in children:
+        child = child_units.get(row["unit_code"])
+        row["unit"] = child
+        row["lat"] = child.lat if child else None
+        row["lon"] = child.lon if child else None
+        members = (
+            sum(n for path, n in members_by_path.items() if path.startswith(child.path))
+            if child
+            else 0
+        )
+        gain = row.get(f"{metric}_gain_7d")
+        row["gain_per_member"] = round(gain / members, 2) if members and gain is not None else None
+        row["productivity"] = _productivity(flows.get(child.id, {}) if child else {}, members, days)
+    children.sort(key=_sort_key(sort, metric))
+    total_members = sum(members_by_path.values())
+    return Dashboard(
+        unit=unit,
+        on=on,
+        metric=metric,
+        sort=sort,
+        head=head,
+        children=children,
+        series=series,
+        first_day=state.first_day if state else None,
+        deadline=campaign.deadline if campaign else None,
+        campaign=campaign,
+        members=total_members,
+        team_rows=_team_rows(unit, on, first),
+        week=_productivity(flows.get(unit.id, {}), total_members, days),
+        built=state is not None,
+    )
+
+
+def ancestors_of(unit: AdminUnit) -> list[AdminUnit]:
+    """The unit's ancestors, root first (one query)."""
+    codes = unit.path.rstrip("/").split("/")[:-1]
+    if not codes:
+        return []
+    found = {u.code: u for u in AdminUnit.objects.filter(edition=unit.edition, code__in=codes)}
+    return [found[c] for c in codes if c in found]
+
+
+# --- reconciliation --------------------------------------------------------------------------
+
+
+def last_extract_at():
+    """When the latest status extract finished importing (None before the first)."""
+    from gocua.imports.models import ImportJob
+
+    job = (
+        ImportJob.objects.filter(kind=ImportJob.Kind.STAGES, status=ImportJob.Status.DONE)
+        .order_by("-finished_at")
+        .only("finished_at")
+        .first()
+    )
+    return job.finished_at if job else None
+
+
+def claim_gaps(unit: AdminUnit, on: dt.date | None = None) -> list[dict]:
+    """Per child unit (and the unit itself first): claims by volunteers beside the confirmed
+    funnel — open claims (not supported by the confirmed stage) and the claimed rate they
+    would make, next to the confirmed rate. Claims are counted per visit outcome, so a person
+    claimed twice counts twice: the claimed rate is an upper bound."""
+    on = on or rollups.today()
+    rows = kpi_rows(unit, depth=1, on=on)
+    units = {
+        u.code: u
+        for u in AdminUnit.objects.filter(
+            edition=unit.edition, code__in=[r["unit_code"] for r in rows]
+        )
+    }
+    flows = _flow_sums([u.id for u in units.values()], on)
+    result = []
+    for row in rows:
+        u = units[row["unit_code"]]
+        f = flows.get(u.id, {})
+        gap = {"row": row, "unit": u}
+        for metric, stage, count_key in (
+            ("registration", "registered", "registered"),
+            ("activation", "activated", "activated"),
+            ("usage", "used", "used"),
+        ):
+            claims = f.get(f"claims_{stage}_all", 0)
+            open_claims = claims - f.get(f"confirmed_{stage}_all", 0)
+            claimed = min(row[count_key] + open_claims, row["eligible"])
+            gap[metric] = {
+                "claims": claims,
+                "open": open_claims,
+                "confirmed_rate": row[f"{metric}_rate"],
+                "claimed_rate": round(claimed / row["eligible"], 4) if row["eligible"] else 0.0,
+            }
+            gap[metric]["gap"] = round(gap[metric]["claimed_rate"] - row[f"{metric}_rate"], 4)
+        result.append(gap)
+    return result
+
+
+def claims_by_member(unit: AdminUnit, on: dt.date | None = None) -> list[dict]:
+    """Per team and member under `unit`: claims made, supported by the confirmed stage now,
+    and not supported although an extract has come since (by day). Reads MemberDay rows."""
+    from gocua.campaigns.models import Member
+
+    on = on or rollups.today()
+    extract = last_extract_at()
+    extract_day = rollups._local_day(extract) if extract else None
+    members = list(
+        Member.objects.filter(
+            team__campaign__is_current=True,
+            team__unit__edition=unit.edition,
+            team__unit__path__startswith=unit.path,
+        )
+        .select_related("team", "team__unit")
+        .order_by("team__unit__path", "full_name")
+    )
+    before = Q(day__lt=extract_day) if extract_day else Q(pk__in=[])
+    sums = {
+        r.pop("member_id"): r
+        for r in MemberDay.objects.filter(member_id__in=[m.id for m in members], day__lte=on)
+        .values("member_id")
+        .annotate(
+            claims_all=Sum("claims"),
+            confirmed_all=Sum("confirmed"),
+            claims_before=Sum("claims", filter=before),
+            confirmed_before=Sum("confirmed", filter=before),
+        )
+        .order_by()
+    }
+    rows = []
+    for member in members:
+        s = {k: v or 0 for k, v in sums.get(member.id, {}).items()}
+        if not s.get("claims_all"):
+            continue
+        rows.append(
+            {
+                "member": member,
+                "team": member.team,
+                "claims": s["claims_all"],
+                "confirmed": s["confirmed_all"],
+                "unconfirmed_after_extract": s["claims_before"] - s["confirmed_before"],
+                "pending": (s["claims_all"] - s["claims_before"])
+                - (s["confirmed_all"] - s["confirmed_before"]),
+            }
+        )
+    return rows
+
+
+def unconfirmed_claims(unit: AdminUnit, residents, *, limit: int = 50):
+    """Claims made before the latest extract that the confirmed stage still does not support,
+    newest first, among `residents` (the user's, from accounts.selectors) under `unit`."""
+    from gocua.fieldwork.models import VisitOutcome
+
+    extract = last_extract_at()
+    if extract is None:
+        return [], 0
+    unsupported = Q(pk__in=[])
+    for claimed, code in rollups.CLAIM_CODES.items():
+        unsupported |= Q(claimed_stage=claimed) & ~Q(
+            resident__eid_stage__in=rollups._rank_at_least(rollups.RANK[code])
+        )
+    claims = VisitOutcome.objects.filter(
+        unsupported,
+        visit__at__lt=extract,
+        resident__in=residents.filter(unit__edition=unit.edition, unit__path__startswith=unit.path),
+    )
+    total = claims.count()
+    listed = list(
+        claims.select_related("resident", "resident__unit", "visit", "visit__member").order_by(
+            "-visit__at"
+        )[:limit]
+    )
+    return listed, total
+
+
+def regressions(unit: AdminUnit, residents, *, limit: int = 50):
+    """Residents whose confirmed stage went backwards, newest first (StageRegression rows)."""
+    from gocua.reports.models import StageRegression
+
+    rows = StageRegression.objects.filter(
+        unit__edition=unit.edition,
+        unit__path__startswith=unit.path,
+        resident__in=residents,
+    )
+    total = rows.count()
+    return list(rows.select_related("resident", "unit").order_by("-at")[:limit]), total
