@@ -90,3 +90,4 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 # Routers: one line each. Mount yours below (see the module docstring).
 api.add_router("", "gocua.accounts.api.router")
 api.add_router("", "gocua.api.units.router")
+api.add_router("", "gocua.field.api.router")

@@ -1,0 +1,683 @@
+"""API routes of the field: the worklist, the visit sync, follow-ups, home support, outreach.
+
+Mounted at /api/v1/ by gocua.api.api. Contracts of `GET /worklist` and `POST /visits/sync`
+are in DESIGN.md ("Contracts"); keep their fields as they are. Everything is scoped through
+gocua.accounts.selectors: an object outside the user's jurisdiction answers 404, one inside it
+that the user may not change (a field member and an outreach event) answers 403.
+"""
+
+import datetime as dt
+import json
+import uuid
+from typing import Literal
+
+import pydantic
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Path, Query, Router, Schema, Status
+
+from gocua.accounts.models import Role
+from gocua.accounts.selectors import (
+    can_see_residents,
+    effective_role,
+    resident_for_user_or_404,
+    unit_for_user_or_404,
+    units_for_user,
+)
+from gocua.accounts.services import audit_record
+from gocua.api.common import BODY_ERRORS, ERRORS, ErrorOut, api_user
+from gocua.campaigns.models import Team
+from gocua.campaigns.selectors import age_on, member_for_user
+from gocua.campaigns.services import NotAllowed, OperationRefused
+from gocua.field import selectors
+from gocua.field.services import REJECTED, SyncResult, SyncVisit, visits_sync
+from gocua.fieldwork import selectors as fieldwork_selectors
+from gocua.fieldwork import services as fieldwork_services
+from gocua.fieldwork.models import FollowUp, HomeSupportRequest, Outcome, OutreachEvent
+
+router = Router()
+
+# A phone sends its outbox in batches of 100; a batch is refused whole past either limit.
+MAX_VISITS = 200
+MAX_BYTES = 1024 * 1024
+# Ids are 64-bit in both databases: a larger number is not an id (and SQLite cannot bind it).
+MAX_ID = 2**63 - 1
+# Refusals about the state of an object (already done, already closed) rather than its data.
+CONFLICT_CODES = {"not_open", "bad_transition", "already_reviewed"}
+
+
+def _refusal(exc: OperationRefused) -> Status:
+    if isinstance(exc, NotAllowed):
+        return Status(403, {"detail": _("Bạn không có quyền thực hiện việc này.")})
+    status = 409 if exc.code in CONFLICT_CODES else 422
+    where = f"{exc.field}: " if exc.field else ""
+    return Status(status, {"detail": where + exc.message})
+
+
+class PageQuery(Schema):
+    limit: int = Field(100, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=10**9)
+
+
+def _page(items, query: PageQuery) -> tuple[list, int]:
+    return list(items[query.offset : query.offset + query.limit]), items.count()
+
+
+# --- worklist --------------------------------------------------------------------------------
+
+
+class ResidentOut(Schema):
+    id: int
+    name: str
+    national_id_masked: str = Field(description="never the full number")
+    age: int
+    eid_stage: str
+    gap: Literal["not_registered", "failed", "not_activated", "not_used"]
+    flags: list[str] = Field(description="elderly, no_smartphone, away, disabled, needs_id_card")
+
+
+class HouseholdOut(Schema):
+    id: int
+    address: str
+    hamlet: str
+    residents: list[ResidentOut]
+
+
+class WorklistQuery(Schema):
+    since: str | None = Field(
+        None,
+        max_length=4000,
+        description="the `cursor` of the last pull (or an ISO 8601 timestamp): only changes",
+    )
+    offset: int = Field(0, ge=0, le=10**9)
+    limit: int = Field(500, ge=1, le=1000, description="households per page")
+
+
+class WorklistOut(Schema):
+    households: list[HouseholdOut]
+    removed: list[int] = Field(
+        description="households to drop: no work left, or their hamlet is no longer assigned"
+    )
+    full: bool = Field(description="true: replace the whole list with these pages")
+    cursor: str = Field(description="send as `since` next time (keep the first page's)")
+    offset: int
+    limit: int
+    next_offset: int | None = Field(description="the next page's offset, null on the last")
+
+
+@router.get(
+    "/worklist",
+    response={200: WorklistOut, **ERRORS},
+    tags=["worklist"],
+    summary="The member's assigned households with residents who still have a gap",
+)
+def worklist(request: HttpRequest, query: Query[WorklistQuery]):
+    """Only the hamlets assigned to the user in the current campaign; national IDs masked;
+    residents with no gap left out. With `since`: only what changed, and `removed`."""
+    user = api_user(request)
+    since = None
+    if query.since:
+        try:
+            since = selectors.since_parse(query.since, user=user)
+        except selectors.SinceError as exc:
+            return Status(422, {"detail": f"since: {exc}"})
+    pull = selectors.worklist_pull(user, since=since, offset=query.offset, limit=query.limit)
+    if pull.full and query.offset == 0:
+        # The list leaves the server for a phone's storage: recorded like an export.
+        audit_record(
+            user=user,
+            action="export",
+            object_type="worklist",
+            object_id=user.pk,
+            unit=user.unit,
+            request=request,
+            detail={"households": len(pull.households)},
+        )
+    return Status(
+        200,
+        {
+            "households": pull.households,
+            "removed": pull.removed,
+            "full": pull.full,
+            "cursor": pull.cursor,
+            "offset": query.offset,
+            "limit": query.limit,
+            "next_offset": pull.next_offset,
+        },
+    )
+
+
+# --- visits ----------------------------------------------------------------------------------
+
+
+class LocationIn(Schema):
+    lat: float = Field(..., ge=-90, le=90)
+    lon: float = Field(..., ge=-180, le=180)
+
+
+class OutcomeIn(Schema):
+    resident: int = Field(..., ge=1, le=MAX_ID)
+    outcome: str = Field(..., max_length=40, description=", ".join(Outcome.values))
+    note: str = Field("", max_length=500)
+
+
+class VisitIn(Schema):
+    id: uuid.UUID = Field(description="made by the phone (uuid4); sending it again is harmless")
+    household: int = Field(..., ge=1, le=MAX_ID)
+    at: dt.datetime = Field(description="ISO 8601, with its offset")
+    outcomes: list[OutcomeIn] = Field(max_length=100)
+    location: LocationIn | None = None
+
+    @pydantic.field_validator("at")
+    @classmethod
+    def at_plausible(cls, value: dt.datetime) -> dt.datetime:
+        # Far-off years overflow time-zone arithmetic; a phone's clock is never that wrong.
+        if not 2000 <= value.year <= 2100:
+            raise ValueError("the year must be between 2000 and 2100")
+        return value
+
+
+class SyncIn(Schema):
+    visits: list[VisitIn] = Field(
+        max_length=MAX_VISITS, description=f"at most {MAX_VISITS} visits and {MAX_BYTES} bytes"
+    )
+
+
+class SyncResultOut(Schema):
+    id: str
+    status: Literal["created", "duplicate", "rejected"]
+    error: str = Field(description="why, when rejected; empty otherwise")
+
+
+class SyncOut(Schema):
+    results: list[SyncResultOut] = Field(description="one per visit, in the order sent")
+
+
+def _inline(schema: dict) -> dict:
+    """A pydantic JSON schema with its $defs inlined, for `openapi_extra` (the route reads its
+    body itself, so ninja does not list SyncIn among the components)."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node):
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if ref and ref.startswith("#/$defs/"):
+                return walk(dict(defs[ref.rsplit("/", 1)[1]]))
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(schema)
+
+
+SYNC_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": _inline(SyncIn.model_json_schema())}},
+    }
+}
+
+
+def _too_big(what: str) -> Status:
+    return Status(
+        413,
+        {
+            "detail": _(
+                "Gói gửi quá lớn (%(what)s); giới hạn mỗi lần gửi là %(visits)s lượt thăm và "
+                "%(bytes)s byte: hãy chia nhỏ."
+            )
+            % {"what": what, "visits": MAX_VISITS, "bytes": MAX_BYTES}
+            + f" (batch too large: {what}; the limit is {MAX_VISITS} visits and "
+            f"{MAX_BYTES} bytes per request)"
+        },
+    )
+
+
+def _item_error(exc: pydantic.ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ())) or "visit"
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    return _("Dữ liệu không hợp lệ: %(errors)s") % {"errors": "; ".join(parts)}
+
+
+def _parse_visit(item: object) -> SyncVisit | SyncResult:
+    try:
+        visit = VisitIn.model_validate(item)
+    except pydantic.ValidationError as exc:
+        raw_id = item.get("id") if isinstance(item, dict) else None
+        return SyncResult(str(raw_id) if raw_id is not None else "", REJECTED, _item_error(exc))
+    return SyncVisit(
+        id=visit.id,
+        household=visit.household,
+        at=visit.at,
+        outcomes=tuple((o.resident, o.outcome, o.note) for o in visit.outcomes),
+        location=(visit.location.lat, visit.location.lon) if visit.location else None,
+    )
+
+
+@router.post(
+    "/visits/sync",
+    response={200: SyncOut, 413: ErrorOut, **BODY_ERRORS},
+    openapi_extra=SYNC_BODY,
+    tags=["visits"],
+    summary="Send a batch of visits recorded offline; answers per visit, in order",
+)
+def visits_sync_route(request: HttpRequest):
+    """Idempotent: each visit carries the phone's UUID, so a batch sent twice records each
+    visit once (the second answer says `duplicate`). One bad visit is rejected alone, with a
+    reason; a household outside your assigned hamlets is rejected without saying whether it
+    exists. Everything `created` is committed before the answer. A batch over the limits
+    (visits or bytes) is refused whole with 413."""
+    user = api_user(request)
+    length = request.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) > MAX_BYTES:
+        return _too_big(f"{int(length)} bytes")
+    body = request.body
+    if len(body) > MAX_BYTES:
+        return _too_big(f"{len(body)} bytes")
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return Status(
+            400,
+            {
+                "detail": _("Nội dung gửi lên không phải JSON hợp lệ")
+                + f" (the body is not valid JSON: {exc})"
+            },
+        )
+    if not isinstance(data, dict) or not isinstance(data.get("visits"), list):
+        return Status(
+            422, {"detail": 'visits: send a JSON object {"visits": [...]} (a list of visits)'}
+        )
+    items = data["visits"]
+    if len(items) > MAX_VISITS:
+        return _too_big(f"{len(items)} visits")
+    if not can_see_residents(user):
+        return Status(404, {"detail": "no worklist for this account"})
+    member = member_for_user(user)
+    if member is None:
+        return Status(
+            403,
+            {
+                "detail": _(
+                    "Tài khoản này chưa là thành viên tổ nào trong chiến dịch hiện hành: "
+                    "hãy nhờ cán bộ phụ trách phân công địa bàn."
+                )
+            },
+        )
+    parsed = [_parse_visit(item) for item in items]
+    valid = [p for p in parsed if isinstance(p, SyncVisit)]
+    recorded = iter(visits_sync(user=user, member=member, visits=valid, request=request))
+    results = [next(recorded) if isinstance(p, SyncVisit) else p for p in parsed]
+    return Status(
+        200, {"results": [{"id": r.id, "status": r.status, "error": r.error} for r in results]}
+    )
+
+
+# --- follow-ups ------------------------------------------------------------------------------
+
+
+class FollowUpQuery(PageQuery):
+    due: Literal["due", "today", "overdue", "upcoming"] = Field(
+        "due", description="due: today or overdue"
+    )
+    mine: bool = Field(True, description="only my own (false: all in my jurisdiction)")
+
+
+class FollowUpOut(Schema):
+    id: int
+    household: int
+    address: str
+    hamlet: str
+    resident: int | None
+    resident_name: str
+    member_name: str
+    due_date: dt.date
+    time_of_day: Literal["morning", "afternoon", "evening"]
+    reason: str
+    status: str
+
+
+class FollowUpPageOut(Schema):
+    items: list[FollowUpOut]
+    count: int
+    offset: int
+    limit: int
+
+
+class RescheduleIn(Schema):
+    due_date: dt.date
+    time_of_day: Literal["morning", "afternoon", "evening"]
+
+
+def _follow_up(item: FollowUp) -> dict:
+    return {
+        "id": item.pk,
+        "household": item.household_id,
+        "address": str(item.household),
+        "hamlet": item.household.unit.name,
+        "resident": item.resident_id,
+        "resident_name": item.resident.full_name if item.resident_id else "",
+        "member_name": item.member.full_name if item.member_id else "",
+        "due_date": item.due_date,
+        "time_of_day": item.time_of_day,
+        "reason": item.reason,
+        "status": item.status,
+    }
+
+
+@router.get(
+    "/follow-ups",
+    response={200: FollowUpPageOut, **ERRORS},
+    tags=["follow-ups"],
+    summary="Open follow-ups (come back later) due today, overdue or upcoming",
+)
+def follow_ups(request: HttpRequest, query: Query[FollowUpQuery]):
+    user = api_user(request)
+    member = None
+    if query.mine:
+        member = member_for_user(user)
+        if member is None:
+            return Status(
+                200, {"items": [], "count": 0, "offset": query.offset, "limit": query.limit}
+            )
+    if query.due == "due":
+        # "overdue as of tomorrow" is today and before.
+        tomorrow = timezone.localdate() + dt.timedelta(days=1)
+        items = fieldwork_selectors.follow_ups_for(user, due="overdue", member=member, on=tomorrow)
+    else:
+        items = fieldwork_selectors.follow_ups_for(user, due=query.due, member=member)
+    page, count = _page(items, query)
+    return Status(
+        200,
+        {
+            "items": [_follow_up(f) for f in page],
+            "count": count,
+            "offset": query.offset,
+            "limit": query.limit,
+        },
+    )
+
+
+def _follow_up_or_404(user, follow_up_id: int) -> FollowUp:
+    if not 1 <= follow_up_id <= MAX_ID:
+        raise Http404("no such follow-up")
+    item = fieldwork_selectors.follow_up_get_for_user(user, follow_up_id)
+    if item is None:
+        raise Http404("no such follow-up")
+    return item
+
+
+def _audit(request, action: str, obj, unit, **detail) -> None:
+    audit_record(
+        user=api_user(request),
+        action=action,
+        object_type=obj._meta.model_name,
+        object_id=obj.pk,
+        unit=unit,
+        request=request,
+        detail=detail or None,
+    )
+
+
+def _follow_up_answer(item: FollowUp) -> dict:
+    item = (
+        FollowUp.objects.select_related("household__unit", "resident", "member")
+        .filter(pk=item.pk)
+        .get()
+    )
+    return _follow_up(item)
+
+
+@router.post(
+    "/follow-ups/{follow_up_id}/done",
+    response={200: FollowUpOut, 409: ErrorOut, **BODY_ERRORS},
+    tags=["follow-ups"],
+    summary="Mark a follow-up done",
+)
+def follow_up_done(request: HttpRequest, follow_up_id: Path[int]):
+    """Its member, or a manager of the household's unit."""
+    user = api_user(request)
+    item = _follow_up_or_404(user, follow_up_id)
+    try:
+        fieldwork_services.follow_up_done(follow_up=item, actor=user)
+    except OperationRefused as exc:
+        return _refusal(exc)
+    _audit(request, "update", item, item.household.unit, status="done")
+    return Status(200, _follow_up_answer(item))
+
+
+@router.post(
+    "/follow-ups/{follow_up_id}/reschedule",
+    response={200: FollowUpOut, 409: ErrorOut, **BODY_ERRORS},
+    tags=["follow-ups"],
+    summary="Move a follow-up to another day; answers the new follow-up",
+)
+def follow_up_reschedule(request: HttpRequest, follow_up_id: Path[int], data: RescheduleIn):
+    """Today or later, inside the campaign period. The old one is kept as `rescheduled`."""
+    user = api_user(request)
+    item = _follow_up_or_404(user, follow_up_id)
+    try:
+        new = fieldwork_services.follow_up_reschedule(
+            follow_up=item, due_date=data.due_date, time_of_day=data.time_of_day, actor=user
+        )
+    except OperationRefused as exc:
+        return _refusal(exc)
+    _audit(request, "update", item, item.household.unit, status="rescheduled", new=new.pk)
+    return Status(200, _follow_up_answer(new))
+
+
+# --- home support ----------------------------------------------------------------------------
+
+
+class HomeSupportQuery(PageQuery):
+    status: Literal["open", "closed", "requested", "scheduled", "done", "cancelled"] = "open"
+
+
+class HomeSupportIn(Schema):
+    resident: int = Field(..., ge=1, le=MAX_ID)
+    reason: str = Field("", max_length=300)
+
+
+class HomeSupportOut(Schema):
+    id: int
+    resident: int
+    resident_name: str
+    age: int
+    address: str
+    hamlet: str
+    status: str
+    reason: str
+    requested_at: dt.datetime
+    scheduled_for: dt.date | None
+    officers: list[str]
+
+
+class HomeSupportPageOut(Schema):
+    items: list[HomeSupportOut]
+    count: int
+    offset: int
+    limit: int
+
+
+def _home_support(item: HomeSupportRequest) -> dict:
+    resident = item.resident
+    return {
+        "id": item.pk,
+        "resident": resident.pk,
+        "resident_name": resident.full_name,
+        "age": age_on(resident.birth_date, timezone.localdate()),
+        "address": str(resident.household) if resident.household_id else "",
+        "hamlet": resident.unit.name,
+        "status": item.status,
+        "reason": item.reason,
+        "requested_at": item.requested_at,
+        "scheduled_for": item.scheduled_for,
+        "officers": [m.full_name for m in item.officers.all()],
+    }
+
+
+@router.get(
+    "/home-support",
+    response={200: HomeSupportPageOut, **ERRORS},
+    tags=["home support"],
+    summary="Home-support requests for residents in my jurisdiction",
+)
+def home_support_list(request: HttpRequest, query: Query[HomeSupportQuery]):
+    user = api_user(request)
+    items = fieldwork_selectors.home_support_for(user, status=query.status)
+    page, count = _page(items, query)
+    return Status(
+        200,
+        {
+            "items": [_home_support(i) for i in page],
+            "count": count,
+            "offset": query.offset,
+            "limit": query.limit,
+        },
+    )
+
+
+@router.post(
+    "/home-support",
+    response={200: HomeSupportOut, 201: HomeSupportOut, **BODY_ERRORS},
+    tags=["home support"],
+    summary="Ask for home support for a resident (201; 200 with the open request if any)",
+)
+def home_support_create(request: HttpRequest, data: HomeSupportIn):
+    """For residents the user may see. A field member may ask for residents of their hamlets,
+    as the `needs_home_support` visit outcome does; scheduling stays with unit managers."""
+    user = api_user(request)
+    resident = resident_for_user_or_404(user, data.resident)
+    # The resident is in the user's scope (checked above): a field member's request is then
+    # the same trusted path as a visit outcome, so the service is called without an actor.
+    actor = None if effective_role(user) == Role.FIELD_MEMBER else user
+    try:
+        item, created = fieldwork_services.home_support_request(
+            resident=resident, reason=data.reason, actor=actor
+        )
+    except OperationRefused as exc:
+        return _refusal(exc)
+    if created:
+        _audit(request, "create", item, resident.unit)
+    item = fieldwork_selectors.home_support_get_for_user(user, item.pk)
+    return Status(201 if created else 200, _home_support(item))
+
+
+# --- outreach --------------------------------------------------------------------------------
+
+
+class OutreachQuery(PageQuery):
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+
+class OutreachIn(Schema):
+    unit: str = Field(..., max_length=20, description="unit code, in the user's jurisdiction")
+    edition: Literal[2023, 2025] | None = None
+    kind: Literal["agency", "business", "school", "market", "residential", "other"]
+    place: str = Field(..., max_length=200)
+    date: dt.date
+    team: int | None = Field(None, ge=1, le=MAX_ID)
+    people_reached: int = Field(0, ge=0, le=1_000_000)
+    dossiers_collected: int = Field(0, ge=0, le=1_000_000)
+    activations_helped: int = Field(0, ge=0, le=1_000_000)
+    note: str = Field("", max_length=2000)
+
+
+class OutreachOut(Schema):
+    id: int
+    unit_code: str
+    unit_name: str
+    team: int | None
+    kind: str
+    place: str
+    date: dt.date
+    people_reached: int
+    dossiers_collected: int
+    activations_helped: int
+    note: str
+
+
+class OutreachPageOut(Schema):
+    items: list[OutreachOut]
+    count: int
+    offset: int
+    limit: int
+
+
+def _outreach(event: OutreachEvent) -> dict:
+    return {
+        "id": event.pk,
+        "unit_code": event.unit.code,
+        "unit_name": event.unit.name,
+        "team": event.team_id,
+        "kind": event.kind,
+        "place": event.place,
+        "date": event.date,
+        "people_reached": event.people_reached,
+        "dossiers_collected": event.dossiers_collected,
+        "activations_helped": event.activations_helped,
+        "note": event.note,
+    }
+
+
+@router.get(
+    "/outreach",
+    response={200: OutreachPageOut, **ERRORS},
+    tags=["outreach"],
+    summary="Outreach events (support desks, talks) in my jurisdiction, newest first",
+)
+def outreach_list(request: HttpRequest, query: Query[OutreachQuery]):
+    user = api_user(request)
+    items = fieldwork_selectors.outreach_for(user, start=query.start, end=query.end)
+    page, count = _page(items, query)
+    return Status(
+        200,
+        {
+            "items": [_outreach(e) for e in page],
+            "count": count,
+            "offset": query.offset,
+            "limit": query.limit,
+        },
+    )
+
+
+@router.post(
+    "/outreach",
+    response={201: OutreachOut, **BODY_ERRORS},
+    tags=["outreach"],
+    summary="Record an outreach event (unit managers)",
+)
+def outreach_create(request: HttpRequest, data: OutreachIn):
+    user = api_user(request)
+    unit = unit_for_user_or_404(user, data.edition, data.unit)
+    team = None
+    if data.team is not None:
+        team = (
+            Team.objects.select_related("unit", "campaign")
+            .filter(pk=data.team, unit__in=units_for_user(user))
+            .first()
+        )
+        if team is None:
+            return Status(404, {"detail": "no such team"})
+    try:
+        event = fieldwork_services.outreach_record(
+            unit=unit,
+            kind=data.kind,
+            place=data.place,
+            date=data.date,
+            team=team,
+            people_reached=data.people_reached,
+            dossiers_collected=data.dossiers_collected,
+            activations_helped=data.activations_helped,
+            note=data.note,
+            actor=user,
+        )
+    except OperationRefused as exc:
+        return _refusal(exc)
+    _audit(request, "create", event, unit)
+    return Status(201, _outreach(event))

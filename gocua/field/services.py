@@ -1,0 +1,408 @@
+"""Writes of the field page: a batch of visits sent by a phone (POST /api/v1/visits/sync).
+
+`visits_sync` gives every visit of a batch the treatment `gocua.fieldwork.services.visit_record`
+gives one visit (the same checks in the same order, the same messages, the same effects), but in
+a fixed number of queries per batch instead of about ten per visit: a phone that was offline all
+day sends its work in one request, and the server takes thousands of visits a second.
+`gocua/field/tests/test_sync_service.py` checks that a batch and the same visits recorded one by
+one with visit_record leave the database in the same state.
+"""
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gocua.accounts.models import User
+from gocua.accounts.selectors import households_for_user
+from gocua.accounts.services import audit_record
+from gocua.campaigns.models import Assignment, Member
+from gocua.campaigns.selectors import date_outside_message
+from gocua.fieldwork.models import (
+    CLAIM_STAGE,
+    FollowUp,
+    HomeSupportRequest,
+    Outcome,
+    Visit,
+    VisitOutcome,
+)
+from gocua.fieldwork.services import (
+    FUTURE_SLACK,
+    NEXT_TIME_OF_DAY,
+    STAGE_RANK,
+    VisitRefused,
+    time_of_day,
+    visit_record,
+)
+from gocua.lib.text import nfc
+from gocua.people.models import Household, Resident
+
+CREATED, DUPLICATE, REJECTED = "created", "duplicate", "rejected"
+OPEN_HOME_SUPPORT = (HomeSupportRequest.Status.REQUESTED, HomeSupportRequest.Status.SCHEDULED)
+
+
+@dataclass(frozen=True)
+class SyncVisit:
+    """One visit as the phone recorded it (already parsed: types are right, values unchecked)."""
+
+    id: uuid.UUID
+    household: int
+    at: dt.datetime
+    outcomes: tuple[tuple[int, str, str], ...]  # (resident id, outcome, note)
+    location: tuple[float, float] | None = None
+
+
+@dataclass
+class SyncResult:
+    id: str
+    status: str  # created | duplicate | rejected
+    error: str = ""
+    code: str = ""  # VisitRefused.code when rejected
+
+    @classmethod
+    def refused(cls, visit_id: object, exc: VisitRefused) -> "SyncResult":
+        return cls(str(visit_id), REJECTED, exc.message, exc.code)
+
+
+def outside_assignment(household_id: object) -> VisitRefused:
+    """The same refusal for a household in another commune and for one that does not exist:
+    the answer must not tell them apart."""
+    return VisitRefused(
+        _("Hộ #%(household)s không thuộc địa bàn được phân công cho bạn.")
+        % {"household": household_id},
+        field="household",
+        code="outside_assignment",
+    )
+
+
+def visits_sync(
+    *, user: User, member: Member, visits: Sequence[SyncVisit], request=None
+) -> list[SyncResult]:
+    """Record a batch of visits of `member` (the user's own membership), one result per visit
+    in the same order: `created`, `duplicate` or `rejected` with a readable reason.
+
+    Guarantees:
+    - idempotent by visit id: an id already stored for this member and household answers
+      `duplicate` (also when the household has since left the member's assignment), one stored
+      for someone else is rejected (`id_conflict`); the same id twice in a batch is recorded once;
+    - one bad visit is rejected alone, the others are recorded;
+    - a household outside the member's assigned hamlets, or outside the user's jurisdiction, is
+      rejected with the same message whether it exists or not;
+    - every `created` visit is committed when this returns (one transaction for the batch,
+      audited once as `create visit_batch`); on a database error nothing of the batch is
+      recorded and the exception propagates (the phone sends the batch again);
+    - visits are append-only: two members' visits to the same household are both kept.
+    """
+    results: list[SyncResult | None] = [None] * len(visits)
+    first: dict[uuid.UUID, int] = {}
+    for i, visit in enumerate(visits):
+        first.setdefault(visit.id, i)
+
+    stored = {
+        row[0]: row[1:]
+        for row in Visit.objects.filter(pk__in=list(first)).values_list(
+            "id", "member_id", "household_id"
+        )
+    }
+    pending: list[int] = []
+    for visit_id, i in first.items():
+        if visit_id not in stored:
+            pending.append(i)
+            continue
+        member_id, household_id = stored[visit_id]
+        if member_id == member.pk and household_id == visits[i].household:
+            results[i] = SyncResult(str(visit_id), DUPLICATE)
+        else:
+            results[i] = SyncResult.refused(visit_id, _id_conflict())
+
+    accepted = _check(user=user, member=member, visits=visits, pending=pending, results=results)
+    if accepted:
+        try:
+            with transaction.atomic():
+                _insert(user=user, member=member, accepted=accepted)
+                _audit(user, accepted, request)
+        except IntegrityError:
+            # A concurrent request stored one of these ids between our check and our insert:
+            # record them one by one; visit_record settles each race on its own.
+            for visit, _residents, _at, _loc in accepted:
+                results[first[visit.id]] = _one_by_one(user=user, member=member, visit=visit)
+        else:
+            for visit, *_rest in accepted:
+                results[first[visit.id]] = SyncResult(str(visit.id), CREATED)
+
+    # Repeats of an id inside the batch answer like the first copy did.
+    for i, visit in enumerate(visits):
+        if results[i] is not None:
+            continue
+        original = results[first[visit.id]]
+        same = visits[first[visit.id]].household == visit.household
+        if original.status in (CREATED, DUPLICATE) and same:
+            results[i] = SyncResult(str(visit.id), DUPLICATE)
+        elif original.status == REJECTED:
+            results[i] = SyncResult(str(visit.id), REJECTED, original.error, original.code)
+        else:
+            results[i] = SyncResult.refused(visit.id, _id_conflict())
+    return results
+
+
+def _id_conflict() -> VisitRefused:
+    return VisitRefused(
+        _("Mã lượt thăm này đã được dùng cho một lượt thăm khác."), code="id_conflict"
+    )
+
+
+Accepted = tuple[SyncVisit, dict[int, Resident], dt.datetime, tuple[float | None, float | None]]
+
+
+def _check(
+    *,
+    user: User,
+    member: Member,
+    visits: Sequence[SyncVisit],
+    pending: list[int],
+    results: list,
+) -> list[Accepted]:
+    """visit_record's checks, in its order, for every pending visit (three queries in all)."""
+    if not pending:
+        return []
+    if not member.active:
+        refusal = VisitRefused(_("Thành viên này không còn trong tổ."), code="inactive_member")
+        for i in pending:
+            results[i] = SyncResult.refused(visits[i].id, refusal)
+        return []
+    household_ids = {visits[i].household for i in pending}
+    households = set(
+        households_for_user(user)
+        .filter(
+            pk__in=household_ids,
+            unit_id__in=Assignment.objects.filter(member=member).values("hamlet_id"),
+        )
+        .values_list("id", flat=True)
+    )
+    resident_ids = {int(r) for i in pending for r, _o, _n in visits[i].outcomes}
+    residents = {
+        r.pk: r
+        for r in Resident.objects.filter(pk__in=resident_ids, household_id__in=households).only(
+            "id", "household_id", "full_name", "eid_stage", "stage_at"
+        )
+    }
+    campaign = member.team.campaign
+    now = timezone.now()
+    valid_outcomes = set(Outcome.values)
+    accepted: list[Accepted] = []
+    for i in pending:
+        visit = visits[i]
+        try:
+            if visit.household not in households:
+                raise outside_assignment(visit.household)
+            at = visit.at if timezone.is_aware(visit.at) else timezone.make_aware(visit.at)
+            if at > now + FUTURE_SLACK:
+                raise VisitRefused(
+                    _("Thời điểm thăm hộ ở tương lai."), field="at", code="in_future"
+                )
+            message = date_outside_message(timezone.localdate(at), campaign)
+            if message:
+                raise VisitRefused(message, field="at", code="outside_window")
+            mine = _check_outcomes(visit, residents, valid_outcomes)
+            location = _check_location(visit.location)
+        except VisitRefused as exc:
+            results[i] = SyncResult.refused(visit.id, exc)
+        else:
+            accepted.append((visit, mine, at, location))
+    return accepted
+
+
+def _check_outcomes(
+    visit: SyncVisit, residents: dict[int, Resident], valid: set[str]
+) -> dict[int, Resident]:
+    if not visit.outcomes:
+        raise VisitRefused(_("Hãy ghi kết quả cho ít nhất một người."), code="no_outcome")
+    ids = [int(resident_id) for resident_id, _outcome, _note in visit.outcomes]
+    if len(set(ids)) != len(ids):
+        raise VisitRefused(_("Mỗi người chỉ ghi một kết quả."), code="duplicate_resident")
+    for _resident_id, outcome, _note in visit.outcomes:
+        if outcome not in valid:
+            raise VisitRefused(
+                _("Kết quả không hợp lệ: %(outcome)s.") % {"outcome": outcome},
+                code="unknown_outcome",
+            )
+    mine = {
+        rid: residents[rid]
+        for rid in ids
+        if rid in residents and residents[rid].household_id == visit.household
+    }
+    if len(mine) != len(ids):
+        raise VisitRefused(
+            _("Có người không thuộc hộ #%(household)s.") % {"household": visit.household},
+            code="not_in_household",
+        )
+    return mine
+
+
+def _check_location(location: tuple[float, float] | None) -> tuple[float | None, float | None]:
+    if location is None:
+        return None, None
+    lat, lon = float(location[0]), float(location[1])
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise VisitRefused(_("Toạ độ không hợp lệ."), field="location", code="bad_location")
+    return lat, lon
+
+
+def _insert(*, user: User, member: Member, accepted: list[Accepted]) -> None:
+    """Visits, outcomes and visit_record's effects, in bulk; the caller holds the transaction."""
+    now = timezone.now()
+    visits = Visit.objects.bulk_create(
+        [
+            Visit(
+                id=visit.id,
+                household_id=visit.household,
+                member=member,
+                recorded_by=user,
+                at=at,
+                lat=lat,
+                lon=lon,
+            )
+            for visit, _residents, at, (lat, lon) in accepted
+        ]
+    )
+    rows_by_visit: list[list[VisitOutcome]] = []
+    all_rows: list[VisitOutcome] = []
+    for stored, (visit, residents, _at, _loc) in zip(visits, accepted, strict=True):
+        rows = []
+        for resident_id, outcome, note in visit.outcomes:
+            resident = residents[int(resident_id)]
+            claimed = CLAIM_STAGE.get(outcome, "")
+            confirmed_at = None
+            if claimed and STAGE_RANK.get(resident.eid_stage, 0) >= STAGE_RANK[claimed]:
+                # The registry already shows it: nothing for an extract to confirm.
+                confirmed_at = resident.stage_at or stored.at
+            rows.append(
+                VisitOutcome(
+                    visit=stored,
+                    resident=resident,
+                    outcome=outcome,
+                    note=nfc(note or "")[:500],
+                    claimed_stage=claimed,
+                    confirmed_at=confirmed_at,
+                )
+            )
+        rows_by_visit.append(rows)
+        all_rows.extend(rows)
+    VisitOutcome.objects.bulk_create(all_rows)
+    _effects(visits=visits, rows_by_visit=rows_by_visit, now=now)
+    # visit_record's `_after_visit` hook, for the whole batch at once. Calling the hook once per
+    # visit after a bulk insert would be wrong: each call takes the batch's other visits as
+    # "seen earlier", so a household reached twice in the batch would never count as reached.
+    from gocua.reports.rollups import rollup_visits_recorded
+
+    rollup_visits_recorded(visits)
+
+
+def _effects(*, visits: list[Visit], rows_by_visit: list[list[VisitOutcome]], now) -> None:
+    """visit_record's effects as if the visits had been recorded one after the other."""
+    household_ids = {v.household_id for v in visits}
+    # Someone came: open follow-ups of these households are done.
+    FollowUp.objects.filter(household_id__in=household_ids, status=FollowUp.Status.OPEN).update(
+        status=FollowUp.Status.DONE, done_at=now
+    )
+    last_visit = {v.household_id: n for n, v in enumerate(visits)}
+    follow_ups, support = [], []
+    for n, (visit, rows) in enumerate(zip(visits, rows_by_visit, strict=True)):
+        not_home = [r for r in rows if r.outcome == Outcome.NOT_HOME]
+        if not_home:
+            # A later visit of the batch to the same household closes this follow-up, as it
+            # would have had it come in its own request.
+            closed = last_visit[visit.household_id] != n
+            follow_ups.append(
+                FollowUp(
+                    household_id=visit.household_id,
+                    resident=not_home[0].resident if len(not_home) == 1 else None,
+                    visit=visit,
+                    member=visit.member,
+                    due_date=timezone.localdate(visit.at) + dt.timedelta(days=1),
+                    time_of_day=NEXT_TIME_OF_DAY[time_of_day(visit.at)],
+                    reason=(
+                        _("Không có nhà: %(names)s")
+                        % {"names": ", ".join(r.resident.full_name for r in not_home)}
+                    )[:200],
+                    status=FollowUp.Status.DONE if closed else FollowUp.Status.OPEN,
+                    done_at=now if closed else None,
+                )
+            )
+        support.extend((visit, r) for r in rows if r.outcome == Outcome.NEEDS_HOME_SUPPORT)
+    FollowUp.objects.bulk_create(follow_ups)
+
+    if support:
+        already = set(
+            HomeSupportRequest.objects.filter(
+                resident_id__in=[r.resident_id for _v, r in support],
+                status__in=OPEN_HOME_SUPPORT,
+            ).values_list("resident_id", flat=True)
+        )
+        requests = []
+        for visit, row in support:
+            if row.resident_id in already:
+                continue
+            already.add(row.resident_id)
+            requests.append(
+                HomeSupportRequest(
+                    resident_id=row.resident_id, visit=visit, reason=row.note, requested_at=visit.at
+                )
+            )
+        HomeSupportRequest.objects.bulk_create(requests)
+
+    for flag, outcome in (
+        ("needs_id_card", Outcome.NEEDS_ID_CARD),
+        ("no_smartphone", Outcome.NO_SMARTPHONE),
+    ):
+        ids = {r.resident_id for rows in rows_by_visit for r in rows if r.outcome == outcome}
+        if ids:
+            Resident.objects.filter(pk__in=ids).update(**{flag: True, "updated_at": now})
+
+
+def _audit(user: User, accepted: list[Accepted], request) -> None:
+    audit_record(
+        user=user,
+        action="create",
+        object_type="visit_batch",
+        object_id=len(accepted),
+        unit=user.unit,
+        request=request,
+        detail={
+            "visits": len(accepted),
+            "households": len({visit.household for visit, *_rest in accepted}),
+            "first": str(accepted[0][0].id),
+        },
+    )
+
+
+def _one_by_one(*, user: User, member: Member, visit: SyncVisit) -> SyncResult:
+    household = Household.objects.filter(pk=visit.household).first()
+    if household is None:
+        return SyncResult.refused(visit.id, outside_assignment(visit.household))
+    try:
+        stored, created = visit_record(
+            member=member,
+            household=household,
+            at=visit.at,
+            outcomes=list(visit.outcomes),
+            location=visit.location,
+            client_id=visit.id,
+            recorded_by=user,
+        )
+    except VisitRefused as exc:
+        return SyncResult.refused(visit.id, exc)
+    if created:
+        audit_record(
+            user=user,
+            action="create",
+            object_type="visit",
+            object_id=stored.pk,
+            unit=user.unit,
+            detail={"outcomes": len(visit.outcomes)},
+        )
+    return SyncResult(str(visit.id), CREATED if created else DUPLICATE)
