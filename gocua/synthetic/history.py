@@ -302,18 +302,19 @@ class FieldRows:
     """Rows for the fieldwork tables, with times still in campaign seconds."""
 
     visits: list = field(default_factory=list)  # (uuid, household, member, at, received, lat, lon)
-    outcomes: list = field(default_factory=list)  # (visit, resident, outcome, claimed, confirmed)
+    # (visit, resident, outcome, note, claimed, confirmed, review, reviewed at)
+    outcomes: list = field(default_factory=list)
     follow_ups: list = field(default_factory=list)
+    # (id, resident, visit, reason, status, requested, scheduled at, scheduled for (day),
+    #  closed, close reason)
     home_support: list = field(default_factory=list)
     officers: list = field(default_factory=list)  # (home support id, member id)
 
 
+# The rules of fieldwork.services.visit_record, which the bulk rows follow.
 _CLAIMS = {"helped_register": "registered", "helped_activate": "activated", "guided_usage": "used"}
-_OTHER_BUCKET = {
-    "morning": ("evening", "afternoon"),
-    "afternoon": ("evening", "morning"),
-    "evening": ("morning", "afternoon"),
-}
+_NEXT_TIME_OF_DAY = {"morning": "evening", "afternoon": "evening", "evening": "morning"}
+_STATUS_OUTCOMES = ("deceased", "moved_away")
 
 
 def _confirmed(p: Person, claimed: str, after: int) -> int | None:
@@ -367,29 +368,55 @@ def _gap_outcome(rng: random.Random, p: Person, *, allow_not_home: bool = True) 
     return None
 
 
+def _home_reason(p: Person) -> str:
+    if p.disabled:
+        return "Khuyết tật, không tự đi làm thủ tục được"
+    return f"Người cao tuổi ({p.age} tuổi), đi lại khó khăn"
+
+
+@dataclass
+class _Visit:
+    day: int
+    t: int = 0
+    bucket: str = ""
+    id: uuid.UUID | None = None
+    outcomes: dict = field(default_factory=dict)  # person -> outcome
+
+
 def commune_fieldwork(
     rng: random.Random,
     *,
     homes: list[Home],
     window: int,
+    deadline_day: int,
     hamlet_member: dict[int, int],
     police: list[int],
     next_home_support_id,
 ) -> FieldRows:
     """Visits whose outcomes explain each household's history: claims a few days before the
     extract confirms them, and for the residents still behind on the last day, the reason
-    (not home, no smartphone, SIM not in their name, needs home support ...)."""
+    (not home, no smartphone, SIM not in their name, needs home support ...).
+
+    The rows follow visit_record's effects: a `not_home` visit leaves a follow-up for the next
+    day at another time of day, closed by the household's next visit; `needs_home_support`
+    opens a request (one open per resident), scheduled with two police officers; the
+    `no_smartphone` and `needs_id_card` outcomes set the resident's flag; a reported death or
+    move is confirmed by the unit manager (the resident's flag is set)."""
     rows = FieldRows()
     r = rng.random
+    last_moment = (window - 1) * DAY + 6 * 3600  # 06:00 on the last day: nothing after it
     for home in homes:
         member = hamlet_member[home.hamlet.id]
-        plan: dict[int, dict[Person, tuple[str, str]]] = defaultdict(dict)
-        home_done: list[tuple[Person, int, int]] = []  # (person, visit day, registered at)
+        visits: dict[int, _Visit] = {}
+        registered_at_home: list[tuple[Person, int, int]] = []  # (person, visit day, reg. t)
 
-        def add(day: int, p: Person, outcome: str, _plan=plan) -> bool:
-            if day < 1 or day >= window or p in _plan[day]:
+        def add(day: int, p: Person, outcome: str, _visits=visits) -> bool:
+            if day < 1 or day >= window:
                 return False
-            _plan[day][p] = outcome
+            visit = _visits.setdefault(day, _Visit(day))
+            if p in visit.outcomes:
+                return False
+            visit.outcomes[p] = outcome
             return True
 
         for p in home.members:
@@ -401,15 +428,12 @@ def commune_fieldwork(
                     if (p.age >= 75 or p.disabled) and r() < 0.7:
                         visit_day = day - rng.randint(3, 8)
                         if add(visit_day, p, "needs_home_support"):
-                            home_done.append((p, visit_day, t))
+                            registered_at_home.append((p, visit_day, t))
                     else:
                         add(day - rng.randint(1, 3), p, "helped_register")
                 elif to == "activated" and r() < 0.6:
-                    add(
-                        day - rng.randint(1, 3),
-                        p,
-                        "helped_activate" if r() < 0.85 else "helped_install",
-                    )
+                    outcome = "helped_activate" if r() < 0.85 else "helped_install"
+                    add(day - rng.randint(1, 3), p, outcome)
                 elif to == "used" and r() < 0.4:
                     add(day - rng.randint(1, 4), p, "guided_usage")
 
@@ -435,108 +459,79 @@ def commune_fieldwork(
                     if outcome:
                         add(gap_day, p, outcome)
 
-        days = sorted(plan)
-        times: dict[int, tuple[int, str, uuid.UUID]] = {}
-        for day in days:
-            t, bucket = visit_time(rng, day)
-            times[day] = (t, bucket, uuid.UUID(int=rng.getrandbits(128), version=4))
-        revisits: list[tuple[int, str, uuid.UUID, list[Person], int]] = []
-        for day in days:
-            t, bucket, visit_id = times[day]
-            outcomes = plan[day]
-            _visit_row(rng, rows, home, member, visit_id, t)
+        for day in sorted(visits):
+            visit = visits[day]
+            visit.t, visit.bucket = visit_time(rng, day)
+            visit.id = uuid.UUID(int=rng.getrandbits(128), version=4)
+        # The gap visit's absentees: the member comes back the next day at another time.
+        if gap_day is not None:
+            absent = [p for p, o in visits[gap_day].outcomes.items() if o == "not_home"]
+            again = gap_day + 1
+            if absent and again <= window - 1 and again not in visits and r() < 0.55:
+                revisit = _Visit(again)
+                revisit.t, revisit.bucket = visit_time(
+                    rng, again, _NEXT_TIME_OF_DAY[visits[gap_day].bucket]
+                )
+                revisit.id = uuid.UUID(int=rng.getrandbits(128), version=4)
+                for p in absent:
+                    revisit.outcomes[p] = _gap_outcome(rng, p, allow_not_home=p.away and r() < 0.6)
+                visits[again] = revisit
+
+        ordered = [visits[day] for day in sorted(visits)]
+        requests: dict[Person, list] = {}  # one open request per resident
+        for index, visit in enumerate(ordered):
+            later = ordered[index + 1].t if index + 1 < len(ordered) else None
+            _visit_row(rng, rows, home, member, visit.id, visit.t)
             not_home = []
-            for p, outcome in outcomes.items():
+            for p, outcome in visit.outcomes.items():
                 claimed = _CLAIMS.get(outcome, "")
-                confirmed = _confirmed(p, claimed, t) if claimed else None
-                rows.outcomes.append((visit_id, p.id, outcome, claimed, confirmed))
+                confirmed = _confirmed(p, claimed, visit.t) if claimed else None
+                note = _home_reason(p) if outcome == "needs_home_support" else ""
+                review, reviewed = "", None
+                if outcome in _STATUS_OUTCOMES:  # the flag is set: a manager confirmed it
+                    review = "confirmed"
+                    reviewed = min(visit.t + rng.randint(1, 3) * DAY, last_moment)
+                rows.outcomes.append(
+                    (visit.id, p.id, outcome, note, claimed, confirmed, review, reviewed)
+                )
                 if outcome == "not_home":
                     not_home.append(p)
-                elif outcome == "needs_home_support" and day == gap_day:
-                    _home_support_open(
-                        rng, rows, p, visit_id, t, day, window, police, next_home_support_id
-                    )
+                elif outcome == "no_smartphone":
+                    p.no_smartphone = True
+                elif outcome == "needs_id_card":
+                    p.needs_id_card = True
+                elif outcome == "needs_home_support" and p not in requests:
+                    requests[p] = [next_home_support_id(), p.id, visit.id, note, "requested",
+                                   visit.t, None, None, None, ""]  # fmt: skip
             if not_home:
-                due = day + rng.randint(1, 3)
-                when = rng.choice(_OTHER_BUCKET[bucket])
-                revisit = None
-                if due <= window - 1 and due not in plan and day == gap_day and r() < 0.55:
-                    revisit_t, _ = visit_time(rng, due, when)
-                    revisit = uuid.UUID(int=rng.getrandbits(128), version=4)
-                    revisits.append((revisit_t, when, revisit, not_home, due))
-                status = (
-                    "done" if revisit else "open" if due >= window or r() < 0.85 else "rescheduled"
-                )
-                rows.follow_ups.append(
-                    (
-                        home.id,
-                        not_home[0].id if len(not_home) == 1 else None,
-                        visit_id,
-                        member,
-                        due,
-                        when,
-                        "Vắng nhà, hẹn quay lại",
-                        status,
-                        revisits[-1][0] if revisit else None,
-                        t,
-                    )
-                )
-        for t, when, visit_id, absent, day in revisits:
-            _visit_row(rng, rows, home, member, visit_id, t)
-            still_away = []
-            for p in absent:
-                outcome = _gap_outcome(rng, p, allow_not_home=p.away and r() < 0.6)
-                if outcome == "not_home":
-                    still_away.append(p)
-                elif outcome == "needs_home_support":
-                    _home_support_open(
-                        rng, rows, p, visit_id, t, day, window, police, next_home_support_id
-                    )
-                claimed = _CLAIMS.get(outcome, "")
-                rows.outcomes.append(
-                    (
-                        visit_id,
-                        p.id,
-                        outcome,
-                        claimed,
-                        _confirmed(p, claimed, t) if claimed else None,
-                    )
-                )
-            if still_away:  # working elsewhere: try again at the weekend, no revisit yet
-                due = day + rng.randint(1, 3)
-                status = "open" if due >= window or r() < 0.85 else "rescheduled"
-                rows.follow_ups.append(
-                    (
-                        home.id,
-                        still_away[0].id if len(still_away) == 1 else None,
-                        visit_id,
-                        member,
-                        due,
-                        rng.choice(_OTHER_BUCKET[when]),
-                        "Vắng nhà, hẹn quay lại",
-                        status,
-                        None,
-                        t,
-                    )
-                )
+                rows.follow_ups.append((
+                    home.id, not_home[0].id if len(not_home) == 1 else None, visit.id, member,
+                    visit.day + 1, _NEXT_TIME_OF_DAY[visit.bucket],
+                    ("Không có nhà: " + ", ".join(p.full_name for p in not_home))[:200],
+                    "done" if later is not None else "open", later, visit.t,
+                ))  # fmt: skip
 
-        for p, visit_day, registered_at in home_done:
-            visit_t, _, visit_id = times[visit_day]
-            hid = next_home_support_id()
-            rows.home_support.append(
-                (
-                    hid,
-                    p.id,
-                    visit_id,
-                    _home_reason(p),
-                    "done",
-                    visit_t,
-                    registered_at // DAY + 1,
-                    registered_at,
-                    "",
-                )
-            )
-            rows.officers.extend((hid, m) for m in police[:2])
+        # Requests: the elderly registered at home were scheduled with two police officers and
+        # done on the day of the registration; the others are waiting, scheduled or cancelled.
+        reg_at = {p: t for p, _, t in registered_at_home}
+        for person, row in requests.items():
+            rows.home_support.append(row)
+            requested = row[5]
+            scheduled_at = requested + rng.randint(1, 2) * DAY
+            if person in reg_at:
+                row[4], row[6], row[7] = "done", scheduled_at, reg_at[person] // DAY + 1
+                row[8] = reg_at[person]
+                rows.officers.extend((row[0], m) for m in police[:2])
+            elif requested // DAY + 1 >= window - 7 or r() < 0.1:
+                continue  # still waiting to be scheduled
+            elif r() < 0.9:
+                row[4], row[6] = "scheduled", min(scheduled_at, last_moment)
+                first = row[6] // DAY + 1
+                row[7] = min(first + rng.randint(0, 14), deadline_day)
+                rows.officers.extend((row[0], m) for m in police[:2])
+            else:
+                row[4], row[8] = "cancelled", min(requested + 2 * DAY, last_moment)
+                row[9] = "Gia đình hẹn lại sau"
     return rows
 
 
@@ -546,43 +541,6 @@ def _visit_row(rng, rows: FieldRows, home: Home, member: int, visit_id, t: int) 
         lat = round(home.lat + rng.gauss(0, 0.0002), 6)
         lon = round(home.lon + rng.gauss(0, 0.0002), 6)
     rows.visits.append((visit_id, home.id, member, t, t + rng.randint(60, 7_200), lat, lon))
-
-
-def _home_reason(p: Person) -> str:
-    if p.disabled:
-        return "Khuyết tật, không tự đi làm thủ tục được"
-    return f"Người cao tuổi ({p.age} tuổi), đi lại khó khăn"
-
-
-def _home_support_open(rng, rows, p, visit_id, t, day, window, police, next_id) -> None:
-    """A request still open on the last day: waiting, or scheduled with two police officers."""
-    hid = next_id()
-    draw = rng.random()
-    if day >= window - 7 or draw < 0.1:
-        rows.home_support.append(
-            (hid, p.id, visit_id, _home_reason(p), "requested", t, None, None, "")
-        )
-        return
-    if draw < 0.9:
-        when = day + rng.randint(3, 20)
-        rows.home_support.append(
-            (hid, p.id, visit_id, _home_reason(p), "scheduled", t, when, None, "")
-        )
-        rows.officers.extend((hid, m) for m in police[:2])
-        return
-    rows.home_support.append(
-        (
-            hid,
-            p.id,
-            visit_id,
-            _home_reason(p),
-            "cancelled",
-            t,
-            None,
-            t + 2 * DAY,
-            "Gia đình hẹn lại sau",
-        )
-    )
 
 
 def kpi_tally(people: list[Person]) -> dict[str, int]:

@@ -1,8 +1,8 @@
 """`province_generate`: a synthetic province with people, campaign and 60 days of history.
 
 Guarantees:
-- atomic: everything (including the purge of `replace=True`) is one transaction, so an
-  interrupted run leaves the database as it was;
+- atomic: everything (the purge of `replace=True`, the rows, the rebuild of the edition's
+  rollups) is one transaction, so an interrupted run leaves the database as it was;
 - deterministic: the same seed, edition, province, size and `today` give the same rows (ids
   aside); every draw comes from `random.Random` instances seeded from those values;
 - streaming: one commune at a time is built in memory and written with the database's bulk
@@ -38,6 +38,7 @@ from gocua.imports.common import bulk_insert
 from gocua.lib import nid as nid_lib
 from gocua.lib.text import key
 from gocua.people.models import Household, Resident, StageEvent
+from gocua.reports.rollups import rollup_rebuild
 from gocua.synthetic import history, population, teams
 from gocua.synthetic.purge import PurgeError, Selection, keep_protected, purge
 from gocua.synthetic.writer import (
@@ -160,8 +161,11 @@ def province_generate(
             summary.replaced = _purge_province(province)
         _generate(summary, province, districts, communes, people, seed, today, on_progress)
         summary.timings["write"] = round(time.monotonic() - started, 1)
-    mark = time.monotonic()
-    analyze([Resident, StageEvent, Household, Visit, VisitOutcome, AdminUnit])
+        mark = time.monotonic()
+        analyze([Resident, StageEvent, Household, Visit, VisitOutcome, AdminUnit])
+        # Rows written in bulk bypass the incremental rollup hooks: rebuild the edition's
+        # rollups in the same transaction, so no dashboard sees residents without them.
+        rollup_rebuild(edition=province.edition, on=today)
     summary.timings["analyze_rollups"] = round(time.monotonic() - mark, 1)
     summary.seconds = round(time.monotonic() - started, 1)
     return summary
@@ -196,7 +200,7 @@ def _generate(summary, province, districts, communes, people, seed, today, on_pr
     salt = f"gocua:{seed}:{province.edition}:{province.code}"
     province_rng = random.Random(salt)
     window = WINDOW_DAYS
-    campaign = teams.campaign_create(province=province, today=today, window=window)
+    campaign = teams.campaign_plan(province=province, today=today, window=window)
     clock = Clock(start=campaign.start_date, window=window, tz=timezone.get_current_timezone())
     district_by_id = {d.id: d for d in districts}
     plans = population.commune_plans(
@@ -253,6 +257,7 @@ def _generate(summary, province, districts, communes, people, seed, today, on_pr
             rng,
             homes=homes,
             window=window,
+            deadline_day=(campaign.deadline - campaign.start_date).days + 1,
             hamlet_member=roster.hamlet_member,
             police=roster.police[plan.unit.id],
             next_home_support_id=support_ids.take,
@@ -406,6 +411,8 @@ class _Tables:
                     "note",
                     "claimed_stage",
                     "confirmed_at",
+                    "review",
+                    "reviewed_at",
                 ],
             ),
             "follow_ups": Table(
@@ -432,6 +439,7 @@ class _Tables:
                     "reason",
                     "status",
                     "requested_at",
+                    "scheduled_at",
                     "scheduled_for",
                     "closed_at",
                     "close_reason",
@@ -505,9 +513,11 @@ class _Tables:
             for v, household, member, t, received, lat, lon in field_rows.visits
         ]
         outcomes = [
-            (db_uuid(v), resident, outcome, "", claimed, at(confirmed)) + extra["visit_outcomes"]
-            for v, resident, outcome, claimed, confirmed in field_rows.outcomes
-        ]
+            (db_uuid(v), resident, outcome, note, claimed, at(confirmed), review, at(reviewed))
+            + extra["visit_outcomes"]
+            for v, resident, outcome, note, claimed, confirmed, review, reviewed
+            in field_rows.outcomes
+        ]  # fmt: skip
         follow_ups = [
             (
                 household,
@@ -532,13 +542,15 @@ class _Tables:
                 reason,
                 status,
                 at(requested),
-                day_date(scheduled) if scheduled is not None else None,
+                at(scheduled_at),
+                day_date(scheduled_for) if scheduled_for is not None else None,
                 at(closed),
                 close_reason,
             )
             + extra["home_support_requests"]
-            for hid, resident, v, reason, status, requested, scheduled, closed, close_reason in field_rows.home_support
-        ]
+            for (hid, resident, v, reason, status, requested, scheduled_at, scheduled_for, closed,
+                 close_reason) in field_rows.home_support
+        ]  # fmt: skip
         officers = [row + extra["officers"] for row in field_rows.officers]
         return {
             "households": households,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from gocua.campaigns.models import Affiliation, Assignment, Campaign, Member, Team
+from gocua.campaigns.services import campaign_create, teams_create_missing
 from gocua.fieldwork.models import OutreachEvent, TrainingAttendance, TrainingSession
 from gocua.geo.models import AdminUnit
 from gocua.synthetic import names
@@ -14,23 +15,22 @@ from gocua.synthetic.population import CommunePlan
 from gocua.synthetic.writer import Clock, Table
 
 
-def campaign_create(*, province: AdminUnit, today: dt.date, window: int) -> Campaign:
-    """The current campaign: `window` days ending today, deadline at the end of the year.
+def campaign_plan(*, province: AdminUnit, today: dt.date, window: int) -> Campaign:
+    """The current campaign (campaigns.services.campaign_create): `window` days ending today,
+    the seed's deadline (the end of the year) and targets (100 %, 100 %, 80 %).
 
     The generated province is what a demo or a benchmark looks at, so its campaign becomes
-    the current one (any other current campaign is left in place but no longer current)."""
-    Campaign.objects.filter(is_current=True).update(is_current=False)
-    return Campaign.objects.create(
+    the current one (another current campaign stays, no longer current)."""
+    return campaign_create(
         name=f"Cao điểm {window} ngày VNeID mức 2 — {province.name}",
         province=province,
         start_date=today - dt.timedelta(days=window - 1),
         window_days=window,
-        deadline=dt.date(today.year, 12, 31),
         min_age=14,
         target_registration=Decimal(1),
         target_activation=Decimal(1),
         target_usage=Decimal("0.8"),
-        is_current=True,
+        make_current=True,
     )
 
 
@@ -67,18 +67,16 @@ def teams_create(
     clock: Clock,
 ) -> Roster:
     """One team per district (police + youth by the campaign's rules, 10 + 10) and per commune
-    (2 + 10), every member named with a phone; the commune's hamlets are shared among its
-    youth-union members so that every hamlet has someone and every volunteer has a hamlet."""
+    (2 + 10), every member named with a phone (members in bulk, cleaned as member_add does:
+    NFC names, normalised phones); the commune's hamlets are shared among its youth-union
+    members so that every hamlet has someone and every volunteer has a hamlet."""
     units = [(d, campaign.district_team_police, campaign.district_team_youth) for d in districts]
     units += [
         (plan.unit, campaign.commune_team_police, campaign.commune_team_youth) for plan in plans
     ]
-    teams = Team.objects.bulk_create(
-        [
-            Team(campaign=campaign, unit=unit, name=f"Tổ công tác VNeID {unit.name}")
-            for unit, _, _ in units
-        ]
-    )
+    teams_create_missing(campaign=campaign)  # one per district and commune, the app's names
+    by_unit = {team.unit_id: team for team in Team.objects.filter(campaign=campaign)}
+    teams = [by_unit[unit.id] for unit, _, _ in units]
     roster = Roster()
     members: list[Member] = []
     for team, (unit, police, youth) in zip(teams, units, strict=True):

@@ -51,19 +51,38 @@ class Clock:
 
 
 class IdBlock:
-    """Primary keys handed out by the generator, from the table's current maximum upward.
+    """Primary keys handed out by the generator, after every id the table has ever used.
 
-    Safe because generation runs in one transaction that holds the write lock (SQLite's
-    IMMEDIATE transactions; an explicit table lock on PostgreSQL, see `lock_tables`)."""
+    Ids are never reused (after a `--replace` purge, a new resident must not inherit a deleted
+    one's id: other tables, e.g. the rollups' snapshots, key rows by it). Safe because
+    generation runs in one transaction that holds the write lock (SQLite's IMMEDIATE
+    transactions; an explicit table lock on PostgreSQL, see `lock_tables`)."""
 
     def __init__(self, model: type[Model]) -> None:
         self.model = model
-        self.next = (model.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
+        self.next = max((model.objects.aggregate(m=Max("pk"))["m"] or 0), _last_used(model)) + 1
 
     def take(self) -> int:
         value = self.next
         self.next += 1
         return value
+
+
+def _last_used(model: type[Model]) -> int:
+    """The last id the table's sequence handed out (0 when none)."""
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, model._meta.pk.column])
+            (sequence,) = cursor.fetchone()
+            if sequence is None:
+                return 0
+            cursor.execute(f"SELECT last_value, is_called FROM {sequence}")
+            last, called = cursor.fetchone()
+            return last if called else last - 1
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        row = cursor.fetchone()
+        return row[0] if row else 0
 
 
 class Table:

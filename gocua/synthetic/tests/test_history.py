@@ -3,6 +3,7 @@
 import datetime as dt
 from collections import Counter, defaultdict
 
+from django.db.models import F
 from django.utils import timezone
 
 from gocua.fieldwork.models import (
@@ -13,7 +14,7 @@ from gocua.fieldwork.models import (
     Visit,
     VisitOutcome,
 )
-from gocua.fieldwork.services import STAGE_RANK
+from gocua.fieldwork.services import NEXT_TIME_OF_DAY, STAGE_RANK, time_of_day
 from gocua.people.models import Resident, StageEvent
 
 
@@ -99,37 +100,69 @@ def test_it_explains_the_lag_with_visit_outcomes(province, db):
         "helped_register",
         "helped_activate",
         "guided_usage",
+        "already_done",
+        "needs_id_card",
     ):
         assert outcomes[reason] > 0, reason
     visits = Visit.objects.filter(household__unit__path__startswith=province.unit.path)
     start = _start(province)
     assert not visits.filter(at__lt=start).exists()
     assert not visits.filter(at__gte=start + dt.timedelta(days=59)).exists()  # none today
-    # Every visit has an outcome; every not-home visit a follow-up at another time of day.
     assert not visits.filter(outcomes__isnull=True).exists()
-    not_home = visits.filter(outcomes__outcome="not_home").distinct()
-    assert FollowUp.objects.filter(visit__in=not_home).values("visit").distinct().count() == (
-        not_home.count()
+    # Members visit only the hamlets assigned to them.
+    assert not visits.exclude(member__assignments__hamlet_id=F("household__unit_id")).exists()
+
+
+def test_it_follows_visit_record_rules_for_follow_ups(province, db):
+    """not_home → a follow-up for the next day at another time of day; the household's next
+    visit closes it."""
+    visits = defaultdict(list)
+    for visit in Visit.objects.filter(household__unit__path__startswith=province.unit.path):
+        visits[visit.household_id].append(visit.at)
+    not_home = Visit.objects.filter(outcomes__outcome="not_home").distinct()
+    follow_ups = FollowUp.objects.select_related("visit")
+    assert sorted(f.visit_id for f in follow_ups) == sorted(v.pk for v in not_home)
+    for f in follow_ups:
+        local = timezone.localtime(f.visit.at)
+        assert f.due_date == local.date() + dt.timedelta(days=1)
+        assert f.time_of_day == NEXT_TIME_OF_DAY[time_of_day(f.visit.at)]
+        assert f.member_id == f.visit.member_id and f.reason.startswith("Không có nhà: ")
+        later = sorted(at for at in visits[f.household_id] if at > f.visit.at)
+        assert (f.status, f.done_at) == (("done", later[0]) if later else ("open", None))
+    assert Counter(f.status for f in follow_ups).keys() == {"done", "open"}
+
+
+def test_it_follows_visit_record_rules_for_home_support_and_flags(province, db):
+    """needs_home_support → one open request per resident, scheduled with two police officers;
+    no_smartphone / needs_id_card set the flag; deaths and moves are confirmed reports."""
+    inside = {"resident__unit__path__startswith": province.unit.path}
+    asked = VisitOutcome.objects.filter(outcome="needs_home_support", **inside)
+    requests = HomeSupportRequest.objects.filter(**inside).prefetch_related("officers")
+    assert sorted(r.resident_id for r in requests) == sorted(
+        set(asked.values_list("resident_id", flat=True))
     )
-    for follow_up in FollowUp.objects.select_related("visit")[:200]:
-        assert (
-            follow_up.visit.at.date()
-            < follow_up.due_date
-            <= follow_up.visit.at.date() + dt.timedelta(days=3)
-        )
-        if follow_up.status == "done":
-            assert follow_up.done_at > follow_up.visit.at
-    statuses = Counter(FollowUp.objects.values_list("status", flat=True))
-    assert statuses["done"] and statuses["open"]
-    # Needing home support makes a request; the done ones are the elderly registered at home.
-    asked = VisitOutcome.objects.filter(outcome="needs_home_support")
-    requests = HomeSupportRequest.objects.filter(
-        resident__unit__path__startswith=province.unit.path
-    )
-    assert requests.count() == asked.count()
-    for request in requests.prefetch_related("officers"):
-        assert request.visit_id is not None
+    deadline = dt.date(province.today.year, 12, 31)
+    statuses = Counter()
+    for request in requests:
+        statuses[request.status] += 1
+        assert request.visit_id is not None and request.reason
+        officers = [o.affiliation for o in request.officers.all()]
         if request.status in ("scheduled", "done"):
-            assert [o.affiliation for o in request.officers.all()] == ["police", "police"]
+            assert officers == ["police", "police"]
+            assert request.scheduled_at > request.requested_at
+            assert timezone.localtime(request.scheduled_at).date() <= request.scheduled_for
+            assert request.scheduled_for <= deadline
+        else:
+            assert officers == [] and request.scheduled_for is None
         if request.status == "done":
-            assert request.resident.eid_stage != "none"
+            assert request.resident.eid_stage != "none" and request.closed_at
+        if request.status == "cancelled":
+            assert request.close_reason and request.closed_at
+    assert statuses["done"] and statuses["scheduled"]
+    for outcome, flag in (("no_smartphone", "no_smartphone"), ("needs_id_card", "needs_id_card")):
+        said = VisitOutcome.objects.filter(outcome=outcome, **inside)
+        assert not said.exclude(**{f"resident__{flag}": True}).exists()
+    reports = VisitOutcome.objects.filter(outcome__in=("deceased", "moved_away"), **inside)
+    assert reports.exists() and not reports.exclude(review="confirmed").exists()
+    assert not reports.filter(outcome="deceased").exclude(resident__deceased=True).exists()
+    assert not reports.filter(outcome="moved_away").exclude(resident__moved_out=True).exists()
