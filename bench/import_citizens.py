@@ -28,11 +28,23 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "bench" / "out"
 PG = "postgres://postgres@127.0.0.1:5432/"
-HEADER = ["STT", "Số định danh cá nhân", "Họ và tên", "Ngày sinh", "Giới tính", "Số điện thoại",
-          "Mã xã", "Ấp/Khu phố", "Mã hộ", "Địa chỉ"]
+HEADER = [
+    "STT",
+    "Số định danh cá nhân",
+    "Họ và tên",
+    "Ngày sinh",
+    "Giới tính",
+    "Số điện thoại",
+    "Mã xã",
+    "Ấp/Khu phố",
+    "Mã hộ",
+    "Địa chỉ",
+]
 FAMILY = "Nguyễn Trần Lê Phạm Huỳnh Hoàng Võ Phan Trương Bùi Đặng Đỗ Ngô Hồ Dương Lý".split()
 MIDDLE = "Văn Thị Hữu Minh Ngọc Thanh Quốc Thu Kim Đức".split()
-GIVEN = "An Bình Chi Dũng Em Giang Hà Hải Hùng Khoa Lan Linh Mai Nam Phúc Quân Sơn Tâm Trang Vy".split()
+GIVEN = (
+    "An Bình Chi Dũng Em Giang Hà Hải Hùng Khoa Lan Linh Mai Nam Phúc Quân Sơn Tâm Trang Vy".split()
+)
 PREFIXES = ["032", "034", "036", "038", "086", "090", "091", "093", "096", "097", "098", "088"]
 
 
@@ -41,11 +53,16 @@ def make_file(rows: int, path: Path) -> None:
 
     from gocua.lib.nid import make
 
-    communes = [r["wardCode"] for r in query(
-        "SELECT wardCode FROM admin_units_legacy WHERE provinceCode = '72' ORDER BY wardCode")]
+    communes = [
+        r["wardCode"]
+        for r in query(
+            "SELECT wardCode FROM admin_units_legacy WHERE provinceCode = '72' ORDER BY wardCode"
+        )
+    ]
     rnd = random.Random(1_200_000)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as fh:
+    partial = path.with_suffix(".partial")  # renamed when complete: a killed run leaves no stub
+    with partial.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(HEADER)
         household = 0
@@ -61,16 +78,40 @@ def make_file(rows: int, path: Path) -> None:
             sex = rnd.choice("MF")
             year = rnd.randint(1930, 2012)
             born = dt.date(year, rnd.randint(1, 12), rnd.randint(1, 28))
-            nid = make(province_code="072", sex=sex, birth_year=year, serial=i)
+            # 6 serial digits: past a million rows, people registered in other provinces.
+            province = ("072", "079", "074", "080")[i // 1_000_000 % 4]
+            nid = make(province_code=province, sex=sex, birth_year=year, serial=i)
             name = f"{rnd.choice(FAMILY)} {rnd.choice(MIDDLE)} {rnd.choice(GIVEN)}"
-            phone = f"{rnd.choice(PREFIXES)}{rnd.randint(0, 9_999_999):07d}" if rnd.random() < .8 else ""
-            writer.writerow([i + 1, nid, name, born.strftime("%d/%m/%Y"), "Nam" if sex == "M" else "Nữ",
-                             phone, commune, hamlet, f"H{household:08d}", address])
+            phone = (
+                f"{rnd.choice(PREFIXES)}{rnd.randint(0, 9_999_999):07d}"
+                if rnd.random() < 0.8
+                else ""
+            )
+            writer.writerow(
+                [
+                    i + 1,
+                    nid,
+                    name,
+                    born.strftime("%d/%m/%Y"),
+                    "Nam" if sex == "M" else "Nữ",
+                    phone,
+                    commune,
+                    hamlet,
+                    f"H{household:08d}",
+                    address,
+                ]
+            )
+    partial.rename(path)
 
 
 def gocua(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(ROOT / ".venv" / "bin" / "gocua"), *args], env=env, check=True,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "gocua"), *args],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
 
 
 def peak_rss_mb_of(cmd: list[str], env: dict) -> tuple[float, float, str]:
@@ -118,7 +159,8 @@ def raw_postgres(path: Path, url: str) -> float:
         con.execute(
             "CREATE TABLE raw_resident (stt bigint PRIMARY KEY, national_id varchar(12) NOT NULL,"
             " full_name varchar(120), birth_date text, sex text, phone text, unit_code text,"
-            " hamlet text, household text, address text)")
+            " hamlet text, household text, address text)"
+        )
         con.execute("CREATE UNIQUE INDEX raw_nid ON raw_resident(national_id)")
         con.execute("CREATE INDEX raw_unit ON raw_resident(unit_code)")
         con.execute("CREATE INDEX raw_household ON raw_resident(household)")
@@ -131,7 +173,9 @@ def raw_postgres(path: Path, url: str) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=1_200_000)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
@@ -141,7 +185,9 @@ def main() -> None:
     if not path.exists():
         t = time.perf_counter()
         make_file(args.rows, path)
-        print(f"generated {path} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f} s")
+        print(
+            f"generated {path} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f} s"
+        )
 
     env = {**os.environ, "GOCUA_SECRET_KEY": "bench-only"}
     tmp = tempfile.mkdtemp(prefix="gocua-bench-")
@@ -159,7 +205,8 @@ def main() -> None:
         gocua(env, "migrate", "--no-input")
         gocua(env, "units", "load", "--province", "72", "--edition", "2023")
         seconds, rss, out = peak_rss_mb_of(
-            [str(ROOT / ".venv" / "bin" / "gocua"), "import", "citizens", str(path), "--json"], env)
+            [str(ROOT / ".venv" / "bin" / "gocua"), "import", "citizens", str(path), "--json"], env
+        )
         summary = json.loads(out)
         if args.db == "postgres":
             raw = raw_postgres(path, env["DATABASE_URL"])
@@ -173,10 +220,14 @@ def main() -> None:
                 con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     rows = args.rows
     print(f"database      {args.db}")
-    print(f"rows          {rows:,}  (inserted {summary['inserted']:,}, rejected {summary['rejected']:,})")
+    print(
+        f"rows          {rows:,}  (inserted {summary['inserted']:,}, rejected {summary['rejected']:,})"
+    )
     print(f"gocua import  {seconds:8.2f} s  {rows / seconds:10,.0f} rows/s  peak RSS {rss:.0f} MB")
-    print(f"raw bulk path {raw:8.2f} s  {rows / raw:10,.0f} rows/s  "
-          f"({'COPY' if args.db == 'postgres' else 'executemany, one transaction'})")
+    print(
+        f"raw bulk path {raw:8.2f} s  {rows / raw:10,.0f} rows/s  "
+        f"({'COPY' if args.db == 'postgres' else 'executemany, one transaction'})"
+    )
     print(f"ratio         {seconds / raw:8.2f}x")
 
 

@@ -499,7 +499,7 @@ class CitizenImport:
         codes = {c.household_code: (c, u) for c, u in rows if c.household_code}
         if codes:
             by_code = dict(
-                select_in(f"SELECT code, id FROM {HOUSEHOLDS} WHERE code {{in_}}", list(codes))
+                select_in(f"SELECT code, id FROM {HOUSEHOLDS} WHERE code <> '' AND code {{in_}}", list(codes))
             )
             missing = [
                 (u.id, code, c.address, u.province_code)
@@ -510,7 +510,7 @@ class CitizenImport:
                 _households_insert(missing)
                 by_code.update(
                     select_in(
-                        f"SELECT code, id FROM {HOUSEHOLDS} WHERE code {{in_}}",
+                        f"SELECT code, id FROM {HOUSEHOLDS} WHERE code <> '' AND code {{in_}}",
                         [h[1] for h in missing],
                     )
                 )

@@ -37,6 +37,12 @@ class Household(models.Model):
                 fields=["code"], condition=~models.Q(code=""), name="household_code"
             ),
         ]
+        # Imports find a household without a Mã hộ by its address (see imports.citizens).
+        indexes = [
+            models.Index(
+                fields=["address"], condition=models.Q(code=""), name="household_address_nocode"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.address or self.code or f"#{self.pk}"
