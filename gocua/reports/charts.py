@@ -141,9 +141,9 @@ def funnel(head: dict) -> SafeString:
         ("Đã kích hoạt", head["activated"], "step-activated"),
         ("Đã sử dụng", head["used"], "step-used"),
     ]
-    width, row = 720, 34
+    width, row = 560, 34
     height = row * len(steps) + 26
-    label_w, bar_w = 150, 430
+    label_w, bar_w = 132, 300
     parts = []
     for i, (label, count, css) in enumerate(steps):
         share = count / eligible if eligible else 0
@@ -170,9 +170,9 @@ def pace_bars(head: dict, labels: dict[str, str]) -> SafeString:
         rows.append((name, head.get(f"{name}_required_pace"), head.get(f"{name}_pace_7d"),
                      head.get(f"{name}_status") or "none"))  # fmt: skip
     top_value = max([v for _n, r, a, _s in rows for v in (r, a) if v] or [1])
-    width, block = 720, 58
+    width, block = 560, 58
     height = block * len(rows) + 8
-    label_w, bar_w = 110, 450
+    label_w, bar_w = 72, 330
     parts = []
     for i, (name, required, actual, status) in enumerate(rows):
         y = 6 + i * block
@@ -211,7 +211,7 @@ def colour_for(share: float | None) -> str:
 def unit_map(children: list[dict], *, metric: str, url_for) -> SafeString:
     """Child units as circles at their centroids: area ∝ eligible residents, colour = % of the
     target of `metric`. Units sharing a centroid are spread on a small ring."""
-    width, height, pad = 720, 440, 46
+    width, height, pad, legend_h = 720, 460, 46, 34
     placed = [c for c in children if c.get("lat") is not None and c.get("lon") is not None]
     if not placed:
         return _svg(width, 80, format_html(
@@ -225,20 +225,24 @@ def unit_map(children: list[dict], *, metric: str, url_for) -> SafeString:
     span = max(x1 - x0, y1 - y0, 1e-6)
     biggest = max((c["eligible"] for c in placed), default=0) or 1
     max_r = 30 if len(placed) <= 12 else 22 if len(placed) <= 40 else 14
-    # Points sharing a centroid (hamlets placed at their commune's) go round a ring.
+    # Points sharing a centroid (hamlets placed at their commune's) go round a ring wide enough
+    # for neighbours not to overlap (chord 2·ring·sin(π/n) ≥ 2·r + gap), within the frame.
     groups: dict[tuple, list[int]] = {}
     for i, c in enumerate(placed):
         groups.setdefault((round(c["lat"], 5), round(c["lon"], 5)), []).append(i)
+    ring_cap = (height - legend_h - 2 * pad) / 2 - 8
+    for members in groups.values():
+        if len(members) > 1:
+            room = ring_cap * math.sin(math.pi / len(members)) - 6
+            max_r = max(6, min(max_r, room))
     offsets = {}
     for members in groups.values():
+        n = len(members)
+        ring = min((max_r + 6) / math.sin(math.pi / n), ring_cap) if n > 1 else 0.0
         for k, i in enumerate(members):
-            if len(members) == 1:
-                offsets[i] = (0.0, 0.0)
-            else:
-                angle = 2 * math.pi * k / len(members)
-                ring = max_r * 1.3 * max(1, len(members) / 6)
-                offsets[i] = (ring * math.cos(angle), ring * math.sin(angle))
-    inner_w, inner_h = width - 2 * pad, height - 2 * pad
+            angle = 2 * math.pi * k / n - math.pi / 2
+            offsets[i] = (ring * math.cos(angle), ring * math.sin(angle))
+    inner_w, inner_h = width - 2 * pad, height - 2 * pad - legend_h
     factor = min(inner_w, inner_h) / span
     cx0 = pad + (inner_w - (x1 - x0) * factor) / 2
     cy0 = pad + (inner_h - (y1 - y0) * factor) / 2

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, Sum
 
-from gocua.geo.models import AdminUnit
+from gocua.geo.models import AdminUnit, Level
 from gocua.reports import rollups
 from gocua.reports.models import FLOW_COLUMNS, MEMBER_COLUMNS, STOCK_COLUMNS, MemberDay, UnitDay
 from gocua.reports.selectors import METRICS, current_campaign, kpi_rows
@@ -71,9 +71,20 @@ def _productivity(flows: dict, members: int, days: int) -> dict:
 
 
 def _members_by_unit(unit: AdminUnit) -> dict[str, int]:
-    """Active members of the current campaign's teams under `unit`, by the team's unit path."""
-    from gocua.campaigns.models import Member
+    """Active members of the current campaign's teams under `unit`, by the team's unit path;
+    under a commune (whose children are hamlets without teams), the members assigned to each
+    hamlet, by the hamlet's path."""
+    from gocua.campaigns.models import Assignment, Member
 
+    if unit.level == Level.COMMUNE:
+        return dict(
+            Assignment.objects.filter(
+                hamlet__parent=unit, member__active=True, member__team__campaign__is_current=True
+            )
+            .values_list("hamlet__path")
+            .annotate(n=Count("member_id", distinct=True))
+            .order_by()
+        )
     return dict(
         Member.objects.filter(
             active=True,
@@ -89,8 +100,9 @@ def _members_by_unit(unit: AdminUnit) -> dict[str, int]:
 
 def _team_rows(unit: AdminUnit, on: dt.date, first: dt.date) -> list[dict]:
     """The unit's own team (current campaign), member by member (two queries)."""
-    from gocua.campaigns.models import Member
+    from gocua.campaigns.models import Affiliation, Member
 
+    labels = dict(Affiliation.choices)
     members = list(
         Member.objects.filter(team__campaign__is_current=True, team__unit=unit, active=True)
         .order_by("-is_leader", "full_name")
@@ -118,6 +130,7 @@ def _team_rows(unit: AdminUnit, on: dt.date, first: dt.date) -> list[dict]:
         rows.append(
             {
                 **member,
+                "affiliation_label": labels.get(member["affiliation"], member["affiliation"]),
                 "visits_7d": visits,
                 "visits_per_day": round(visits / days, 1),
                 "households_7d": s.get("households_7d", 0),
@@ -197,7 +210,8 @@ def dashboard_for(
         row["gain_per_member"] = round(gain / members, 2) if members and gain is not None else None
         row["productivity"] = _productivity(flows.get(child.id, {}) if child else {}, members, days)
     children.sort(key=_sort_key(sort, metric))
-    total_members = sum(members_by_path.values())
+    team_rows = _team_rows(unit, on, first)
+    total_members = len(team_rows) if unit.level == Level.COMMUNE else sum(members_by_path.values())
     return Dashboard(
         unit=unit,
         on=on,
@@ -210,7 +224,7 @@ def dashboard_for(
         deadline=campaign.deadline if campaign else None,
         campaign=campaign,
         members=total_members,
-        team_rows=_team_rows(unit, on, first),
+        team_rows=team_rows,
         week=_productivity(flows.get(unit.id, {}), total_members, days),
         built=state is not None,
     )
@@ -229,16 +243,26 @@ def ancestors_of(unit: AdminUnit) -> list[AdminUnit]:
 
 
 def last_extract_at():
-    """When the latest status extract finished importing (None before the first)."""
+    """The time of the latest status extract: the later of the newest extract-dated stage
+    change and the end of the newest stage import (an extract that changed nothing still
+    counts as having been read). None before the first."""
     from gocua.imports.models import ImportJob
+    from gocua.people.models import StageEvent
 
-    job = (
-        ImportJob.objects.filter(kind=ImportJob.Kind.STAGES, status=ImportJob.Status.DONE)
-        .order_by("-finished_at")
-        .only("finished_at")
+    event = (
+        StageEvent.objects.filter(source=StageEvent.Source.EXTRACT)
+        .order_by("-at")
+        .values_list("at", flat=True)
         .first()
     )
-    return job.finished_at if job else None
+    job = (
+        ImportJob.objects.filter(kind=ImportJob.Kind.STAGES, status=ImportJob.Status.DONE)
+        .exclude(finished_at=None)
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+    return max((t for t in (event, job) if t is not None), default=None)
 
 
 def claim_gaps(unit: AdminUnit, on: dt.date | None = None) -> list[dict]:
@@ -279,13 +303,16 @@ def claim_gaps(unit: AdminUnit, on: dt.date | None = None) -> list[dict]:
     return result
 
 
-def claims_by_member(unit: AdminUnit, on: dt.date | None = None) -> list[dict]:
-    """Per team and member under `unit`: claims made, supported by the confirmed stage now,
-    and not supported although an extract has come since (by day). Reads MemberDay rows."""
+def claims_by_team(
+    unit: AdminUnit, *, extract: dt.datetime | None, on: dt.date | None = None
+) -> tuple[list[dict], list[dict]]:
+    """Claims by volunteers per team under `unit`, and member by member for the unit's own
+    team: claims made, supported by the confirmed stage now, not supported although an
+    extract came after them (by day), and still waiting for one. Reads MemberDay rows (one
+    query) plus the roster."""
     from gocua.campaigns.models import Member
 
     on = on or rollups.today()
-    extract = last_extract_at()
     extract_day = rollups._local_day(extract) if extract else None
     members = list(
         Member.objects.filter(
@@ -309,31 +336,39 @@ def claims_by_member(unit: AdminUnit, on: dt.date | None = None) -> list[dict]:
         )
         .order_by()
     }
-    rows = []
+    teams: dict[int, dict] = {}
+    own: list[dict] = []
     for member in members:
         s = {k: v or 0 for k, v in sums.get(member.id, {}).items()}
-        if not s.get("claims_all"):
-            continue
-        rows.append(
-            {
-                "member": member,
-                "team": member.team,
-                "claims": s["claims_all"],
-                "confirmed": s["confirmed_all"],
-                "unconfirmed_after_extract": s["claims_before"] - s["confirmed_before"],
-                "pending": (s["claims_all"] - s["claims_before"])
-                - (s["confirmed_all"] - s["confirmed_before"]),
-            }
-        )
-    return rows
+        row = {
+            "claims": s.get("claims_all", 0),
+            "confirmed": s.get("confirmed_all", 0),
+            "unconfirmed_after_extract": s.get("claims_before", 0) - s.get("confirmed_before", 0),
+        }
+        row["pending"] = row["claims"] - row["confirmed"] - row["unconfirmed_after_extract"]
+        team = teams.setdefault(
+            member.team_id,
+            {"team": member.team, "members": 0, "claims": 0, "confirmed": 0,
+             "unconfirmed_after_extract": 0, "pending": 0},
+        )  # fmt: skip
+        team["members"] += 1
+        for key in ("claims", "confirmed", "unconfirmed_after_extract", "pending"):
+            team[key] += row[key]
+        if member.team.unit_id == unit.id and row["claims"]:
+            own.append({"member": member, "team": member.team, **row})
+    team_rows = sorted(
+        (t for t in teams.values() if t["claims"]),
+        key=lambda t: (-t["unconfirmed_after_extract"], t["team"].unit.path),
+    )
+    own.sort(key=lambda r: (-r["unconfirmed_after_extract"], r["member"].full_name))
+    return team_rows, own
 
 
-def unconfirmed_claims(unit: AdminUnit, residents, *, limit: int = 50):
+def unconfirmed_claims(unit: AdminUnit, residents, *, extract: dt.datetime | None, limit: int = 50):
     """Claims made before the latest extract that the confirmed stage still does not support,
     newest first, among `residents` (the user's, from accounts.selectors) under `unit`."""
     from gocua.fieldwork.models import VisitOutcome
 
-    extract = last_extract_at()
     if extract is None:
         return [], 0
     unsupported = Q(pk__in=[])

@@ -29,7 +29,7 @@ from gocua.reports.dashboard import (
     METRIC_LABELS,
     ancestors_of,
     claim_gaps,
-    claims_by_member,
+    claims_by_team,
     dashboard_for,
     last_extract_at,
     regressions,
@@ -203,13 +203,17 @@ def reconciliation(request: HttpRequest, edition: int | None = None, code: str |
     confirmed stage went backwards, and the claimed-vs-confirmed gap per unit."""
     unit = _unit(request, edition, code)
     residents = residents_for_user(request.user)
-    claims, claims_total = unconfirmed_claims(unit, residents)
+    extract = last_extract_at()
+    claims, claims_total = unconfirmed_claims(unit, residents, extract=extract)
     backwards, backwards_total = regressions(unit, residents)
     labels = dict(Stage.choices)
     for b in backwards:
         b.from_label = labels.get(b.from_stage, b.from_stage)
         b.to_label = labels.get(b.to_stage, b.to_stage)
     gaps = claim_gaps(unit)
+    teams, members = claims_by_team(unit, extract=extract)
+    for team in teams:
+        team["url"] = reverse("reports:reconciliation", args=[unit.edition, team["team"].unit.code])
     for gap in gaps[1:]:
         gap["url"] = reverse("reports:reconciliation", args=[unit.edition, gap["unit"].code])
     return render(
@@ -218,12 +222,13 @@ def reconciliation(request: HttpRequest, edition: int | None = None, code: str |
         {
             "unit": unit,
             "ancestors": [a for a in ancestors_of(unit) if unit_visible(request.user, a)],
-            "members": claims_by_member(unit),
+            "teams": teams,
+            "members": members,
             "claims": claims,
             "claims_total": claims_total,
             "backwards": backwards,
             "backwards_total": backwards_total,
             "gaps": gaps,
-            "extract_at": last_extract_at(),
+            "extract_at": extract,
         },
     )
