@@ -215,13 +215,17 @@ def team_list(request: HttpRequest) -> HttpResponse:
             .exclude(teams__campaign=campaign)
             .count()
         )
+    flagged = [t for t in teams if not t.composition.ok]
+    only_flagged = request.GET.get("flagged") == "1"
     return render(
         request,
         "campaigns/team_list.html",
         {
             "campaign": campaign,
-            "teams": teams,
-            "incomplete": sum(1 for t in teams if not t.composition.complete),
+            "teams": flagged if only_flagged else teams,
+            "all_teams": len(teams),
+            "only_flagged": only_flagged,
+            "incomplete": len(flagged),
             "missing_units": missing_units,
             "is_manager": is_manager(user),
         },

@@ -71,6 +71,10 @@ class VisitForm(forms.Form):
         }
         if fixed_member is not None:
             initial["member"] = fixed_member.pk
+        else:
+            walkers = list(members[:2])
+            if len(walkers) == 1:  # the one member who walks this hamlet
+                initial["member"] = walkers[0].pk
         super().__init__(data, initial=initial)
         self.residents = residents
         self.fields["member"].queryset = members

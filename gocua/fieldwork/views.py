@@ -132,6 +132,9 @@ def _worklist_request(request: HttpRequest) -> dict:
             team = member.team
         elif user.unit_id and campaign is not None:
             team = teams.filter(unit_id=user.unit_id).first()
+            if team is not None:  # show the team the list defaults to
+                data = data.copy()
+                data["team"] = str(team.pk)
         hamlets = hamlets_of(team.unit) if team else AdminUnit.objects.none()
         members = (
             team.members.filter(active=True).order_by("full_name")
@@ -350,6 +353,9 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
     }
     items = selectors.follow_ups_for(user, due=due, member=member)
     page = Paginator(items, LIST_PAGE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    for f in page:
+        f.late_days = (today - f.due_date).days
     return render(
         request,
         "fieldwork/follow_ups.html",

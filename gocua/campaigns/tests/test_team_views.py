@@ -136,3 +136,13 @@ def test_it_renders_assignments_in_bounded_queries(
     client = as_user(bob)
     with django_assert_max_num_queries(12):
         assert client.get(reverse("campaigns:assignments", args=[team_a.pk])).status_code == 200
+
+
+def test_it_filters_the_teams_that_break_the_rules(as_user, alice, campaign, team_a, tree):
+    services.teams_create_missing(campaign=campaign)
+    fill_team(team_a, police=2, youth=9)  # with Vy: complete
+    client = as_user(alice)
+    response = client.get(reverse("campaigns:teams"), {"flagged": "1"})
+    assert response.context["incomplete"] == 4
+    assert team_a not in response.context["teams"]
+    assert len(client.get(reverse("campaigns:teams")).context["teams"]) == 5

@@ -106,3 +106,10 @@ def test_it_lists_follow_ups_in_bounded_queries(
     with django_assert_max_num_queries(12):
         response = client.get(reverse("fieldwork:follow_ups"))
     assert response.context["counts"]["today"] == n
+
+
+def test_it_shows_how_many_days_late(as_user, bob, member_vy, tree, resident_factory):
+    not_home(member_vy, street(tree.kp1, resident_factory, 1))
+    FollowUp.objects.update(due_date=timezone.localdate() - dt.timedelta(days=3))
+    body = as_user(bob).get(reverse("fieldwork:follow_ups"), {"due": "overdue"}).content.decode()
+    assert "trễ 3 ngày" in body
