@@ -22,11 +22,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# A synthetic province (DEMO_PEOPLE residents, 60 days of history ending today). --replace
+# regenerates it on every run, so `make demo` run twice works and the history always ends today.
 demo: $(STAMP)
 	$(BIN)/gocua migrate --no-input
 	$(BIN)/gocua units load --province $(DEMO_PROVINCE) --edition $(DEMO_EDITION)
-	$(BIN)/gocua import citizens samples/citizens_sample.csv --edition $(DEMO_EDITION)
-	$(BIN)/gocua import stages samples/stages_sample.csv
+	$(BIN)/gocua generate --province $(DEMO_PROVINCE) --edition $(DEMO_EDITION) --people $(DEMO_PEOPLE) --seed $(DEMO_SEED) --replace
 	$(BIN)/gocua serve --host $(HOST) --port $(PORT)
 
 # Browser tests drive Debian's chromium through Playwright; never a browser download.
