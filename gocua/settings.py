@@ -54,7 +54,8 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-ALLOWED_HOSTS = env_list("GOCUA_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+# The test runner adds "testserver" itself; it has no place in a deployment's defaults.
+ALLOWED_HOSTS = env_list("GOCUA_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("GOCUA_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -166,6 +167,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # JSON for /api/ (POST /api/v1/auth/token is throttled too), a friendly page elsewhere; 429.
 AXES_LOCKOUT_CALLABLE = "gocua.accounts.views.lockout"
+# Behind N trusted reverse proxies, the client is the N-th address from the right of
+# X-Forwarded-For; otherwise every user would share the proxy's address (and its lockouts).
+# The same address goes into the audit log.
+TRUSTED_PROXY_COUNT = int(os.environ.get("GOCUA_TRUSTED_PROXY_COUNT", "0"))
+if TRUSTED_PROXY_COUNT < 0:
+    raise ValueError("GOCUA_TRUSTED_PROXY_COUNT must be 0 or more")
+AXES_CLIENT_IP_CALLABLE = "gocua.accounts.services.client_ip"
 
 HTTPS = env_bool("GOCUA_HTTPS", False)
 SESSION_COOKIE_SECURE = HTTPS

@@ -8,15 +8,15 @@ from ninja import Field, Router, Schema, Status
 from gocua.accounts.privacy import sees_full_identity
 from gocua.accounts.selectors import assigned_hamlets, can_see_residents, effective_role
 from gocua.accounts.services import token_create, token_revoke
-from gocua.api.common import ERRORS, ErrorOut, api_user, bearer_auth
+from gocua.api.common import ERRORS, ErrorOut, Text, api_user, bearer_auth
 
 router = Router(tags=["auth"])
 
 
 class TokenIn(Schema):
-    username: str = Field(..., max_length=150)
-    password: str = Field(..., max_length=1024)
-    label: str = Field("", max_length=100, description="what the token is for, e.g. 'phone'")
+    username: Text = Field(..., max_length=150)
+    password: Text = Field(..., max_length=1024)
+    label: Text = Field("", max_length=100, description="what the token is for, e.g. 'phone'")
 
 
 class TokenOut(Schema):

@@ -97,12 +97,23 @@ def unit_visible(user, unit: AdminUnit) -> bool:
 def unit_for_user_or_404(user, edition: int | None, code: str) -> AdminUnit:
     """The unit (edition, code) if the user may see it; Http404 otherwise (also when missing).
 
-    `edition=None` means the edition of the user's own unit (the only one their scope has)."""
+    `edition=None` means the edition of the user's own unit (the only one their scope has), or
+    for a superuser without unit the only edition loaded."""
+    if not code or "\x00" in code or len(code) > 24:
+        raise Http404("no such unit")
     if edition is None:
         root = scope_unit(user)
-        if root is None:
+        if root is not None:
+            edition = root.edition
+        elif is_unrestricted(user):
+            from gocua.geo.selectors import EditionError, resolve_edition
+
+            try:
+                edition = resolve_edition(None)
+            except EditionError:
+                raise Http404("no such unit (say which edition)") from None
+        else:
             raise Http404("no such unit")
-        edition = root.edition
     unit = units_for_user(user).filter(edition=edition, code=code).select_related("parent").first()
     if unit is None:
         raise Http404("no such unit")
@@ -187,7 +198,7 @@ def resident_search(user, *, query: str = "", unit: AdminUnit | None = None) -> 
     residents = residents_for_user(user)
     if unit is not None:
         residents = residents.filter(unit__edition=unit.edition, unit__path__startswith=unit.path)
-    text = nfc(query or "")
+    text = nfc((query or "").replace("\x00", ""))
     digits = text.replace(" ", "").replace(".", "")
     if digits.isdigit() and digits.isascii():
         residents = residents.filter(national_id=digits) if len(digits) == 12 else residents.none()

@@ -2,9 +2,11 @@
 
 import datetime as dt
 import hashlib
+import ipaddress
 import secrets
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -24,10 +26,25 @@ class AccountError(ValueError):
 
 
 def client_ip(request) -> str | None:
-    """The client address as django-axes computed it (same proxy rules), else REMOTE_ADDR."""
+    """The client's address: REMOTE_ADDR, or behind GOCUA_TRUSTED_PROXY_COUNT reverse proxies
+    the address the outermost trusted proxy saw (counted from the right of X-Forwarded-For,
+    so a client cannot choose it). django-axes uses this too (AXES_CLIENT_IP_CALLABLE)."""
     if request is None:
         return None
-    return getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR") or None
+    remote = request.META.get("REMOTE_ADDR") or None
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if not proxies:
+        return remote
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [a for a in forwarded if a]
+    if len(forwarded) < proxies:
+        return remote
+    candidate = forwarded[-proxies]
+    try:
+        ipaddress.ip_address(candidate)
+    except ValueError:
+        return remote
+    return candidate
 
 
 def _scrubbed(value):
@@ -106,34 +123,39 @@ def _hamlets_of(commune: AdminUnit, hamlets: str | Sequence[str]) -> list[AdminU
 
 
 def _assign_hamlets(user: User, commune: AdminUnit, hamlets: list[AdminUnit], affiliation: str):
-    # Team/Member creation belongs to campaigns (issue 5); this is the minimum the CLI needs so
-    # a commune can start before anyone opens a form.
-    from gocua.campaigns.models import Affiliation, Assignment, Campaign, Member, Team
+    """Through the campaigns services (as a trusted caller): the commune's team in the current
+    campaign (created when missing), the user's membership in it, one assignment per hamlet."""
+    from gocua.campaigns.models import Member, Team
+    from gocua.campaigns.selectors import current_campaign
+    from gocua.campaigns.services import (
+        OperationRefused,
+        assignment_add,
+        member_add,
+        team_create,
+    )
 
-    campaign = Campaign.objects.filter(is_current=True).first()
+    campaign = current_campaign()
     if campaign is None:
         raise AccountError(
             "there is no current campaign to assign hamlets in: create the campaign first "
             "(or create the user without --hamlets and assign later)"
         )
-    if affiliation not in Affiliation.values:
-        raise AccountError(
-            f"affiliation must be one of {', '.join(Affiliation.values)}, not {affiliation!r}"
-        )
-    team, _ = Team.objects.get_or_create(
-        campaign=campaign, unit=commune, defaults={"name": f"Tổ VNeID {commune.name}"}
-    )
-    member = Member.objects.filter(team=team, user=user).first()
-    if member is None:
-        member = Member.objects.create(
-            team=team,
-            user=user,
-            full_name=user.get_full_name() or user.get_username(),
-            affiliation=affiliation,
-        )
-    Assignment.objects.bulk_create(
-        [Assignment(member=member, hamlet=h) for h in hamlets], ignore_conflicts=True
-    )
+    try:
+        team = Team.objects.filter(campaign=campaign, unit=commune).first()
+        if team is None:
+            team = team_create(campaign=campaign, unit=commune)
+        member = Member.objects.filter(team=team, user=user).first()
+        if member is None:
+            member = member_add(
+                team=team,
+                full_name=user.get_full_name() or user.get_username(),
+                affiliation=affiliation,
+                user=user,
+            )
+        for hamlet in hamlets:
+            assignment_add(member=member, hamlet=hamlet)
+    except OperationRefused as exc:
+        raise AccountError(str(exc)) from None
 
 
 @transaction.atomic

@@ -86,7 +86,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     if not can_read_audit(request.user):
         raise Http404
     entries = audit_entries_for_user(request.user).select_related("unit")
-    action = request.GET.get("action", "").strip()
+    action = request.GET.get("action", "").replace("\x00", "").strip()[:20]
     if action:
         entries = entries.filter(action=action)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))

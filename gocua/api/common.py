@@ -14,15 +14,29 @@ Routers in other apps import from here (never from `gocua.api.api`, which import
         return Status(200, {...})  # ninja.Status; plain tuples are deprecated
 """
 
+from typing import Annotated
+
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Schema
 from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
+from pydantic import AfterValidator
 
 from gocua.accounts.models import User
 from gocua.accounts.services import token_authenticate
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+# Use for every string field of an input schema: PostgreSQL text cannot hold NUL (0x00), and a
+# NUL that reaches a query is a 500 instead of a 422.
+Text = Annotated[str, AfterValidator(_no_nul)]
 
 
 class ErrorOut(Schema):

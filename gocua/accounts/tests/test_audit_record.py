@@ -71,3 +71,19 @@ def test_it_keeps_the_entries_when_the_user_is_deleted(bob):
     bob.delete()
     entry = AuditEntry.objects.get()
     assert (entry.user, entry.username) == (None, "bob")
+
+
+def test_it_takes_the_client_address_from_trusted_proxies_only(bob, settings):
+    from gocua.accounts.services import client_ip
+
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9"
+    )
+    assert client_ip(request) == "10.0.0.1"
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert client_ip(request) == "203.0.113.9"
+    settings.TRUSTED_PROXY_COUNT = 3
+    assert client_ip(request) == "10.0.0.1"
+    settings.TRUSTED_PROXY_COUNT = 1
+    bad = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="not-an-ip")
+    assert client_ip(bad) == "10.0.0.1"

@@ -81,3 +81,8 @@ def test_it_pages_with_a_bounded_number_of_queries(
     with django_assert_max_num_queries(6):
         response = client.get("/accounts/audit/?page=2")
     assert response.status_code == 200
+
+
+def test_it_survives_nul_characters_in_the_filter(client, alice, entries):
+    client.force_login(alice)
+    assert client.get("/accounts/audit/?action=view%00").status_code == 200

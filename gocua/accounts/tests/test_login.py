@@ -76,3 +76,17 @@ def test_it_requires_csrf_on_login(bob):
     strict = Client(enforce_csrf_checks=True)
     response = strict.post("/accounts/login/", {"username": "bob", "password": bob.raw_password})
     assert response.status_code == 403
+
+
+def test_it_locks_out_the_client_not_the_proxy_behind_trusted_proxies(client, bob, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        login(client, "bob", "wrong", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert (
+        login(client, "bob", bob.raw_password, HTTP_X_FORWARDED_FOR="198.51.100.7").status_code
+        == 429
+    )
+    other = login(client, "bob", bob.raw_password, HTTP_X_FORWARDED_FOR="198.51.100.8")
+    assert other.status_code == 302
+    entry = AuditEntry.objects.get(action="login")
+    assert entry.ip == "198.51.100.8"

@@ -97,3 +97,11 @@ def test_it_has_no_inline_script_or_style_in_templates(path):
     text = path.read_text(encoding="utf-8")
     found = [what for pattern, what in INLINE if pattern.search(text)]
     assert not found, f"{path}: {', '.join(found)} (the CSP blocks these; use a static file)"
+
+
+def test_it_answers_404_with_a_page_that_gives_nothing_away(client, bob):
+    client.force_login(bob)
+    response = client.get("/residents/424242/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "ngoài phạm vi" in page and "Traceback" not in page and "424242" not in page

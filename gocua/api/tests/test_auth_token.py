@@ -69,3 +69,8 @@ def test_it_does_not_need_a_csrf_token(bob):
     strict = Client(enforce_csrf_checks=True)
     response = post(strict, {"username": "bob", "password": bob.raw_password})
     assert response.status_code == 200
+
+
+def test_it_refuses_nul_characters_with_422(client, bob):
+    response = post(client, {"username": "bob\u0000", "password": "x"})
+    assert response.status_code == 422 and "NUL" in response.json()["detail"]

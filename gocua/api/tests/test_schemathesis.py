@@ -27,7 +27,10 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-EXAMPLES = 12
+# Kept small so the whole run stays well under a minute as routes are added: positive data for
+# every role (scoping changes the answers), invalid data once (validation is the same for all
+# roles: authentication runs first).
+EXAMPLES = {GenerationMode.POSITIVE: 8, GenerationMode.NEGATIVE: 6}
 ROLES = ["alice", "dan", "bob", "vy", "olivia"]
 
 
@@ -54,9 +57,9 @@ def population(tree, resident_factory):
         resident_factory(unit, stage=stage)
 
 
-def run_operation(operation, strategy, headers_for):
+def run_operation(operation, strategy, headers_for, examples):
     @settings(
-        max_examples=EXAMPLES,
+        max_examples=examples,
         deadline=None,
         database=None,
         derandomize=True,
@@ -86,10 +89,14 @@ def test_it_finds_no_server_error_and_no_schema_violation(persona, request, toke
     for operation in operations:
         if not operation.definition.raw.get("security") and persona != ROLES[0]:
             continue  # the same for every role (e.g. POST /auth/token): once is enough
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            run_operation(operation, operation.as_strategy(generation_mode=mode), headers_for)
+        modes = [GenerationMode.POSITIVE]
+        if persona == ROLES[0]:
+            modes.append(GenerationMode.NEGATIVE)
+        for mode in modes:
+            strategy = operation.as_strategy(generation_mode=mode)
+            run_operation(operation, strategy, headers_for, EXAMPLES[mode])
         names = {p.name for p in operation.path_parameters}
         if "code" in names:
             # Random codes only ever meet 404: also walk the user's own unit, which answers 200.
             own = operation.as_strategy(path_parameters={"code": user.unit.code})
-            run_operation(operation, own, headers_for)
+            run_operation(operation, own, headers_for, EXAMPLES[GenerationMode.POSITIVE])

@@ -99,3 +99,10 @@ def test_it_costs_a_bounded_number_of_queries(
     # 2 of ours (token, unit); the rest is kpi_rows (reports), which must not grow with units.
     with django_assert_max_num_queries(10):
         assert get(client, token, "72").status_code == 200
+
+
+def test_it_answers_404_to_a_code_with_a_nul_character(client, bob, token_for, tree):
+    response = client.get(
+        "/api/v1/units/25%00456/kpi", HTTP_AUTHORIZATION=f"Bearer {token_for(bob)}"
+    )
+    assert response.status_code == 404

@@ -81,3 +81,9 @@ def test_it_pages_with_a_bounded_number_of_queries(
     with django_assert_max_num_queries(6):
         response = client.post("/residents/", {"q": "Người", "page": "3"})
     assert "Người Thứ 100" in response.content.decode()
+
+
+def test_it_survives_nul_characters(client, bob, people):
+    client.force_login(bob)
+    assert client.get("/residents/?unit=25%00456").status_code == 404
+    assert client.post("/residents/", {"q": "Bình\x00"}).status_code == 200
