@@ -71,6 +71,7 @@ def test_it_sends_a_strict_content_security_policy(client, bob):
         assert "frame-ancestors 'none'" in csp
         assert response.headers["X-Frame-Options"] == "DENY"
         assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "camera=()" in response.headers["Permissions-Policy"]
 
 
 def template_files() -> list[Path]:

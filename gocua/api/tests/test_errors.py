@@ -40,3 +40,10 @@ def test_it_answers_json_500_without_a_traceback(client, bob, token_for, monkeyp
     response = client.get("/api/v1/units/25456/kpi", HTTP_AUTHORIZATION=f"Bearer {token_for(bob)}")
     assert response.status_code == 500
     assert response.json() == {"detail": "internal error; it was logged for the administrators"}
+
+
+def test_it_answers_json_405_for_a_wrong_method(client, bob, token_for):
+    response = client.get("/api/v1/auth/token")
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert response.json() == {"detail": "method GET not allowed here; use POST"}
