@@ -20,6 +20,9 @@ class RollupState(models.Model):
     day = models.DateField()  # the last day that has rows (today, once rolled)
     min_age = models.PositiveSmallIntegerField()
     built_at = models.DateTimeField()
+    # `gocua rollup roll` re-reads residents edited since then (a safety net for write paths
+    # that forgot to call rollup_residents_changed).
+    swept_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"rollups {self.first_day}..{self.day} (min age {self.min_age})"

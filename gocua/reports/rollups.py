@@ -44,8 +44,9 @@ copying yesterday's stocks (one INSERT .. SELECT over the rows of one day: O(uni
 adding the residents whose birth date lies in (cutoff(yesterday), cutoff(today)] — a range
 query on the indexed `ResidentSnapshot.birth_date`, i.e. O(people having that birthday),
 typically a few dozen in a province. The roll happens on the first write or the first
-dashboard read of a day (and `gocua rollup roll` can run it from cron at midnight); several
-missing days are rolled one by one. Birth dates of 29 February become eligible on 1 March in
+dashboard read of a day; several missing days are rolled one by one. `gocua rollup roll`, run
+from cron after midnight, does it ahead of the first user and also re-reads the residents edited
+since its last run (`updated_at`): a safety net for a write path that forgot the hook. Birth dates of 29 February become eligible on 1 March in
 common years (the same rule as `eligibility_cutoff`).
 
 Limits (by design, documented rather than hidden)
@@ -379,11 +380,28 @@ def _roll(state: RollupState, to_day: dt.date) -> None:
     state.save(update_fields=["day"])
 
 
-def rollup_roll() -> dt.date | None:
-    """Roll the rollups forward to today (idempotent). Returns the last day, None if unbuilt."""
+def rollup_roll(*, sweep: bool = True) -> tuple[dt.date | None, int]:
+    """Roll the rollups forward to today (idempotent), and with `sweep` re-read the residents
+    edited since the last sweep (`updated_at`): a nightly safety net for any write path that
+    did not call rollup_residents_changed — a scan of the residents table, so it belongs in a
+    cron job (`gocua rollup roll`), not in a request. Returns (last day, residents changed);
+    (None, 0) when the rollups were never built."""
+    from gocua.people.models import Resident
+
     with transaction.atomic():
         state = _locked_state()
-        return state.day if state else None
+        if state is None:
+            return None, 0
+        changed = 0
+        if sweep:
+            now = timezone.now()
+            since = state.swept_at or state.built_at
+            ids = list(Resident.objects.filter(updated_at__gte=since).values_list("id", flat=True))
+            for start in range(0, len(ids), 5000):
+                changed += _sync_residents(state, ids[start : start + 5000], [])
+            state.swept_at = now
+            state.save(update_fields=["swept_at"])
+        return state.day, changed
 
 
 def rollup_state() -> RollupState | None:
@@ -833,7 +851,7 @@ def rollup_rebuild(*, edition: int | None = None, on: dt.date | None = None) -> 
         if state is None:
             state = RollupState(pk=1)
         state.first_day, state.day, state.min_age = first, last, min_age
-        state.built_at = timezone.now()
+        state.built_at = state.swept_at = timezone.now()
         state.save()
         return {
             "residents": scoped(ResidentSnapshot.objects.all(), "unit_id").count(),

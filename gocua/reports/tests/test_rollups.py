@@ -221,7 +221,7 @@ def test_it_rolls_to_a_new_day_with_the_birthdays_of_that_day(tree, campaign, mo
 
     assert eligible(tree.kp1, day) == 1
     day += dt.timedelta(days=1)  # the birthday: a new day rolls on the first write or read
-    assert rollups.rollup_roll() == day
+    assert rollups.rollup_roll() == (day, 0)
     assert eligible(tree.kp1, day) == 2
     assert eligible(tree.province, day) == 2
     assert eligible(tree.kp1, day - dt.timedelta(days=1)) == 1
@@ -242,3 +242,20 @@ def test_it_makes_someone_eligible_on_the_day_the_cutoff_reaches_their_birth_dat
         assert rollups.eligibility_cutoff(start, 14) >= birth
         assert rollups.eligibility_cutoff(start - dt.timedelta(days=1), 14) < birth
     assert rollups.eligible_from(dt.date(2012, 2, 29), 14) == dt.date(2026, 3, 1)
+
+
+@pytest.mark.django_db
+def test_it_recounts_residents_edited_outside_the_hooks_on_the_nightly_roll(tree, campaign):
+    from conftest import make_resident
+    from gocua.people.models import Resident
+
+    resident = make_resident(tree.kp1, stage="activated")
+    make_resident(tree.kp1)
+    rollups.rollup_rebuild()
+    # A write path that forgot rollup_residents_changed (a bulk update, the admin...).
+    Resident.objects.filter(pk=resident.pk).update(deceased=True, updated_at=timezone.now())
+    assert UnitDay.objects.get(unit=tree.kp1, day=timezone.localdate()).st_activated == 1
+    assert rollups.rollup_roll() == (timezone.localdate(), 1)
+    row = UnitDay.objects.get(unit=tree.kp1, day=timezone.localdate())
+    assert (row.st_activated, row.st_none) == (0, 1)
+    assert rollups.rollup_roll() == (timezone.localdate(), 0)

@@ -17,12 +17,18 @@ class Command(BaseCommand):
         rebuild.add_argument("--edition", type=int, choices=[2023, 2025],
                              help="only the units of this edition (default: all)")  # fmt: skip
         rebuild.add_argument("--json", action="store_true", help="print the counts as JSON")
-        sub.add_parser("roll", help="roll forward to today (idempotent)")
+        sub.add_parser(
+            "roll", help="roll forward to today and re-count residents edited since (cron)"
+        )
 
     def handle(self, *args, **options):
         if options["action"] == "roll":
-            day = rollup_roll()
-            self.stdout.write(f"rolled to {day}" if day else "rollups not built yet")
+            day, changed = rollup_roll()
+            self.stdout.write(
+                f"rolled to {day}; {changed} residents edited outside the hooks re-counted"
+                if day
+                else "rollups not built yet"
+            )
             return
         counts = rollup_rebuild(edition=options["edition"])
         if options["json"]:
