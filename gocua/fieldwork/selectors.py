@@ -91,8 +91,8 @@ def worklist_households(
     "gap", "flags" (list of FLAGS set), "last_outcome" (or None), "last_outcome_at",
     "open_claim" (a claimed stage an extract has not confirmed yet, or None)}]}.
 
-    At most four queries (the current campaign, a field member's hamlets, households,
-    residents), whatever the number of rows.
+    At most four queries (the current campaign, households, residents, their outcomes),
+    whatever the number of rows.
     """
     if gap is not None and gap not in GAP_STAGES:
         raise ValueError(f"unknown gap {gap!r}")
@@ -130,15 +130,8 @@ def worklist_households(
     if not page:
         return []
 
-    last = VisitOutcome.objects.filter(resident_id=OuterRef("pk")).order_by("-visit__at", "-id")
-    claim = last.filter(confirmed_at__isnull=True).exclude(claimed_stage="")
-    rows = (
+    rows = list(
         residents.filter(household_id__in=[h["id"] for h in page])
-        .annotate(
-            last_outcome=Subquery(last.values("outcome")[:1]),
-            last_outcome_at=Subquery(last.values("visit__at")[:1]),
-            open_claim=Subquery(claim.values("claimed_stage")[:1]),
-        )
         .order_by("household_id", "birth_date", "id")
         .values_list(
             "household_id",
@@ -148,18 +141,26 @@ def worklist_households(
             "birth_date",
             "birth_year_only",
             "eid_stage",
-            "last_outcome",
-            "last_outcome_at",
-            "open_claim",
             *FLAGS,
         )
     )
+    # The last outcome and the open claim of each resident, from one ordered read of their
+    # outcomes (a handful per resident) rather than correlated subqueries per row.
+    last: dict[int, tuple[str, dt.datetime]] = {}
+    claims: dict[int, str] = {}
+    for resident_id, outcome, at, claimed, confirmed in (
+        VisitOutcome.objects.filter(resident_id__in=[r[1] for r in rows])
+        .order_by("resident_id", "-visit__at", "-id")
+        .values_list("resident_id", "outcome", "visit__at", "claimed_stage", "confirmed_at")
+    ):
+        last.setdefault(resident_id, (outcome, at))
+        if claimed and confirmed is None:
+            claims.setdefault(resident_id, claimed)
     by_household: dict[int, list[dict]] = {}
     for row in rows:
-        (household_id, rid, name, nid, born, year_only, stage, outcome, outcome_at, claimed) = row[
-            :10
-        ]
-        flags = row[10:]
+        household_id, rid, name, nid, born, year_only, stage = row[:7]
+        flags = row[7:]
+        outcome, outcome_at = last.get(rid, (None, None))
         by_household.setdefault(household_id, []).append(
             {
                 "id": rid,
@@ -172,7 +173,7 @@ def worklist_households(
                 "flags": [f for f, on_ in zip(FLAGS, flags, strict=True) if on_],
                 "last_outcome": outcome,
                 "last_outcome_at": outcome_at,
-                "open_claim": claimed,
+                "open_claim": claims.get(rid),
             }
         )
     return [
