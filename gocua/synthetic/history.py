@@ -27,6 +27,7 @@ from gocua.synthetic.writer import DAY
 IMPORT, EXTRACT = "import", "extract"
 RANK = {"none": 0, "failed": 1, "registered": 1, "approved": 2, "activated": 3, "used": 4}
 LEVEL_2 = ("approved", "activated", "used")
+_GONE_STAGES, _GONE_CUM = ("approved", "activated", "used", "none"), (0.4, 0.7, 0.8, 1.0)
 
 
 @dataclass(frozen=True)
@@ -236,16 +237,8 @@ def commune_history(
             if p not in registered and not p.away and not (p.age >= 75 or p.disabled):
                 p.needs_id_card = rng.random() < 0.3  # no chip card yet: cannot file a dossier
         elif p.earliest is not None:
-            draw = rng.random()  # died or moved during/before the campaign: history stops
-            first = (
-                "approved"
-                if draw < 0.4
-                else "activated"
-                if draw < 0.7
-                else "used"
-                if draw < 0.8
-                else "none"
-            )
+            # Died or moved away: what they had before the window, and nothing after.
+            first = rng.choices(_GONE_STAGES, cum_weights=_GONE_CUM)[0]
         else:
             first = "none"
         _materialize(rng, p, first, base_level, sorted(steps.get(p, ())), window)

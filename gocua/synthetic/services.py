@@ -157,18 +157,26 @@ def province_generate(
     with transaction.atomic():
         lock_tables([Household, Resident, HomeSupportRequest])
         constraints_immediate()
+        mark = started
         if replace:
             summary.replaced = _purge_province(province)
+            mark = _lap(summary, "replace", mark)
         _generate(summary, province, districts, communes, people, seed, today, on_progress)
-        summary.timings["write"] = round(time.monotonic() - started, 1)
-        mark = time.monotonic()
+        mark = _lap(summary, "rows", mark)
         analyze([Resident, StageEvent, Household, Visit, VisitOutcome, AdminUnit])
         # Rows written in bulk bypass the incremental rollup hooks: rebuild the edition's
         # rollups in the same transaction, so no dashboard sees residents without them.
         rollup_rebuild(edition=province.edition, on=today)
-    summary.timings["analyze_rollups"] = round(time.monotonic() - mark, 1)
+        mark = _lap(summary, "rollups", mark)
+    _lap(summary, "commit", mark)
     summary.seconds = round(time.monotonic() - started, 1)
     return summary
+
+
+def _lap(summary: GenerateSummary, name: str, since: float) -> float:
+    now = time.monotonic()
+    summary.timings[name] = round(now - since, 1)
+    return now
 
 
 def _purge_province(province: AdminUnit) -> int:
