@@ -5,6 +5,7 @@ from collections import Counter
 from decimal import Decimal
 
 from gocua.campaigns.models import Assignment, Campaign, Member, Team
+from gocua.fieldwork.models import OutreachEvent, TrainingSession
 from gocua.geo.models import AdminUnit
 
 
@@ -51,3 +52,24 @@ def test_it_assigns_every_hamlet_and_gives_every_volunteer_a_hamlet(province, db
         assert assignment.hamlet.parent_id == assignment.member.team.unit_id
     volunteers = Member.objects.filter(team__unit__level="commune", affiliation="youth_union")
     assert not volunteers.exclude(assignments__isnull=False).exists()
+
+
+def test_it_records_a_few_outreach_events_and_trainings(province, db):
+    start = province.today - dt.timedelta(days=59)
+    events = OutreachEvent.objects.filter(unit__path__startswith=province.unit.path)
+    assert 20 <= events.count() <= 100
+    for event in events.select_related("team"):
+        assert start <= event.date < province.today and event.place
+        assert event.dossiers_collected <= event.people_reached
+        assert event.activations_helped <= event.people_reached
+        assert event.team.unit_id == event.unit_id
+    sessions = TrainingSession.objects.filter(unit__path__startswith=province.unit.path)
+    assert sessions.count() == 9  # one per district
+    for session in sessions:
+        assert start <= session.date < province.today and session.organiser
+        attendees = list(session.attendances.select_related("member__team__unit"))
+        assert any(a.member is None for a in attendees)  # commune staff off the rosters
+        for a in attendees:
+            if a.member is not None:
+                assert a.member.team.unit.path.startswith(session.unit.path)
+                assert a.name == a.member.full_name
