@@ -69,6 +69,22 @@ def test_it_shows_the_users_own_unit_by_default(client, bob, data):
     assert "Phường 1" in text and "Khu phố 2" in text
     assert 'href="/dashboard/2023/25456-01/?metric=activation"' in text  # drill down
     assert "<svg" in text and "Xếp hạng" in text
+    hamlet = client.get("/dashboard/2023/25456-01/")  # a leaf: no ranking, no map
+    assert hamlet.status_code == 200 and "Xếp hạng" not in hamlet.content.decode()
+
+
+def test_it_shows_aggregates_to_a_viewer_and_a_volunteer(client, olivia, tree, teams, data):
+    from conftest import _user
+
+    client.force_login(olivia)
+    assert client.get("/dashboard/").status_code == 200
+    assert "Tỉnh Tây Ninh" in client.get("/dashboard/2023/72/").content.decode()
+    volunteer = _user("hoa", "field_member", tree.xa_a)
+    teams.binh.user = volunteer
+    teams.binh.save(update_fields=["user"])
+    client.force_login(volunteer)
+    assert client.get("/dashboard/").status_code == 200
+    assert client.get("/dashboard/2023/703/").status_code == 404
 
 
 def test_it_drills_down_from_the_province(client, alice, data):

@@ -1,0 +1,203 @@
+"""Benchmark: server time of the province dashboard and its JSON KPI route, at two sizes.
+
+For each database (SQLite, PostgreSQL) and each population (default 100,000 and 1,200,000
+residents of Tây Ninh 2023, `gocua generate --seed 6`), builds a database once (kept in
+bench/out/ or as PostgreSQL database gocua_bench_dash_<N>; `--reuse` skips building when it has
+residents), runs `gocua rollup rebuild`, then in a fresh process per database times, through
+django.test.Client as a province admin (in-process: middleware, views, queries and templates;
+no network), after one warm-up request:
+    GET /dashboard/2023/72/                 the province dashboard page
+    GET /api/v1/units/72/kpi?edition=2023   its JSON KPI route (bearer token)
+    kpi_rows(province, depth=1)             the selector alone
+and prints median/min/max, queries, and the ratio of the medians largest/smallest population.
+Target: < 100 ms at 1.2M, ratio < 1.5 (cost independent of the number of residents).
+
+    .venv/bin/python bench/dashboard.py                        # both databases, both sizes
+    .venv/bin/python bench/dashboard.py --db sqlite --reuse --runs 15
+    .venv/bin/python bench/dashboard.py --people 100000,1200000 --db postgres
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+PG = "postgres://postgres@127.0.0.1:5432/"
+TARGET_MS = 100
+TARGET_RATIO = 1.5
+
+
+def database_env(db: str, people: int) -> dict:
+    env = dict(os.environ)
+    env.setdefault("GOCUA_SECRET_KEY", "bench-only-key")
+    env["DJANGO_SETTINGS_MODULE"] = "gocua.settings"
+    env.setdefault("GOCUA_LOG_LEVEL", "WARNING")
+    if db == "postgres":
+        import psycopg
+
+        name = f"gocua_bench_dash_{people}"
+        with psycopg.connect(PG + "postgres", autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+                conn.execute(f"CREATE DATABASE {name}")
+        env["DATABASE_URL"] = PG + name
+    else:
+        OUT.mkdir(parents=True, exist_ok=True)
+        env.pop("DATABASE_URL", None)
+        env["GOCUA_SQLITE_PATH"] = str(OUT / f"dashboard-{people}.sqlite3")
+    return env
+
+
+def gocua(env: dict, *args: str) -> str:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "gocua"), *args],
+        env=env, cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    if done.returncode:
+        sys.exit(f"gocua {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    print(f"  gocua {' '.join(args)}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return done.stdout
+
+
+def build(env: dict, args, people: int) -> None:
+    gocua(env, "migrate", "--no-input", "-v0")
+    count = subprocess.run(
+        [sys.executable, __file__, "--count"], env=env, cwd=ROOT, check=True,
+        capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    if args.reuse and count and int(count) > 0:
+        print(f"  reusing {int(count):,} residents", file=sys.stderr)
+    else:
+        gocua(env, "units", "load", "--province", args.province, "--edition", str(args.edition))
+        gocua(env, "generate", "--province", args.province, "--edition", str(args.edition),
+              "--people", str(people), "--seed", str(args.seed), "--replace")  # fmt: skip
+    gocua(env, "rollup", "rebuild")
+
+
+def timed(fn, runs: int) -> list[float]:
+    fn()  # warm-up: templates compiled, the day rolled, connections open
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def measure(args) -> dict:
+    """Runs in the child process, with the database chosen by the environment."""
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from gocua.accounts.models import User
+    from gocua.accounts.services import token_create
+    from gocua.geo.models import AdminUnit
+    from gocua.people.models import Resident
+    from gocua.reports.selectors import kpi_rows
+
+    province = AdminUnit.objects.get(edition=args.edition, code=args.province)
+    user, _ = User.objects.get_or_create(
+        username="bench-province", defaults={"role": "province_admin", "unit": province}
+    )
+    _token, key = token_create(user=user, label="bench")
+    client = Client(SERVER_NAME="127.0.0.1")
+    client.force_login(user)
+    page = f"/dashboard/{args.edition}/{args.province}/"
+    api = f"/api/v1/units/{args.province}/kpi?edition={args.edition}"
+    result = {"residents": Resident.objects.count(), "routes": {}}
+    routes = {
+        "dashboard page": lambda: client.get(page),
+        "JSON KPI route": lambda: client.get(api, HTTP_AUTHORIZATION=f"Bearer {key}"),
+        "kpi_rows selector": lambda: kpi_rows(province, depth=1),
+    }
+    for name, fn in routes.items():
+        times = timed(fn, args.runs)
+        with CaptureQueriesContext(connection) as captured:
+            response = fn()
+        status = getattr(response, "status_code", 200)
+        result["routes"][name] = {
+            "median": statistics.median(times), "min": min(times), "max": max(times),
+            "queries": len(captured), "status": status,
+        }  # fmt: skip
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--people", default="100000,1200000", help="sizes, comma-separated")
+    parser.add_argument("--province", default="72")
+    parser.add_argument("--edition", type=int, default=2023)
+    parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument("--reuse", action="store_true", help="keep existing generated data")
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--count", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    if args.count:
+        import django
+
+        django.setup()
+        from django.db.utils import OperationalError, ProgrammingError
+
+        from gocua.people.models import Resident
+
+        try:
+            print(Resident.objects.count())
+        except (OperationalError, ProgrammingError):
+            print(0)
+        return
+    if args.measure:
+        print(json.dumps(measure(args)))
+        return
+
+    sizes = [int(n) for n in args.people.split(",")]
+    dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    results: dict[tuple[str, int], dict] = {}
+    for db in dbs:
+        for people in sizes:
+            print(f"{db}, {people:,} people", file=sys.stderr)
+            env = database_env(db, people)
+            build(env, args, people)
+            child = [sys.executable, __file__, "--measure", "--runs", str(args.runs),
+                     "--province", args.province, "--edition", str(args.edition)]  # fmt: skip
+            done = subprocess.run(child, env=env, cwd=ROOT, check=True, capture_output=True,
+                                  text=True)  # fmt: skip
+            results[(db, people)] = json.loads(done.stdout.strip().splitlines()[-1])
+
+    print(f"median of {args.runs} requests after a warm-up; server time in-process (ms)")
+    print(f"{'database':9} {'residents':>10} {'route':18} {'median':>7} {'min':>7} {'max':>7} "
+          f"{'queries':>7}")  # fmt: skip
+    failed = False
+    for (db, _people), r in results.items():
+        for name, t in r["routes"].items():
+            flag = "" if t["status"] == 200 else f"  HTTP {t['status']}"
+            print(f"{db:9} {r['residents']:>10,} {name:18} {t['median']:7.1f} {t['min']:7.1f} "
+                  f"{t['max']:7.1f} {t['queries']:7d}{flag}")  # fmt: skip
+    if len(sizes) > 1:
+        small, big = min(sizes), max(sizes)
+        print(f"ratio of medians {big:,} / {small:,} residents (target < {TARGET_RATIO}), "
+              f"and the {big:,} median against {TARGET_MS} ms")  # fmt: skip
+        for db in dbs:
+            for name in results[(db, small)]["routes"]:
+                a = results[(db, small)]["routes"][name]["median"]
+                b = results[(db, big)]["routes"][name]["median"]
+                ok = b < TARGET_MS and b / a < TARGET_RATIO
+                failed |= not ok
+                print(f"{db:9} {name:18} {b / a:5.2f}   {b:6.1f} ms  {'ok' if ok else 'MISSED'}")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
