@@ -327,9 +327,14 @@ class CitizenImport:
         placed = self._place(chunk)
 
         # 2. The same national ID earlier in the file: identical is unchanged, else a conflict.
+        # Only a stored ID can have been met earlier in the file (an earlier valid row was
+        # written), so a first import asks the seen-set nothing; a dry run writes nothing.
+        existing = {row[0]: row for row in _stored_residents([c.national_id for c, _ in placed])}
         firsts: dict[str, tuple[Citizen, AdminUnit]] = {}
         digests: dict[str, tuple[int, int]] = {}
-        earlier = self.seen.lookup([c.national_id for c, _ in placed])
+        earlier = self.seen.lookup(
+            [c.national_id for c, _ in placed if self.dry_run or c.national_id in existing]
+        )
         for citizen, unit in placed:
             digest = citizen.digest()
             prior = earlier.get(citizen.national_id) or digests.get(citizen.national_id)
@@ -352,7 +357,6 @@ class CitizenImport:
 
         rows = list(firsts.values())
         households = self._households(rows)
-        existing = {row[0]: row for row in _stored_residents(list(firsts))}
         new_rows: list[tuple] = []
         new_stage: list[tuple[str, str, int]] = []
         changed: list[Resident] = []
@@ -499,7 +503,10 @@ class CitizenImport:
         codes = {c.household_code: (c, u) for c, u in rows if c.household_code}
         if codes:
             by_code = dict(
-                select_in(f"SELECT code, id FROM {HOUSEHOLDS} WHERE code <> '' AND code {{in_}}", list(codes))
+                select_in(
+                    f"SELECT code, id FROM {HOUSEHOLDS} WHERE code <> '' AND code {{in_}}",
+                    list(codes),
+                )
             )
             missing = [
                 (u.id, code, c.address, u.province_code)

@@ -1,6 +1,7 @@
 """What both imports share: the summary, the rejects file, the in-file seen-set, bulk writes."""
 
 import csv
+import datetime as dt
 import logging
 import marshal
 import multiprocessing
@@ -342,6 +343,29 @@ def select_in(sql: str, values: list, params: tuple = ()) -> list[tuple]:
         return rows
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_value(value: object) -> str:
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if value.__class__ is str:
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def copy_text(rows: list[tuple]) -> bytes:
+    """Rows in COPY's text format. Formatting them here, in one pass, is several times faster
+    than psycopg's per-row `write_row` for the plain values an import writes."""
+    return "".join("\t".join(map(_copy_value, row)) + "\n" for row in rows).encode()
+
+
 def bulk_insert(table: str, columns: list[str], rows: list[tuple]) -> None:
     """The database's own bulk path: COPY on PostgreSQL, one executemany on SQLite."""
     if not rows:
@@ -350,8 +374,7 @@ def bulk_insert(table: str, columns: list[str], rows: list[tuple]) -> None:
         if connection.vendor == "postgresql":
             names = ", ".join(f'"{c}"' for c in columns)
             with cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
-                for row in rows:
-                    copy.write_row(row)
+                copy.write(copy_text(rows))
         else:
             names = ", ".join(f'"{c}"' for c in columns)
             marks = ", ".join(["%s"] * len(columns))
