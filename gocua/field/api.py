@@ -25,8 +25,8 @@ from gocua.accounts.selectors import (
     unit_for_user_or_404,
     units_for_user,
 )
-from gocua.accounts.services import audit_record
-from gocua.api.common import BODY_ERRORS, ERRORS, ErrorOut, api_user
+from gocua.accounts.services import audit_record, token_create
+from gocua.api.common import BODY_ERRORS, ERRORS, ErrorOut, api_user, session_auth
 from gocua.campaigns.models import Team
 from gocua.campaigns.selectors import age_on, member_for_user
 from gocua.campaigns.services import NotAllowed, OperationRefused
@@ -62,6 +62,28 @@ class PageQuery(Schema):
 
 def _page(items, query: PageQuery) -> tuple[list, int]:
     return list(items[query.offset : query.offset + query.limit]), items.count()
+
+
+# --- the field page's token ------------------------------------------------------------------
+
+
+class FieldTokenOut(Schema):
+    token: str
+
+
+@router.post(
+    "/field/token",
+    auth=session_auth,
+    response={200: FieldTokenOut, 401: ErrorOut, 403: ErrorOut},
+    tags=["auth"],
+    summary="Trade the browser session for a bearer token (the offline field page)",
+)
+def field_token(request: HttpRequest):
+    """The field page logs in once on the login page, then keeps this token on the phone: it
+    outlives the session and works offline until revoked (POST /auth/revoke, or the admin).
+    Session only, with the CSRF header."""
+    _token, key = token_create(user=api_user(request), label="field page", request=request)
+    return Status(200, {"token": key})
 
 
 # --- worklist --------------------------------------------------------------------------------

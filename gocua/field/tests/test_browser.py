@@ -1,0 +1,160 @@
+"""The field page in a real browser (Playwright driving Debian's chromium, no download): log in,
+download the worklist, go offline, record visits, reload offline, come back, sync.
+
+Set GOCUA_SCREENSHOTS=docs/screenshots to save the phone-size screenshots of the README."""
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from gocua.fieldwork.models import Visit
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+PHONE = {"width": 360, "height": 740}
+
+pytestmark = pytest.mark.skipif(
+    not shutil.which(CHROMIUM), reason="Debian's chromium is missing: apt-get install chromium"
+)
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test's ORM calls are safe.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+        # While Playwright's loop runs, the test's queries use a connection of their own (the
+        # connections are context-local): close it, or PostgreSQL cannot drop the test database.
+        connections.close_all()
+
+
+@pytest.fixture
+def street(homes, tree, household_factory, resident_factory):
+    """A third household in Vy's hamlet, so that three visits go to three homes."""
+    homes.h3 = household_factory(tree.kp1, address="16 Hẻm 3")
+    homes.hoa = resident_factory(tree.kp1, name="Ngô Thị Hoa", sex="F", household=homes.h3)
+    return homes
+
+
+def shoot(page, name):
+    folder = os.environ.get("GOCUA_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"field-{name}.png"))
+
+
+def log_in(page, url, user):
+    from playwright.sync_api import expect
+
+    page.goto(url + "/field/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", user.raw_password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/field/")
+    expect(page.locator("#households .household").first).to_be_visible(timeout=20_000)
+
+
+def wait_controlled(page):
+    """The service worker controls the page: it can now be reloaded with no network."""
+    deadline = time.monotonic() + 20
+    while not page.evaluate("navigator.serviceWorker.controller !== null"):
+        assert time.monotonic() < deadline, "the service worker never took control"
+        page.wait_for_timeout(200)
+
+
+def record(page, address, outcome_index, *, shot=None):
+    """Two taps for the resident (the resident, then the outcome), then save the visit."""
+    from playwright.sync_api import expect
+
+    page.locator("#households .household", has_text=address).click()
+    page.locator("#residents .resident").first.click()
+    page.locator("#sheet-outcomes .outcome-button").nth(outcome_index).click()
+    if shot:
+        shoot(page, shot)
+    page.click("#save")
+    expect(page.locator("#view-list")).to_be_visible()
+
+
+def test_it_works_offline_and_syncs_when_back_online(live_server, browser, vy, street):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport=PHONE, timezone_id="Asia/Ho_Chi_Minh", locale="vi-VN")
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    log_in(page, live_server.url, vy)
+    expect(page.locator("#households .household")).to_have_count(3)
+    # Masked IDs only, on the page and in the phone's storage.
+    page.locator("#households .household", has_text="12 Hẻm 3").click()
+    expect(page.locator("#residents")).to_contain_text(street.an.national_id[:3] + "******")
+    assert street.an.national_id not in page.content()
+    page.click("#back")
+    wait_controlled(page)
+    shoot(page, "online")
+
+    context.set_offline(True)
+    expect(page.locator("#net")).to_have_text("Ngoại tuyến")
+    before = Visit.objects.count()
+    record(page, "12 Hẻm 3", 0, shot="household")  # helped_register
+    record(page, "14 Hẻm 3", 5)  # not_home
+    record(page, "16 Hẻm 3", 1)  # helped_activate
+    expect(page.locator("#outbox-count")).to_have_text("3")
+    assert Visit.objects.count() == before  # nothing left the phone
+
+    page.reload()  # offline: the service worker serves the page, IndexedDB keeps the work
+    expect(page.locator("#households .household")).to_have_count(3, timeout=20_000)
+    expect(page.locator("#outbox-count")).to_have_text("3")
+    page.click(".tab[data-view=outbox]")
+    expect(page.locator("#outbox .visit.waiting")).to_have_count(3)
+    shoot(page, "offline")
+    assert Visit.objects.count() == before
+
+    context.set_offline(False)  # the "online" event sends the outbox at once
+    expect(page.locator("#outbox-count")).to_have_text("0", timeout=20_000)
+    expect(page.locator("#sent .visit")).to_have_count(3)
+    shoot(page, "synced")
+    visits = Visit.objects.filter(member__user=vy)
+    assert visits.count() == before + 3
+    assert set(visits.values_list("household__address", flat=True)) == {
+        "12 Hẻm 3", "14 Hẻm 3", "16 Hẻm 3"}  # fmt: skip
+    assert not errors, errors
+    context.close()
+
+
+def test_it_shows_the_server_s_reason_for_a_rejected_visit(live_server, browser, vy, street, tree):
+    from playwright.sync_api import expect
+
+    from gocua.campaigns.models import Assignment
+
+    # Vy also walks Khu phố 2 (where `homes.kp2`, "3 Đường Số 2", is) when she downloads.
+    Assignment.objects.create(member=vy.member, hamlet=tree.kp2)
+    context = browser.new_context(viewport=PHONE, timezone_id="Asia/Ho_Chi_Minh")
+    page = context.new_page()
+    log_in(page, live_server.url, vy)
+    context.set_offline(True)
+    record(page, "3 Đường Số 2", 6)
+    record(page, "12 Hẻm 3", 6)
+    # Meanwhile the officer gives Khu phố 2 to someone else.
+    Assignment.objects.filter(member=vy.member, hamlet=tree.kp2).delete()
+    context.set_offline(False)
+    page.click(".tab[data-view=outbox]")
+    rejected = page.locator("#outbox .visit.rejected")
+    expect(rejected).to_have_count(1, timeout=20_000)
+    expect(rejected).to_contain_text("không thuộc địa bàn được phân công")
+    expect(page.locator("#sent .visit")).to_have_count(1)
+    assert list(Visit.objects.values_list("household__address", flat=True)) == ["12 Hẻm 3"]
+    # The member dismisses it; it leaves the outbox.
+    page.on("dialog", lambda dialog: dialog.accept())
+    rejected.get_by_role("button").click()
+    expect(page.locator("#outbox .visit")).to_have_count(0)
+    context.close()
