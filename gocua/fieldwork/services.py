@@ -51,7 +51,7 @@ FOLLOW_UP_WITHIN_DAYS = 3
 class VisitRefused(OperationRefused):
     """A visit that cannot be recorded. `code` is one of: outside_assignment,
     not_in_household, unknown_outcome, outside_window, in_future, no_outcome,
-    duplicate_resident, inactive_member, id_conflict."""
+    duplicate_resident, inactive_member, id_conflict, bad_id, bad_location."""
 
 
 def _check_window(day: dt.date, campaign: Campaign | None, *, field: str = "date") -> None:
@@ -122,7 +122,10 @@ def visit_record(
       others wait for an extract (claims_confirm);
     - `_after_visit(visit, outcomes)` runs last (the hook for rollups).
     """
-    visit_id = uuid.UUID(str(client_id)) if client_id is not None else uuid.uuid4()
+    try:
+        visit_id = uuid.UUID(str(client_id)) if client_id is not None else uuid.uuid4()
+    except ValueError:
+        raise VisitRefused(_("Mã lượt thăm không hợp lệ."), code="bad_id") from None
     with transaction.atomic():
         existing = Visit.objects.filter(pk=visit_id).first()
         if existing is not None:
@@ -190,7 +193,13 @@ def _check_outcomes(
 ) -> dict[int, Resident]:
     if not outcomes:
         raise VisitRefused(_("Hãy ghi kết quả cho ít nhất một người."), code="no_outcome")
-    ids = [int(resident_id) for resident_id, _outcome, _note in outcomes]
+    try:
+        ids = [int(resident_id) for resident_id, _outcome, _note in outcomes]
+    except (TypeError, ValueError):
+        raise VisitRefused(
+            _("Có người không thuộc hộ %(household)s.") % {"household": household},
+            code="not_in_household",
+        ) from None
     if len(set(ids)) != len(ids):
         raise VisitRefused(_("Mỗi người chỉ ghi một kết quả."), code="duplicate_resident")
     valid = set(Outcome.values)

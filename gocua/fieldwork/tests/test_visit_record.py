@@ -370,3 +370,31 @@ def test_it_calls_the_after_visit_hook_once_per_created_visit(member_vy, home, m
             client_id=client_id,
         )
     assert seen == [1]
+
+
+def test_it_refuses_malformed_ids(member_vy, home):
+    household, an, _binh = home
+    with pytest.raises(VisitRefused) as exc:
+        visit_record(
+            member=member_vy,
+            household=household,
+            at=morning(),
+            outcomes=[(an.pk, "refused", "")],
+            client_id="not-a-uuid",
+        )
+    assert exc.value.code == "bad_id"
+    with pytest.raises(VisitRefused) as exc:
+        visit_record(
+            member=member_vy, household=household, at=morning(), outcomes=[("abc", "refused", "")]
+        )
+    assert exc.value.code == "not_in_household"
+    with pytest.raises(VisitRefused) as exc:
+        visit_record(
+            member=member_vy,
+            household=household,
+            at=morning(),
+            outcomes=[(an.pk, "refused", "")],
+            location={"lat": 123, "lon": 0},
+        )
+    assert exc.value.code == "bad_location"
+    assert not Visit.objects.exists()
