@@ -197,6 +197,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+# Shared CSS/JS (and vendored libraries) live beside the templates, not in one app.
+STATICFILES_DIRS = [BASE_DIR / "gocua" / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
