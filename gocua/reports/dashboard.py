@@ -13,7 +13,7 @@ from django.db.models import Count, Q, Sum
 from gocua.geo.models import AdminUnit, Level
 from gocua.reports import rollups
 from gocua.reports.models import FLOW_COLUMNS, MEMBER_COLUMNS, STOCK_COLUMNS, MemberDay, UnitDay
-from gocua.reports.selectors import METRICS, current_campaign, kpi_rows
+from gocua.reports.selectors import METRICS, current_campaign, kpi_rows, stock_series
 
 METRIC_LABELS = {"registration": "Đăng ký", "activation": "Kích hoạt", "usage": "Sử dụng"}
 SORTS = ("target", "improvement", "per_member")
@@ -175,18 +175,14 @@ def dashboard_for(
     }
     first = state.first_day if state else on
     series = []
-    if state is not None:
-        for r in (
-            UnitDay.objects.filter(unit=unit, day__gte=state.first_day, day__lte=on)
-            .order_by("day")
-            .values("day", *STOCK_COLUMNS)
-        ):
+    if state is not None and first <= on:
+        for day, r in stock_series([unit.id], first, on)[unit.id]:
             eligible = sum(r[c] for c in STOCK_COLUMNS[:6])
             registered = eligible - r["st_none"]
             activated = r["st_activated"] + r["st_used"]
             series.append(
                 {
-                    "day": r["day"],
+                    "day": day,
                     "eligible": eligible,
                     "registration": registered / eligible if eligible else 0.0,
                     "activation": activated / eligible if eligible else 0.0,

@@ -55,9 +55,11 @@ class ResidentSnapshot(models.Model):
 class UnitDay(models.Model):
     """Counts of one unit's whole subtree on one day.
 
-    Stage columns are stocks among residents eligible that day (alive, resident, aged min_age
-    or more); field columns are that day's flows (visits made that day, claims made that day
-    and how many of those the confirmed stage now supports). A missing row means zeros."""
+    Stage columns are the day's *changes* of the stock of residents eligible that day (alive,
+    resident, aged min_age or more) by confirmed stage: the stock on day D is the sum of the
+    rows up to D, the first day's row being the opening stock. Field columns are that day's
+    flows (visits made that day, claims made that day and how many of those the confirmed
+    stage now supports). A missing row means zeros."""
 
     unit = models.ForeignKey("geo.AdminUnit", on_delete=models.CASCADE, related_name="+")
     day = models.DateField()

@@ -2,18 +2,21 @@
 
 What is stored
 --------------
-`UnitDay(unit, day)` holds, for the whole subtree of `unit` on `day`:
-- stocks among the residents *eligible that day* (alive, not moved out, aged `min_age` or more
-  on that day): one column per confirmed stage (`st_none` .. `st_used`) and `level2`;
-- flows of that day: visits, distinct households reached, visits that met someone
-  (`contacted`), claims made (by claimed stage) and how many of those claims the confirmed
-  stage supports now (`confirmed_*`: the confirmed stage ranks at or above the claimed one).
-Rows exist for every unit that has anything to count, *ancestors included*: a delta on a
+`UnitDay(unit, day)` holds, for the whole subtree of `unit`:
+- in the stage columns (`st_none` .. `st_used`, `level2`), the *change* on `day` of the number
+  of residents eligible that day, by confirmed stage: the stock on day D is the sum of the rows
+  of days <= D (the first day's row is the opening stock). A resident imported today who counts
+  over the whole series is one row (+1 on the first day), not one per day, and a new day costs
+  nothing but the birthdays of that day;
+- in the field columns, that day's flows: visits, distinct households reached, visits that met
+  someone (`contacted`), claims made (by claimed stage) and how many of those claims the
+  confirmed stage supports now (`confirmed_*`: it ranks at or above the claimed one).
+Rows exist for the units that have something to count, *ancestors included*: a change on a
 hamlet is written to the hamlet, its commune, district and province in the same statement.
-That costs ~4x on writes (a chunk touches a few hundred rows, not residents) and makes every
-read "fetch the rows of the units shown": a dashboard is O(units shown x days shown),
-independent of the number of residents. `MemberDay(member, day)` holds the same flows per
-team member. A missing row means zeros.
+That costs ~4x on writes (a chunk touches at most a few thousand rows, never one per
+resident) and makes every read "sum the rows of the units shown": a dashboard is O(units shown
+x days), independent of the number of residents. `MemberDay(member, day)` holds the same flows
+per team member. A missing row means zeros.
 
 What a day's stock means
 ------------------------
@@ -39,14 +42,13 @@ the rollups only, briefly, inside their own transactions.
 
 Birthdays
 ---------
-Someone turning `min_age` today joins today's denominator. Each new day gets its rows by
-copying yesterday's stocks (one INSERT .. SELECT over the rows of one day: O(units)) and then
-adding the residents whose birth date lies in (cutoff(yesterday), cutoff(today)] — a range
-query on the indexed `ResidentSnapshot.birth_date`, i.e. O(people having that birthday),
-typically a few dozen in a province. The roll happens on the first write or the first
-dashboard read of a day; several missing days are rolled one by one. `gocua rollup roll`, run
-from cron after midnight, does it ahead of the first user and also re-reads the residents edited
-since its last run (`updated_at`): a safety net for a write path that forgot the hook. Birth dates of 29 February become eligible on 1 March in
+Someone turning `min_age` today joins today's denominator. On the first write or dashboard
+read of a new day, the residents whose birth date lies in (cutoff(yesterday), cutoff(today)]
+are added to today's row — a range query on the indexed `ResidentSnapshot.birth_date`, i.e.
+O(people having that birthday), typically a few dozen in a province. Several missing days are
+rolled one by one. `gocua rollup roll`, run from cron after midnight, does it ahead of the first
+user and also re-reads the residents edited since its last run (`updated_at`): a safety net for
+a write path that forgot the hook. Birth dates of 29 February become eligible on 1 March in
 common years (the same rule as `eligibility_cutoff`).
 
 Limits (by design, documented rather than hidden)
@@ -282,30 +284,24 @@ def _chains(unit_ids: Iterable[int]) -> dict[int, list[int]]:
 
 
 def _write_stocks(diffs: dict[tuple[int, dt.date], list[int]], last: dt.date) -> int:
-    """Turn difference entries into row deltas for every day up to `last`, for each unit and
-    its ancestors, and add them. Returns the number of row deltas written."""
+    """Add difference entries {(leaf unit, day): vector} to the day's change row of the unit
+    and of each of its ancestors. Returns the number of rows written."""
     if not diffs:
         return 0
     chains = _chains({u for u, _d in diffs})
-    per_unit: dict[int, dict[dt.date, list[int]]] = defaultdict(dict)
+    expanded: dict[tuple[int, dt.date], list[int]] = {}
     for (leaf, day), vec in diffs.items():
-        if not any(vec):
-            continue
-        for uid in chains.get(leaf, ()):
-            _add(per_unit[uid], day, vec)
-    rows = []
-    one_day = dt.timedelta(days=1)
+        if day > last:
+            raise ValueError(f"a change dated {day} after the last day {last}")
+        if any(vec):
+            for uid in chains.get(leaf, ()):
+                _add(expanded, (uid, day), vec)
     as_text = connection.vendor == "sqlite"
-    for uid, days in per_unit.items():
-        run = [0] * 7
-        day = min(days)
-        while day <= last:
-            step = days.get(day)
-            if step is not None:
-                run = [a + b for a, b in zip(run, step, strict=True)]
-            if any(run):
-                rows.append((uid, day.isoformat() if as_text else day, *run))
-            day += one_day
+    rows = [
+        (uid, day.isoformat() if as_text else day, *vec)
+        for (uid, day), vec in expanded.items()
+        if any(vec)
+    ]
     _upsert_add(UnitDay._meta.db_table, ["unit_id", "day"], STOCK_COLUMNS, rows)
     return len(rows)
 
@@ -344,23 +340,11 @@ def _locked_state() -> RollupState | None:
 
 
 def _roll(state: RollupState, to_day: dt.date) -> None:
-    qn = connection.ops.quote_name
-    table = qn(UnitDay._meta.db_table)
-    stock = ", ".join(qn(c) for c in STOCK_COLUMNS)
-    flows = ", ".join(qn(c) for c in FLOW_COLUMNS)
-    zeros = ", ".join("0" for _ in FLOW_COLUMNS)
-    sets = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in STOCK_COLUMNS)
+    """Move to a new day: stocks carry over by themselves (a day's row holds only changes);
+    the residents turning min_age that day join its denominator."""
     day = state.day
     while day < to_day:
         new_day = day + dt.timedelta(days=1)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (unit_id, day, {stock}, {flows}) "
-                f"SELECT unit_id, %s, {stock}, {zeros} FROM {table} WHERE day = %s "
-                f"ON CONFLICT (unit_id, day) DO UPDATE SET {sets}",
-                [_param_day(new_day), _param_day(day)],
-            )
-        # Birthdays: who turns min_age on new_day joins its denominator.
         diffs: dict = {}
         turning = (
             ResidentSnapshot.objects.filter(

@@ -10,7 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 
 from gocua.geo.models import AdminUnit
 from gocua.geo.selectors import units_in_subtree
@@ -96,11 +96,57 @@ def _row_counts(row: dict | None) -> dict[str, int]:
 
 
 def rollup_counts(unit_ids: list[int], days: set[dt.date]) -> dict[tuple[int, dt.date], dict]:
-    """{(unit id, day): {stage: count, level2}} from the rollups, one query."""
-    rows = UnitDay.objects.filter(unit_id__in=unit_ids, day__in=days).values(
-        "unit_id", "day", *STOCK_COLUMNS
+    """{(unit id, day): {stage: count, level2}} from the rollups: a day's stock is the sum of
+    the change rows up to it, so one query sums each unit's rows once per day asked."""
+    days = sorted(days)
+    aggregates = {
+        f"{column}_d{i}": Sum(column, filter=Q(day__lte=day))
+        for i, day in enumerate(days)
+        for column in STOCK_COLUMNS
+    }
+    rows = (
+        UnitDay.objects.filter(unit_id__in=unit_ids, day__lte=days[-1])
+        .values("unit_id")
+        .annotate(**aggregates)
+        .order_by()
     )
-    return {(r["unit_id"], r["day"]): _row_counts(r) for r in rows}
+    result = {}
+    for row in rows:
+        for i, day in enumerate(days):
+            result[(row["unit_id"], day)] = _row_counts(
+                {column: row[f"{column}_d{i}"] or 0 for column in STOCK_COLUMNS}
+            )
+    return result
+
+
+def stock_series(
+    unit_ids: list[int], first: dt.date, last: dt.date
+) -> dict[int, list[tuple[dt.date, dict]]]:
+    """{unit id: [(day, {stock column: count}) for every day first..last]}: the running sums
+    of the change rows (one query over the units' rows up to `last`)."""
+    changes: dict[int, dict[dt.date, dict]] = defaultdict(dict)
+    for row in UnitDay.objects.filter(unit_id__in=unit_ids, day__lte=last).values(
+        "unit_id", "day", *STOCK_COLUMNS
+    ):
+        changes[row["unit_id"]][row["day"]] = row
+    series = {}
+    for unit_id in unit_ids:
+        rows = changes.get(unit_id, {})
+        running = dict.fromkeys(STOCK_COLUMNS, 0)
+        for day in sorted(d for d in rows if d < first):
+            for column in STOCK_COLUMNS:
+                running[column] += rows[day][column]
+        out = []
+        day = first
+        while day <= last:
+            step = rows.get(day)
+            if step is not None:
+                for column in STOCK_COLUMNS:
+                    running[column] += step[column]
+            out.append((day, dict(running)))
+            day += dt.timedelta(days=1)
+        series[unit_id] = out
+    return series
 
 
 def kpi_row(unit: AdminUnit, counts: dict[str, int]) -> dict:
