@@ -419,55 +419,86 @@ def rollup_residents_changed(
         return _sync_residents(state, resident_ids, national_ids)
 
 
-def _sync_residents(state: RollupState, resident_ids: list[int], national_ids: list[str]) -> int:
-    from gocua.people.models import Resident, StageEvent
+def _select_in(sql: str, values: list, params: tuple = ()) -> list[tuple]:
+    """Rows of `sql`, whose `{in_}` stands for "matches one of `values`" (after `params`).
+    Raw SQL on purpose: the ORM spends longer preparing a 5,000-value IN list than the
+    database spends answering it; PostgreSQL gets one array parameter instead."""
+    if not values:
+        return []
+    rows: list[tuple] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(sql.format(in_="= ANY(%s)"), [*params, list(values)])
+            return cursor.fetchall()
+        for start in range(0, len(values), 30000):  # SQLite allows 32,766 variables
+            batch = list(values[start : start + 30000])
+            cursor.execute(sql.format(in_=f"IN ({', '.join(['%s'] * len(batch))})"),
+                           [*params, *batch])  # fmt: skip
+            rows += cursor.fetchall()
+    return rows
 
+
+def _as_date(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+def _as_datetime(value) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)  # SQLite: UTC text
+
+
+_RESIDENTS_SQL = (
+    "SELECT id, unit_id, birth_date, deceased, moved_out, eid_stage, eid_level "
+    "FROM people_resident WHERE {column} {{in_}}"
+)
+_SNAPSHOTS_SQL = (
+    "SELECT resident_id, unit_id, birth_date, active, stage, level, last_event_id "
+    "FROM reports_residentsnapshot WHERE resident_id {in_}"
+)
+_EVENTS_SQL = (
+    "SELECT id, resident_id, at, from_stage, to_stage, from_level, to_level "
+    "FROM people_stageevent WHERE at >= %s AND resident_id {in_} ORDER BY id"
+)
+_SNAPSHOT_UPSERT = (
+    "INSERT INTO reports_residentsnapshot "
+    "(resident_id, unit_id, birth_date, active, stage, level, last_event_id) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (resident_id) DO UPDATE SET "
+    "unit_id = excluded.unit_id, birth_date = excluded.birth_date, active = excluded.active, "
+    "stage = excluded.stage, level = excluded.level, last_event_id = excluded.last_event_id"
+)
+
+
+def _sync_residents(state: RollupState, resident_ids: list[int], national_ids: list[str]) -> int:
     first, last, min_age = state.first_day, state.day, state.min_age
     now_rows: dict[int, tuple] = {}
-    fields = ("id", "unit_id", "birth_date", "deceased", "moved_out", "eid_stage", "eid_level")
-    lookups = []
-    for start in range(0, len(resident_ids), 5000):
-        lookups.append(Q(id__in=resident_ids[start : start + 5000]))
-    for start in range(0, len(national_ids), 5000):
-        lookups.append(Q(national_id__in=national_ids[start : start + 5000]))
-    for lookup in lookups:
-        for rid, unit_id, birth, deceased, moved, stage, level in Resident.objects.filter(
-            lookup
-        ).values_list(*fields):
-            now_rows[rid] = (unit_id, birth, not (deceased or moved), STAGE_CODES[stage], level)
+    found = _select_in(_RESIDENTS_SQL.format(column="id"), resident_ids)
+    found += _select_in(_RESIDENTS_SQL.format(column="national_id"), national_ids)
+    for rid, unit_id, birth, deceased, moved, stage, level in found:
+        now_rows[rid] = (
+            unit_id, _as_date(birth), not (deceased or moved), STAGE_CODES[stage], level,
+        )  # fmt: skip
     ids = sorted(set(resident_ids) | set(now_rows))
-    snaps: dict[int, ResidentSnapshot] = {}
+    snaps: dict[int, tuple] = {}
+    for rid, unit_id, birth, active, stage, level, seen in _select_in(_SNAPSHOTS_SQL, ids):
+        snaps[rid] = ((unit_id, _as_date(birth), bool(active), stage, level), seen)
     events: dict[int, list[tuple]] = defaultdict(list)
-    after = _day_start(first + dt.timedelta(days=1))
-    for start in range(0, len(ids), 5000):
-        part = ids[start : start + 5000]
-        snaps.update(
-            (s.resident_id, s) for s in ResidentSnapshot.objects.filter(resident_id__in=part)
-        )
-        for eid, rid, at, frm, to, frm_level, to_level in (
-            StageEvent.objects.filter(resident_id__in=part, at__gte=after)
-            .order_by("id")
-            .values_list(
-                "id", "resident_id", "at", "from_stage", "to_stage", "from_level", "to_level"
-            )
-        ):
-            eff = min(max(_local_day(at), first), last)
-            events[rid].append(
-                (eid, eff, STAGE_CODES[frm], STAGE_CODES[to], frm_level, to_level, at)
-            )
+    after = connection.ops.adapt_datetimefield_value(_day_start(first + dt.timedelta(days=1)))
+    for eid, rid, at, frm, to, frm_level, to_level in _select_in(_EVENTS_SQL, ids, (after,)):
+        at = _as_datetime(at)
+        eff = min(max(_local_day(at), first), last)
+        events[rid].append((eid, eff, STAGE_CODES[frm], STAGE_CODES[to], frm_level, to_level, at))
 
     diffs: dict = {}
     changed = 0
-    upserts: list[ResidentSnapshot] = []
+    upserts: list[tuple] = []
     gone: list[int] = []
     flips: list[tuple[int, int, int]] = []
     regressions: list[StageRegression] = []
     moved_units: list[tuple[int, int]] = []
     for rid in ids:
         new = now_rows.get(rid)
-        snap = snaps.get(rid)
-        old = (snap.unit_id, snap.birth_date, snap.active, snap.stage, snap.level) if snap else None
-        seen = snap.last_event_id if snap else 0
+        old, seen = snaps.get(rid, (None, 0))
         evs = events.get(rid, [])
         fresh = [e for e in evs if e[0] > seen]
         if old == new and not fresh:
@@ -480,12 +511,8 @@ def _sync_residents(state: RollupState, resident_ids: list[int], national_ids: l
         if new is None:
             gone.append(rid)
             continue
-        upserts.append(
-            ResidentSnapshot(
-                resident_id=rid, unit_id=new[0], birth_date=new[1], active=new[2],
-                stage=new[3], level=new[4], last_event_id=max([seen, *(e[0] for e in evs)]),
-            )
-        )  # fmt: skip
+        upserts.append((rid, new[0], new[1], new[2], new[3], new[4],
+                        max([seen, *(e[0] for e in evs)])))  # fmt: skip
         if old is not None and old[3] != new[3]:
             flips.append((rid, old[3], new[3]))
         if old is not None and old[0] != new[0]:
@@ -502,13 +529,11 @@ def _sync_residents(state: RollupState, resident_ids: list[int], national_ids: l
         return 0
     _write_stocks(diffs, last)
     if upserts:
-        ResidentSnapshot.objects.bulk_create(
-            upserts,
-            batch_size=1000,
-            update_conflicts=True,
-            unique_fields=["resident_id"],
-            update_fields=["unit_id", "birth_date", "active", "stage", "level", "last_event_id"],
-        )
+        adapt = connection.ops.adapt_datefield_value
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                _SNAPSHOT_UPSERT, [(r[0], r[1], adapt(r[2]), *r[3:]) for r in upserts]
+            )
     if gone:
         ResidentSnapshot.objects.filter(resident_id__in=gone).delete()
     for rid, unit_id in moved_units:
