@@ -12,6 +12,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -155,7 +156,15 @@ def _id_conflict() -> VisitRefused:
     )
 
 
-Accepted = tuple[SyncVisit, dict[int, Resident], dt.datetime, tuple[float | None, float | None]]
+class _Resident(NamedTuple):
+    id: int
+    household_id: int
+    full_name: str
+    eid_stage: str
+    stage_at: dt.datetime | None
+
+
+Accepted = tuple[SyncVisit, dict[int, _Resident], dt.datetime, tuple[float | None, float | None]]
 
 
 def _check(
@@ -174,22 +183,26 @@ def _check(
         for i in pending:
             results[i] = SyncResult.refused(visits[i].id, refusal)
         return []
-    household_ids = {visits[i].household for i in pending}
-    households = set(
+    # The households in scope with all their residents, in one query.
+    households: set[int] = set()
+    residents: dict[int, _Resident] = {}
+    for row in (
         households_for_user(user)
         .filter(
-            pk__in=household_ids,
+            pk__in={visits[i].household for i in pending},
             unit_id__in=Assignment.objects.filter(member=member).values("hamlet_id"),
         )
-        .values_list("id", flat=True)
-    )
-    resident_ids = {int(r) for i in pending for r, _o, _n in visits[i].outcomes}
-    residents = {
-        r.pk: r
-        for r in Resident.objects.filter(pk__in=resident_ids, household_id__in=households).only(
-            "id", "household_id", "full_name", "eid_stage", "stage_at"
-        )
-    }
+        .values_list(
+            "id",
+            "residents__id",
+            "residents__full_name",
+            "residents__eid_stage",
+            "residents__stage_at",
+        )  # fmt: skip
+    ):
+        households.add(row[0])
+        if row[1] is not None:
+            residents[row[1]] = _Resident(row[1], row[0], row[2], row[3], row[4])
     campaign = member.team.campaign
     now = timezone.now()
     valid_outcomes = set(Outcome.values)
@@ -217,8 +230,8 @@ def _check(
 
 
 def _check_outcomes(
-    visit: SyncVisit, residents: dict[int, Resident], valid: set[str]
-) -> dict[int, Resident]:
+    visit: SyncVisit, residents: dict[int, _Resident], valid: set[str]
+) -> dict[int, _Resident]:
     if not visit.outcomes:
         raise VisitRefused(_("Hãy ghi kết quả cho ít nhất một người."), code="no_outcome")
     ids = [int(resident_id) for resident_id, _outcome, _note in visit.outcomes]
@@ -260,8 +273,8 @@ def _insert(*, user: User, member: Member, accepted: list[Accepted]) -> None:
             Visit(
                 id=visit.id,
                 household_id=visit.household,
-                member=member,
-                recorded_by=user,
+                member_id=member.pk,
+                recorded_by_id=user.pk,
                 at=at,
                 lat=lat,
                 lon=lon,
@@ -282,8 +295,8 @@ def _insert(*, user: User, member: Member, accepted: list[Accepted]) -> None:
                 confirmed_at = resident.stage_at or stored.at
             rows.append(
                 VisitOutcome(
-                    visit=stored,
-                    resident=resident,
+                    visit_id=stored.pk,
+                    resident_id=resident.id,
                     outcome=outcome,
                     note=nfc(note or "")[:500],
                     claimed_stage=claimed,
@@ -293,7 +306,8 @@ def _insert(*, user: User, member: Member, accepted: list[Accepted]) -> None:
         rows_by_visit.append(rows)
         all_rows.extend(rows)
     VisitOutcome.objects.bulk_create(all_rows)
-    _effects(visits=visits, rows_by_visit=rows_by_visit, now=now)
+    names = {r.id: r.full_name for _v, residents, _at, _loc in accepted for r in residents.values()}
+    _effects(visits=visits, rows_by_visit=rows_by_visit, names=names, member=member, now=now)
     # visit_record's `_after_visit` hook, for the whole batch at once. Calling the hook once per
     # visit after a bulk insert would be wrong: each call takes the batch's other visits as
     # "seen earlier", so a household reached twice in the batch would never count as reached.
@@ -302,7 +316,14 @@ def _insert(*, user: User, member: Member, accepted: list[Accepted]) -> None:
     rollup_visits_recorded(visits)
 
 
-def _effects(*, visits: list[Visit], rows_by_visit: list[list[VisitOutcome]], now) -> None:
+def _effects(
+    *,
+    visits: list[Visit],
+    rows_by_visit: list[list[VisitOutcome]],
+    names: dict[int, str],
+    member: Member,
+    now: dt.datetime,
+) -> None:
     """visit_record's effects as if the visits had been recorded one after the other."""
     household_ids = {v.household_id for v in visits}
     # Someone came: open follow-ups of these households are done.
@@ -320,14 +341,14 @@ def _effects(*, visits: list[Visit], rows_by_visit: list[list[VisitOutcome]], no
             follow_ups.append(
                 FollowUp(
                     household_id=visit.household_id,
-                    resident=not_home[0].resident if len(not_home) == 1 else None,
-                    visit=visit,
-                    member=visit.member,
+                    resident_id=not_home[0].resident_id if len(not_home) == 1 else None,
+                    visit_id=visit.pk,
+                    member_id=member.pk,
                     due_date=timezone.localdate(visit.at) + dt.timedelta(days=1),
                     time_of_day=NEXT_TIME_OF_DAY[time_of_day(visit.at)],
                     reason=(
                         _("Không có nhà: %(names)s")
-                        % {"names": ", ".join(r.resident.full_name for r in not_home)}
+                        % {"names": ", ".join(names[r.resident_id] for r in not_home)}
                     )[:200],
                     status=FollowUp.Status.DONE if closed else FollowUp.Status.OPEN,
                     done_at=now if closed else None,
@@ -350,7 +371,10 @@ def _effects(*, visits: list[Visit], rows_by_visit: list[list[VisitOutcome]], no
             already.add(row.resident_id)
             requests.append(
                 HomeSupportRequest(
-                    resident_id=row.resident_id, visit=visit, reason=row.note, requested_at=visit.at
+                    resident_id=row.resident_id,
+                    visit_id=visit.pk,
+                    reason=row.note,
+                    requested_at=visit.at,
                 )
             )
         HomeSupportRequest.objects.bulk_create(requests)
