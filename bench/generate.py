@@ -111,6 +111,7 @@ def measure(backend: str, people: int, seed: int, province: str) -> dict:
         "rows_per_s": round(rows / wall),
         "generator_cpu_s": round(cpu, 1),
         "peak_rss_mb": round(peak_mb),
+        "phases_s": summary["timings"],
         "registration_rate": summary["registration_rate"],
         "activation_rate": summary["activation_rate"],
     }
@@ -143,7 +144,8 @@ def main() -> None:
     if not args.json:
         print(
             f"{'backend':<9} {'residents':>10} {'seconds':>8} {'residents/s':>12} "
-            f"{'rows':>10} {'rows/s':>8} {'gen CPU s':>9} {'RSS MB':>7} {'reg':>6} {'act':>6}"
+            f"{'rows':>10} {'rows/s':>8} {'gen CPU s':>9} {'RSS MB':>7} {'reg':>6} {'act':>6}  "
+            "phases (s)"
         )
     for backend in backends:
         for people in sizes:
@@ -156,7 +158,8 @@ def main() -> None:
                 f"{result['residents_per_s']:>12,} {result['rows']:>10,} "
                 f"{result['rows_per_s']:>8,} {result['generator_cpu_s']:>9.1f} "
                 f"{result['peak_rss_mb']:>7,} "
-                f"{result['registration_rate']:>6.1%} {result['activation_rate']:>6.1%}",
+                f"{result['registration_rate']:>6.1%} {result['activation_rate']:>6.1%}  "
+                + " ".join(f"{k} {v}" for k, v in result["phases_s"].items()),
                 flush=True,
             )
 
