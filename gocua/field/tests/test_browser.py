@@ -25,7 +25,10 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 def browser(monkeypatch):
     from django.db import connections
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # The machine may be busy (2 cores shared with the server thread and other work).
+    expect.set_options(timeout=20_000)
 
     # Playwright's sync API runs an event loop in this thread; the test's ORM calls are safe.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
