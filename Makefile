@@ -41,10 +41,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check gocua bench tests conftest.py
 
 test-sqlite: $(STAMP) chromium
-	GOCUA_SECRET_KEY=test-only-key $(BIN)/pytest -p no:cacheprovider
+	GOCUA_SECRET_KEY=test-only-key $(BIN)/pytest
 
 test-postgres: $(STAMP) chromium
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not running on 127.0.0.1:5432 (.ci/run starts it)"; exit 1; }
-	DATABASE_URL=$(PG_URL) GOCUA_SECRET_KEY=test-only-key $(BIN)/pytest -p no:cacheprovider
+	DATABASE_URL=$(PG_URL) GOCUA_SECRET_KEY=test-only-key $(BIN)/pytest
 
 test: lint test-sqlite test-postgres
