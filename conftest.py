@@ -29,7 +29,8 @@ def _fast_password_hashing(settings):
     """Argon2 (production) costs about 0.5 s a hash on these 2-core machines, and every persona
     is a hash: tests hash with MD5. A test about Argon2 itself puts it back with `settings`."""
     settings.PASSWORD_HASHERS = [
-        "django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        *settings.PASSWORD_HASHERS,
     ]
 
 
@@ -42,9 +43,18 @@ def tree(db):
 
         path = f"{parent.path if parent else ''}{code}/"
         return AdminUnit.objects.create(
-            edition=2023, code=code, name=name, level=level, parent=parent, path=path,
-            depth=path.count("/") - 1, province_code="72", name_key=key(name), kind=kind,
-            lat=11.3, lon=106.1,
+            edition=2023,
+            code=code,
+            name=name,
+            level=level,
+            parent=parent,
+            path=path,
+            depth=path.count("/") - 1,
+            province_code="72",
+            name_key=key(name),
+            kind=kind,
+            lat=11.3,
+            lon=106.1,
         )
 
     t = type("Tree", (), {})()
@@ -60,18 +70,34 @@ def tree(db):
     return t
 
 
-def make_resident(unit, *, name="Nguyễn Văn An", born=dt.date(1990, 5, 3), sex="M",
-                  stage="none", level=None, household=None, phone="0912345678", **flags):
+def make_resident(
+    unit,
+    *,
+    name="Nguyễn Văn An",
+    born=dt.date(1990, 5, 3),
+    sex="M",
+    stage="none",
+    level=None,
+    household=None,
+    phone="0912345678",
+    **flags,
+):
     """A resident with a valid national ID (synthetic)."""
     from gocua.lib.nid import make
     from gocua.people.models import Resident
 
     return Resident.objects.create(
-        national_id=make(province_code="072", sex=sex, birth_year=born.year,
-                         serial=next(_serial)),
-        full_name=name, birth_date=born, sex=sex, phone=phone, unit=unit, household=household,
-        province_code="72", eid_stage=stage,
-        eid_level=level if level is not None else (2 if stage != "none" else 0), **flags,
+        national_id=make(province_code="072", sex=sex, birth_year=born.year, serial=next(_serial)),
+        full_name=name,
+        birth_date=born,
+        sex=sex,
+        phone=phone,
+        unit=unit,
+        household=household,
+        province_code="72",
+        eid_stage=stage,
+        eid_level=level if level is not None else (2 if stage != "none" else 0),
+        **flags,
     )
 
 
@@ -83,8 +109,9 @@ def resident_factory(db):
 def _user(username, role, unit, **extra):
     from gocua.accounts.models import User
 
-    user = User.objects.create_user(username=username, password="pw-" + username + "-2026",
-                                    role=role, unit=unit, **extra)
+    user = User.objects.create_user(
+        username=username, password="pw-" + username + "-2026", role=role, unit=unit, **extra
+    )
     user.raw_password = "pw-" + username + "-2026"
     return user
 
@@ -121,12 +148,16 @@ def vy(tree):
 
     user = _user("vy", "field_member", tree.xa_a)
     campaign = Campaign.objects.create(
-        name="Chiến dịch thử", province=tree.province, start_date=dt.date(2026, 10, 1),
-        deadline=dt.date(2026, 12, 31), is_current=True,
+        name="Chiến dịch thử",
+        province=tree.province,
+        start_date=dt.date(2026, 10, 1),
+        deadline=dt.date(2026, 12, 31),
+        is_current=True,
     )
     team = Team.objects.create(campaign=campaign, unit=tree.xa_a, name="Tổ VNeID Phường 1")
-    member = Member.objects.create(team=team, full_name="Lê Thị Vy", affiliation="youth_union",
-                                   user=user)
+    member = Member.objects.create(
+        team=team, full_name="Lê Thị Vy", affiliation="youth_union", user=user
+    )
     Assignment.objects.create(member=member, hamlet=tree.kp1)
     user.member = member
     return user

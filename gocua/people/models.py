@@ -112,3 +112,6 @@ class StageEvent(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["at"], name="stageevent_at")]
+
+    def __str__(self) -> str:
+        return f"{self.from_stage} → {self.to_stage} ({self.source}, {self.at:%Y-%m-%d})"
