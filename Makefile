@@ -37,8 +37,8 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 lint: $(STAMP)
-	$(BIN)/ruff check gocua bench tests conftest.py
-	$(BIN)/ruff format --check gocua bench tests conftest.py
+	$(BIN)/ruff check gocua bench conftest.py
+	$(BIN)/ruff format --check gocua bench conftest.py
 
 test-sqlite: $(STAMP) chromium
 	GOCUA_SECRET_KEY=test-only-key $(BIN)/pytest
