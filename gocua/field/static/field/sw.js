@@ -50,7 +50,7 @@ self.addEventListener("fetch", (event) => {
   event.respondWith(
     (async () => {
       const cache = await caches.open(CACHE);
-      const hit = await cache.match(key);
+      const hit = await cache.match(key, { ignoreVary: true });
       return hit || fetch(request);
     })(),
   );
