@@ -9,6 +9,8 @@ DEMO_PROVINCE ?= 72
 DEMO_EDITION ?= 2023
 DEMO_PEOPLE ?= 100000
 DEMO_SEED ?= 6
+# Synthetic data on 127.0.0.1 only: the demo accounts share one printed password.
+DEMO_PASSWORD ?= go-cua-demo-2026
 # The PostgreSQL run of the suite; pytest-django creates and drops its own test_ database.
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
@@ -28,6 +30,7 @@ demo: $(STAMP)
 	$(BIN)/gocua migrate --no-input
 	$(BIN)/gocua units load --province $(DEMO_PROVINCE) --edition $(DEMO_EDITION)
 	$(BIN)/gocua generate --province $(DEMO_PROVINCE) --edition $(DEMO_EDITION) --people $(DEMO_PEOPLE) --seed $(DEMO_SEED) --replace
+	$(BIN)/gocua demo_users --province $(DEMO_PROVINCE) --edition $(DEMO_EDITION) --password $(DEMO_PASSWORD)
 	$(BIN)/gocua serve --host $(HOST) --port $(PORT)
 
 # Browser tests drive Debian's chromium through Playwright; never a browser download.
