@@ -385,16 +385,9 @@ class CitizenImport:
                         household_id,
                         unit.province_code,
                         citizen.elderly,
-                        False,
-                        False,
-                        False,
-                        False,
-                        False,
-                        False,
                         stage,
                         level,
                         stamp if stage != "none" else None,
-                        None,
                         stamp,
                     )
                 )
@@ -545,7 +538,7 @@ class CitizenImport:
         ]
 
 
-RESIDENT_COLUMNS = [
+RESIDENT_COLUMNS = [  # the other flags and last_used_at take their database defaults
     "national_id",
     "full_name",
     "birth_date",
@@ -556,16 +549,9 @@ RESIDENT_COLUMNS = [
     "household_id",
     "province_code",
     "elderly",
-    "disabled",
-    "no_smartphone",
-    "away",
-    "moved_out",
-    "deceased",
-    "needs_id_card",
     "eid_stage",
     "eid_level",
     "stage_at",
-    "last_used_at",
     "updated_at",
 ]
 STORED_FIELDS = [

@@ -10,6 +10,7 @@ import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from functools import partial
 from operator import itemgetter
 from pathlib import Path
 
@@ -137,7 +138,8 @@ def encode_chunk(chunk: ParsedChunk) -> bytes:
 
 
 def decode_chunk_as(record_type: type) -> Callable[[bytes], ParsedChunk]:
-    make = record_type._make
+    # tuple.__new__ straight from C: the NamedTuple constructor parses arguments in Python.
+    make = partial(tuple.__new__, record_type)
 
     def decode(data: bytes) -> ParsedChunk:
         records, rejects, warnings, rows = marshal.loads(data)

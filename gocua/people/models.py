@@ -1,15 +1,16 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Stage(models.TextChoices):
     """The level-2 VNeID funnel. `failed` branches off `registered`."""
 
-    NONE = "none", "Chưa đăng ký"
-    REGISTERED = "registered", "Đã thu nhận"
-    APPROVED = "approved", "Đã duyệt"
-    FAILED = "failed", "Không đạt"
-    ACTIVATED = "activated", "Đã kích hoạt"
-    USED = "used", "Đã sử dụng"
+    NONE = "none", _("Chưa đăng ký")
+    REGISTERED = "registered", _("Đã thu nhận")
+    APPROVED = "approved", _("Đã duyệt")
+    FAILED = "failed", _("Không đạt")
+    ACTIVATED = "activated", _("Đã kích hoạt")
+    USED = "used", _("Đã sử dụng")
 
 
 REGISTERED_STAGES = (Stage.REGISTERED, Stage.APPROVED, Stage.FAILED, Stage.ACTIVATED, Stage.USED)
@@ -17,8 +18,8 @@ ACTIVATED_STAGES = (Stage.ACTIVATED, Stage.USED)
 
 
 class Sex(models.TextChoices):
-    MALE = "M", "Nam"
-    FEMALE = "F", "Nữ"
+    MALE = "M", _("Nam")
+    FEMALE = "F", _("Nữ")
 
 
 class Household(models.Model):
@@ -66,14 +67,18 @@ class Resident(models.Model):
         Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="residents"
     )
     province_code = models.CharField(max_length=3)  # kept for partitioning by province
-    # Flags
+    # Flags. The database default lets bulk loads leave out the flags an import never sets.
     elderly = models.BooleanField(default=False)
-    disabled = models.BooleanField(default=False)
-    no_smartphone = models.BooleanField(default=False)
-    away = models.BooleanField(default=False)  # working or studying elsewhere, still resident
-    moved_out = models.BooleanField(default=False)  # no longer a resident: not eligible
-    deceased = models.BooleanField(default=False)
-    needs_id_card = models.BooleanField(default=False)
+    disabled = models.BooleanField(default=False, db_default=False)
+    no_smartphone = models.BooleanField(default=False, db_default=False)
+    away = models.BooleanField(
+        default=False, db_default=False
+    )  # working or studying elsewhere, still resident
+    moved_out = models.BooleanField(
+        default=False, db_default=False
+    )  # no longer a resident: not eligible
+    deceased = models.BooleanField(default=False, db_default=False)
+    needs_id_card = models.BooleanField(default=False, db_default=False)
     # Confirmed VNeID state (from extracts)
     eid_stage = models.CharField(max_length=10, choices=Stage.choices, default=Stage.NONE)
     eid_level = models.PositiveSmallIntegerField(default=0)
@@ -94,10 +99,10 @@ class StageEvent(models.Model):
     """Append-only history of confirmed stage changes. Replaying it gives the current stage."""
 
     class Source(models.TextChoices):
-        EXTRACT = "extract", "Dữ liệu đối soát"
-        IMPORT = "import", "Danh sách dân cư"
-        VISIT = "visit", "Xác minh tại nhà"
-        EVENT = "event", "Sự kiện"
+        EXTRACT = "extract", _("Dữ liệu đối soát")
+        IMPORT = "import", _("Danh sách dân cư")
+        VISIT = "visit", _("Xác minh tại nhà")
+        EVENT = "event", _("Sự kiện")
 
     resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="stage_events")
     from_stage = models.CharField(max_length=10, choices=Stage.choices)
