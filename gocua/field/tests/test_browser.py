@@ -62,7 +62,7 @@ def log_in(page, url, user):
     page.goto(url + "/field/")
     page.fill("#id_username", user.username)
     page.fill("#id_password", user.raw_password)
-    page.click("button[type=submit]")
+    page.press("#id_password", "Enter")
     page.wait_for_url("**/field/")
     expect(page.locator("#households .household").first).to_be_visible(timeout=20_000)
 
@@ -160,4 +160,43 @@ def test_it_shows_the_server_s_reason_for_a_rejected_visit(live_server, browser,
     page.on("dialog", lambda dialog: dialog.accept())
     rejected.get_by_role("button").click()
     expect(page.locator("#outbox .visit")).to_have_count(0)
+
+    # A cursor the server cannot read (e.g. its key changed) makes the page pull everything.
+    put_meta(page, "cursor", "not-a-cursor")
+    page.click(".tab[data-view=list]")
+    page.click("#pull")
+    expect(page.locator("#households .household")).to_have_count(3)
+    deadline = time.monotonic() + 20
+    while get_meta(page, "cursor") == "not-a-cursor":
+        assert time.monotonic() < deadline, "the page kept the unreadable cursor"
+        page.wait_for_timeout(200)
     context.close()
+
+
+def put_meta(page, key, value):
+    """Writes the page's IndexedDB through the DevTools protocol (not subject to the CSP)."""
+    page.evaluate(
+        """([key, value]) => new Promise((ok, fail) => {
+          const open = indexedDB.open("gocua-field");
+          open.onsuccess = () => {
+            const tx = open.result.transaction("meta", "readwrite");
+            tx.objectStore("meta").put(value, key);
+            tx.oncomplete = () => ok(true);
+            tx.onerror = () => fail(tx.error);
+          };
+        })""",
+        [key, value],
+    )
+
+
+def get_meta(page, key):
+    return page.evaluate(
+        """(key) => new Promise((ok) => {
+          const open = indexedDB.open("gocua-field");
+          open.onsuccess = () => {
+            const get = open.result.transaction("meta").objectStore("meta").get(key);
+            get.onsuccess = () => ok(get.result);
+          };
+        })""",
+        key,
+    )

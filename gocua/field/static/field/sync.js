@@ -213,7 +213,14 @@ async function doPull(forceFull) {
   for (;;) {
     const params = new URLSearchParams({ offset: String(offset), limit: "500" });
     if (since) params.set("since", since);
-    const page = await call("worklist?" + params, { token: key });
+    let page;
+    try {
+      page = await call("worklist?" + params, { token: key });
+    } catch (err) {
+      // A cursor the server no longer reads (a new server key, another account): start over.
+      if (err.status === 422 && since) return doPull(true);
+      throw err;
+    }
     if (!first) first = page;
     rows.push(...page.households);
     removed.push(...page.removed);
