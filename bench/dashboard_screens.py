@@ -23,7 +23,7 @@ def login(page, base: str, user: str, password: str) -> None:
     page.goto(f"{base}/accounts/login/")
     page.fill("input[name=username]", user)
     page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    page.click("form:has(input[name=password]) button[type=submit]")
     page.wait_for_load_state("networkidle")
 
 
