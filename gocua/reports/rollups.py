@@ -687,13 +687,15 @@ def rollup_rebuild(*, edition: int | None = None, on: dt.date | None = None) -> 
     with transaction.atomic():
         min_age = current_min_age()
         state = RollupState.objects.select_for_update().filter(pk=1).first()
-        if edition is not None and (state is None or state.min_age != min_age):
-            edition = None  # a partial rebuild cannot change what the other edition counts
-        if edition is not None and state is not None:
-            first = state.first_day
+        first = _default_first_day(last)
+        if edition is not None and (
+            state is None or state.min_age != min_age or state.first_day != first
+        ):
+            # The minimum age and the first day are shared by both editions' rows: when they
+            # change (a new campaign), everything is rebuilt.
+            edition = None
+        if edition is not None:
             last = max(last, state.day)
-        else:
-            first = _default_first_day(last)
         units = AdminUnit.objects.filter(edition=edition) if edition is not None else None
         unit_ids = units.values("id") if units is not None else None
 

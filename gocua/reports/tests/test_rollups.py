@@ -268,3 +268,30 @@ def test_it_recounts_residents_edited_outside_the_hooks_on_the_nightly_roll(tree
     row = stock(tree.kp1, timezone.localdate())
     assert (row["st_activated"], row["st_none"]) == (0, 1)
     assert rollups.rollup_roll() == (timezone.localdate(), 0)
+
+
+@pytest.mark.django_db
+def test_it_rebuilds_one_edition_and_keeps_the_others_rows(tree, campaign):
+    from conftest import make_resident
+    from gocua.geo.models import AdminUnit
+
+    make_resident(tree.kp1, stage="registered")
+    rollups.rollup_rebuild()
+    before = rollup_tables()
+    tay_ninh_2025 = AdminUnit.objects.create(
+        edition=2025, code="80", name="Tỉnh Tây Ninh", level="province", path="80/", depth=0,
+        province_code="80", name_key="tinh tay ninh",
+    )  # fmt: skip
+    make_resident(tay_ninh_2025, stage="activated")
+    make_resident(tay_ninh_2025)
+    counts = rollups.rollup_rebuild(edition=2025)
+    assert counts["residents"] == 2  # the edition's residents only
+    after = rollup_tables()
+    assert {k: v for k, v in after["unit_days"].items() if k[0] != tay_ninh_2025.pk} == (
+        before["unit_days"]
+    )
+    today = timezone.localdate()
+    row = stock(tay_ninh_2025, today)
+    assert (row["st_activated"], row["st_none"]) == (1, 1)
+    rollups.rollup_rebuild()
+    assert rollup_tables() == after
