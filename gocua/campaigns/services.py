@@ -179,7 +179,19 @@ def campaign_update(
     _check_campaign(campaign)
     if changes:
         campaign.save(update_fields=list(changes))
+    if campaign.is_current and ROLLUP_INPUTS & set(changes):
+        _rollups_invalidate()
     return campaign
+
+
+# What the rollups were built with: changing it invalidates them (reports.rollups).
+ROLLUP_INPUTS = {"start_date", "min_age"}
+
+
+def _rollups_invalidate() -> None:
+    from gocua.reports.rollups import rollup_invalidate
+
+    rollup_invalidate()
 
 
 @transaction.atomic
@@ -190,6 +202,7 @@ def campaign_make_current(*, campaign: Campaign, actor: User | None = None) -> C
     if not campaign.is_current:
         campaign.is_current = True
         campaign.save(update_fields=["is_current"])
+        _rollups_invalidate()
     return campaign
 
 

@@ -385,6 +385,10 @@ def status_report_confirm(*, outcome: VisitOutcome, actor: User | None = None) -
         status__in=(HomeSupportRequest.Status.REQUESTED, HomeSupportRequest.Status.SCHEDULED),
     ).update(status=HomeSupportRequest.Status.CANCELLED, closed_at=now, close_reason=reason)
     outcome.review = Review.CONFIRMED
+    # Rollups (reports): a death or a move takes the resident out of every denominator.
+    from gocua.reports.rollups import rollup_residents_changed
+
+    rollup_residents_changed(resident_ids=[resident.pk])
     return resident
 
 

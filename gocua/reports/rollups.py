@@ -375,6 +375,10 @@ def rollup_roll(*, sweep: bool = True) -> tuple[dt.date | None, int]:
     with transaction.atomic():
         state = _locked_state()
         if state is None:
+            if not RollupState.objects.exists() and _has_residents():
+                # Invalidated (e.g. the campaign's start date changed): rebuild tonight.
+                summary = rollup_rebuild()
+                return summary["day"], summary["residents"]
             return None, 0
         changed = 0
         if sweep:
@@ -386,6 +390,21 @@ def rollup_roll(*, sweep: bool = True) -> tuple[dt.date | None, int]:
             state.swept_at = now
             state.save(update_fields=["swept_at"])
         return state.day, changed
+
+
+def _has_residents() -> bool:
+    from gocua.people.models import Resident
+
+    return Resident.objects.exists()
+
+
+def rollup_invalidate() -> None:
+    """Drop the rollups' state after a change they cannot follow incrementally (the current
+    campaign, its start date or minimum age). Until `gocua rollup rebuild` — or the nightly
+    `gocua rollup roll`, which rebuilds when the state is gone — reads use the live counts
+    and writes skip the rollups. Cheap, so it can run inside a page's request (a rebuild of a
+    1.2M province takes longer than a request may)."""
+    RollupState.objects.filter(pk=1).delete()
 
 
 def rollup_state() -> RollupState | None:

@@ -295,3 +295,57 @@ def test_it_rebuilds_one_edition_and_keeps_the_others_rows(tree, campaign):
     assert (row["st_activated"], row["st_none"]) == (1, 1)
     rollups.rollup_rebuild()
     assert rollup_tables() == after
+
+
+def test_it_is_invalidated_by_a_campaign_change_and_rebuilt_by_the_nightly_roll(db, tree):
+    """A changed start date cannot be followed incrementally: the state goes, the roll
+    rebuilds."""
+    import datetime as dt
+
+    from conftest import make_resident
+    from gocua.campaigns.models import Campaign
+    from gocua.campaigns.services import campaign_update
+    from gocua.reports.models import RollupState
+    from gocua.reports.rollups import LEAD_DAYS, rollup_rebuild, rollup_roll
+
+    campaign = Campaign.objects.create(
+        name="Đợt 1",
+        province=tree.province,
+        start_date=dt.date(2026, 10, 1),
+        deadline=dt.date(2026, 12, 31),
+        is_current=True,
+    )
+    make_resident(tree.kp1)
+    rollup_rebuild()
+    assert RollupState.objects.exists()
+    campaign_update(campaign=campaign, start_date=dt.date(2026, 10, 15))
+    assert not RollupState.objects.exists()
+    day, residents = rollup_roll()
+    first_day = dt.date(2026, 10, 15) - dt.timedelta(days=LEAD_DAYS)
+    assert residents == 1 and RollupState.objects.get().first_day == first_day
+
+
+def test_a_confirmed_death_leaves_the_denominator_at_once(db, tree, vy, bob):
+    from django.utils import timezone
+
+    from conftest import make_resident
+    from gocua.fieldwork.models import VisitOutcome
+    from gocua.fieldwork.services import status_report_confirm, visit_record
+    from gocua.people.models import Household
+    from gocua.reports.rollups import rollup_rebuild
+    from gocua.reports.selectors import kpi_rows
+
+    house = Household.objects.create(unit=tree.kp1, address="1 Hẻm 3", province_code="72")
+    grandpa = make_resident(tree.kp1, household=house, born=timezone.localdate().replace(year=1930))
+    make_resident(tree.kp1, household=house)
+    rollup_rebuild()
+    assert kpi_rows(tree.xa_a, depth=0)[0]["eligible"] == 2
+    visit_record(
+        member=vy.member,
+        household=house,
+        at=timezone.now(),
+        outcomes=[(grandpa.pk, "deceased", "")],
+        recorded_by=vy,
+    )
+    status_report_confirm(outcome=VisitOutcome.objects.get(resident=grandpa), actor=bob)
+    assert kpi_rows(tree.xa_a, depth=0)[0]["eligible"] == 1
