@@ -8,7 +8,8 @@ script replays pre-built requests, each with a fresh visit UUID and the member's
 
 1. batches: every member sends BATCHES batches of 100 visits (1–3 outcomes each);
 2. single posts: every member sends SINGLES batches of one visit;
-3. worklist: the 300-household member downloads the whole list, ROUNDS times in a row.
+3. worklist: the 300-household member downloads the whole list, ROUNDS times in a row (after
+   the loads; once with the planner statistics of the empty tables, then after ANALYZE).
 
 Prints visits/s, requests/s, p50/p99 latency and the error count (non-2xx answers, socket
 errors, and visits not recorded exactly once, checked in the database afterwards), then drops
@@ -45,7 +46,7 @@ OUTCOMES = ["helped_register", "helped_activate", "guided_usage", "not_home", "r
 # wrk replays the requests of a file, one per line ("token<TAB>json body"), split between its
 # threads, and stops each thread when its share has been answered.
 LUA = r"""
-local lines, n, sent, answered, total = {}, 0, 0, 0, 0
+local lines, n, sent, answered, total, marker = {}, 0, 0, 0, 0, nil
 local non200, rejected = 0, 0
 local threads = {}
 local counter = 1
@@ -58,6 +59,7 @@ end
 
 function init(args)
   local path, nthreads = args[1], tonumber(args[2])
+  marker = args[3] .. id
   local i = 0
   for line in io.lines(path) do
     if i % nthreads == id - 1 then
@@ -92,11 +94,16 @@ function done(summary, latency, requests)
   io.write(string.format("LUA non200=%d rejected=%d\n", bad, rej))
 end
 """
-# Per-thread counters must be published for `done` (which runs in the main Lua state).
+# Per-thread counters must be published for `done` (which runs in the main Lua state), and a
+# thread that has its share answered leaves a marker file: wrk's main thread would otherwise
+# wait for the whole duration, and the benchmark ends as soon as every marker is there.
 LUA = LUA.replace(
     "  if answered >= total then wrk.thread:stop() end",
     '  wrk.thread:set("non200", non200)\n  wrk.thread:set("rejected", rejected)\n'
-    "  if answered >= total then wrk.thread:stop() end",
+    "  if answered >= total then\n"
+    '    local f = io.open(marker, "w"); f:write("done"); f:close()\n'
+    "    wrk.thread:stop()\n"
+    "  end",
 )
 
 
@@ -216,22 +223,25 @@ def write_requests(path: Path, members: list, per_member: int, size: int, rng) -
 def run_wrk(
     url: str, requests: Path, lua: Path, *, threads: int, connections: int, expected: int, count
 ) -> dict:
-    """Replays the requests; the run ends when the database holds every expected visit (wrk
-    itself would wait for its whole duration), then wrk is interrupted and reports."""
+    """Replays the requests; the run ends when every wrk thread has had its share answered
+    (then wrk is interrupted and reports); the database is counted before and after."""
     lines = sum(1 for _ in requests.open())
+    marker = requests.with_suffix(".done.")
     before = count()
     started = time.monotonic()
     wrk = subprocess.Popen(
         ["wrk", "-t", str(threads), "-c", str(connections), "-d", "300s", "--timeout", "30s",
-         "--latency", "-s", str(lua), url, "--", str(requests), str(threads)],
+         "--latency", "-s", str(lua), url, "--", str(requests), str(threads), str(marker)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    created = 0
-    while wrk.poll() is None:
-        created = count() - before
-        if created >= expected:
-            break
-        time.sleep(0.05)
+    markers = [Path(f"{marker}{i}") for i in range(1, threads + 1)]
+    while wrk.poll() is None and not all(m.exists() for m in markers):
+        time.sleep(0.01)
+    # Each thread re-sends its first requests (duplicates) while its last ones are answered, so
+    # a thread can count its share answered just before its last original batch commits.
+    deadline = time.monotonic() + 10
+    while count() - before < expected and time.monotonic() < deadline:
+        time.sleep(0.02)
     seconds = time.monotonic() - started
     if wrk.poll() is None:
         wrk.send_signal(signal.SIGINT)
@@ -295,7 +305,9 @@ def main() -> None:
     parser.add_argument("--singles", type=int, default=25, help="single-visit posts per member")
     parser.add_argument("--big", type=int, default=300, help="households of the worklist member")
     parser.add_argument("--rounds", type=int, default=30, help="worklist downloads")
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--connections", type=int, default=8, help="wrk connections (the server has 2 x 4 threads)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -354,7 +366,11 @@ def main() -> None:
                 r["requests_per_s"] = r["requests"] / r["seconds"]
                 results[name] = r
 
-        times, size = worklist_times(url, people["big"]["token"], args.rounds)
+            # Measured after the loads (100,000 visits more in the tables), first as they are,
+            # then after ANALYZE, which autovacuum runs within a minute of such a load.
+            stale, size = worklist_times(url, people["big"]["token"], max(5, args.rounds // 3))
+            pg.execute("ANALYZE")
+            times, size = worklist_times(url, people["big"]["token"], args.rounds)
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
@@ -385,6 +401,10 @@ def main() -> None:
             f"{abs(r['expected'] - r['created'])}) [target {what} >= {target}: "
             f"{'ok' if rate >= target and not errors else 'MISSED'}]"
         )
+    print(
+        f"worklist {size} households x {len(stale)} before ANALYZE: median "
+        f"{statistics.median(stale):.1f} ms (planner statistics still from the empty tables)"
+    )
     print(
         f"worklist {size} households x {args.rounds}: median {statistics.median(times):.1f} ms, "
         f"p99 {sorted(times)[max(0, round(len(times) * 0.99) - 1)]:.1f} ms, min "
