@@ -20,9 +20,7 @@ from gocua.imports.common import (
     Rejects,
     RowError,
     SeenSet,
-    bulk_insert,
     check_utf8,
-    db_datetime,
     decode_chunk_as,
     encode_chunk,
     import_run,
@@ -33,13 +31,13 @@ from gocua.imports.common import (
     parse_stage,
     picker,
     save_progress,
-    select_in,
     split_cells,
 )
 from gocua.imports.models import ImportJob
 from gocua.imports.readers import Table, open_table, text_of
 from gocua.lib import nid as nid_lib
 from gocua.lib import phone as phone_lib
+from gocua.lib.bulk import bulk_insert, db_datetime, select_in
 from gocua.lib.dates import DateError, parse_birth
 from gocua.lib.text import key, nfc
 from gocua.people.models import Household, Resident, StageEvent

@@ -84,6 +84,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from gocua.geo.models import AdminUnit
+from gocua.lib.bulk import select_in
 from gocua.reports.models import (
     FLOW_COLUMNS,
     MEMBER_COLUMNS,
@@ -438,25 +439,6 @@ def rollup_residents_changed(
         return _sync_residents(state, resident_ids, national_ids)
 
 
-def _select_in(sql: str, values: list, params: tuple = ()) -> list[tuple]:
-    """Rows of `sql`, whose `{in_}` stands for "matches one of `values`" (after `params`).
-    Raw SQL on purpose: the ORM spends longer preparing a 5,000-value IN list than the
-    database spends answering it; PostgreSQL gets one array parameter instead."""
-    if not values:
-        return []
-    rows: list[tuple] = []
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(sql.format(in_="= ANY(%s)"), [*params, list(values)])
-            return cursor.fetchall()
-        for start in range(0, len(values), 30000):  # SQLite allows 32,766 variables
-            batch = list(values[start : start + 30000])
-            cursor.execute(sql.format(in_=f"IN ({', '.join(['%s'] * len(batch))})"),
-                           [*params, *batch])  # fmt: skip
-            rows += cursor.fetchall()
-    return rows
-
-
 def _as_date(value) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
 
@@ -491,19 +473,19 @@ _SNAPSHOT_UPSERT = (
 def _sync_residents(state: RollupState, resident_ids: list[int], national_ids: list[str]) -> int:
     first, last, min_age = state.first_day, state.day, state.min_age
     now_rows: dict[int, tuple] = {}
-    found = _select_in(_RESIDENTS_SQL.format(column="id"), resident_ids)
-    found += _select_in(_RESIDENTS_SQL.format(column="national_id"), national_ids)
+    found = select_in(_RESIDENTS_SQL.format(column="id"), resident_ids)
+    found += select_in(_RESIDENTS_SQL.format(column="national_id"), national_ids)
     for rid, unit_id, birth, deceased, moved, stage, level in found:
         now_rows[rid] = (
             unit_id, _as_date(birth), not (deceased or moved), STAGE_CODES[stage], level,
         )  # fmt: skip
     ids = sorted(set(resident_ids) | set(now_rows))
     snaps: dict[int, tuple] = {}
-    for rid, unit_id, birth, active, stage, level, seen in _select_in(_SNAPSHOTS_SQL, ids):
+    for rid, unit_id, birth, active, stage, level, seen in select_in(_SNAPSHOTS_SQL, ids):
         snaps[rid] = ((unit_id, _as_date(birth), bool(active), stage, level), seen)
     events: dict[int, list[tuple]] = defaultdict(list)
     after = connection.ops.adapt_datetimefield_value(_day_start(first + dt.timedelta(days=1)))
-    for eid, rid, at, frm, to, frm_level, to_level in _select_in(_EVENTS_SQL, ids, (after,)):
+    for eid, rid, at, frm, to, frm_level, to_level in select_in(_EVENTS_SQL, ids, (after,)):
         at = _as_datetime(at)
         eff = min(max(_local_day(at), first), last)
         events[rid].append((eid, eff, STAGE_CODES[frm], STAGE_CODES[to], frm_level, to_level, at))

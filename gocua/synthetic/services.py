@@ -34,8 +34,8 @@ from gocua.fieldwork.models import (
     VisitOutcome,
 )
 from gocua.geo.models import AdminUnit, Level
-from gocua.imports.common import bulk_insert
 from gocua.lib import nid as nid_lib
+from gocua.lib.bulk import bulk_insert
 from gocua.lib.text import key
 from gocua.people.models import Household, Resident, StageEvent
 from gocua.reports.rollups import rollup_rebuild

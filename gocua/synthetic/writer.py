@@ -1,6 +1,6 @@
 """Bulk writes for the generator: the campaign clock, id blocks, tables and the purge.
 
-Rows go through `gocua.imports.common.bulk_insert` (COPY on PostgreSQL, one executemany on
+Rows go through `gocua.lib.bulk.bulk_insert` (COPY on PostgreSQL, one executemany on
 SQLite). The generator picks the primary keys of residents, households and home-support
 requests itself, so every later table can point at them without reading ids back; the
 sequences are moved past them at the end (`sequences_reset`).
@@ -13,7 +13,7 @@ from django.core.management.color import no_style
 from django.db import connection
 from django.db.models import Max, Model
 
-from gocua.imports.common import bulk_insert
+from gocua.lib.bulk import bulk_insert
 
 DAY = 86_400
 
