@@ -1,12 +1,13 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    PROVINCE_ADMIN = "province_admin", "Chỉ huy cấp tỉnh"
-    UNIT_MANAGER = "unit_manager", "Cán bộ quản lý đơn vị"
-    FIELD_MEMBER = "field_member", "Thành viên tổ công tác"
-    VIEWER = "viewer", "Người xem"
+    PROVINCE_ADMIN = "province_admin", _("Chỉ huy cấp tỉnh")
+    UNIT_MANAGER = "unit_manager", _("Cán bộ quản lý đơn vị")
+    FIELD_MEMBER = "field_member", _("Thành viên tổ công tác")
+    VIEWER = "viewer", _("Người xem")
 
 
 class User(AbstractUser):

@@ -2,6 +2,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Campaign(models.Model):
@@ -40,9 +41,9 @@ class Campaign(models.Model):
 
 
 class Metric(models.TextChoices):
-    REGISTRATION = "registration", "Tỷ lệ đăng ký"
-    ACTIVATION = "activation", "Tỷ lệ kích hoạt"
-    USAGE = "usage", "Tỷ lệ sử dụng"
+    REGISTRATION = "registration", _("Tỷ lệ đăng ký")
+    ACTIVATION = "activation", _("Tỷ lệ kích hoạt")
+    USAGE = "usage", _("Tỷ lệ sử dụng")
 
 
 class UnitTarget(models.Model):
@@ -77,11 +78,11 @@ class Team(models.Model):
 
 
 class Affiliation(models.TextChoices):
-    POLICE = "police", "Công an"
-    YOUTH_UNION = "youth_union", "Đoàn thanh niên"
-    WOMEN_UNION = "women_union", "Hội phụ nữ"
-    COMMUNE_OFFICIAL = "commune_official", "Cán bộ xã"
-    OTHER = "other", "Khác"
+    POLICE = "police", _("Công an")
+    YOUTH_UNION = "youth_union", _("Đoàn thanh niên")
+    WOMEN_UNION = "women_union", _("Hội phụ nữ")
+    COMMUNE_OFFICIAL = "commune_official", _("Cán bộ xã")
+    OTHER = "other", _("Khác")
 
 
 class Member(models.Model):

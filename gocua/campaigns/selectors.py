@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from gocua.accounts.models import Role, User
 from gocua.accounts.selectors import (
@@ -37,10 +37,10 @@ for _stage, _gap in STAGE_GAP.items():
     GAP_STAGES[_gap] = (*GAP_STAGES.get(_gap, ()), _stage)
 GAPS = ("not_registered", "failed", "not_activated", "not_used")
 GAP_LABELS = {
-    "not_registered": _lazy("Chưa đăng ký"),
-    "failed": _lazy("Hồ sơ không đạt"),
-    "not_activated": _lazy("Chưa kích hoạt"),
-    "not_used": _lazy("Chưa sử dụng"),
+    "not_registered": gettext_lazy("Chưa đăng ký"),
+    "failed": gettext_lazy("Hồ sơ không đạt"),
+    "not_activated": gettext_lazy("Chưa kích hoạt"),
+    "not_used": gettext_lazy("Chưa sử dụng"),
 }
 TEAM_LEVELS = (Level.DISTRICT, Level.COMMUNE)
 

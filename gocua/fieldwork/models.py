@@ -2,23 +2,24 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Outcome(models.TextChoices):
-    HELPED_INSTALL = "helped_install", "Đã hỗ trợ cài ứng dụng"
-    HELPED_REGISTER = "helped_register", "Đã hỗ trợ đăng ký"
-    HELPED_ACTIVATE = "helped_activate", "Đã hỗ trợ kích hoạt"
-    GUIDED_USAGE = "guided_usage", "Đã hướng dẫn sử dụng"
-    ALREADY_DONE = "already_done", "Đã hoàn thành từ trước"
-    NOT_HOME = "not_home", "Không có nhà"
-    MOVED_AWAY = "moved_away", "Đã chuyển đi"
-    DECEASED = "deceased", "Đã mất"
-    REFUSED = "refused", "Từ chối"
-    NO_SMARTPHONE = "no_smartphone", "Không có điện thoại thông minh"
-    PHONE_NOT_OWNED = "phone_not_owned", "SIM không chính chủ"
-    NEEDS_ID_CARD = "needs_id_card", "Cần làm CCCD"
-    NEEDS_HOME_SUPPORT = "needs_home_support", "Cần hỗ trợ tại nhà"
-    APP_ERROR = "app_error", "Lỗi ứng dụng"
+    HELPED_INSTALL = "helped_install", _("Đã hỗ trợ cài ứng dụng")
+    HELPED_REGISTER = "helped_register", _("Đã hỗ trợ đăng ký")
+    HELPED_ACTIVATE = "helped_activate", _("Đã hỗ trợ kích hoạt")
+    GUIDED_USAGE = "guided_usage", _("Đã hướng dẫn sử dụng")
+    ALREADY_DONE = "already_done", _("Đã hoàn thành từ trước")
+    NOT_HOME = "not_home", _("Không có nhà")
+    MOVED_AWAY = "moved_away", _("Đã chuyển đi")
+    DECEASED = "deceased", _("Đã mất")
+    REFUSED = "refused", _("Từ chối")
+    NO_SMARTPHONE = "no_smartphone", _("Không có điện thoại thông minh")
+    PHONE_NOT_OWNED = "phone_not_owned", _("SIM không chính chủ")
+    NEEDS_ID_CARD = "needs_id_card", _("Cần làm CCCD")
+    NEEDS_HOME_SUPPORT = "needs_home_support", _("Cần hỗ trợ tại nhà")
+    APP_ERROR = "app_error", _("Lỗi ứng dụng")
 
 
 # Outcomes that claim a funnel step; the claim waits beside the confirmed stage until an
@@ -59,9 +60,9 @@ class Visit(models.Model):
 class Review(models.TextChoices):
     """What a unit manager decided about a reported death or move."""
 
-    PENDING = "", "Chờ xác nhận"
-    CONFIRMED = "confirmed", "Đã xác nhận"
-    DISMISSED = "dismissed", "Không đúng"
+    PENDING = "", _("Chờ xác nhận")
+    CONFIRMED = "confirmed", _("Đã xác nhận")
+    DISMISSED = "dismissed", _("Không đúng")
 
 
 # Outcomes that report a change to the registry; a unit manager confirms them.
@@ -105,15 +106,15 @@ class VisitOutcome(models.Model):
 
 class FollowUp(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "Chưa làm"
-        DONE = "done", "Đã làm"
-        RESCHEDULED = "rescheduled", "Đã dời lịch"
-        CANCELLED = "cancelled", "Huỷ"
+        OPEN = "open", _("Chưa làm")
+        DONE = "done", _("Đã làm")
+        RESCHEDULED = "rescheduled", _("Đã dời lịch")
+        CANCELLED = "cancelled", _("Huỷ")
 
     class TimeOfDay(models.TextChoices):
-        MORNING = "morning", "Buổi sáng"
-        AFTERNOON = "afternoon", "Buổi chiều"
-        EVENING = "evening", "Buổi tối"
+        MORNING = "morning", _("Buổi sáng")
+        AFTERNOON = "afternoon", _("Buổi chiều")
+        EVENING = "evening", _("Buổi tối")
 
     household = models.ForeignKey(
         "people.Household", on_delete=models.CASCADE, related_name="follow_ups"
@@ -149,10 +150,10 @@ class HomeSupportRequest(models.Model):
     """Home support for the elderly and the sick: only police collect biometrics."""
 
     class Status(models.TextChoices):
-        REQUESTED = "requested", "Chờ xếp lịch"
-        SCHEDULED = "scheduled", "Đã xếp lịch"
-        DONE = "done", "Đã hỗ trợ"
-        CANCELLED = "cancelled", "Huỷ"
+        REQUESTED = "requested", _("Chờ xếp lịch")
+        SCHEDULED = "scheduled", _("Đã xếp lịch")
+        DONE = "done", _("Đã hỗ trợ")
+        CANCELLED = "cancelled", _("Huỷ")
 
     resident = models.ForeignKey(
         "people.Resident", on_delete=models.CASCADE, related_name="home_support_requests"
@@ -182,12 +183,12 @@ class HomeSupportRequest(models.Model):
 
 class OutreachEvent(models.Model):
     class Kind(models.TextChoices):
-        AGENCY = "agency", "Cơ quan"
-        BUSINESS = "business", "Doanh nghiệp"
-        SCHOOL = "school", "Trường học"
-        MARKET = "market", "Chợ"
-        RESIDENTIAL = "residential", "Khu dân cư"
-        OTHER = "other", "Khác"
+        AGENCY = "agency", _("Cơ quan")
+        BUSINESS = "business", _("Doanh nghiệp")
+        SCHOOL = "school", _("Trường học")
+        MARKET = "market", _("Chợ")
+        RESIDENTIAL = "residential", _("Khu dân cư")
+        OTHER = "other", _("Khác")
 
     unit = models.ForeignKey("geo.AdminUnit", on_delete=models.PROTECT, related_name="+")
     team = models.ForeignKey("campaigns.Team", null=True, blank=True, on_delete=models.SET_NULL)
@@ -208,9 +209,9 @@ class OutreachEvent(models.Model):
 
 class TrainingSession(models.Model):
     class Topic(models.TextChoices):
-        PROCESS = "process", "Quy trình"
-        LAW = "law", "Pháp luật"
-        FORMS = "forms", "Biểu mẫu"
+        PROCESS = "process", _("Quy trình")
+        LAW = "law", _("Pháp luật")
+        FORMS = "forms", _("Biểu mẫu")
 
     unit = models.ForeignKey("geo.AdminUnit", on_delete=models.PROTECT, related_name="+")
     date = models.DateField()

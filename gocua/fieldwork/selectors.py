@@ -8,7 +8,7 @@ from itertools import groupby
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from gocua.accounts.models import User
 from gocua.accounts.selectors import households_for_user, residents_for_user, units_for_user
@@ -37,11 +37,11 @@ from gocua.people.models import Household, Resident
 
 FLAGS = ("elderly", "no_smartphone", "away", "disabled", "needs_id_card")
 FLAG_LABELS = {
-    "elderly": _lazy("Người cao tuổi"),
-    "no_smartphone": _lazy("Không có điện thoại thông minh"),
-    "away": _lazy("Đi làm ăn xa"),
-    "disabled": _lazy("Khuyết tật"),
-    "needs_id_card": _lazy("Cần làm CCCD"),
+    "elderly": gettext_lazy("Người cao tuổi"),
+    "no_smartphone": gettext_lazy("Không có điện thoại thông minh"),
+    "away": gettext_lazy("Đi làm ăn xa"),
+    "disabled": gettext_lazy("Khuyết tật"),
+    "needs_id_card": gettext_lazy("Cần làm CCCD"),
 }
 DEFAULT_MIN_AGE = 14
 

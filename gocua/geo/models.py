@@ -1,16 +1,17 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Level(models.TextChoices):
-    PROVINCE = "province", "Tỉnh/Thành phố"
-    DISTRICT = "district", "Quận/Huyện"
-    COMMUNE = "commune", "Xã/Phường"
-    HAMLET = "hamlet", "Ấp/Khu phố"
+    PROVINCE = "province", _("Tỉnh/Thành phố")
+    DISTRICT = "district", _("Quận/Huyện")
+    COMMUNE = "commune", _("Xã/Phường")
+    HAMLET = "hamlet", _("Ấp/Khu phố")
 
 
 class Edition(models.IntegerChoices):
-    E2023 = 2023, "2023 (63 tỉnh, 3 cấp)"
-    E2025 = 2025, "2025 (34 tỉnh, 2 cấp)"
+    E2023 = 2023, _("2023 (63 tỉnh, 3 cấp)")
+    E2025 = 2025, _("2025 (34 tỉnh, 2 cấp)")
 
 
 class AdminUnit(models.Model):

@@ -1,19 +1,20 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ImportJob(models.Model):
     """One run of an import: counts, progress and where the rejects went."""
 
     class Kind(models.TextChoices):
-        CITIZENS = "citizens", "Danh sách dân cư"
-        STAGES = "stages", "Trạng thái VNeID"
+        CITIZENS = "citizens", _("Danh sách dân cư")
+        STAGES = "stages", _("Trạng thái VNeID")
 
     class Status(models.TextChoices):
-        RUNNING = "running", "Đang chạy"
-        DONE = "done", "Xong"
-        FAILED = "failed", "Lỗi"
-        DRY_RUN = "dry_run", "Chạy thử"
+        RUNNING = "running", _("Đang chạy")
+        DONE = "done", _("Xong")
+        FAILED = "failed", _("Lỗi")
+        DRY_RUN = "dry_run", _("Chạy thử")
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     file_name = models.CharField(max_length=255)

@@ -141,7 +141,7 @@ def test_it_shows_the_server_s_reason_for_a_rejected_visit(live_server, browser,
 
     # Vy also walks Khu phố 2 (where `homes.kp2`, "3 Đường Số 2", is) when she downloads.
     Assignment.objects.create(member=vy.member, hamlet=tree.kp2)
-    context = browser.new_context(viewport=PHONE, timezone_id="Asia/Ho_Chi_Minh")
+    context = browser.new_context(viewport=PHONE, timezone_id="Asia/Ho_Chi_Minh", locale="vi-VN")
     page = context.new_page()
     log_in(page, live_server.url, vy)
     context.set_offline(True)
