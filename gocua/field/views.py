@@ -116,6 +116,7 @@ def _strings() -> dict:
             "gps_on": _("Đang ghi vị trí GPS"),
             "hello": _("Xin chào, %(name)s"),
             "login": _("Đăng nhập"),
+            "age": _("%(age)s tuổi"),
         },
     }
 

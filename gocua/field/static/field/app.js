@@ -201,7 +201,7 @@ function renderResidents() {
           "button",
           { type: "button", class: "item resident" + (chosen ? " chosen" : ""), dataset: { id: r.id }, onclick: () => pick(r) },
           h("span", { class: "title" }, r.name),
-          h("span", { class: "sub" }, `${r.age} tuổi · ${r.national_id_masked}`),
+          h("span", { class: "sub" }, fmt(T.age, { age: r.age }) + " · " + r.national_id_masked),
           h("span", { class: "chips" }, h("span", { class: "chip gap" }, S.gaps[r.gap] || r.gap), flags.map((f) => h("span", { class: "chip flag" }, f))),
           h("span", { class: "outcome" }, chosen ? OUTCOME_LABEL[chosen] : T.choose),
         ),
