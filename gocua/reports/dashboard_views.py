@@ -13,6 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET
 
 from gocua.accounts.selectors import (
@@ -57,7 +59,7 @@ def _unit(request: HttpRequest, edition: int | None, code: str | None):
 def _metric_view(row: dict, metric: str) -> dict:
     """The keys of one metric under short names, for templates."""
     return {
-        "label": METRIC_LABELS[metric],
+        "label": _(METRIC_LABELS[metric]),
         "count": row[{"registration": "registered", "activation": "activated"}.get(metric, "used")],
         "rate": row[f"{metric}_rate"],
         "target": row[f"{metric}_target"],
@@ -72,7 +74,9 @@ def _metric_view(row: dict, metric: str) -> dict:
         if row[f"{metric}_projected_date"]
         else None,
         "status": row[f"{metric}_status"],
-        "status_label": STATUS_LABELS.get(row[f"{metric}_status"] or "", "Chưa đủ số liệu"),
+        "status_label": _(
+            STATUS_LABELS.get(row[f"{metric}_status"] or "", gettext_noop("Chưa đủ số liệu"))
+        ),
     }
 
 
@@ -106,11 +110,12 @@ def dashboard(request: HttpRequest, edition: int | None = None, code: str | None
         "cards": cards,
         "chosen": chosen,
         "metric": metric,
-        "metrics": [(m, METRIC_LABELS[m]) for m in METRICS],
+        "metrics": [(m, _(METRIC_LABELS[m])) for m in METRICS],
         "sorts": [
-            ("target", "% chỉ tiêu"),
-            ("improvement", "Tăng 7 ngày"),
-            ("per_member", "Theo thành viên tổ"),
+            # xgettext:no-python-format
+            ("target", _("% chỉ tiêu")),
+            ("improvement", _("Tăng 7 ngày")),
+            ("per_member", _("Theo thành viên tổ")),
         ],
         "ancestors": [a for a in ancestors_of(unit) if unit_visible(request.user, a)],
         "unplaced": [r for r in data.children if r["lat"] is None or r["lon"] is None],
