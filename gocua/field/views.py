@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET
 from gocua.campaigns.selectors import GAP_LABELS
 from gocua.fieldwork.models import Outcome
 
-STATIC_DIR = Path(__file__).resolve().parent / "static" / "field"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "field"
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "field" / "page.html"
 # The app shell: what the service worker keeps for offline use (besides the page itself).
 SHELL_FILES = ("app.js", "store.js", "sync.js", "field.css", "icon-192.png", "icon-512.png")
