@@ -27,9 +27,12 @@ def stderr_progress(label: str) -> tuple[Callable[[int], None], Callable[[], Non
 
     console = Console(stderr=True)
     progress = Progress(
-        SpinnerColumn(), TextColumn("{task.description}"),
-        TextColumn("{task.completed:,} rows"), TimeElapsedColumn(),
-        console=console, transient=not console.is_terminal,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=not console.is_terminal,
     )
     task = progress.add_task(label, total=None)
     progress.start()

@@ -11,7 +11,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         load = sub.add_parser("load", help="load a province's units of one edition")
-        load.add_argument("--province", required=True, help="province code, e.g. 72 (2023) or 80 (2025)")
+        load.add_argument(
+            "--province", required=True, help="province code, e.g. 72 (2023) or 80 (2025)"
+        )
         load.add_argument("--edition", type=int, required=True, choices=[2023, 2025])
         listing = sub.add_parser("list", help="list units")
         listing.add_argument("--edition", type=int, choices=[2023, 2025])
@@ -37,12 +39,18 @@ class Command(BaseCommand):
             except EditionError as exc:
                 raise CommandError(str(exc), returncode=2) from None
         rows = [
-            {"code": u.code, "name": u.name, "level": u.level,
-             "parent": u.parent.code if u.parent else None}
+            {
+                "code": u.code,
+                "name": u.name,
+                "level": u.level,
+                "parent": u.parent.code if u.parent else None,
+            }
             for u in unit_list(edition=edition, parent=parent)
         ]
         if options["json"]:
             print_json({"edition": edition, "units": rows})
             return
         for row in rows:
-            self.stdout.write(f"{row['code']:<14} {row['level']:<9} {row['parent'] or '':<10} {row['name']}")
+            self.stdout.write(
+                f"{row['code']:<14} {row['level']:<9} {row['parent'] or '':<10} {row['name']}"
+            )
