@@ -125,10 +125,11 @@ def _database() -> dict:
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("GOCUA_SQLITE_PATH", str(VAR_DIR / "gocua.sqlite3")),
         "OPTIONS": {
-            # WAL lets dashboards read while an import writes; IMMEDIATE avoids lock upgrades.
+            # WAL lets dashboards read while an import writes; IMMEDIATE avoids lock upgrades. A
+            # 128 MB page cache: as fast for a 1.2M import as 256 MB, and keeps it under 400 MB.
             "init_command": (
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                "PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY;"
+                "PRAGMA cache_size=-131072; PRAGMA temp_store=MEMORY;"
             ),
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
