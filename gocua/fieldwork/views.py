@@ -505,71 +505,64 @@ def _home_support_page(request: HttpRequest, item: HomeSupportRequest, **forms) 
     )
 
 
-@login_required
-@require_POST
-def home_support_schedule(request: HttpRequest, pk: int) -> HttpResponse:
-    item = _home_support_or_404(request, pk)
-    police = selectors.police_for_resident(item.resident, current_campaign())
-    form = HomeSupportScheduleForm(request.POST, police=police)
+def _home_support_step(
+    request: HttpRequest, item, form, *, slot: str, status: str, done: str, apply
+) -> HttpResponse:
+    """One step of the home-support state machine from a form: the service decides whether
+    the step is allowed; a refusal comes back on the form, success is audited."""
     if form.is_valid():
         try:
-            services.home_support_schedule(
-                request=item,
-                date=form.cleaned_data["date"],
-                officers=list(form.cleaned_data["officers"]),
-                actor=request.user,
-            )
+            apply(form.cleaned_data)
         except NotAllowed:
             raise Http404 from None
         except OperationRefused as exc:
             add_refusal(form, exc)
         else:
-            _audit(request, "update", item, item.resident.unit, status="scheduled")
-            messages.success(request, _("Đã xếp lịch hỗ trợ tại nhà."))
+            _audit(request, "update", item, item.resident.unit, status=status)
+            messages.success(request, done)
             return redirect("fieldwork:home_support_detail", pk=item.pk)
-    return _home_support_page(request, item, schedule=form)
+    return _home_support_page(request, item, **{slot: form})
+
+
+@login_required
+@require_POST
+def home_support_schedule(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _home_support_or_404(request, pk)
+    police = selectors.police_for_resident(item.resident, current_campaign())
+    return _home_support_step(
+        request, item, HomeSupportScheduleForm(request.POST, police=police),
+        slot="schedule", status="scheduled", done=_("Đã xếp lịch hỗ trợ tại nhà."),
+        apply=lambda data: services.home_support_schedule(
+            request=item, date=data["date"], officers=list(data["officers"]),
+            actor=request.user,
+        ),
+    )  # fmt: skip
 
 
 @login_required
 @require_POST
 def home_support_done(request: HttpRequest, pk: int) -> HttpResponse:
     item = _home_support_or_404(request, pk)
-    form = DoneForm(request.POST)
-    if form.is_valid():
-        try:
-            services.home_support_done(
-                request=item, note=form.cleaned_data["note"], actor=request.user
-            )
-        except NotAllowed:
-            raise Http404 from None
-        except OperationRefused as exc:
-            add_refusal(form, exc)
-        else:
-            _audit(request, "update", item, item.resident.unit, status="done")
-            messages.success(request, _("Đã hoàn thành hỗ trợ tại nhà."))
-            return redirect("fieldwork:home_support_detail", pk=item.pk)
-    return _home_support_page(request, item, done=form)
+    return _home_support_step(
+        request, item, DoneForm(request.POST), slot="done", status="done",
+        done=_("Đã hoàn thành hỗ trợ tại nhà."),
+        apply=lambda data: services.home_support_done(
+            request=item, note=data["note"], actor=request.user
+        ),
+    )  # fmt: skip
 
 
 @login_required
 @require_POST
 def home_support_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     item = _home_support_or_404(request, pk)
-    form = CloseForm(request.POST)
-    if form.is_valid():
-        try:
-            services.home_support_cancel(
-                request=item, reason=form.cleaned_data["reason"], actor=request.user
-            )
-        except NotAllowed:
-            raise Http404 from None
-        except OperationRefused as exc:
-            add_refusal(form, exc)
-        else:
-            _audit(request, "update", item, item.resident.unit, status="cancelled")
-            messages.success(request, _("Đã huỷ yêu cầu."))
-            return redirect("fieldwork:home_support_detail", pk=item.pk)
-    return _home_support_page(request, item, cancel=form)
+    return _home_support_step(
+        request, item, CloseForm(request.POST), slot="cancel", status="cancelled",
+        done=_("Đã huỷ yêu cầu."),
+        apply=lambda data: services.home_support_cancel(
+            request=item, reason=data["reason"], actor=request.user
+        ),
+    )  # fmt: skip
 
 
 # --- reports to confirm, claims --------------------------------------------------------------
