@@ -191,7 +191,8 @@ class NationalIds:
         bucket = (province, birth_year, sex)
         k = self.used.get(bucket, 0)
         self.used[bucket] = k + 1
-        serial = (self.base + k) * self.STRIDE % 1_000_000
+        # +1: serial 000000 (the first of every bucket) would look like a placeholder.
+        serial = (self.base + k + 1) * self.STRIDE % 1_000_000
         return nid_lib.make(province_code=province, sex=sex, birth_year=birth_year, serial=serial)
 
 
