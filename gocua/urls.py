@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/", include("gocua.accounts.urls")),
     path("residents/", include("gocua.people.urls")),
     path("campaigns/", include("gocua.campaigns.urls")),
+    path("imports/", include("gocua.imports.urls")),
     path("fieldwork/", include("gocua.fieldwork.urls")),
     path("field/", include("gocua.field.urls")),
     path("api/v1/", include("gocua.api.urls")),

@@ -204,10 +204,12 @@ class CitizenImport:
         scope_paths: list[str] | None,
         on_warning: Callable[[str], None],
         on_progress: Callable[[int], None],
+        background: bool = True,
     ) -> None:
         self.table, self.job, self.edition, self.dry_run = table, job, edition, dry_run
         self.rejects, self.scope_paths = rejects, scope_paths
         self.on_warning, self.on_progress = on_warning, on_progress
+        self.background = background
         self.summary = ImportSummary()
         self.seen = SeenSet()
         self.today = timezone.localdate()
@@ -235,7 +237,9 @@ class CitizenImport:
 
         try:
             chunks = parse_chunks(self.table.rows, parse, CHUNK_ROWS)
-            for parsed in in_background(chunks, encode=encode_chunk, decode=_decode):
+            if self.background:
+                chunks = in_background(chunks, encode=encode_chunk, decode=_decode)
+            for parsed in chunks:
                 self.summary.rows += parsed.rows
                 for line, field, reason, cells in parsed.rejects:
                     self.reject(line, field, reason, cells)
@@ -649,9 +653,11 @@ def citizens_import(
     scope_paths: list[str] | None = None,
     on_warning: Callable[[str], None] = lambda text: None,
     on_progress: Callable[[int], None] = lambda rows: None,
+    background: bool = True,
 ) -> tuple[ImportSummary, list[str]]:
     """Import a resident list. Raises ImportFileError when the file cannot be read at all
     (before anything is written). `scope_paths` limits rows to a user's units.
+    `background=False` parses in this process: a threaded web worker must not fork.
     Returns the summary and notes about the file (e.g. which sheet was read)."""
     table = open_table(path, kind="citizens")
 
@@ -665,6 +671,7 @@ def citizens_import(
             scope_paths=scope_paths,
             on_warning=on_warning,
             on_progress=on_progress,
+            background=background,
         ).run()
 
     summary = import_run(

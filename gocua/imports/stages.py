@@ -92,6 +92,7 @@ def stages_import(
     scope_paths: list[str] | None = None,
     on_warning: Callable[[str], None] = lambda text: None,
     on_progress: Callable[[int], None] = lambda rows: None,
+    background: bool = True,
 ) -> tuple[ImportSummary, list[str]]:
     """Apply a status extract. Raises ImportFileError before writing if the file is unreadable.
     `scope_paths` limits rows to a user's units. Returns the summary and notes about the file."""
@@ -109,7 +110,10 @@ def stages_import(
             summary.rejected += 1
             rejects.add(line, field, reason, cells)
 
-        for parsed in in_background(parse_chunks(table.rows, parse, CHUNK_ROWS)):
+        chunks = parse_chunks(table.rows, parse, CHUNK_ROWS)
+        if background:  # a threaded web worker must not fork (see citizens_import)
+            chunks = in_background(chunks)
+        for parsed in chunks:
             summary.rows += parsed.rows
             for rejected in parsed.rejects:
                 reject(*rejected)
