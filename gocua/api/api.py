@@ -18,6 +18,8 @@ A new version is a new NinjaAPI, never copied modules.
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -79,6 +81,13 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     # Our own messages ("no such unit") carry no data; never echo the request back.
     message = str(exc) if exc.args and isinstance(exc.args[0], str) else ""
     return _error(request, 404, message or "not found")
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    size = f"{limit // 1048576} MB" if limit >= 1048576 else f"{limit // 1024} KB"
+    return _error(request, 413, f"request body too large: the limit is {size}")
 
 
 @api.exception_handler(Exception)

@@ -47,3 +47,10 @@ def test_it_answers_json_405_for_a_wrong_method(client, bob, token_for):
     assert response.status_code == 405
     assert response["Allow"] == "POST"
     assert response.json() == {"detail": "method GET not allowed here; use POST"}
+
+
+def test_it_answers_413_json_for_a_body_over_the_limit(client, db, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    response = client.post("/api/v1/auth/token", data="x" * 4096, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["detail"] == "request body too large: the limit is 1 KB"
