@@ -8,6 +8,7 @@ import bisect
 import datetime as dt
 import math
 import random
+import zlib
 from dataclasses import dataclass, field
 from itertools import accumulate
 
@@ -191,8 +192,10 @@ class NationalIds:
         bucket = (province, birth_year, sex)
         k = self.used.get(bucket, 0)
         self.used[bucket] = k + 1
-        # +1: serial 000000 (the first of every bucket) would look like a placeholder.
-        serial = (self.base + k + 1) * self.STRIDE % 1_000_000
+        # A stable per-bucket start, so the first person of every bucket does not share one
+        # serial (masked IDs would all end alike); still one-to-one within the bucket.
+        start = zlib.crc32(f"{province}{birth_year}{sex}".encode()) % 1_000_000
+        serial = (start + (self.base + k) * self.STRIDE) % 1_000_000
         return nid_lib.make(province_code=province, sex=sex, birth_year=birth_year, serial=serial)
 
 
