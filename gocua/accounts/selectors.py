@@ -166,6 +166,33 @@ def _in_scope(queryset: QuerySet, user, *, unit_field: str = "unit") -> QuerySet
     )
 
 
+def scope_condition(user, unit_alias: str) -> tuple[str, list]:
+    """`_in_scope` as an SQL condition on the unit table under `unit_alias`, with its
+    parameters, for the hand-written queries of hot paths (the visit sync). The same rule;
+    `accounts/tests/test_scope.py` checks both give the same households for every role."""
+    from gocua.campaigns.models import Assignment, Campaign, Member, Team
+
+    role = effective_role(user)
+    if role not in (*MANAGER_ROLES, Role.FIELD_MEMBER):
+        return "1 = 0", []
+    if is_unrestricted(user):
+        return "1 = 1", []
+    root = scope_unit(user)
+    prefix = root.path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    sql = f'{unit_alias}."edition" = %s AND {unit_alias}."path" LIKE %s ESCAPE \'\\\''
+    params: list = [root.edition, prefix]
+    if role == Role.FIELD_MEMBER:
+        sql += (
+            f' AND {unit_alias}."id" IN (SELECT a."hamlet_id" FROM "{Assignment._meta.db_table}" a'
+            f' JOIN "{Member._meta.db_table}" m ON m."id" = a."member_id"'
+            f' JOIN "{Team._meta.db_table}" t ON t."id" = m."team_id"'
+            f' JOIN "{Campaign._meta.db_table}" c ON c."id" = t."campaign_id"'
+            ' WHERE m."user_id" = %s AND m."active" AND c."is_current")'
+        )
+        params.append(user.pk)
+    return sql, params
+
+
 def residents_for_user(user) -> QuerySet[Resident]:
     """Residents whose records the user may see. Viewers see none (aggregates only); a field
     member sees only the residents of the hamlets assigned to them."""

@@ -9,12 +9,13 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from gocua.accounts.models import ApiToken, AuditEntry, Role, User
 from gocua.geo.models import AdminUnit, Level
 from gocua.lib.masking import scrub
+from gocua.lib.rows import Columns, cache_related
 from gocua.lib.text import key
 
 
@@ -264,6 +265,17 @@ def token_revoke(*, token: ApiToken, by: User | None, request=None) -> bool:
     return bool(changed)
 
 
+_TOKEN = Columns(ApiToken, "t")
+_TOKEN_USER = Columns(User, "u")
+_TOKEN_UNIT = Columns(AdminUnit, "un")
+_TOKEN_SQL = (
+    f"SELECT {_TOKEN.sql}, {_TOKEN_USER.sql}, {_TOKEN_UNIT.sql} FROM {_TOKEN.table} "
+    f'JOIN {_TOKEN_USER.table} ON u."id" = t."user_id" '
+    f'LEFT JOIN {_TOKEN_UNIT.table} ON un."id" = u."unit_id" '
+    'WHERE t."key_hash" = %s AND t."revoked_at" IS NULL'
+)
+
+
 def token_authenticate(key_text: str) -> tuple[ApiToken, User] | None:
     """The live token and its active user for a presented key, else None.
 
@@ -271,12 +283,18 @@ def token_authenticate(key_text: str) -> tuple[ApiToken, User] | None:
     every read into a write."""
     if not key_text or len(key_text) > 200:
         return None
-    token = (
-        ApiToken.objects.select_related("user", "user__unit")
-        .filter(key_hash=token_hash(key_text), revoked_at__isnull=True)
-        .first()
-    )
-    if token is None or not token.user.is_active:
+    # Every API request asks this: one hand-written query (see gocua.lib.rows), not the
+    # select_related queryset the ORM would rebuild each time.
+    with connection.cursor() as cursor:
+        cursor.execute(_TOKEN_SQL, [token_hash(key_text)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    token, rest = _TOKEN.take(row)
+    user, rest = _TOKEN_USER.take(rest)
+    cache_related(user, "unit", _TOKEN_UNIT.build(rest))
+    cache_related(token, "user", user)
+    if not user.is_active:
         return None
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:

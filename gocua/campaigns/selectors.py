@@ -7,6 +7,7 @@ answer do not exist for that user (views answer 404).
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,6 +23,7 @@ from gocua.accounts.selectors import (
 )
 from gocua.campaigns.models import Affiliation, Assignment, Campaign, Member, Team, UnitTarget
 from gocua.geo.models import AdminUnit, Level
+from gocua.lib.rows import Columns, cache_related
 from gocua.people.models import Resident
 
 # Stages that still leave work for the field, and the name of that work.
@@ -263,18 +265,43 @@ def roster(team: Team) -> list[Member]:
     return sorted(members, key=lambda m: (not m.is_leader, order[m.affiliation], m.full_name))
 
 
+_MEMBER = Columns(Member, "m")
+_MEMBER_TEAM = Columns(Team, "t")
+_MEMBER_CAMPAIGN = Columns(Campaign, "c")
+_MEMBER_UNIT = Columns(AdminUnit, "un")
+_MEMBER_SQL = (
+    f"SELECT {_MEMBER.sql}, {_MEMBER_TEAM.sql}, {_MEMBER_CAMPAIGN.sql}, {_MEMBER_UNIT.sql} "
+    f'FROM {_MEMBER.table} JOIN {_MEMBER_TEAM.table} ON t."id" = m."team_id" '
+    f'JOIN {_MEMBER_CAMPAIGN.table} ON c."id" = t."campaign_id" '
+    f'JOIN {_MEMBER_UNIT.table} ON un."id" = t."unit_id" '
+    'WHERE m."user_id" = %s AND m."active" AND {campaign} ORDER BY m."id" LIMIT 1'
+)
+
+
 def member_for_user(user: User, campaign: Campaign | None = None) -> Member | None:
-    """The user's active membership in `campaign` (the current one by default)."""
+    """The user's active membership in `campaign` (the current one by default), with its
+    team, campaign and team unit loaded.
+
+    Every field request asks this: one hand-written query (see gocua.lib.rows) instead of a
+    select_related queryset compiled anew each time."""
     if not user.is_authenticated:
         return None
-    members = Member.objects.filter(user=user, active=True).select_related(
-        "team", "team__campaign", "team__unit"
-    )
-    if campaign is not None:
-        members = members.filter(team__campaign=campaign)
+    if campaign is None:
+        sql, params = _MEMBER_SQL.format(campaign='c."is_current"'), [user.pk]
     else:
-        members = members.filter(team__campaign__is_current=True)
-    return members.order_by("id").first()
+        sql, params = _MEMBER_SQL.format(campaign='c."id" = %s'), [user.pk, campaign.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    member, rest = _MEMBER.take(row)
+    team, rest = _MEMBER_TEAM.take(rest)
+    found_campaign, rest = _MEMBER_CAMPAIGN.take(rest)
+    cache_related(team, "campaign", found_campaign)
+    cache_related(team, "unit", _MEMBER_UNIT.build(rest))
+    cache_related(member, "team", team)
+    return member
 
 
 def members_for_user(user: User, campaign: Campaign) -> QuerySet[Member]:

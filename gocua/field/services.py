@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gocua.accounts.models import User
-from gocua.accounts.selectors import households_for_user
+from gocua.accounts.selectors import scope_condition
 from gocua.accounts.services import audit_record
 from gocua.campaigns.models import Assignment, Member
 from gocua.campaigns.selectors import date_outside_message
@@ -39,6 +39,7 @@ from gocua.fieldwork.services import (
     time_of_day,
     visit_record,
 )
+from gocua.lib.bulk import db_datetime, insert_objects, select_in
 from gocua.lib.text import nfc
 from gocua.people.models import Household, Resident
 
@@ -103,12 +104,7 @@ def visits_sync(
     for i, visit in enumerate(visits):
         first.setdefault(visit.id, i)
 
-    stored = {
-        row[0]: row[1:]
-        for row in Visit.objects.filter(pk__in=list(first)).values_list(
-            "id", "member_id", "household_id"
-        )
-    }
+    stored = _stored_visits(list(first))
     pending: list[int] = []
     for visit_id, i in first.items():
         if visit_id not in stored:
@@ -186,20 +182,7 @@ def _check(
     # The households in scope with all their residents, in one query.
     households: set[int] = set()
     residents: dict[int, _Resident] = {}
-    for row in (
-        households_for_user(user)
-        .filter(
-            pk__in={visits[i].household for i in pending},
-            unit_id__in=Assignment.objects.filter(member=member).values("hamlet_id"),
-        )
-        .values_list(
-            "id",
-            "residents__id",
-            "residents__full_name",
-            "residents__eid_stage",
-            "residents__stage_at",
-        )  # fmt: skip
-    ):
+    for row in _households_in_scope(user, member, {visits[i].household for i in pending}):
         households.add(row[0])
         if row[1] is not None:
             residents[row[1]] = _Resident(row[1], row[0], row[2], row[3], row[4])
@@ -227,6 +210,54 @@ def _check(
         else:
             accepted.append((visit, mine, at, location))
     return accepted
+
+
+# The sync runs these two reads for every request a phone sends, so they are written by hand
+# rather than compiled by the ORM each time (a single-visit post spent most of its time there).
+_VISITS = Visit._meta.db_table
+_HOUSEHOLDS = Household._meta.db_table
+_RESIDENTS = Resident._meta.db_table
+_UNITS = Household._meta.get_field("unit").related_model._meta.db_table
+_ASSIGNMENTS = Assignment._meta.db_table
+
+
+def _stored_visits(ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int | None, int]]:
+    """Visit id → (member id, household id) for the ids already stored."""
+    pk = Visit._meta.pk
+    prepared = [pk.get_db_prep_value(i, connection) for i in ids]
+    rows = select_in(
+        f'SELECT "id", "member_id", "household_id" FROM "{_VISITS}" WHERE "id" {{in_}}', prepared
+    )
+    return {
+        pk.to_python(visit_id): (member_id, household_id)
+        for visit_id, member_id, household_id in rows
+    }
+
+
+def _households_in_scope(user: User, member: Member, ids: set[int]) -> list[tuple]:
+    """(household id, resident id, name, stage, stage_at) of the households among `ids` in the
+    user's jurisdiction and in the member's assigned hamlets (resident None for an empty one)."""
+    scope, params = scope_condition(user, "u")
+    stage_at = Resident._meta.get_field("stage_at")
+    converters = connection.ops.get_db_converters(stage_at.get_col("r"))
+    rows = select_in(
+        f'SELECT h."id", r."id", r."full_name", r."eid_stage", r."stage_at" FROM "{_HOUSEHOLDS}" h'
+        f' JOIN "{_UNITS}" u ON u."id" = h."unit_id"'
+        f' LEFT JOIN "{_RESIDENTS}" r ON r."household_id" = h."id"'
+        f' WHERE {scope} AND h."unit_id" IN'
+        f' (SELECT "hamlet_id" FROM "{_ASSIGNMENTS}" WHERE "member_id" = %s) AND h."id" {{in_}}',
+        list(ids),
+        (*params, member.pk),
+    )
+    if not converters:
+        return rows
+    converted = []
+    for row in rows:
+        at = row[4]
+        for converter in converters:
+            at = converter(at, stage_at, connection)
+        converted.append((*row[:4], at))
+    return converted
 
 
 def _check_outcomes(
@@ -268,20 +299,19 @@ def _check_location(location: tuple[float, float] | None) -> tuple[float | None,
 def _insert(*, user: User, member: Member, accepted: list[Accepted]) -> None:
     """Visits, outcomes and visit_record's effects, in bulk; the caller holds the transaction."""
     now = timezone.now()
-    visits = Visit.objects.bulk_create(
-        [
-            Visit(
-                id=visit.id,
-                household_id=visit.household,
-                member_id=member.pk,
-                recorded_by_id=user.pk,
-                at=at,
-                lat=lat,
-                lon=lon,
-            )
-            for visit, _residents, at, (lat, lon) in accepted
-        ]
-    )
+    visits = [
+        Visit(
+            id=visit.id,
+            household_id=visit.household,
+            member_id=member.pk,
+            recorded_by_id=user.pk,
+            at=at,
+            lat=lat,
+            lon=lon,
+        )
+        for visit, _residents, at, (lat, lon) in accepted
+    ]
+    insert_objects(visits)
     rows_by_visit: list[list[VisitOutcome]] = []
     all_rows: list[VisitOutcome] = []
     for stored, (visit, residents, _at, _loc) in zip(visits, accepted, strict=True):
@@ -305,7 +335,7 @@ def _insert(*, user: User, member: Member, accepted: list[Accepted]) -> None:
             )
         rows_by_visit.append(rows)
         all_rows.extend(rows)
-    VisitOutcome.objects.bulk_create(all_rows)
+    insert_objects(all_rows)
     names = {r.id: r.full_name for _v, residents, _at, _loc in accepted for r in residents.values()}
     _effects(visits=visits, rows_by_visit=rows_by_visit, names=names, member=member, now=now)
     # visit_record's `_after_visit` hook, for the whole batch at once. Calling the hook once per
@@ -327,9 +357,13 @@ def _effects(
     """visit_record's effects as if the visits had been recorded one after the other."""
     household_ids = {v.household_id for v in visits}
     # Someone came: open follow-ups of these households are done.
-    FollowUp.objects.filter(household_id__in=household_ids, status=FollowUp.Status.OPEN).update(
-        status=FollowUp.Status.DONE, done_at=now
-    )
+    with connection.cursor() as cursor:
+        placeholders = ", ".join(["%s"] * len(household_ids))
+        cursor.execute(
+            f'UPDATE "{FollowUp._meta.db_table}" SET "status" = %s, "done_at" = %s'
+            f' WHERE "status" = %s AND "household_id" IN ({placeholders})',
+            [FollowUp.Status.DONE, db_datetime(now), FollowUp.Status.OPEN, *household_ids],
+        )
     last_visit = {v.household_id: n for n, v in enumerate(visits)}
     follow_ups, support = [], []
     for n, (visit, rows) in enumerate(zip(visits, rows_by_visit, strict=True)):
@@ -355,7 +389,7 @@ def _effects(
                 )
             )
         support.extend((visit, r) for r in rows if r.outcome == Outcome.NEEDS_HOME_SUPPORT)
-    FollowUp.objects.bulk_create(follow_ups)
+    insert_objects(follow_ups)
 
     if support:
         already = set(

@@ -85,6 +85,7 @@ from django.utils import timezone
 
 from gocua.geo.models import AdminUnit
 from gocua.lib.bulk import select_in
+from gocua.lib.rows import Columns
 from gocua.reports.models import (
     FLOW_COLUMNS,
     MEMBER_COLUMNS,
@@ -332,9 +333,18 @@ def _write_member_flows(flows: dict[tuple[int, dt.date], dict[str, int]]) -> Non
 # --- the state row, and rolling to a new day ---------------------------------------------------
 
 
+_STATE = Columns(RollupState, "s")
+
+
 def _locked_state() -> RollupState | None:
-    """The state row, locked for this transaction and rolled forward to today."""
-    state = RollupState.objects.select_for_update().filter(pk=1).first()
+    """The state row, locked for this transaction and rolled forward to today.
+
+    Every visit a phone sends asks this: one hand-written query (see gocua.lib.rows)."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT {_STATE.sql} FROM {_STATE.table} WHERE s."id" = 1{lock}')
+        row = cursor.fetchone()
+    state = _STATE.build(row) if row else None
     if state is not None and state.day < today():
         _roll(state, today())
     return state
@@ -588,7 +598,9 @@ def rollup_visits_recorded(visits: Iterable) -> int:
     ids = [getattr(v, "pk", v) for v in visits]
     if not ids:
         return 0
-    with transaction.atomic():
+    # The caller holds the transaction that created the visits: no savepoint of our own
+    # (two round trips on every phone post), an error here undoes the visits anyway.
+    with transaction.atomic(savepoint=False):
         state = _locked_state()
         if state is None:
             return 0

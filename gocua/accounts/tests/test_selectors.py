@@ -173,3 +173,38 @@ def test_it_tells_capabilities_by_role(alice, bob, vy, olivia):
     assert [s.is_manager(u) for u in (alice, bob, vy, olivia)] == [True, True, False, False]
     assert [s.can_see_residents(u) for u in (alice, bob, vy, olivia)] == [True, True, True, False]
     assert [s.can_read_audit(u) for u in (alice, bob, vy, olivia)] == [True, False, False, False]
+
+
+def _households_by_condition(user) -> set[int]:
+    from django.db import connection
+
+    from gocua.geo.models import AdminUnit
+
+    condition, params = s.scope_condition(user, "u")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT h."id" FROM "{Household._meta.db_table}" h '
+            f'JOIN "{AdminUnit._meta.db_table}" u ON u."id" = h."unit_id" WHERE {condition}',
+            params,
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_the_sql_scope_condition_gives_the_same_households_as_the_queryset(
+    people, tree, alice, bob, charlie, dan, olivia, vy
+):
+    from gocua.campaigns.models import Assignment
+
+    Household.objects.create(unit=tree.b_kp1, address="3 Nguyễn Huệ", province_code="72")
+    Household.objects.create(unit=tree.xa_c, address="4 Hai Bà Trưng", province_code="72")
+    # An assignment outside vy's commune grants nothing, in SQL as in the queryset.
+    Assignment.objects.create(member=vy.member, hamlet=tree.b_kp1)
+    root = User.objects.create_superuser("root", password="x" * 12)
+    boss = User.objects.create_superuser("boss", password="x" * 12, unit=tree.xa_b)
+    unbound = User.objects.create_user("nobody", role="unit_manager", unit=None)
+    for user in (alice, bob, charlie, dan, olivia, vy, root, boss, unbound, AnonymousUser()):
+        expected = set(s.households_for_user(user).values_list("id", flat=True))
+        assert _households_by_condition(user) == expected, user
+    vy.member.active = False
+    vy.member.save(update_fields=["active"])
+    assert _households_by_condition(vy) == set()
