@@ -21,6 +21,7 @@ from gocua.imports.common import (
     RowError,
     SeenSet,
     check_utf8,
+    collector_paused,
     decode_chunk_as,
     encode_chunk,
     import_run,
@@ -235,23 +236,24 @@ class CitizenImport:
         def parse(line: int, cells: list, warn: Callable[[str], None]) -> Citizen | None:
             return parse_citizen(line, pick(cells), cells, today, warn)
 
-        try:
-            chunks = parse_chunks(self.table.rows, parse, CHUNK_ROWS)
-            if self.background:
-                chunks = in_background(chunks, encode=encode_chunk, decode=_decode)
-            for parsed in chunks:
-                self.summary.rows += parsed.rows
-                for line, field, reason, cells in parsed.rejects:
-                    self.reject(line, field, reason, cells)
-                for line, national_id, text in parsed.warnings:
-                    self.warn(line, national_id, text)
-                if parsed.records:
-                    self.write_chunk(parsed.records)
-                else:
-                    self.rejects.flush()
-                    self.on_progress(self.summary.rows)
-        finally:
-            self.seen.close()
+        with collector_paused():
+            try:
+                chunks = parse_chunks(self.table.rows, parse, CHUNK_ROWS)
+                if self.background:
+                    chunks = in_background(chunks, encode=encode_chunk, decode=_decode)
+                for parsed in chunks:
+                    self.summary.rows += parsed.rows
+                    for line, field, reason, cells in parsed.rejects:
+                        self.reject(line, field, reason, cells)
+                    for line, national_id, text in parsed.warnings:
+                        self.warn(line, national_id, text)
+                    if parsed.records:
+                        self.write_chunk(parsed.records)
+                    else:
+                        self.rejects.flush()
+                        self.on_progress(self.summary.rows)
+            finally:
+                self.seen.close()
         return self.summary
 
     def reject(self, line: int, field: str, reason: str, cells: list) -> None:
