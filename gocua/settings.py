@@ -119,6 +119,10 @@ def _database() -> dict:
         db = dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
         if db["ENGINE"] != "django.db.backends.postgresql":
             raise RuntimeError("DATABASE_URL must be a postgres:// URL (or unset for SQLite)")
+        # Parameters bound by the server, and statements run five times on a connection kept
+        # prepared: the phone's visit post repeats the same dozen statements, and parsing and
+        # planning them again each time cost PostgreSQL more than running them.
+        db.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
         return db
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     return {
