@@ -8,6 +8,8 @@ re-importing the same file changes nothing; memory does not grow with the file.
 import datetime as dt
 import re
 from collections.abc import Callable
+from functools import partial
+from operator import itemgetter
 from typing import NamedTuple
 
 from django.db import connection, transaction
@@ -38,7 +40,14 @@ from gocua.imports.models import ImportJob
 from gocua.imports.readers import Table, open_table, text_of
 from gocua.lib import nid as nid_lib
 from gocua.lib import phone as phone_lib
-from gocua.lib.bulk import bulk_insert, db_datetime, select_in
+from gocua.lib.bulk import (
+    COPY_NULL,
+    bulk_insert,
+    copy_fields,
+    copy_insert,
+    db_datetime,
+    select_in,
+)
 from gocua.lib.dates import DateError, parse_birth
 from gocua.lib.text import key, nfc
 from gocua.people.models import Household, Resident, StageEvent
@@ -49,9 +58,9 @@ SEX_WORDS = {"nam": "M", "male": "M", "m": "M", "nu": "F", "female": "F", "f": "
 
 
 class Citizen(NamedTuple):
-    """A parsed row, made only of str/int/bool/None (dates as ISO text, cells as one string)
-    so that chunks cross the process boundary with `marshal`, several times faster than
-    pickle, and bind to SQLite without per-value adapters."""
+    """A parsed row, made only of str/int/bool/None and tuples of them (dates as ISO text, cells
+    as one string) so that chunks cross the process boundary with `marshal`, several times faster
+    than pickle, and bind to SQLite without per-value adapters."""
 
     line: int
     national_id: str
@@ -68,25 +77,16 @@ class Citizen(NamedTuple):
     eid_level: int | None
     elderly: bool
     cells: str  # the original cells joined by CELL_SEPARATOR, for the rejects file
+    # Worked out in the parsing process too, so that the writing process (the bottleneck) only
+    # looks things up and splices:
+    place: tuple[int, str | None]  # (commune id, hamlet key or None when the row has no hamlet)
+    digest: int  # equal rows give equal digests within one run (see _digest)
+    # The new-resident columns up to NEW_RESIDENT_SPLICED, as a COPY text fragment on
+    # PostgreSQL or a tuple on SQLite (see RESIDENT_COLUMNS).
+    resident_values: str | tuple
 
-    def digest(self) -> int:
-        """Equal rows give equal digests within one run (Python's hash is per process, and
-        the seen-set lives only as long as the run)."""
-        return hash(
-            (
-                self.full_name,
-                self.birth_date,
-                self.birth_year_only,
-                self.sex,
-                self.phone,
-                self.unit_code,
-                key(self.hamlet),
-                self.household_code,
-                self.address,
-                self.eid_stage,
-                self.eid_level,
-            )
-        )
+
+_citizen = partial(tuple.__new__, Citizen)  # positional, from C: NamedTuple(**kw) is slow
 
 
 _DIGIT = re.compile(r"\d")
@@ -111,84 +111,184 @@ CITIZEN_FIELDS = (
 )
 
 
-def parse_citizen(
-    line: int, values: list, cells: list, today: dt.date, warn: Callable[[str], None]
-) -> Citizen | None:
-    """One row → a Citizen, or None for a row to skip silently. Raises RowError.
+class CitizenParser:
+    """The reading half of an import: a row's cells → a Citizen ready to write, or None for a
+    row to skip silently. Raises RowError.
 
-    `values` are the row's cells picked in CITIZEN_FIELDS order (see imports.common.picker)."""
-    (
-        raw_nid,
-        raw_name,
-        raw_birth,
-        raw_sex,
-        raw_phone,
-        raw_unit,
-        raw_hamlet,
-        raw_household,
-        raw_address,
-        raw_stage,
-        raw_level,
-    ) = values
-    if raw_nid in (None, "") and (
-        raw_name in (None, "") or raw_birth in (None, "") and not raw_unit
-    ):
-        # A blank line, or the signature block under the table ("Người lập biểu", a title).
-        return None
-    check_utf8(raw_name, raw_hamlet, raw_address)
-    if raw_name in (None, ""):
-        raise RowError("full_name", "missing")
-    name = nfc(str(raw_name))
-    if _DIGIT.search(name):
-        raise RowError("full_name", "contains digits")
-    try:
-        national_id = nid_lib.normalize(raw_nid)
-    except nid_lib.NationalIdError as exc:
-        raise RowError("national_id", str(exc)) from None
+    Runs in the forked parsing process (see in_background), so it never touches the database:
+    the units it checks rows against are loaded before the fork."""
 
-    sex = SEX_WORDS.get(key(str(raw_sex))) if raw_sex not in (None, "") else None
-    if sex is None:
-        raise RowError(
-            "sex", f"{raw_sex!r} is not Nam/Nữ, male/female or M/F" if raw_sex else "missing"
+    def __init__(
+        self,
+        *,
+        columns: dict[str, int],
+        today: dt.date,
+        now: dt.datetime,
+        edition: int,
+        communes: dict[str, AdminUnit],
+        other_levels: dict[str, str],
+        scope_paths: list[str] | None,
+    ) -> None:
+        self.pick = picker(columns, CITIZEN_FIELDS)
+        self.today, self.edition = today, edition
+        self.communes, self.other_levels = communes, other_levels
+        self.scope = tuple(scope_paths) if scope_paths is not None else None
+        self.stamp = db_datetime(now)
+        # PostgreSQL: the resident's columns leave this process already in COPY's text format.
+        self.copy = connection.vendor == "postgresql"
+        self.births: dict[object, tuple[str, bool, int, bool]] = {}
+
+    def __call__(self, line: int, cells: list, warn: Callable[[str], None]) -> Citizen | None:
+        (
+            raw_nid,
+            raw_name,
+            raw_birth,
+            raw_sex,
+            raw_phone,
+            raw_unit,
+            raw_hamlet,
+            raw_household,
+            raw_address,
+            raw_stage,
+            raw_level,
+        ) = self.pick(cells)
+        if raw_nid in (None, "") and (
+            raw_name in (None, "") or raw_birth in (None, "") and not raw_unit
+        ):
+            # A blank line, or the signature block under the table ("Người lập biểu", a title).
+            return None
+        check_utf8(raw_name, raw_hamlet, raw_address)
+        if raw_name in (None, ""):
+            raise RowError("full_name", "missing")
+        name = nfc(str(raw_name))
+        if _DIGIT.search(name):
+            raise RowError("full_name", "contains digits")
+        try:
+            national_id = nid_lib.normalize(raw_nid)
+        except nid_lib.NationalIdError as exc:
+            raise RowError("national_id", str(exc)) from None
+
+        sex = SEX_WORDS.get(key(str(raw_sex))) if raw_sex not in (None, "") else None
+        if sex is None:
+            raise RowError(
+                "sex", f"{raw_sex!r} is not Nam/Nữ, male/female or M/F" if raw_sex else "missing"
+            )
+        birth = self.births.get(raw_birth) or self._birth(raw_birth)
+        born, year_only, born_year, elderly = birth
+        try:
+            nid_lib.check_against(national_id, birth_year=born_year, sex=sex)
+        except nid_lib.NationalIdError as exc:
+            raise RowError("national_id", str(exc)) from None
+
+        phone = ""
+        try:
+            phone = phone_lib.normalize(raw_phone)
+        except phone_lib.PhoneError as exc:
+            warn(f"phone {phone_lib.mask(text_of(raw_phone))} {exc}; phone dropped")
+
+        unit_code = _text(raw_unit)
+        if not unit_code:
+            raise RowError("unit_code", "missing")
+        hamlet = nfc(_text(raw_hamlet))
+        household_code = _text(raw_household)
+        address = nfc(_text(raw_address))
+        eid_stage = parse_stage(raw_stage)
+        eid_level = parse_level(raw_level)
+        # Checked last, as when the writing process did it: the row's warnings still count.
+        commune = self._commune(unit_code, national_id)
+        hamlet_key = key(hamlet) if hamlet else None
+        digest = hash(
+            (
+                name,
+                born,
+                year_only,
+                sex,
+                phone,
+                unit_code,
+                key(hamlet),
+                household_code,
+                address,
+                eid_stage,
+                eid_level,
+            )
         )
-    try:
-        birth = parse_birth(raw_birth, today)
-    except DateError as exc:
-        raise RowError("birth_date", str(exc)) from None
-    if birth is None:
-        raise RowError("birth_date", "missing")
-    born, year_only = birth
-    try:
-        nid_lib.check_against(national_id, birth_year=born.year, sex=sex)
-    except nid_lib.NationalIdError as exc:
-        raise RowError("national_id", str(exc)) from None
+        stage = eid_stage or "none"
+        level = eid_level if eid_level is not None else (2 if stage != "none" else 0)
+        values = (
+            national_id,
+            name,
+            born,
+            year_only,
+            sex,
+            phone,
+            elderly,
+            stage,
+            level,
+            self.stamp if stage != "none" else None,
+            self.stamp,
+        )
+        return _citizen(
+            (
+                line,
+                national_id,
+                name,
+                born,
+                year_only,
+                sex,
+                phone,
+                unit_code,
+                hamlet,
+                household_code,
+                address,
+                eid_stage,
+                eid_level,
+                elderly,
+                join_cells(cells),
+                (commune.id, hamlet_key),
+                digest,
+                copy_fields(values) if self.copy else values,
+            )
+        )
 
-    phone = ""
-    try:
-        phone = phone_lib.normalize(raw_phone)
-    except phone_lib.PhoneError as exc:
-        warn(f"phone {phone_lib.mask(text_of(raw_phone))} {exc}; phone dropped")
+    def _birth(self, raw: object) -> tuple[str, bool, int, bool]:
+        """(ISO date, year only, year, elderly), remembered: birth dates repeat a lot."""
+        try:
+            birth = parse_birth(raw, self.today)
+        except DateError as exc:
+            raise RowError("birth_date", str(exc)) from None
+        if birth is None:
+            raise RowError("birth_date", "missing")
+        born, year_only = birth
+        value = (born.isoformat(), year_only, born.year, _is_elderly(born, self.today))
+        if len(self.births) < BIRTHS_REMEMBERED:
+            self.births[raw] = value
+        return value
 
-    unit_code = _text(raw_unit)
-    if not unit_code:
-        raise RowError("unit_code", "missing")
-    return Citizen(
-        line=line,
-        national_id=national_id,
-        full_name=name,
-        birth_date=born.isoformat(),
-        birth_year_only=year_only,
-        sex=sex,
-        phone=phone,
-        unit_code=unit_code,
-        hamlet=nfc(_text(raw_hamlet)),
-        household_code=_text(raw_household),
-        address=nfc(_text(raw_address)),
-        eid_stage=parse_stage(raw_stage),
-        eid_level=parse_level(raw_level),
-        elderly=_is_elderly(born, today),
-        cells=join_cells(cells),
-    )
+    def _commune(self, unit_code: str, national_id: str) -> AdminUnit:
+        commune = self.communes.get(unit_code)
+        if commune is None:
+            level = self.other_levels.get(unit_code)
+            if level:
+                raise RowError(
+                    "unit_code",
+                    f"{unit_code} is a {level}; give the commune code (Mã xã)",
+                    national_id=national_id,
+                )
+            raise RowError(
+                "unit_code",
+                f"no commune with code {unit_code} in the {self.edition} edition",
+                national_id=national_id,
+            )
+        if self.scope is not None and not commune.path.startswith(self.scope):
+            raise RowError(
+                "unit_code",
+                f"commune {unit_code} is outside your jurisdiction",
+                national_id=national_id,
+            )
+        return commune
+
+
+BIRTHS_REMEMBERED = 100_000  # 120 years of days is 44,000 dates
 
 
 class CitizenImport:
@@ -223,22 +323,28 @@ class CitizenImport:
             .exclude(level=Level.COMMUNE)
             .values_list("code", "level")
         )
-        self.hamlets: dict[tuple[int, str], AdminUnit] = {
+        self.communes_by_id = {u.id: u for u in self.communes.values()}
+        # Citizen.place → unit: a hamlet by (commune id, name key), a commune by (id, None).
+        self.places: dict[tuple[int, str | None], AdminUnit] = {
             (h.parent_id, h.name_key): h
             for h in AdminUnit.objects.filter(edition=edition, level=Level.HAMLET)
         }
+        self.places.update({(u.id, None): u for u in self.communes.values()})
+        self.parse = CitizenParser(
+            columns=table.columns,
+            today=self.today,
+            now=self.now,
+            edition=edition,
+            communes=self.communes,
+            other_levels=self.other_levels,
+            scope_paths=scope_paths,
+        )
 
     # -- reading -----------------------------------------------------------------------------
     def run(self) -> ImportSummary:
-        pick = picker(self.table.columns, CITIZEN_FIELDS)
-        today = self.today
-
-        def parse(line: int, cells: list, warn: Callable[[str], None]) -> Citizen | None:
-            return parse_citizen(line, pick(cells), cells, today, warn)
-
         with collector_paused():
             try:
-                chunks = parse_chunks(self.table.rows, parse, CHUNK_ROWS)
+                chunks = parse_chunks(self.table.rows, self.parse, CHUNK_ROWS)
                 if self.background:
                     chunks = in_background(chunks, encode=encode_chunk, decode=_decode)
                 for parsed in chunks:
@@ -247,7 +353,7 @@ class CitizenImport:
                         self.reject(line, field, reason, cells)
                     for line, national_id, text in parsed.warnings:
                         self.warn(line, national_id, text)
-                    if parsed.records:
+                    if parsed.records or parsed.late:  # as when the writer checked units
                         self.write_chunk(parsed.records)
                     else:
                         self.rejects.flush()
@@ -274,49 +380,26 @@ class CitizenImport:
         self.rejects.flush()
         self.on_progress(self.summary.rows)
 
-    def _commune(self, citizen: Citizen) -> AdminUnit:
-        commune = self.communes.get(citizen.unit_code)
-        if commune is None:
-            level = self.other_levels.get(citizen.unit_code)
-            if level:
-                raise RowError(
-                    "unit_code", f"{citizen.unit_code} is a {level}; give the commune code (Mã xã)"
-                )
-            raise RowError(
-                "unit_code",
-                f"no commune with code {citizen.unit_code} in the {self.edition} edition",
-            )
-        if self.scope_paths is not None and not commune.path.startswith(tuple(self.scope_paths)):
-            raise RowError("unit_code", f"commune {citizen.unit_code} is outside your jurisdiction")
-        return commune
-
-    def _place(self, chunk: list[Citizen]) -> list[tuple[Citizen, AdminUnit]]:
-        """Each row's unit: its hamlet (created when new) or its commune; rejects bad codes."""
-        with_commune: list[tuple[Citizen, AdminUnit]] = []
-        for citizen in chunk:
-            try:
-                with_commune.append((citizen, self._commune(citizen)))
-            except RowError as exc:
-                self.reject(citizen.line, exc.field, exc.reason, split_cells(citizen.cells))
-        missing = {}
-        for citizen, commune in with_commune:
-            if citizen.hamlet:
-                cache_key = (commune.id, key(citizen.hamlet))
-                if cache_key not in self.hamlets:
-                    missing.setdefault(cache_key, (commune, citizen.hamlet))
+    def _place(self, chunk: list[Citizen]) -> list[AdminUnit]:
+        """Each row's unit: its hamlet (created when new) or its commune."""
+        places = list(map(_PLACE, chunk))
+        missing = set(places).difference(self.places)
         if missing:
-            self._hamlets_create(list(missing.values()))
-        return [
-            (c, self.hamlets[(u.id, key(c.hamlet))] if c.hamlet else u) for c, u in with_commune
-        ]
+            wanted: dict[tuple[int, str | None], tuple[AdminUnit, str]] = {}
+            for citizen in chunk:  # a new hamlet is named as its first row spells it
+                if citizen.place in missing:
+                    commune = self.communes_by_id[citizen.place[0]]
+                    wanted.setdefault(citizen.place, (commune, citizen.hamlet))
+            self._hamlets_create(list(wanted.values()))
+        return list(map(self.places.__getitem__, places))
 
     def _hamlets_create(self, wanted: list[tuple[AdminUnit, str]]) -> None:
         if not self.dry_run:
-            self.hamlets.update(hamlets_ensure(wanted))
+            self.places.update(hamlets_ensure(wanted))
             return
         for commune, name in wanted:
             # Nothing is written in a dry run: an unsaved stand-in takes the new hamlet's place.
-            self.hamlets[(commune.id, key(name))] = AdminUnit(
+            self.places[(commune.id, key(name))] = AdminUnit(
                 edition=commune.edition,
                 level=Level.HAMLET,
                 parent=commune,
@@ -327,76 +410,36 @@ class CitizenImport:
             )
 
     def _write_chunk(self, chunk: list[Citizen]) -> None:
-        # 1. Units (and the scope check) first: a rejected row must not count as "seen".
-        placed = self._place(chunk)
+        # Units and the scope were checked while parsing: a rejected row never counts as "seen".
+        units = self._place(chunk)
 
-        # 2. The same national ID earlier in the file: identical is unchanged, else a conflict.
+        # The same national ID earlier in the file: identical is unchanged, else a conflict.
         # Only a stored ID can have been met earlier in the file (an earlier valid row was
         # written), so a first import asks the seen-set nothing; a dry run writes nothing.
-        existing = {row[0]: row for row in _stored_residents([c.national_id for c, _ in placed])}
-        firsts: dict[str, tuple[Citizen, AdminUnit]] = {}
-        digests: dict[str, tuple[int, int]] = {}
+        national_ids = list(map(_NATIONAL_ID, chunk))
+        existing = {row[0]: row for row in _stored_residents(national_ids)}
         earlier = self.seen.lookup(
-            [c.national_id for c, _ in placed if self.dry_run or c.national_id in existing]
+            national_ids if self.dry_run else [n for n in national_ids if n in existing]
         )
-        for citizen, unit in placed:
-            digest = citizen.digest()
-            prior = earlier.get(citizen.national_id) or digests.get(citizen.national_id)
-            if prior is None:
-                digests[citizen.national_id] = (digest, citizen.line)
-                firsts[citizen.national_id] = (citizen, unit)
-            elif prior[0] == digest:
-                self.summary.unchanged += 1
-            else:
-                self.reject(
-                    citizen.line,
-                    "national_id",
-                    f"conflict: {nid_lib.mask(citizen.national_id)} already appears on "
-                    f"line {prior[1]} with different data (the first row wins)",
-                    split_cells(citizen.cells),
-                )
-        self.seen.add([(n, d, ln) for n, (d, ln) in digests.items()])
-        if not firsts:
+        if not earlier and len(set(national_ids)) == len(national_ids):
+            rows = list(zip(chunk, units, strict=True))  # every row is the first with its ID
+            self.seen.add(
+                list(zip(national_ids, map(_DIGEST, chunk), map(_LINE, chunk), strict=True))
+            )
+        else:
+            rows = self._firsts(chunk, units, earlier)
+        if not rows:
             return
 
-        rows = list(firsts.values())
         households = self._households(rows)
-        new_rows: list[tuple] = []
-        new_stage: list[tuple[str, str, int]] = []
+        new: list[tuple[Citizen, AdminUnit, int | None]] = []
         changed: list[Resident] = []
         restaged: list[Resident] = []
         events: list[StageEvent] = []
-        stamp = db_datetime(self.now)
         for (citizen, unit), household_id in zip(rows, households, strict=True):
-            national_id = citizen.national_id
-            stored = existing.get(national_id)
+            stored = existing.get(citizen.national_id) if existing else None
             if stored is None:
-                stage = citizen.eid_stage or "none"
-                level = (
-                    citizen.eid_level
-                    if citizen.eid_level is not None
-                    else (2 if stage != "none" else 0)
-                )
-                new_rows.append(
-                    (
-                        national_id,
-                        citizen.full_name,
-                        citizen.birth_date,
-                        citizen.birth_year_only,
-                        citizen.sex,
-                        citizen.phone,
-                        unit.id,
-                        household_id,
-                        unit.province_code,
-                        citizen.elderly,
-                        stage,
-                        level,
-                        stamp if stage != "none" else None,
-                        stamp,
-                    )
-                )
-                if stage != "none" or level:
-                    new_stage.append((national_id, stage, level))
+                new.append((citizen, unit, household_id))
                 continue
             resident = self._merge(stored, citizen, unit, household_id, events)
             if resident is None:
@@ -405,15 +448,27 @@ class CitizenImport:
                 restaged.append(resident)
             else:
                 changed.append(resident)
-        self.summary.inserted += len(new_rows)
+        self.summary.inserted += len(new)
         self.summary.updated += len(changed) + len(restaged)
         if self.dry_run:
             return
-        bulk_insert(Resident._meta.db_table, RESIDENT_COLUMNS, new_rows)
+        self._residents_insert(new)
         if changed:
             Resident.objects.bulk_update(changed, STORED_FIELDS, batch_size=500)
         if restaged:
             Resident.objects.bulk_update(restaged, [*STORED_FIELDS, "stage_at"], batch_size=500)
+        new_stage = []
+        for citizen, _unit, _household in new:
+            if citizen.eid_stage is None and citizen.eid_level is None:
+                continue
+            stage = citizen.eid_stage or "none"
+            level = (
+                citizen.eid_level
+                if citizen.eid_level is not None
+                else (2 if stage != "none" else 0)
+            )
+            if stage != "none" or level:
+                new_stage.append((citizen.national_id, stage, level))
         if new_stage:
             ids = dict(
                 Resident.objects.filter(national_id__in=[n for n, _, _ in new_stage]).values_list(
@@ -437,9 +492,61 @@ class CitizenImport:
         # Rollups (reports, issue 6): new residents, moves and stage changes of this chunk; the
         # rollups diff each resident against what they counted before, so no deltas here.
         rollup_residents_changed(
-            national_ids=[row[0] for row in new_rows],
+            national_ids=[citizen.national_id for citizen, _unit, _household in new],
             resident_ids=[r.pk for r in (*changed, *restaged)],
         )
+
+    def _firsts(
+        self,
+        chunk: list[Citizen],
+        units: list[AdminUnit],
+        earlier: dict[str, tuple[int, int]],
+    ) -> list[tuple[Citizen, AdminUnit]]:
+        """The rows whose ID this file has not had before, each with its unit; counts a repeat
+        of an earlier row as unchanged and rejects one with other data as a conflict."""
+        firsts: dict[str, tuple[Citizen, AdminUnit]] = {}
+        digests: dict[str, tuple[int, int]] = {}
+        for citizen, unit in zip(chunk, units, strict=True):
+            prior = earlier.get(citizen.national_id) or digests.get(citizen.national_id)
+            if prior is None:
+                digests[citizen.national_id] = (citizen.digest, citizen.line)
+                firsts[citizen.national_id] = (citizen, unit)
+            elif prior[0] == citizen.digest:
+                self.summary.unchanged += 1
+            else:
+                self.reject(
+                    citizen.line,
+                    "national_id",
+                    f"conflict: {nid_lib.mask(citizen.national_id)} already appears on "
+                    f"line {prior[1]} with different data (the first row wins)",
+                    split_cells(citizen.cells),
+                )
+        self.seen.add([(n, d, ln) for n, (d, ln) in digests.items()])
+        return list(firsts.values())
+
+    def _residents_insert(self, new: list[tuple[Citizen, AdminUnit, int | None]]) -> None:
+        """The parsing process formatted all but the last columns (RESIDENT_COLUMNS)."""
+        if not new:
+            return
+        table = Resident._meta.db_table
+        if self.parse.copy:
+            ends = {u.pk: copy_fields((u.pk, u.province_code)) for _c, u, _h in new}
+            copy_insert(
+                table,
+                RESIDENT_COLUMNS,
+                "".join(
+                    [
+                        f"{c.resident_values}{ends[u.pk]}{COPY_NULL if h is None else h}\n"
+                        for c, u, h in new
+                    ]
+                ),
+            )
+        else:
+            bulk_insert(
+                table,
+                RESIDENT_COLUMNS,
+                [(*c.resident_values, u.pk, u.province_code, h) for c, u, h in new],
+            )
 
     def _merge(
         self,
@@ -549,14 +656,15 @@ RESIDENT_COLUMNS = [  # the other flags and last_used_at take their database def
     "birth_year_only",
     "sex",
     "phone",
-    "unit_id",
-    "household_id",
-    "province_code",
     "elderly",
     "eid_stage",
     "eid_level",
     "stage_at",
     "updated_at",
+    # Known only in the writing process, which adds them to Citizen.resident_values:
+    "unit_id",
+    "province_code",
+    "household_id",
 ]
 STORED_FIELDS = [
     "full_name",
@@ -637,6 +745,10 @@ def _households_insert(rows: list[tuple[int, str, str, str]]) -> None:
 
 
 _decode = decode_chunk_as(Citizen)
+_PLACE = itemgetter(Citizen._fields.index("place"))
+_NATIONAL_ID = itemgetter(Citizen._fields.index("national_id"))
+_DIGEST = itemgetter(Citizen._fields.index("digest"))
+_LINE = itemgetter(Citizen._fields.index("line"))
 
 
 def _is_elderly(born: dt.date, today: dt.date) -> bool:

@@ -42,10 +42,12 @@ class ImportSummary:
 class RowError(ValueError):
     """One row is rejected: which field, and why."""
 
-    def __init__(self, field: str, reason: str) -> None:
+    def __init__(self, field: str, reason: str, *, national_id: str | None = None) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+        # Set by a check made after the row parsed (its unit): the row's warnings still count.
+        self.national_id = national_id
 
 
 def picker(columns: dict[str, int], fields: tuple[str, ...]) -> Callable[[list], list]:
@@ -82,6 +84,7 @@ class ParsedChunk:
     rejects: list[tuple[int, str, str, list]]
     warnings: list[tuple[int, str, str]]  # (line, national ID, text)
     rows: int
+    late: int = 0  # rejects that parsed, then failed a later check (see RowError.national_id)
 
 
 def parse_chunks(
@@ -99,13 +102,19 @@ def parse_chunks(
         except RowError as exc:
             chunk.rows += 1
             chunk.rejects.append((line, exc.field, exc.reason, cells))
-            continue
-        if record is None:
-            continue
-        chunk.rows += 1
-        chunk.warnings += [(line, record.national_id, text) for text in line_warnings]
-        chunk.records.append(record)
-        if len(chunk.records) >= chunk_rows:
+            if exc.national_id is None:
+                continue
+            chunk.warnings += [(line, exc.national_id, text) for text in line_warnings]
+            chunk.late += 1
+        else:
+            if record is None:
+                continue
+            chunk.rows += 1
+            chunk.warnings += [(line, record.national_id, text) for text in line_warnings]
+            chunk.records.append(record)
+        # A row rejected after it parsed still takes its place in the chunk, as when the writer
+        # made that check: chunks end on the same rows as they did.
+        if len(chunk.records) + chunk.late >= chunk_rows:
             yield chunk
             chunk = ParsedChunk([], [], [], 0)
     if chunk.rows:
@@ -116,9 +125,12 @@ CELL_SEPARATOR = "\x1f"  # ASCII unit separator: never in a cell of an office fi
 
 
 def join_cells(cells: list) -> str:
-    return CELL_SEPARATOR.join(
-        "" if c is None else c if c.__class__ is str else str(c) for c in cells
-    )
+    try:
+        return CELL_SEPARATOR.join(cells)  # a CSV row: text only
+    except TypeError:  # an XLSX row: numbers, dates, empty cells
+        return CELL_SEPARATOR.join(
+            "" if c is None else c if c.__class__ is str else str(c) for c in cells
+        )
 
 
 def split_cells(joined: str) -> list[str]:
@@ -133,6 +145,7 @@ def encode_chunk(chunk: ParsedChunk) -> bytes:
             [(line, f, reason, join_cells(cells)) for line, f, reason, cells in chunk.rejects],
             chunk.warnings,
             chunk.rows,
+            chunk.late,
         )
     )
 
@@ -142,12 +155,13 @@ def decode_chunk_as(record_type: type) -> Callable[[bytes], ParsedChunk]:
     make = partial(tuple.__new__, record_type)
 
     def decode(data: bytes) -> ParsedChunk:
-        records, rejects, warnings, rows = marshal.loads(data)
+        records, rejects, warnings, rows, late = marshal.loads(data)
         return ParsedChunk(
             [make(r) for r in records],
             [(line, f, reason, split_cells(cells)) for line, f, reason, cells in rejects],
             [tuple(w) for w in warnings],
             rows,
+            late,
         )
 
     return decode

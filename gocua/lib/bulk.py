@@ -51,6 +51,23 @@ def copy_text(rows: list[tuple]) -> bytes:
     return "".join("\t".join(map(_copy_value, row)) + "\n" for row in rows).encode()
 
 
+COPY_NULL = "\\N"
+
+
+def copy_fields(values: tuple) -> str:
+    """Values as the first fields of a row in COPY's text format, each followed by its tab: for
+    an import that formats most of a row in its parsing process and the rest where it writes."""
+    return "\t".join(map(_copy_value, values)) + "\t"
+
+
+def copy_insert(table: str, columns: list[str], text: str) -> None:
+    """COPY rows already in COPY's text format (PostgreSQL only)."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+            copy.write(text.encode())
+
+
 def bulk_insert(table: str, columns: list[str], rows: list[tuple]) -> None:
     """The database's own bulk path: COPY on PostgreSQL, one executemany on SQLite."""
     if not rows:
