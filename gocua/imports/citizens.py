@@ -530,13 +530,14 @@ class CitizenImport:
             return
         table = Resident._meta.db_table
         if self.parse.copy:
-            ends = {u.pk: copy_fields((u.pk, u.province_code)) for _c, u, _h in new}
+            units = {u.id: u for _c, u, _h in new}
+            ends = {i: copy_fields((i, u.province_code)) for i, u in units.items()}
             copy_insert(
                 table,
                 RESIDENT_COLUMNS,
                 "".join(
                     [
-                        f"{c.resident_values}{ends[u.pk]}{COPY_NULL if h is None else h}\n"
+                        f"{c.resident_values}{ends[u.id]}{COPY_NULL if h is None else h}\n"
                         for c, u, h in new
                     ]
                 ),
@@ -545,7 +546,7 @@ class CitizenImport:
             bulk_insert(
                 table,
                 RESIDENT_COLUMNS,
-                [(*c.resident_values, u.pk, u.province_code, h) for c, u, h in new],
+                [(*c.resident_values, u.id, u.province_code, h) for c, u, h in new],
             )
 
     def _merge(
