@@ -25,6 +25,17 @@ def normalize(raw: object) -> str:
     """'+84 912.345.678' → '0912345678'. Empty input gives ''. Raises PhoneError."""
     if raw is None:
         return ""
+    if (
+        raw.__class__ is str
+        and len(raw) == 10
+        and raw[0] == "0"
+        and raw.isdigit()
+        and raw.isascii()
+    ):
+        # The usual cell, already clean: the rules below would leave it as it is.
+        if raw[:3] not in MOBILE_PREFIXES:
+            raise PhoneError(f"prefix {raw[:3]} is not a Vietnamese mobile prefix")
+        return raw
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     text = _SEPARATORS.sub("", str(raw).strip())
