@@ -43,6 +43,7 @@ from gocua.lib import phone as phone_lib
 from gocua.lib.bulk import (
     COPY_NULL,
     bulk_insert,
+    copy_escape,
     copy_fields,
     copy_insert,
     db_datetime,
@@ -136,6 +137,7 @@ class CitizenParser:
         self.stamp = db_datetime(now)
         # PostgreSQL: the resident's columns leave this process already in COPY's text format.
         self.copy = connection.vendor == "postgresql"
+        self.stamp_copy = copy_fields((self.stamp,))[:-1]
         self.births: dict[object, tuple[str, bool, int, bool]] = {}
 
     def __call__(self, line: int, cells: list, warn: Callable[[str], None]) -> Citizen | None:
@@ -214,19 +216,29 @@ class CitizenParser:
         )
         stage = eid_stage or "none"
         level = eid_level if eid_level is not None else (2 if stage != "none" else 0)
-        values = (
-            national_id,
-            name,
-            born,
-            year_only,
-            sex,
-            phone,
-            elderly,
-            stage,
-            level,
-            self.stamp if stage != "none" else None,
-            self.stamp,
-        )
+        if self.copy:
+            # copy_fields((national_id, name, ...)) by hand, four times faster: of these columns
+            # only the name can hold a character COPY escapes (the others are digits, an ISO
+            # date, fixed words and the run's timestamp).
+            values = (
+                f"{national_id}\t{copy_escape(name)}\t{born}\t{_COPY_BOOL[year_only]}\t{sex}\t"
+                f"{phone}\t{_COPY_BOOL[elderly]}\t{stage}\t{level}\t"
+                f"{self.stamp_copy if stage != 'none' else COPY_NULL}\t{self.stamp_copy}\t"
+            )
+        else:
+            values = (
+                national_id,
+                name,
+                born,
+                year_only,
+                sex,
+                phone,
+                elderly,
+                stage,
+                level,
+                self.stamp if stage != "none" else None,
+                self.stamp,
+            )
         return _citizen(
             (
                 line,
@@ -246,7 +258,7 @@ class CitizenParser:
                 join_cells(cells),
                 (commune.id, hamlet_key),
                 digest,
-                copy_fields(values) if self.copy else values,
+                values,
             )
         )
 
@@ -288,6 +300,7 @@ class CitizenParser:
         return commune
 
 
+_COPY_BOOL = {True: "t", False: "f"}
 BIRTHS_REMEMBERED = 100_000  # 120 years of days is 44,000 dates
 
 

@@ -54,6 +54,10 @@ def copy_text(rows: list[tuple]) -> bytes:
 COPY_NULL = "\\N"
 
 
+def copy_escape(text: str) -> str:
+    return text.translate(_COPY_ESCAPES)
+
+
 def copy_fields(values: tuple) -> str:
     """Values as the first fields of a row in COPY's text format, each followed by its tab: for
     an import that formats most of a row in its parsing process and the rest where it writes."""
