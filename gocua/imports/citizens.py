@@ -620,12 +620,7 @@ class CitizenImport:
         by_code: dict[str, int] = {}
         codes = {c.household_code: (c, u) for c, u in rows if c.household_code}
         if codes:
-            by_code = dict(
-                select_in(
-                    f"SELECT code, id FROM {HOUSEHOLDS} WHERE code <> '' AND code {{in_}}",
-                    list(codes),
-                )
-            )
+            by_code = dict(select_in(HOUSEHOLDS_BY_CODE, list(codes)))
             missing = [
                 (u.id, code, c.address, u.province_code)
                 for code, (c, u) in codes.items()
@@ -633,12 +628,7 @@ class CitizenImport:
             ]
             if missing and not self.dry_run:
                 _households_insert(missing)
-                by_code.update(
-                    select_in(
-                        f"SELECT code, id FROM {HOUSEHOLDS} WHERE code <> '' AND code {{in_}}",
-                        [h[1] for h in missing],
-                    )
-                )
+                by_code.update(select_in(HOUSEHOLDS_BY_CODE, [h[1] for h in missing]))
         by_address: dict[tuple[int, str], int] = {}
         addressed = {
             (u.id, c.address): (c, u) for c, u in rows if not c.household_code and c.address
@@ -744,6 +734,10 @@ ELDERLY_AGE = 60
 
 
 HOUSEHOLDS = Household._meta.db_table
+# The condition of the partial unique index `household_code`, written as Django writes it:
+# SQLite uses a partial index only for a query that repeats its condition, and with
+# `code <> ''` it scanned the whole table for every chunk (11 of 36 s at 1.2M rows).
+HOUSEHOLDS_BY_CODE = f"SELECT code, id FROM {HOUSEHOLDS} WHERE NOT (code = '') AND code {{in_}}"
 
 
 def _households_by_address(addresses: set[str]) -> dict[tuple[int, str], int]:
