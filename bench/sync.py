@@ -220,14 +220,48 @@ def write_requests(path: Path, members: list, per_member: int, size: int, rng) -
     return visits
 
 
+def cpu_seconds(server_sid: int, db: str) -> dict[str, float]:
+    """CPU seconds used so far by the server (its session), the PostgreSQL backends of the
+    bench database, wrk, and the whole machine (all cores, from /proc/stat): how a run's
+    time divides, and how much of the machine something else took meanwhile."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"server": 0.0, "postgres": 0.0, "wrk": 0.0}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        if int(fields[3]) == server_sid:  # the session id: the server and its workers
+            used["server"] += seconds
+        elif cmdline.startswith("postgres:") and f" {db} " in cmdline:
+            used["postgres"] += seconds
+        elif cmdline.startswith("wrk "):
+            used["wrk"] += seconds
+    cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    used["machine"] = (sum(map(int, cpu)) - int(cpu[3]) - int(cpu[4])) / tick  # not idle/iowait
+    return used
+
+
 def run_wrk(
-    url: str, requests: Path, lua: Path, *, threads: int, connections: int, expected: int, count
+    url: str,
+    requests: Path,
+    lua: Path,
+    *,
+    threads: int,
+    connections: int,
+    expected: int,
+    count,
+    cpu=lambda: {},
 ) -> dict:
     """Replays the requests; the run ends when every wrk thread has had its share answered
     (then wrk is interrupted and reports); the database is counted before and after."""
     lines = sum(1 for _ in requests.open())
     marker = requests.with_suffix(".done.")
     before = count()
+    cpu_before = cpu()
     started = time.monotonic()
     wrk = subprocess.Popen(
         ["wrk", "-t", str(threads), "-c", str(connections), "-d", "300s", "--timeout", "30s",
@@ -243,6 +277,7 @@ def run_wrk(
     while count() - before < expected and time.monotonic() < deadline:
         time.sleep(0.02)
     seconds = time.monotonic() - started
+    cpu_after = cpu()
     if wrk.poll() is None:
         wrk.send_signal(signal.SIGINT)
     out, err = wrk.communicate(timeout=60)
@@ -268,6 +303,7 @@ def run_wrk(
         "rejected_answers": int(lua_counts[2]) if lua_counts else -1,
         "socket_errors": socket_errors[1] if socket_errors else "none",
         "raw": out,
+        "cpu": {k: cpu_after[k] - cpu_before[k] for k in cpu_before},
     }
 
 
@@ -365,7 +401,8 @@ def main() -> None:
             for name, path, expected in (("batches", batches_file, batch_visits),
                                          ("singles", singles_file, single_visits)):  # fmt: skip
                 r = run_wrk(url, path, lua, threads=2, connections=args.connections,
-                            expected=expected, count=visits_in_db)  # fmt: skip
+                            expected=expected, count=visits_in_db,
+                            cpu=lambda: cpu_seconds(server.pid, db))  # fmt: skip
                 r["visits_per_s"] = r["created"] / r["seconds"]
                 r["requests_per_s"] = r["requests"] / r["seconds"]
                 results[name] = r
@@ -404,6 +441,18 @@ def main() -> None:
             f"{r['rejected_answers']}, socket {r['socket_errors']}, not recorded once "
             f"{abs(r['expected'] - r['created'])}) [target {what} >= {target}: "
             f"{'ok' if rate >= target and not errors else 'MISSED'}]"
+        )
+    print("\nCPU per request (ms), and the share of the machine's 2 cores each used:")
+    for name, r in results.items():
+        cpu, wall = r["cpu"], r["seconds"] * (os.cpu_count() or 1)
+        other = cpu["machine"] - cpu["server"] - cpu["postgres"] - cpu["wrk"]
+        print(
+            f"{name:8} "
+            + ", ".join(
+                f"{k} {cpu[k] / r['requests'] * 1000:.2f} ({cpu[k] / wall:.0%})"
+                for k in ("server", "postgres", "wrk")
+            )
+            + f"; anything else on the machine {max(other, 0) / wall:.0%}"
         )
     print(
         f"worklist {size} households x {len(stale)} before ANALYZE: median "
