@@ -35,6 +35,7 @@ from gocua.imports.common import (
     picker,
     save_progress,
     split_cells,
+    wal_checkpoints_spaced,
 )
 from gocua.imports.models import ImportJob
 from gocua.imports.readers import Table, open_table, text_of
@@ -355,7 +356,7 @@ class CitizenImport:
 
     # -- reading -----------------------------------------------------------------------------
     def run(self) -> ImportSummary:
-        with collector_paused():
+        with collector_paused(), wal_checkpoints_spaced():
             try:
                 chunks = parse_chunks(self.table.rows, self.parse, CHUNK_ROWS)
                 if self.background:

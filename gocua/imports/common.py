@@ -198,6 +198,34 @@ def collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
+WAL_CHECKPOINT_PAGES = 20_000  # 80 MB of 4 KB pages
+
+
+@contextmanager
+def wal_checkpoints_spaced() -> Iterator[None]:
+    """On SQLite, copy the write-ahead log back into the database file every 80 MB during an
+    import instead of every 4 MB (SQLite's default, 1,000 pages).
+
+    Each chunk's commit writes more than 1,000 pages, so by default every commit ran a
+    checkpoint: it copied the pages it had just written and synced the file, 7.7 of 26 s of a
+    1.2M-row import. Spaced out, a page that many chunks touch (index pages) is copied once.
+    The setting belongs to this connection and is put back afterwards."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        (before,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={int(before)}")
+
+
 def in_background(
     items: Iterator,
     *,
