@@ -628,8 +628,7 @@ class CitizenImport:
                 if code not in by_code
             ]
             if missing and not self.dry_run:
-                _households_insert(missing)
-                by_code.update(select_in(HOUSEHOLDS_BY_CODE, [h[1] for h in missing]))
+                by_code.update((code, h_id) for _u, code, _a, h_id in _households_insert(missing))
         by_address: dict[tuple[int, str], int] = {}
         addressed = {
             (u.id, c.address): (c, u) for c, u in rows if not c.household_code and c.address
@@ -642,8 +641,10 @@ class CitizenImport:
                 if (unit_id, address) not in by_address
             ]
             if missing and not self.dry_run:
-                _households_insert(missing)
-                by_address.update(_households_by_address({h[2] for h in missing}))
+                by_address.update(
+                    ((unit_id, address), h_id)
+                    for unit_id, _c, address, h_id in _households_insert(missing)
+                )
         return [
             by_code.get(c.household_code)
             if c.household_code
@@ -749,8 +750,30 @@ def _households_by_address(addresses: set[str]) -> dict[tuple[int, str], int]:
     return {(unit_id, address): h_id for unit_id, address, h_id in rows}
 
 
-def _households_insert(rows: list[tuple[int, str, str, str]]) -> None:
-    bulk_insert(Household._meta.db_table, ["unit_id", "code", "address", "province_code"], rows)
+def _households_insert(rows: list[tuple[int, str, str, str]]) -> list[tuple[int, str, str, int]]:
+    """Insert (unit_id, code, address, province_code) rows, in order; returns each new
+    household's (unit_id, code, address, id) without a second query to find the ids."""
+    returned: list[tuple[int, str, str, int]] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One array per column: 4 parameters, where VALUES would need 4 per row.
+            cursor.execute(
+                f"INSERT INTO {HOUSEHOLDS} (unit_id, code, address, province_code) "
+                "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) "
+                "RETURNING unit_id, code, address, id",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            return cursor.fetchall()
+        for start in range(0, len(rows), 8000):  # SQLite allows 32,766 variables
+            batch = rows[start : start + 8000]
+            cursor.execute(
+                f"INSERT INTO {HOUSEHOLDS} (unit_id, code, address, province_code) VALUES "
+                + ", ".join(["(%s, %s, %s, %s)"] * len(batch))
+                + " RETURNING unit_id, code, address, id",
+                [value for row in batch for value in row],
+            )
+            returned += cursor.fetchall()
+    return returned
 
 
 _decode = decode_chunk_as(Citizen)
