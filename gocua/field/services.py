@@ -125,7 +125,7 @@ def visits_sync(
         except IntegrityError:
             # A concurrent request stored one of these ids between our check and our insert:
             # record them one by one; visit_record settles each race on its own.
-            for visit, _residents, _at, _loc in accepted:
+            for visit, *_rest in accepted:
                 results[first[visit.id]] = _one_by_one(user=user, member=member, visit=visit)
         else:
             for visit, *_rest in accepted:
@@ -160,7 +160,10 @@ class _Resident(NamedTuple):
     stage_at: dt.datetime | None
 
 
-Accepted = tuple[SyncVisit, dict[int, _Resident], dt.datetime, tuple[float | None, float | None]]
+# (visit, its residents, when, where, whether its household has an open follow-up)
+Accepted = tuple[
+    SyncVisit, dict[int, _Resident], dt.datetime, tuple[float | None, float | None], bool
+]
 
 
 def _check(
@@ -181,11 +184,14 @@ def _check(
         return []
     # The households in scope with all their residents, in one query.
     households: set[int] = set()
+    open_follow_up: set[int] = set()
     residents: dict[int, _Resident] = {}
     for row in _households_in_scope(user, member, {visits[i].household for i in pending}):
         households.add(row[0])
         if row[1] is not None:
             residents[row[1]] = _Resident(row[1], row[0], row[2], row[3], row[4])
+        if row[5]:
+            open_follow_up.add(row[0])
     campaign = member.team.campaign
     now = timezone.now()
     valid_outcomes = set(Outcome.values)
@@ -208,7 +214,7 @@ def _check(
         except VisitRefused as exc:
             results[i] = SyncResult.refused(visit.id, exc)
         else:
-            accepted.append((visit, mine, at, location))
+            accepted.append((visit, mine, at, location, visit.household in open_follow_up))
     return accepted
 
 
@@ -219,6 +225,7 @@ _HOUSEHOLDS = Household._meta.db_table
 _RESIDENTS = Resident._meta.db_table
 _UNITS = Household._meta.get_field("unit").related_model._meta.db_table
 _ASSIGNMENTS = Assignment._meta.db_table
+_FOLLOW_UPS = FollowUp._meta.db_table
 
 
 def _stored_visits(ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int | None, int]]:
@@ -235,19 +242,23 @@ def _stored_visits(ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int | None, in
 
 
 def _households_in_scope(user: User, member: Member, ids: set[int]) -> list[tuple]:
-    """(household id, resident id, name, stage, stage_at) of the households among `ids` in the
-    user's jurisdiction and in the member's assigned hamlets (resident None for an empty one)."""
+    """(household id, resident id, name, stage, stage_at, has an open follow-up) of the
+    households among `ids` in the user's jurisdiction and in the member's assigned hamlets
+    (resident None for an empty one)."""
     scope, params = scope_condition(user, "u")
     stage_at = Resident._meta.get_field("stage_at")
     converters = connection.ops.get_db_converters(stage_at.get_col("r"))
     rows = select_in(
-        f'SELECT h."id", r."id", r."full_name", r."eid_stage", r."stage_at" FROM "{_HOUSEHOLDS}" h'
+        f'SELECT h."id", r."id", r."full_name", r."eid_stage", r."stage_at",'
+        f' EXISTS (SELECT 1 FROM "{_FOLLOW_UPS}" f WHERE f."household_id" = h."id"'
+        ' AND f."status" = %s)'
+        f' FROM "{_HOUSEHOLDS}" h'
         f' JOIN "{_UNITS}" u ON u."id" = h."unit_id"'
         f' LEFT JOIN "{_RESIDENTS}" r ON r."household_id" = h."id"'
         f' WHERE {scope} AND h."unit_id" IN'
         f' (SELECT "hamlet_id" FROM "{_ASSIGNMENTS}" WHERE "member_id" = %s) AND h."id" {{in_}}',
         list(ids),
-        (*params, member.pk),
+        (FollowUp.Status.OPEN, *params, member.pk),
     )
     if not converters:
         return rows
@@ -256,7 +267,7 @@ def _households_in_scope(user: User, member: Member, ids: set[int]) -> list[tupl
         at = row[4]
         for converter in converters:
             at = converter(at, stage_at, connection)
-        converted.append((*row[:4], at))
+        converted.append((*row[:4], at, row[5]))
     return converted
 
 
@@ -309,12 +320,12 @@ def _insert(*, user: User, member: Member, accepted: list[Accepted]) -> None:
             lat=lat,
             lon=lon,
         )
-        for visit, _residents, at, (lat, lon) in accepted
+        for visit, _residents, at, (lat, lon), _open in accepted
     ]
     insert_objects(visits)
     rows_by_visit: list[list[VisitOutcome]] = []
     all_rows: list[VisitOutcome] = []
-    for stored, (visit, residents, _at, _loc) in zip(visits, accepted, strict=True):
+    for stored, (visit, residents, *_rest) in zip(visits, accepted, strict=True):
         rows = []
         for resident_id, outcome, note in visit.outcomes:
             resident = residents[int(resident_id)]
@@ -336,8 +347,15 @@ def _insert(*, user: User, member: Member, accepted: list[Accepted]) -> None:
         rows_by_visit.append(rows)
         all_rows.extend(rows)
     insert_objects(all_rows)
-    names = {r.id: r.full_name for _v, residents, _at, _loc in accepted for r in residents.values()}
-    _effects(visits=visits, rows_by_visit=rows_by_visit, names=names, member=member, now=now)
+    names = {r.id: r.full_name for _v, residents, *_rest in accepted for r in residents.values()}
+    _effects(
+        visits=visits,
+        rows_by_visit=rows_by_visit,
+        names=names,
+        member=member,
+        now=now,
+        open_follow_up={visit.household for visit, *_rest, is_open in accepted if is_open},
+    )
     # visit_record's `_after_visit` hook, for the whole batch at once. Calling the hook once per
     # visit after a bulk insert would be wrong: each call takes the batch's other visits as
     # "seen earlier", so a household reached twice in the batch would never count as reached.
@@ -353,17 +371,20 @@ def _effects(
     names: dict[int, str],
     member: Member,
     now: dt.datetime,
+    open_follow_up: set[int],
 ) -> None:
-    """visit_record's effects as if the visits had been recorded one after the other."""
-    household_ids = {v.household_id for v in visits}
-    # Someone came: open follow-ups of these households are done.
-    with connection.cursor() as cursor:
-        placeholders = ", ".join(["%s"] * len(household_ids))
-        cursor.execute(
-            f'UPDATE "{FollowUp._meta.db_table}" SET "status" = %s, "done_at" = %s'
-            f' WHERE "status" = %s AND "household_id" IN ({placeholders})',
-            [FollowUp.Status.DONE, db_datetime(now), FollowUp.Status.OPEN, *household_ids],
-        )
+    """visit_record's effects as if the visits had been recorded one after the other.
+    `open_follow_up`: the households that had an open follow-up when the batch was checked."""
+    # Someone came: open follow-ups of these households are done. Most households have none,
+    # and the check already said which do: no UPDATE at all on most phone posts.
+    if open_follow_up:
+        with connection.cursor() as cursor:
+            placeholders = ", ".join(["%s"] * len(open_follow_up))
+            cursor.execute(
+                f'UPDATE "{FollowUp._meta.db_table}" SET "status" = %s, "done_at" = %s'
+                f' WHERE "status" = %s AND "household_id" IN ({placeholders})',
+                [FollowUp.Status.DONE, db_datetime(now), FollowUp.Status.OPEN, *open_follow_up],
+            )
     last_visit = {v.household_id: n for n, v in enumerate(visits)}
     follow_ups, support = [], []
     for n, (visit, rows) in enumerate(zip(visits, rows_by_visit, strict=True)):
