@@ -2,7 +2,7 @@
 
 Creates a throw-away PostgreSQL database (127.0.0.1:5432, user postgres, trust auth), migrates
 it, seeds one commune with 200 field members (one hamlet each: 20 households of 3 residents)
-and one member with 300 households, starts `gocua serve` (gunicorn, 2 workers) on a free
+and one member with 300 households, starts `gocua serve` (granian, 2 workers) on a free
 127.0.0.1 port, then drives it with wrk (Debian's package: `apt-get install wrk`; its Lua
 script replays pre-built requests, each with a fresh visit UUID and the member's own token):
 
@@ -426,7 +426,7 @@ def main() -> None:
             psql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         shutil.rmtree(tmp, ignore_errors=True)
 
-    print(f"\nserver: gocua serve (gunicorn, 2 workers x 4 threads), PostgreSQL; "
+    print(f"\nserver: gocua serve (granian, 2 workers x 4 threads), PostgreSQL; "
           f"wrk -t2 -c{args.connections}; machine: {os.cpu_count()} cores")  # fmt: skip
     targets = {"batches": ("visits/s", 5000), "singles": ("posts/s", 500)}
     for name, r in results.items():

@@ -1,7 +1,7 @@
 """Keeping personal data out of every log line, whatever the handler.
 
 Three layers, so that no path leaves a national ID or phone in clear:
-- a log-record factory scrubs each message as the record is made (so caplog, gunicorn's error
+- a log-record factory scrubs each message as the record is made (so caplog, the server's error
   log and any handler added later see masked text);
 - `gocua.lib.masking.PersonalDataFilter` on the console handler (settings.LOGGING);
 - `ScrubbingFormatter` masks the formatted line, tracebacks included (an IntegrityError's
