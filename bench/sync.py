@@ -225,7 +225,7 @@ def cpu_seconds(server_sid: int, db: str) -> dict[str, float]:
     bench database, wrk, and the whole machine (all cores, from /proc/stat): how a run's
     time divides, and how much of the machine something else took meanwhile."""
     tick = os.sysconf("SC_CLK_TCK")
-    used = {"server": 0.0, "postgres": 0.0, "wrk": 0.0}
+    used = {"server": 0.0, "postgres": 0.0, "wrk": 0.0, "postgres background": 0.0}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             stat = Path(f"/proc/{pid}/stat").read_text()
@@ -240,6 +240,10 @@ def cpu_seconds(server_sid: int, db: str) -> dict[str, float]:
             used["postgres"] += seconds
         elif cmdline.startswith("wrk "):
             used["wrk"] += seconds
+        elif cmdline.startswith("postgres:") and " postgres " not in cmdline:
+            # WAL writer, checkpointer, autovacuum: the load's cost too (other databases'
+            # backends name their database and user, and are left out).
+            used["postgres background"] += seconds
     cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
     used["machine"] = (sum(map(int, cpu)) - int(cpu[3]) - int(cpu[4])) / tick  # not idle/iowait
     return used
@@ -445,12 +449,12 @@ def main() -> None:
     print("\nCPU per request (ms), and the share of the machine's 2 cores each used:")
     for name, r in results.items():
         cpu, wall = r["cpu"], r["seconds"] * (os.cpu_count() or 1)
-        other = cpu["machine"] - cpu["server"] - cpu["postgres"] - cpu["wrk"]
+        other = cpu["machine"] - sum(v for k, v in cpu.items() if k != "machine")
         print(
             f"{name:8} "
             + ", ".join(
                 f"{k} {cpu[k] / r['requests'] * 1000:.2f} ({cpu[k] / wall:.0%})"
-                for k in ("server", "postgres", "wrk")
+                for k in ("server", "postgres", "postgres background", "wrk")
             )
             + f"; anything else on the machine {max(other, 0) / wall:.0%}"
         )
