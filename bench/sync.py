@@ -349,6 +349,12 @@ def main() -> None:
         "--connections", type=int, default=8, help="wrk connections (the server has 2 x 4 threads)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--rollups",
+        action="store_true",
+        help="build the reporting rollups first (as `gocua rollup roll` does each night), so "
+        "every visit also updates them",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         # Like `make test` with chromium: the bench installs its Debian tool, nothing by hand.
@@ -378,6 +384,9 @@ def main() -> None:
         people = seed(args.members, 20, args.big)
         print(f"seeded {args.members} members x 20 households x 3 residents and one member "
               f"with {args.big} households in {time.monotonic() - t0:.1f} s", flush=True)  # fmt: skip
+        if args.rollups:
+            subprocess.run([gocua, "rollup", "rebuild"], env=env, check=True,
+                           capture_output=True)  # fmt: skip
         rng = random.Random(11)
         batches_file, singles_file = tmp / "batches.txt", tmp / "singles.txt"
         batch_visits = write_requests(batches_file, people["members"], args.batches, 100, rng)
@@ -431,7 +440,8 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
     print(f"\nserver: gocua serve (granian, 2 workers x 4 threads), PostgreSQL; "
-          f"wrk -t2 -c{args.connections}; machine: {os.cpu_count()} cores")  # fmt: skip
+          f"wrk -t2 -c{args.connections}; machine: {os.cpu_count()} cores; reporting rollups "
+          f"{'built (each visit updates them)' if args.rollups else 'not built'}")  # fmt: skip
     targets = {"batches": ("visits/s", 5000), "singles": ("posts/s", 500)}
     for name, r in results.items():
         errors = r["non_2xx"] + r["rejected_answers"] + abs(r["expected"] - r["created"])
