@@ -19,6 +19,7 @@ from gocua.geo.models import AdminUnit, Level
 from gocua.geo.services import hamlets_ensure
 from gocua.imports.common import (
     ImportSummary,
+    ParsedChunk,
     Rejects,
     RowError,
     SeenSet,
@@ -82,7 +83,6 @@ class Citizen(NamedTuple):
     # Worked out in the parsing process too, so that the writing process (the bottleneck) only
     # looks things up and splices:
     place: tuple[int, str | None]  # (commune id, hamlet key or None when the row has no hamlet)
-    digest: int  # equal rows give equal digests within one run (see _digest)
     # The new-resident columns up to NEW_RESIDENT_SPLICED, as a COPY text fragment on
     # PostgreSQL or a tuple on SQLite (see RESIDENT_COLUMNS).
     resident_values: str | tuple
@@ -130,8 +130,10 @@ class CitizenParser:
         communes: dict[str, AdminUnit],
         other_levels: dict[str, str],
         scope_paths: list[str] | None,
+        seen: SeenSet,
     ) -> None:
         self.pick = picker(columns, CITIZEN_FIELDS)
+        self.seen = seen
         self.today, self.edition = today, edition
         self.communes, self.other_levels = communes, other_levels
         self.scope = tuple(scope_paths) if scope_paths is not None else None
@@ -200,21 +202,6 @@ class CitizenParser:
         # Checked last, as when the writing process did it: the row's warnings still count.
         commune = self._commune(unit_code, national_id)
         hamlet_key = key(hamlet) if hamlet else None
-        digest = hash(
-            (
-                name,
-                born,
-                year_only,
-                sex,
-                phone,
-                unit_code,
-                key(hamlet),
-                household_code,
-                address,
-                eid_stage,
-                eid_level,
-            )
-        )
         stage = eid_stage or "none"
         level = eid_level if eid_level is not None else (2 if stage != "none" else 0)
         if self.copy:
@@ -258,10 +245,42 @@ class CitizenParser:
                 elderly,
                 join_cells(cells),
                 (commune.id, hamlet_key),
-                digest,
                 values,
             )
         )
+
+    def settle_repeats(self, chunk: ParsedChunk) -> ParsedChunk:
+        """Keep the first row of the file with each national ID: a later identical row counts
+        as unchanged, one with other data is rejected as a conflict (the first row wins).
+
+        Runs where the rows are parsed, on each chunk as it is complete, so chunks keep their
+        rows; only the first row with an ID reaches the writer."""
+        records = chunk.records
+        digests = list(map(_digest, records))
+        priors = self.seen.meet(
+            list(zip(map(_NATIONAL_ID, records), digests, map(_LINE, records), strict=True))
+        )
+        if not any(priors):
+            return chunk
+        chunk.records = []
+        for citizen, digest, prior in zip(records, digests, priors, strict=True):
+            if prior is None:
+                chunk.records.append(citizen)
+                continue
+            chunk.late += 1
+            if prior[0] == digest:
+                chunk.unchanged += 1
+            else:
+                chunk.rejects.append(
+                    (
+                        citizen.line,
+                        "national_id",
+                        f"conflict: {nid_lib.mask(citizen.national_id)} already appears on "
+                        f"line {prior[1]} with different data (the first row wins)",
+                        split_cells(citizen.cells),
+                    )
+                )
+        return chunk
 
     def _birth(self, raw: object) -> tuple[str, bool, int, bool]:
         """(ISO date, year only, year, elderly), remembered: birth dates repeat a lot."""
@@ -299,6 +318,26 @@ class CitizenParser:
                 national_id=national_id,
             )
         return commune
+
+
+def _digest(citizen: Citizen) -> int:
+    """Equal rows give equal digests within one run (Python's hash is per process, and the
+    seen-set lives only as long as the run)."""
+    return hash(
+        (
+            citizen.full_name,
+            citizen.birth_date,
+            citizen.birth_year_only,
+            citizen.sex,
+            citizen.phone,
+            citizen.unit_code,
+            key(citizen.hamlet),
+            citizen.household_code,
+            citizen.address,
+            citizen.eid_stage,
+            citizen.eid_level,
+        )
+    )
 
 
 _COPY_BOOL = {True: "t", False: "f"}
@@ -352,22 +391,27 @@ class CitizenImport:
             communes=self.communes,
             other_levels=self.other_levels,
             scope_paths=scope_paths,
+            seen=self.seen,
         )
 
     # -- reading -----------------------------------------------------------------------------
     def run(self) -> ImportSummary:
         with collector_paused(), wal_checkpoints_spaced():
             try:
-                chunks = parse_chunks(self.table.rows, self.parse, CHUNK_ROWS)
+                chunks = map(
+                    self.parse.settle_repeats,
+                    parse_chunks(self.table.rows, self.parse, CHUNK_ROWS),
+                )
                 if self.background:
                     chunks = in_background(chunks, encode=encode_chunk, decode=_decode)
                 for parsed in chunks:
                     self.summary.rows += parsed.rows
+                    self.summary.unchanged += parsed.unchanged
                     for line, field, reason, cells in parsed.rejects:
                         self.reject(line, field, reason, cells)
                     for line, national_id, text in parsed.warnings:
                         self.warn(line, national_id, text)
-                    if parsed.records or parsed.late:  # as when the writer checked units
+                    if parsed.records or parsed.late:  # as when the writer settled them
                         self.write_chunk(parsed.records)
                     else:
                         self.rejects.flush()
@@ -427,21 +471,9 @@ class CitizenImport:
         # Units and the scope were checked while parsing: a rejected row never counts as "seen".
         units = self._place(chunk)
 
-        # The same national ID earlier in the file: identical is unchanged, else a conflict.
-        # Only a stored ID can have been met earlier in the file (an earlier valid row was
-        # written), so a first import asks the seen-set nothing; a dry run writes nothing.
-        national_ids = list(map(_NATIONAL_ID, chunk))
-        existing = {row[0]: row for row in _stored_residents(national_ids)}
-        earlier = self.seen.lookup(
-            national_ids if self.dry_run else [n for n in national_ids if n in existing]
-        )
-        if not earlier and len(set(national_ids)) == len(national_ids):
-            rows = list(zip(chunk, units, strict=True))  # every row is the first with its ID
-            self.seen.add(
-                list(zip(national_ids, map(_DIGEST, chunk), map(_LINE, chunk), strict=True))
-            )
-        else:
-            rows = self._firsts(chunk, units, earlier)
+        # Only the first row of the file with each ID is here (see settle_repeats).
+        existing = {row[0]: row for row in _stored_residents(list(map(_NATIONAL_ID, chunk)))}
+        rows = list(zip(chunk, units, strict=True))
         if not rows:
             return
 
@@ -509,34 +541,6 @@ class CitizenImport:
             national_ids=[citizen.national_id for citizen, _unit, _household in new],
             resident_ids=[r.pk for r in (*changed, *restaged)],
         )
-
-    def _firsts(
-        self,
-        chunk: list[Citizen],
-        units: list[AdminUnit],
-        earlier: dict[str, tuple[int, int]],
-    ) -> list[tuple[Citizen, AdminUnit]]:
-        """The rows whose ID this file has not had before, each with its unit; counts a repeat
-        of an earlier row as unchanged and rejects one with other data as a conflict."""
-        firsts: dict[str, tuple[Citizen, AdminUnit]] = {}
-        digests: dict[str, tuple[int, int]] = {}
-        for citizen, unit in zip(chunk, units, strict=True):
-            prior = earlier.get(citizen.national_id) or digests.get(citizen.national_id)
-            if prior is None:
-                digests[citizen.national_id] = (citizen.digest, citizen.line)
-                firsts[citizen.national_id] = (citizen, unit)
-            elif prior[0] == citizen.digest:
-                self.summary.unchanged += 1
-            else:
-                self.reject(
-                    citizen.line,
-                    "national_id",
-                    f"conflict: {nid_lib.mask(citizen.national_id)} already appears on "
-                    f"line {prior[1]} with different data (the first row wins)",
-                    split_cells(citizen.cells),
-                )
-        self.seen.add([(n, d, ln) for n, (d, ln) in digests.items()])
-        return list(firsts.values())
 
     def _residents_insert(self, new: list[tuple[Citizen, AdminUnit, int | None]]) -> None:
         """The parsing process formatted all but the last columns (RESIDENT_COLUMNS)."""
@@ -779,7 +783,6 @@ def _households_insert(rows: list[tuple[int, str, str, str]]) -> list[tuple[int,
 _decode = decode_chunk_as(Citizen)
 _PLACE = itemgetter(Citizen._fields.index("place"))
 _NATIONAL_ID = itemgetter(Citizen._fields.index("national_id"))
-_DIGEST = itemgetter(Citizen._fields.index("digest"))
 _LINE = itemgetter(Citizen._fields.index("line"))
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import partial
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 
@@ -84,7 +85,11 @@ class ParsedChunk:
     rejects: list[tuple[int, str, str, list]]
     warnings: list[tuple[int, str, str]]  # (line, national ID, text)
     rows: int
-    late: int = 0  # rejects that parsed, then failed a later check (see RowError.national_id)
+    # Rows that parsed, then were settled before the writer saw them: rejected by a later check
+    # (see RowError.national_id), or repeating an earlier row of the file (counted unchanged
+    # when identical, else rejected as a conflict).
+    late: int = 0
+    unchanged: int = 0
 
 
 def parse_chunks(
@@ -146,6 +151,7 @@ def encode_chunk(chunk: ParsedChunk) -> bytes:
             chunk.warnings,
             chunk.rows,
             chunk.late,
+            chunk.unchanged,
         )
     )
 
@@ -155,13 +161,14 @@ def decode_chunk_as(record_type: type) -> Callable[[bytes], ParsedChunk]:
     make = partial(tuple.__new__, record_type)
 
     def decode(data: bytes) -> ParsedChunk:
-        records, rejects, warnings, rows, late = marshal.loads(data)
+        records, rejects, warnings, rows, late, unchanged = marshal.loads(data)
         return ParsedChunk(
             [make(r) for r in records],
             [(line, f, reason, split_cells(cells)) for line, f, reason, cells in rejects],
             [tuple(w) for w in warnings],
             rows,
             late,
+            unchanged,
         )
 
     return decode
@@ -366,34 +373,66 @@ class SeenSet:
     """National IDs already met in this file, with a hash of their row and their line.
 
     Kept in a temporary on-disk SQLite file rather than a Python dict, so that memory stays flat
-    however long the file is (a 10M-row dict would need about 1 GB)."""
+    however long the file is (a 10M-row dict would need about 1 GB). The file is opened on first
+    use: by the parsing process when there is one (forked after this is made, it must not share
+    a connection), else by this one."""
 
     def __init__(self) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="gocua-seen-")
-        self._db = sqlite3.connect(Path(self._dir.name) / "seen.sqlite3")
-        self._db.executescript(
-            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384;"
-            "CREATE TABLE seen (nid INTEGER PRIMARY KEY, h INTEGER, line INTEGER);"
-        )
+        self._db: sqlite3.Connection | None = None
 
-    def lookup(self, nids: list[str]) -> dict[str, tuple[int, int]]:
-        found: dict[str, tuple[int, int]] = {}
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
+            self._db = sqlite3.connect(Path(self._dir.name) / "seen.sqlite3")
+            self._db.executescript(
+                "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384;"
+                "CREATE TABLE IF NOT EXISTS seen (nid INTEGER PRIMARY KEY, h INTEGER, line INTEGER);"
+            )
+        return self._db
+
+    def meet(self, items: list[tuple[str, int, int]]) -> list[tuple[int, int] | None]:
+        """Remember each (national ID, row hash, line) whose ID is new, in order; returns, for
+        each item, None when it is the first with its ID, else the first one's (hash, line)."""
+        db = self._connection()
+        values = [(int(nid), h, line) for nid, h, line in items]
+        new: set[int] = set()
+        # INSERT OR IGNORE ... RETURNING tells which IDs are new without looking each one up;
+        # only the (rare) repeats are looked up. 3 variables a row: SQLite allows 32,766.
+        for start in range(0, len(values), 10_000):
+            part = values[start : start + 10_000]
+            rows = db.execute(
+                f"INSERT OR IGNORE INTO seen VALUES {','.join(['(?,?,?)'] * len(part))} "
+                "RETURNING nid",
+                list(chain.from_iterable(part)),
+            )
+            new.update(nid for (nid,) in rows)
+        repeated: list[int | None] = []  # per item: None for a first, else the ID it repeats
+        for nid, _h, _line in values:
+            if nid in new:
+                new.discard(nid)  # the first row with this ID; any later one repeats it
+                repeated.append(None)
+            else:
+                repeated.append(nid)
+        later = [nid for nid in repeated if nid is not None]
+        if not later:
+            return [None] * len(values)
+        prior = self._lookup(later)
+        return [None if nid is None else prior[nid] for nid in repeated]
+
+    def _lookup(self, nids: list[int]) -> dict[int, tuple[int, int]]:
+        found: dict[int, tuple[int, int]] = {}
         for start in range(0, len(nids), 500):
-            part = [int(n) for n in nids[start : start + 500]]
+            part = nids[start : start + 500]
             marks = ",".join("?" * len(part))
-            for nid, h, line in self._db.execute(
+            for nid, h, line in self._connection().execute(
                 f"SELECT nid, h, line FROM seen WHERE nid IN ({marks})", part
             ):
-                found[f"{nid:012d}"] = (h, line)
+                found[nid] = (h, line)
         return found
 
-    def add(self, items: list[tuple[str, int, int]]) -> None:
-        self._db.executemany(
-            "INSERT OR IGNORE INTO seen VALUES (?, ?, ?)", [(int(n), h, ln) for n, h, ln in items]
-        )
-
     def close(self) -> None:
-        self._db.close()
+        if self._db is not None:
+            self._db.close()
         self._dir.cleanup()
 
 
