@@ -83,8 +83,8 @@ class Citizen(NamedTuple):
     # Worked out in the parsing process too, so that the writing process (the bottleneck) only
     # looks things up and splices:
     place: tuple[int, str | None]  # (commune id, hamlet key or None when the row has no hamlet)
-    # The new-resident columns up to NEW_RESIDENT_SPLICED, as a COPY text fragment on
-    # PostgreSQL or a tuple on SQLite (see RESIDENT_COLUMNS).
+    # A new resident's columns before unit_id (see RESIDENT_COLUMNS): a COPY text fragment on
+    # PostgreSQL, a tuple on SQLite.
     resident_values: str | tuple
 
 
