@@ -123,6 +123,8 @@ def _database() -> dict:
         # prepared: the phone's visit post repeats the same dozen statements, and parsing and
         # planning them again each time cost PostgreSQL more than running them.
         db.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+        # Django's backend, with a health check that needs no `SELECT 1` round trip.
+        db["ENGINE"] = "gocua.lib.postgresql"
         return db
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     return {
