@@ -2,21 +2,30 @@
 rollups): one array parameter instead of a long IN list on PostgreSQL, COPY for inserts there,
 one executemany on SQLite."""
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 
 from django.db import connection
 
 
-def select_in(sql: str, values: list, params: tuple = ()) -> list[tuple]:
+def select_in(sql: str, values: list, params: tuple = (), *, prepared: bool = False) -> list[tuple]:
     """Rows of `sql`, whose `{in_}` stands for "matches one of `values`" (after `params`).
 
     PostgreSQL gets `= ANY(%s)` with one array parameter: an IN list of 5,000 placeholders
-    costs psycopg's query parser and the planner more than the query itself."""
+    costs psycopg's query parser and the planner more than the query itself.
+
+    Not a prepared statement unless `prepared`: PostgreSQL plans it for this array and the
+    table as it is now. A prepared statement keeps the generic plan it settled on after five
+    runs, and for a table that has grown since (the visits of a campaign's first hour) that
+    plan is a scan of the whole table, until autovacuum's next ANALYZE. `prepared=True` for a
+    query whose planning costs more than that risk (the field's scoped household lookup)."""
     if not values:
         return []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(sql.format(in_="= ANY(%s)"), [*params, list(values)])
+            with _prepared(prepared):
+                cursor.execute(sql.format(in_="= ANY(%s)"), [*params, list(values)])
             return cursor.fetchall()
         rows: list[tuple] = []
         for start in range(0, len(values), 30000):  # SQLite allows 32,766 variables
@@ -26,6 +35,21 @@ def select_in(sql: str, values: list, params: tuple = ()) -> list[tuple]:
             )
             rows += cursor.fetchall()
         return rows
+
+
+@contextlib.contextmanager
+def _prepared(allowed: bool) -> Iterator[None]:
+    """psycopg prepares a statement run five times on a connection (settings OPTIONS); this
+    turns that off for one statement, without a round trip."""
+    raw = connection.connection
+    if allowed or raw is None:
+        yield
+        return
+    threshold, raw.prepare_threshold = raw.prepare_threshold, None
+    try:
+        yield
+    finally:
+        raw.prepare_threshold = threshold
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

@@ -459,6 +459,21 @@ def _as_datetime(value) -> dt.datetime:
     return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)  # SQLite: UTC text
 
 
+_VISITS_SQL = (
+    'SELECT v."id", v."household_id", h."unit_id", v."member_id", v."at" FROM "{visits}" v '
+    'JOIN "people_household" h ON h."id" = v."household_id" WHERE v."id" {{in_}}'
+)
+_OUTCOMES_SQL = (
+    'SELECT "visit_id", "resident_id", "outcome", "claimed_stage" FROM "{outcomes}" '
+    'WHERE "visit_id" {{in_}}'
+)
+_EARLIER_VISITS_SQL = (
+    'SELECT "id", "household_id", "member_id", "at" FROM "{visits}" '
+    'WHERE "at" >= %s AND "at" < %s AND "household_id" {{in_}}'
+)
+_SNAPSHOT_STAGES_SQL = (
+    "SELECT resident_id, stage FROM reports_residentsnapshot WHERE resident_id {in_}"
+)
 _RESIDENTS_SQL = (
     "SELECT id, unit_id, birth_date, deceased, moved_out, eid_stage, eid_level "
     "FROM people_resident WHERE {column} {{in_}}"
@@ -605,26 +620,28 @@ def rollup_visits_recorded(visits: Iterable) -> int:
         if state is None:
             return 0
         first, last = state.first_day, state.day
-        rows = list(
-            Visit.objects.filter(pk__in=ids).values_list(
-                "id", "household_id", "household__unit_id", "member_id", "at"
+        # Hand-written reads with one array parameter (lib.bulk.select_in): an IN list of a
+        # batch's ids is a new statement for every batch size, planned again each time (and,
+        # prepared, kept with the plan of the tables' first minutes: a scan of every outcome).
+        uuid_field = Visit._meta.pk
+        keys = [uuid_field.get_db_prep_value(i, connection) for i in ids]
+        rows = [
+            (uuid_field.to_python(vid), household_id, unit_id, member_id, _as_datetime(at))
+            for vid, household_id, unit_id, member_id, at in select_in(
+                _VISITS_SQL.format(visits=Visit._meta.db_table), keys
             )
-        )
+        ]
         outcomes: dict = defaultdict(list)
-        for visit_id, resident_id, outcome, claimed in VisitOutcome.objects.filter(
-            visit_id__in=ids
-        ).values_list("visit_id", "resident_id", "outcome", "claimed_stage"):
-            outcomes[visit_id].append((resident_id, outcome, claimed))
+        for visit_id, resident_id, outcome, claimed in select_in(
+            _OUTCOMES_SQL.format(outcomes=VisitOutcome._meta.db_table), keys
+        ):
+            outcomes[uuid_field.to_python(visit_id)].append((resident_id, outcome, claimed))
         residents = {r for items in outcomes.values() for r, _o, _c in items}
         # Make sure the snapshot knows these residents as they are now (a visit may have set a
         # flag), then judge claims against the confirmed stage the rollups count.
         _sync_residents(state, sorted(residents), [])
-        stages = dict(
-            ResidentSnapshot.objects.filter(resident_id__in=residents).values_list(
-                "resident_id", "stage"
-            )
-        )
-        batch = set(ids)
+        stages = dict(select_in(_SNAPSHOT_STAGES_SQL, sorted(residents)))
+        batch = {uuid_field.to_python(i) for i in ids}
         counted = [r for r in rows if first <= _local_day(r[4]) <= last]
         if not counted:
             return 0
@@ -635,16 +652,16 @@ def rollup_visits_recorded(visits: Iterable) -> int:
         hi = max(_local_day(r[4]) for r in counted)
         seen_days: set[tuple] = set()  # (household, day) reached by a visit counted earlier
         seen_member_days: set[tuple] = set()  # (member, household, day)
-        for household_id, member_id, at in (
-            Visit.objects.filter(
-                household_id__in=households,
-                at__gte=_day_start(lo),
-                at__lt=_day_start(hi + dt.timedelta(days=1)),
-            )
-            .exclude(pk__in=batch)
-            .values_list("household_id", "member_id", "at")
+        window = (
+            connection.ops.adapt_datetimefield_value(_day_start(lo)),
+            connection.ops.adapt_datetimefield_value(_day_start(hi + dt.timedelta(days=1))),
+        )
+        for vid, household_id, member_id, at in select_in(
+            _EARLIER_VISITS_SQL.format(visits=Visit._meta.db_table), sorted(households), window
         ):
-            day = _local_day(at)
+            if uuid_field.to_python(vid) in batch:
+                continue
+            day = _local_day(_as_datetime(at))
             seen_days.add((household_id, day))
             seen_member_days.add((member_id, household_id, day))
         unit_flows: dict = defaultdict(lambda: defaultdict(int))
