@@ -123,19 +123,7 @@ def insert_objects(objects: list) -> None:
     Plain columns only: COPY would not format a JSON value."""
     if not objects:
         return
-    meta = objects[0]._meta
-    fields = [
-        f
-        for f in meta.concrete_fields
-        if not (f.primary_key and getattr(objects[0], f.attname) is None)
-    ]
-    rows = [
-        tuple(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
-        for obj in objects
-    ]
-    for obj in objects:  # saved now, as bulk_create leaves them
-        obj._state.adding, obj._state.db = False, connection.alias
-    columns = [f.column for f in fields]
+    meta, columns, rows = _insert_values(objects)
     if connection.vendor == "postgresql" and len(rows) < SMALL_INSERT:
         names = ", ".join(f'"{c}"' for c in columns)
         marks = ", ".join([f"({', '.join(['%s'] * len(columns))})"] * len(rows))
@@ -146,6 +134,40 @@ def insert_objects(objects: list) -> None:
             )
         return
     bulk_insert(meta.db_table, columns, rows)
+
+
+def insert_one(obj) -> None:
+    """Insert one unsaved model instance and set its database-assigned primary key
+    (INSERT … RETURNING, both databases), as `Model.objects.create` would, without the
+    query compiler: the audit entry that every API write adds."""
+    meta, columns, rows = _insert_values([obj])
+    names = ", ".join(f'"{c}"' for c in columns)
+    marks = ", ".join(["%s"] * len(columns))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO "{meta.db_table}" ({names}) VALUES ({marks}) RETURNING "{meta.pk.column}"',
+            rows[0],
+        )
+        obj.pk = cursor.fetchone()[0]
+
+
+def _insert_values(objects: list) -> tuple:
+    """(meta, columns, rows) to insert unsaved instances of one model: auto_now_add and
+    defaults applied and each value prepared by its field, as `bulk_create` does; a primary
+    key left empty is the database's to assign. The instances count as saved from now on."""
+    meta = objects[0]._meta
+    fields = [
+        f
+        for f in meta.concrete_fields
+        if not (f.primary_key and getattr(objects[0], f.attname) is None)
+    ]
+    rows = [
+        tuple(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
+        for obj in objects
+    ]
+    for obj in objects:
+        obj._state.adding, obj._state.db = False, connection.alias
+    return meta, [f.column for f in fields], rows
 
 
 def db_datetime(value):
