@@ -169,7 +169,7 @@ def _in_scope(queryset: QuerySet, user, *, unit_field: str = "unit") -> QuerySet
 def scope_condition(user, unit_alias: str) -> tuple[str, list]:
     """`_in_scope` as an SQL condition on the unit table under `unit_alias`, with its
     parameters, for the hand-written queries of hot paths (the visit sync). The same rule;
-    `accounts/tests/test_scope.py` checks both give the same households for every role."""
+    `accounts/tests/test_selectors.py` checks both give the same households for every role."""
     from gocua.campaigns.models import Assignment, Campaign, Member, Team
 
     role = effective_role(user)
