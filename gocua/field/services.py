@@ -120,8 +120,11 @@ def visits_sync(
     if accepted:
         try:
             with transaction.atomic():
-                _insert(user=user, member=member, accepted=accepted)
+                # The audit entry first: `_insert` ends with the rollups, which hold their
+                # lock until the commit, and every statement after them lengthens the wait of
+                # the other phones' posts.
                 _audit(user, accepted, request)
+                _insert(user=user, member=member, accepted=accepted)
         except IntegrityError:
             # A concurrent request stored one of these ids between our check and our insert:
             # record them one by one; visit_record settles each race on its own.
