@@ -44,6 +44,7 @@ from gocua.lib import nid as nid_lib
 from gocua.lib import phone as phone_lib
 from gocua.lib.bulk import (
     COPY_NULL,
+    analyze,
     bulk_insert,
     copy_escape,
     copy_fields,
@@ -833,7 +834,6 @@ def citizens_import(
         rejects_path=rejects_path,
         body=body,
     )
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA optimize")
+    if not dry_run:
+        analyze([Resident, Household, StageEvent, AdminUnit])
     return summary, table.notes

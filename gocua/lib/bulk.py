@@ -170,6 +170,17 @@ def _insert_values(objects: list) -> tuple:
     return meta, [f.column for f in fields], rows
 
 
+def analyze(models: list) -> None:
+    """Fresh planner statistics after a bulk load (the generator, an import), so the first
+    dashboard is not slow and no statement keeps a plan made while the tables were empty."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for model in models:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+        else:
+            cursor.execute("PRAGMA optimize")
+
+
 def db_datetime(value):
     """A datetime as the current backend stores it (SQLite keeps naive UTC text)."""
     if value is None or connection.vendor == "postgresql":

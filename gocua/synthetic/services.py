@@ -35,7 +35,7 @@ from gocua.fieldwork.models import (
 )
 from gocua.geo.models import AdminUnit, Level
 from gocua.lib import nid as nid_lib
-from gocua.lib.bulk import bulk_insert
+from gocua.lib.bulk import analyze, bulk_insert
 from gocua.lib.text import key
 from gocua.people.models import Household, Resident, StageEvent
 from gocua.reports.rollups import rollup_rebuild
@@ -46,7 +46,6 @@ from gocua.synthetic.writer import (
     Clock,
     IdBlock,
     Table,
-    analyze,
     constraints_immediate,
     lock_tables,
     sequences_reset,

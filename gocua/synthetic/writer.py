@@ -148,13 +148,3 @@ def sequences_reset(models: list[type[Model]]) -> None:
         with connection.cursor() as cursor:
             for sql in statements:
                 cursor.execute(sql)
-
-
-def analyze(models: list[type[Model]]) -> None:
-    """Fresh planner statistics after a bulk load, so the first dashboard is not slow."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            for model in models:
-                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
-        else:
-            cursor.execute("PRAGMA optimize")
