@@ -234,9 +234,11 @@ _FOLLOW_UPS = FollowUp._meta.db_table
 def _stored_visits(ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int | None, int]]:
     """Visit id → (member id, household id) for the ids already stored."""
     pk = Visit._meta.pk
-    prepared = [pk.get_db_prep_value(i, connection) for i in ids]
+    keys = [pk.get_db_prep_value(i, connection) for i in ids]
     rows = select_in(
-        f'SELECT "id", "member_id", "household_id" FROM "{_VISITS}" WHERE "id" {{in_}}', prepared
+        f'SELECT "id", "member_id", "household_id" FROM "{_VISITS}" WHERE "id" {{in_}}',
+        keys,
+        prepared=False,  # the visits table grows fast: see select_in
     )
     return {
         pk.to_python(visit_id): (member_id, household_id)
@@ -262,7 +264,6 @@ def _households_in_scope(user: User, member: Member, ids: set[int]) -> list[tupl
         f' (SELECT "hamlet_id" FROM "{_ASSIGNMENTS}" WHERE "member_id" = %s) AND h."id" {{in_}}',
         list(ids),
         (FollowUp.Status.OPEN, *params, member.pk),
-        prepared=True,  # planning its joins costs more than running them
     )
     if not converters:
         return rows

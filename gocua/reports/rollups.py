@@ -620,20 +620,20 @@ def rollup_visits_recorded(visits: Iterable) -> int:
         if state is None:
             return 0
         first, last = state.first_day, state.day
-        # Hand-written reads with one array parameter (lib.bulk.select_in): an IN list of a
-        # batch's ids is a new statement for every batch size, planned again each time (and,
-        # prepared, kept with the plan of the tables' first minutes: a scan of every outcome).
+        # Hand-written reads with one array parameter (lib.bulk.select_in), not prepared: an
+        # IN list of a batch's ids was a new statement for every batch size, and prepared it
+        # kept the plan of the tables' first minutes (a scan of every outcome).
         uuid_field = Visit._meta.pk
         keys = [uuid_field.get_db_prep_value(i, connection) for i in ids]
         rows = [
             (uuid_field.to_python(vid), household_id, unit_id, member_id, _as_datetime(at))
             for vid, household_id, unit_id, member_id, at in select_in(
-                _VISITS_SQL.format(visits=Visit._meta.db_table), keys
+                _VISITS_SQL.format(visits=Visit._meta.db_table), keys, prepared=False
             )
         ]
         outcomes: dict = defaultdict(list)
         for visit_id, resident_id, outcome, claimed in select_in(
-            _OUTCOMES_SQL.format(outcomes=VisitOutcome._meta.db_table), keys
+            _OUTCOMES_SQL.format(outcomes=VisitOutcome._meta.db_table), keys, prepared=False
         ):
             outcomes[uuid_field.to_python(visit_id)].append((resident_id, outcome, claimed))
         residents = {r for items in outcomes.values() for r, _o, _c in items}
@@ -657,7 +657,10 @@ def rollup_visits_recorded(visits: Iterable) -> int:
             connection.ops.adapt_datetimefield_value(_day_start(hi + dt.timedelta(days=1))),
         )
         for vid, household_id, member_id, at in select_in(
-            _EARLIER_VISITS_SQL.format(visits=Visit._meta.db_table), sorted(households), window
+            _EARLIER_VISITS_SQL.format(visits=Visit._meta.db_table),
+            sorted(households),
+            window,
+            prepared=False,
         ):
             if uuid_field.to_python(vid) in batch:
                 continue
