@@ -336,6 +336,13 @@ def _write_member_flows(flows: dict[tuple[int, dt.date], dict[str, int]]) -> Non
 _STATE = Columns(RollupState, "s")
 
 
+def _built() -> bool:
+    """Whether the rollups exist (the state row), without locking anything."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT 1 FROM {_STATE.table} WHERE s."id" = 1')
+        return cursor.fetchone() is not None
+
+
 def _locked_state() -> RollupState | None:
     """The state row, locked for this transaction and rolled forward to today.
 
@@ -616,10 +623,10 @@ def rollup_visits_recorded(visits: Iterable) -> int:
     # The caller holds the transaction that created the visits: no savepoint of our own
     # (two round trips on every phone post), an error here undoes the visits anyway.
     with transaction.atomic(savepoint=False):
-        state = _locked_state()
-        if state is None:
+        if not _built():
             return 0
-        first, last = state.first_day, state.day
+        # The batch's own rows are read before taking the lock: only this transaction wrote
+        # them, and each statement under the lock makes every other phone's post wait.
         # Hand-written reads with one array parameter (lib.bulk.select_in), not prepared: an
         # IN list of a batch's ids was a new statement for every batch size, and prepared it
         # kept the plan of the tables' first minutes (a scan of every outcome).
@@ -636,6 +643,10 @@ def rollup_visits_recorded(visits: Iterable) -> int:
             _OUTCOMES_SQL.format(outcomes=VisitOutcome._meta.db_table), keys, prepared=False
         ):
             outcomes[uuid_field.to_python(visit_id)].append((resident_id, outcome, claimed))
+        state = _locked_state()
+        if state is None:
+            return 0
+        first, last = state.first_day, state.day
         residents = {r for items in outcomes.values() for r, _o, _c in items}
         # Make sure the snapshot knows these residents as they are now (a visit may have set a
         # flag), then judge claims against the confirmed stage the rollups count.
