@@ -40,6 +40,7 @@ from gocua.fieldwork.services import (
     visit_record,
 )
 from gocua.lib.bulk import db_datetime, insert_objects, select_in
+from gocua.lib.rows import db_value
 from gocua.lib.text import nfc
 from gocua.people.models import Household, Resident
 
@@ -251,8 +252,6 @@ def _households_in_scope(user: User, member: Member, ids: set[int]) -> list[tupl
     households among `ids` in the user's jurisdiction and in the member's assigned hamlets
     (resident None for an empty one)."""
     scope, params = scope_condition(user, "u")
-    stage_at = Resident._meta.get_field("stage_at")
-    converters = connection.ops.get_db_converters(stage_at.get_col("r"))
     rows = select_in(
         f'SELECT h."id", r."id", r."full_name", r."eid_stage", r."stage_at",'
         f' EXISTS (SELECT 1 FROM "{_FOLLOW_UPS}" f WHERE f."household_id" = h."id"'
@@ -265,15 +264,8 @@ def _households_in_scope(user: User, member: Member, ids: set[int]) -> list[tupl
         list(ids),
         (FollowUp.Status.OPEN, *params, member.pk),
     )
-    if not converters:
-        return rows
-    converted = []
-    for row in rows:
-        at = row[4]
-        for converter in converters:
-            at = converter(at, stage_at, connection)
-        converted.append((*row[:4], at, row[5]))
-    return converted
+    stage_at = Resident._meta.get_field("stage_at")
+    return [(*row[:4], db_value(stage_at, row[4]), row[5]) for row in rows]
 
 
 def _check_outcomes(

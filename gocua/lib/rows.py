@@ -15,6 +15,7 @@ instance is indistinguishable from one a queryset returned.
     u, rest = user.take(rest)
 """
 
+import functools
 from collections.abc import Callable, Sequence
 
 from django.db import DEFAULT_DB_ALIAS, connection
@@ -35,16 +36,12 @@ class Columns:
         self._converters: dict[str, list[tuple[int, list[Callable], object]]] = {}
 
     def _converters_for_vendor(self) -> list[tuple[int, list[Callable], object]]:
-        # As SQLCompiler.get_converters: the backend's converters, then the field's own.
         vendor = connection.vendor
         if vendor not in self._converters:
             found = []
             for index, field in enumerate(self.fields):
                 column = field.get_col(self.alias)
-                converters = connection.ops.get_db_converters(column) + column.get_db_converters(
-                    connection
-                )
-                if converters:
+                if converters := _converters(column):
                     found.append((index, converters, column))
             self._converters[vendor] = found
         return self._converters[vendor]
@@ -66,6 +63,26 @@ class Columns:
         """The instance built from the first columns of `row`, and the columns left."""
         width = len(self.fields)
         return self.build(row[:width]), row[width:]
+
+
+def _converters(column) -> list[Callable]:
+    # As SQLCompiler.get_converters: the backend's converters, then the field's own.
+    return connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+
+
+def db_value(field, value: object) -> object:
+    """One value of `field` read by hand-written SQL, converted as the ORM would (SQLite keeps
+    datetimes as text). Called per row: the converters are found once per field and backend."""
+    column, converters = _field_converters(field, connection.vendor)
+    for converter in converters:
+        value = converter(value, column, connection)
+    return value
+
+
+@functools.cache
+def _field_converters(field, vendor: str) -> tuple[object, list[Callable]]:
+    column = field.get_col(field.model._meta.db_table)
+    return column, _converters(column)
 
 
 def cache_related(instance: Model, field_name: str, related: Model | None) -> None:
