@@ -138,3 +138,19 @@ class StageRegression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resident_id}: {self.from_stage} → {self.to_stage}"
+
+
+class PendingVisit(models.Model):
+    """A visit recorded but not yet added to the rollups' field counts.
+
+    Recording a visit writes only this row; `rollups.rollup_fold` adds the pending visits to
+    UnitDay/MemberDay in batches, under the rollups' lock, and deletes their rows. Keeping the
+    lock and the hot province/district/commune day rows out of every phone's post is what lets
+    posts from many phones run side by side. Readers fold first (`rollup_state`), so a
+    dashboard never shows the counts without the visits already recorded. A plain UUID, not a
+    foreign key: derived data that must cost a phone's post as little as possible."""
+
+    visit_id = models.UUIDField(primary_key=True)
+
+    def __str__(self) -> str:
+        return f"visit {self.visit_id} to fold"

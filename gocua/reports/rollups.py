@@ -36,9 +36,11 @@ resident — reads the residents and their stage events, compares with the snaps
 the difference of the two contributions as a few upserts (`INSERT .. ON CONFLICT DO UPDATE SET
 x = x + excluded.x`, the same SQL on SQLite and PostgreSQL). Callers never compute deltas, so a
 write path cannot get them wrong; calling it twice is harmless (the second call finds nothing
-to do). `rollup_visits_recorded(visits)` adds a visit's flows. Every write takes the single
-`RollupState` row lock, so concurrent writers (an import chunk and visit syncs) serialise on
-the rollups only, briefly, inside their own transactions.
+to do). `rollup_visits_recorded(visits)` only queues the visits (`PendingVisit`); `rollup_fold`
+adds the queued visits' flows in batches — after a post's commit, before every read, nightly
+(see "incremental: visits" below). Every rollup write takes the single `RollupState` row
+lock, so concurrent writers (an import chunk, a fold) serialise on the rollups only, briefly,
+inside their own transactions; a phone's post never waits for it.
 
 Birthdays
 ---------
@@ -64,6 +66,7 @@ Limits (by design, documented rather than hidden)
 """
 
 import datetime as dt
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -84,7 +87,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from gocua.geo.models import AdminUnit
-from gocua.lib.bulk import select_in
+from gocua.lib.bulk import insert_objects, select_in
 from gocua.lib.rows import Columns
 from gocua.reports.models import (
     FLOW_COLUMNS,
@@ -92,6 +95,7 @@ from gocua.reports.models import (
     STAGE_CODES,
     STOCK_COLUMNS,
     MemberDay,
+    PendingVisit,
     ResidentSnapshot,
     RollupState,
     StageRegression,
@@ -336,18 +340,15 @@ def _write_member_flows(flows: dict[tuple[int, dt.date], dict[str, int]]) -> Non
 _STATE = Columns(RollupState, "s")
 
 
-def _built() -> bool:
-    """Whether the rollups exist (the state row), without locking anything."""
-    with connection.cursor() as cursor:
-        cursor.execute(f'SELECT 1 FROM {_STATE.table} WHERE s."id" = 1')
-        return cursor.fetchone() is not None
+def _locked_state(*, skip_locked: bool = False) -> RollupState | None:
+    """The state row, locked for this transaction and rolled forward to today. None when the
+    rollups are not built, or with `skip_locked` when another transaction holds the lock
+    (SQLite has no row locks: its transactions already run one at a time).
 
-
-def _locked_state() -> RollupState | None:
-    """The state row, locked for this transaction and rolled forward to today.
-
-    Every visit a phone sends asks this: one hand-written query (see gocua.lib.rows)."""
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    Every fold after a phone's post asks this: one hand-written query (see gocua.lib.rows)."""
+    lock = ""
+    if connection.features.has_select_for_update:
+        lock = " FOR UPDATE SKIP LOCKED" if skip_locked else " FOR UPDATE"
     with connection.cursor() as cursor:
         cursor.execute(f'SELECT {_STATE.sql} FROM {_STATE.table} WHERE s."id" = 1{lock}')
         row = cursor.fetchone()
@@ -398,6 +399,7 @@ def rollup_roll(*, sweep: bool = True) -> tuple[dt.date | None, int]:
                 summary = rollup_rebuild()
                 return summary["day"], summary["residents"]
             return None, 0
+        _fold(state)
         changed = 0
         if sweep:
             now = timezone.now()
@@ -426,13 +428,23 @@ def rollup_invalidate() -> None:
 
 
 def rollup_state() -> RollupState | None:
-    """The state for reads, rolled to today first when a new day has begun (one cheap check
-    per read; the roll itself is O(units) once a day)."""
+    """The state for reads: every read of the rollups starts here. Rolled to today first when a
+    new day has begun (the roll is O(units) once a day), and the queued visits folded first
+    (O(queued)), so a page never shows counts without the visits already recorded: two cheap
+    queries per read."""
     state = RollupState.objects.filter(pk=1).first()
-    if state is not None and state.day < today():
+    if state is not None and (state.day < today() or _any_pending()):
         with transaction.atomic():
             state = _locked_state()
+            if state is not None:
+                _fold(state)
     return state
+
+
+def _any_pending() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(_ANY_PENDING_SQL)
+        return cursor.fetchone() is not None
 
 
 # --- incremental: residents ------------------------------------------------------------------
@@ -475,8 +487,9 @@ _OUTCOMES_SQL = (
     'WHERE "visit_id" {{in_}}'
 )
 _EARLIER_VISITS_SQL = (
-    'SELECT "id", "household_id", "member_id", "at" FROM "{visits}" '
-    'WHERE "at" >= %s AND "at" < %s AND "household_id" {{in_}}'
+    'SELECT v."id", v."household_id", v."member_id", v."at" FROM "{visits}" v '
+    'WHERE v."at" >= %s AND v."at" < %s AND v."household_id" {{in_}} AND NOT EXISTS '
+    '(SELECT 1 FROM "reports_pendingvisit" p WHERE p."visit_id" = v."id")'
 )
 _SNAPSHOT_STAGES_SQL = (
     "SELECT resident_id, stage FROM reports_residentsnapshot WHERE resident_id {in_}"
@@ -579,8 +592,11 @@ def _sync_residents(state: RollupState, resident_ids: list[int], national_ids: l
 
 
 def _flip_claims(flips: list[tuple[int, int, int]], first: dt.date, last: dt.date) -> None:
-    """A confirmed stage changed: claims it now supports (or no longer supports) move."""
+    """A confirmed stage changed: claims it now supports (or no longer supports) move. Claims
+    of queued visits are left alone: their fold judges them against the stage it finds."""
     from gocua.fieldwork.models import VisitOutcome
+
+    queued = PendingVisit.objects.filter(visit_id=OuterRef("visit_id"))
 
     by_resident = {rid: (old, new) for rid, old, new in flips}
     unit_flows: dict = defaultdict(lambda: defaultdict(int))
@@ -589,7 +605,9 @@ def _flip_claims(flips: list[tuple[int, int, int]], first: dt.date, last: dt.dat
     for start in range(0, len(ids), 5000):
         for rid, claimed, at, member_id, unit_id in (
             VisitOutcome.objects.filter(
-                resident_id__in=ids[start : start + 5000], claimed_stage__in=list(CLAIM_CODES)
+                ~Exists(queued),
+                resident_id__in=ids[start : start + 5000],
+                claimed_stage__in=list(CLAIM_CODES),
             )
             .values_list("resident_id", "claimed_stage", "visit__at", "visit__member_id",
                          "visit__household__unit_id")
@@ -609,105 +627,174 @@ def _flip_claims(flips: list[tuple[int, int, int]], first: dt.date, last: dt.dat
 
 
 # --- incremental: visits ---------------------------------------------------------------------
+#
+# Recording a visit only queues it (PendingVisit, one INSERT in the post's transaction). The
+# counting happens in `rollup_fold`, under the rollups' lock, for every queued visit at once:
+# after a post's commit (at most every FOLD_EVERY seconds per worker process, and only if no
+# other transaction is folding), before every read (`rollup_state`), and in the nightly roll.
+# A phone's post therefore neither waits for the lock nor updates the province's day row, and
+# a fold of a few hundred visits costs about what one visit did. Exactness rests on two rules:
+# - a fold reads a queued visit's claims against the confirmed stage *at the fold*, and a
+#   stage change found before that (`_flip_claims`) skips queued visits: each claim is judged
+#   once;
+# - "households reached" counts a household the first time a *folded* visit reaches it that
+#   day: visits still queued are not "earlier" (they will see this fold's visits when theirs
+#   comes), so the order of folds does not matter.
+
+FOLD_EVERY = 0.5  # seconds between the folds a worker process starts after a post
+POST_FOLD = 500  # visits at most that a post folds after its commit (its phone waits for it)
+_FOLD_CHUNK = 2000
+_next_fold = 0.0
+
+_PENDING_SQL = f'SELECT "visit_id" FROM "{PendingVisit._meta.db_table}" LIMIT %s'
+_DEQUEUE_SQL = f'DELETE FROM "{PendingVisit._meta.db_table}" WHERE "visit_id" {{in_}} RETURNING 1'
+_ANY_PENDING_SQL = f'SELECT 1 FROM "{PendingVisit._meta.db_table}" LIMIT 1'
 
 
 def rollup_visits_recorded(visits: Iterable) -> int:
-    """Add newly created visits (objects or ids) to the rollups. Call once per created visit,
-    in the transaction that created it (visit_record's `_after_visit` does). Returns how many
-    visits were counted. A no-op until the rollups are built."""
-    from gocua.fieldwork.models import Visit, VisitOutcome
-
+    """Queue newly created visits (objects or ids) for the rollups. Call once per created
+    visit, in the transaction that created it (visit_record's `_after_visit` does). One
+    INSERT; `rollup_fold` counts them, after the commit. Returns how many were queued."""
     ids = [getattr(v, "pk", v) for v in visits]
     if not ids:
         return 0
-    # The caller holds the transaction that created the visits: no savepoint of our own
-    # (two round trips on every phone post), an error here undoes the visits anyway.
-    with transaction.atomic(savepoint=False):
-        if not _built():
-            return 0
-        # The batch's own rows are read before taking the lock: only this transaction wrote
-        # them, and each statement under the lock makes every other phone's post wait.
-        # Hand-written reads with one array parameter (lib.bulk.select_in), not prepared: an
-        # IN list of a batch's ids was a new statement for every batch size, and prepared it
-        # kept the plan of the tables' first minutes (a scan of every outcome).
-        uuid_field = Visit._meta.pk
-        keys = [uuid_field.get_db_prep_value(i, connection) for i in ids]
-        rows = [
-            (uuid_field.to_python(vid), household_id, unit_id, member_id, _as_datetime(at))
-            for vid, household_id, unit_id, member_id, at in select_in(
-                _VISITS_SQL.format(visits=Visit._meta.db_table), keys, prepared=False
-            )
-        ]
-        outcomes: dict = defaultdict(list)
-        for visit_id, resident_id, outcome, claimed in select_in(
-            _OUTCOMES_SQL.format(outcomes=VisitOutcome._meta.db_table), keys, prepared=False
-        ):
-            outcomes[uuid_field.to_python(visit_id)].append((resident_id, outcome, claimed))
-        state = _locked_state()
-        if state is None:
-            return 0
-        first, last = state.first_day, state.day
-        residents = {r for items in outcomes.values() for r, _o, _c in items}
-        # Make sure the snapshot knows these residents as they are now (a visit may have set a
-        # flag), then judge claims against the confirmed stage the rollups count.
-        _sync_residents(state, sorted(residents), [])
-        stages = dict(select_in(_SNAPSHOT_STAGES_SQL, sorted(residents)))
-        batch = {uuid_field.to_python(i) for i in ids}
-        counted = [r for r in rows if first <= _local_day(r[4]) <= last]
-        if not counted:
-            return 0
-        # Households reached: a household counts once per day (and once per member per day);
-        # it is new only if no visit counted earlier reached it that day.
-        households = {r[1] for r in counted}
-        lo = min(_local_day(r[4]) for r in counted)
-        hi = max(_local_day(r[4]) for r in counted)
-        seen_days: set[tuple] = set()  # (household, day) reached by a visit counted earlier
-        seen_member_days: set[tuple] = set()  # (member, household, day)
-        window = (
-            connection.ops.adapt_datetimefield_value(_day_start(lo)),
-            connection.ops.adapt_datetimefield_value(_day_start(hi + dt.timedelta(days=1))),
+    # Queued even while the rollups are not built: a rebuild empties the queue under a table
+    # lock, so a visit committed during a first build is either counted by it or still queued.
+    insert_objects([PendingVisit(visit_id=i) for i in ids])
+    # robust: the visits are committed whatever the fold does; the phone must get its answer.
+    transaction.on_commit(_fold_soon, robust=True)
+    return len(ids)
+
+
+def _fold_soon() -> None:
+    """After a post's commit: fold up to POST_FOLD queued visits, unless this process did less
+    than FOLD_EVERY seconds ago or another transaction is folding now (which may leave these
+    visits to the next fold or read; no post waits for another's). When more were queued,
+    the process's next post folds again at once: folding keeps up with any load, and no
+    phone waits for more than POST_FOLD visits to be counted."""
+    global _next_fold
+    now = time.monotonic()
+    if now < _next_fold:
+        return
+    _next_fold = now + FOLD_EVERY
+    if rollup_fold(wait=False, limit=POST_FOLD) == POST_FOLD:
+        _next_fold = 0.0
+
+
+def rollup_fold(*, wait: bool = True, limit: int | None = None) -> int:
+    """Count the queued visits in the rollups (flows, households reached, claims) and take them
+    off the queue: all of them, or at most `limit`. `wait=False` returns at once when another
+    transaction holds the rollups' lock. Returns how many visits were taken off. Nothing
+    happens until the rollups are built (`rollup_rebuild` counts every visit and empties the
+    queue)."""
+    with transaction.atomic():
+        state = _locked_state(skip_locked=not wait)
+        return _fold(state, limit) if state is not None else 0
+
+
+def _fold(state: RollupState, limit: int | None = None) -> int:
+    """Fold the queued visits, a chunk at a time; the caller holds the state's lock.
+
+    Without a limit it stops at the first chunk that is not full: the visits queued while it
+    works wait for the next fold. Looping until the queue was empty never ended while phones
+    kept posting: one transaction folded a few visits at a time for minutes, and every reader
+    waited for it."""
+    folded = 0
+    chunk = min(_FOLD_CHUNK, limit or _FOLD_CHUNK)
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(_PENDING_SQL, [chunk])
+            keys = [row[0] for row in cursor.fetchall()]
+        if keys:
+            _fold_visits(state, keys)
+            folded += len(keys)
+        if len(keys) < chunk or (limit is not None and folded >= limit):
+            return folded
+
+
+def _fold_visits(state: RollupState, keys: list) -> None:
+    """Add these queued visits (database values of their ids) to the rollups and dequeue them.
+
+    Hand-written reads with one array parameter (lib.bulk.select_in), not prepared: prepared,
+    they kept the plan of the tables' first minutes (a scan of every outcome)."""
+    from gocua.fieldwork.models import Visit, VisitOutcome
+
+    first, last = state.first_day, state.day
+    zone = timezone.get_current_timezone()  # once: localdate() looks it up on every call
+
+    def local_day(at) -> dt.date:
+        return _as_datetime(at).astimezone(zone).date()
+
+    rows = [
+        (vid, household_id, unit_id, member_id, local_day(at))
+        for vid, household_id, unit_id, member_id, at in select_in(
+            _VISITS_SQL.format(visits=Visit._meta.db_table), keys, prepared=False
         )
-        for vid, household_id, member_id, at in select_in(
-            _EARLIER_VISITS_SQL.format(visits=Visit._meta.db_table),
-            sorted(households),
-            window,
-            prepared=False,
-        ):
-            if uuid_field.to_python(vid) in batch:
-                continue
-            day = _local_day(_as_datetime(at))
+    ]
+    outcomes: dict = defaultdict(list)
+    for visit_id, resident_id, outcome, claimed in select_in(
+        _OUTCOMES_SQL.format(outcomes=VisitOutcome._meta.db_table), keys, prepared=False
+    ):
+        outcomes[visit_id].append((resident_id, outcome, claimed))
+    residents = sorted({r for items in outcomes.values() for r, _o, _c in items})
+    # Make sure the snapshot knows these residents as they are now, then judge claims against
+    # the confirmed stage the rollups count. These visits are still queued here, so a stage
+    # change this finds does not move their claims (`_flip_claims` skips queued visits).
+    _sync_residents(state, residents, [])
+    stages = dict(select_in(_SNAPSHOT_STAGES_SQL, residents))
+    select_in(_DEQUEUE_SQL, keys, prepared=False)
+    batch = set(keys)
+    counted = [r for r in rows if first <= r[4] <= last]
+    if not counted:
+        return
+    # Households reached: a household counts once per day (and once per member per day); it is
+    # new only if no visit folded earlier reached it that day.
+    households = {r[1] for r in counted}
+    lo = min(r[4] for r in counted)
+    hi = max(r[4] for r in counted)
+    seen_days: set[tuple] = set()  # (household, day) reached by a visit folded earlier
+    seen_member_days: set[tuple] = set()  # (member, household, day)
+    window = (
+        connection.ops.adapt_datetimefield_value(_day_start(lo)),
+        connection.ops.adapt_datetimefield_value(_day_start(hi + dt.timedelta(days=1))),
+    )
+    for vid, household_id, member_id, at in select_in(
+        _EARLIER_VISITS_SQL.format(visits=Visit._meta.db_table), sorted(households), window,
+        prepared=False,
+    ):  # fmt: skip
+        if vid in batch:
+            continue
+        day = local_day(at)
+        seen_days.add((household_id, day))
+        seen_member_days.add((member_id, household_id, day))
+    unit_flows: dict = defaultdict(lambda: defaultdict(int))
+    member_flows: dict = defaultdict(lambda: defaultdict(int))
+    for vid, household_id, unit_id, member_id, day in counted:
+        unit = unit_flows[(unit_id, day)]
+        member = member_flows[(member_id, day)] if member_id is not None else defaultdict(int)
+        unit["visits"] += 1
+        member["visits"] += 1
+        if (household_id, day) not in seen_days:
             seen_days.add((household_id, day))
+            unit["households"] += 1
+        if (member_id, household_id, day) not in seen_member_days:
             seen_member_days.add((member_id, household_id, day))
-        unit_flows: dict = defaultdict(lambda: defaultdict(int))
-        member_flows: dict = defaultdict(lambda: defaultdict(int))
-        for vid, household_id, unit_id, member_id, at in counted:
-            day = _local_day(at)
-            unit = unit_flows[(unit_id, day)]
-            member = member_flows[(member_id, day)] if member_id is not None else defaultdict(int)
-            unit["visits"] += 1
-            member["visits"] += 1
-            if (household_id, day) not in seen_days:
-                seen_days.add((household_id, day))
-                unit["households"] += 1
-            if (member_id, household_id, day) not in seen_member_days:
-                seen_member_days.add((member_id, household_id, day))
-                member["households"] += 1
-            items = outcomes.get(vid, [])
-            if any(o != NOT_HOME for _r, o, _c in items):
-                unit["contacted"] += 1
-                member["contacted"] += 1
-            for resident_id, _outcome, claimed in items:
-                if claimed not in CLAIM_CODES:
-                    continue
-                claims_col, confirmed_col = CLAIM_FLOW[claimed]
-                unit[claims_col] += 1
-                member["claims"] += 1
-                if RANK[stages.get(resident_id, 0)] >= RANK[CLAIM_CODES[claimed]]:
-                    unit[confirmed_col] += 1
-                    member["confirmed"] += 1
-        _write_unit_flows(unit_flows)
-        _write_member_flows({k: v for k, v in member_flows.items() if k[0] is not None})
-        return len(counted)
+            member["households"] += 1
+        items = outcomes.get(vid, [])
+        if any(o != NOT_HOME for _r, o, _c in items):
+            unit["contacted"] += 1
+            member["contacted"] += 1
+        for resident_id, _outcome, claimed in items:
+            if claimed not in CLAIM_CODES:
+                continue
+            claims_col, confirmed_col = CLAIM_FLOW[claimed]
+            unit[claims_col] += 1
+            member["claims"] += 1
+            if RANK[stages.get(resident_id, 0)] >= RANK[CLAIM_CODES[claimed]]:
+                unit[confirmed_col] += 1
+                member["confirmed"] += 1
+    _write_unit_flows(unit_flows)
+    _write_member_flows({k: v for k, v in member_flows.items() if k[0] is not None})
 
 
 # --- rebuild ---------------------------------------------------------------------------------
@@ -729,6 +816,7 @@ def rollup_rebuild(*, edition: int | None = None, on: dt.date | None = None) -> 
 
     last = on or today()
     with transaction.atomic():
+        _hold_queue()  # before the state's lock: a post queues visits, then folds
         min_age = current_min_age()
         state = RollupState.objects.select_for_update().filter(pk=1).first()
         first = _default_first_day(last)
@@ -742,6 +830,7 @@ def rollup_rebuild(*, edition: int | None = None, on: dt.date | None = None) -> 
             last = max(last, state.day)
         units = AdminUnit.objects.filter(edition=edition) if edition is not None else None
         unit_ids = units.values("id") if units is not None else None
+        _empty_queue(unit_ids)
 
         def scoped(qs, field):
             return qs.filter(**{f"{field}__in": unit_ids}) if unit_ids is not None else qs
@@ -918,6 +1007,31 @@ def rollup_rebuild(*, edition: int | None = None, on: dt.date | None = None) -> 
             "day": last.isoformat(),
             "min_age": min_age,
         }
+
+
+def _hold_queue() -> None:
+    """Hold the visit queue against new entries until the rebuild commits. On PostgreSQL the
+    EXCLUSIVE lock waits for the posts that queued visits and have not committed yet (their
+    visits become visible to the rebuild, which counts them and empties their queue rows) and
+    makes later posts wait to queue theirs (their visits, invisible to the rebuild, stay
+    queued and are folded after it). SQLite runs one write transaction at a time already."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            table = connection.ops.quote_name(PendingVisit._meta.db_table)
+            cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+
+
+def _empty_queue(unit_ids) -> None:
+    """Take off the queue the visits the rebuild counts from the source tables (those of its
+    units, or all)."""
+    from gocua.fieldwork.models import Visit
+
+    queue = PendingVisit.objects.all()
+    if unit_ids is not None:
+        queue = queue.filter(
+            visit_id__in=Visit.objects.filter(household__unit_id__in=unit_ids).values("id")
+        )
+    queue.delete()
 
 
 def _fill_snapshots(after: dt.datetime, edition: int | None) -> None:

@@ -1,7 +1,9 @@
 """visits_sync: a batch leaves the database as visit_record one visit at a time would, and
 two requests racing with the same batch record each visit once."""
 
+import random
 import threading
+import time
 import uuid
 
 import pytest
@@ -18,6 +20,30 @@ from gocua.reports.tests.test_rollups import rollup_tables
 
 class Rollback(Exception):
     pass
+
+
+def run_at_once(*jobs) -> None:
+    """Run the jobs in threads started together (each on its own database connection) and
+    fail with the first error any of them raised."""
+    barrier = threading.Barrier(len(jobs))
+    errors = []
+
+    def run(job):
+        try:
+            barrier.wait()
+            job()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
 
 
 def state() -> dict:
@@ -209,24 +235,74 @@ def test_it_records_a_batch_sent_by_two_requests_at_once_once(
         )
         for hour in (8, 9, 10, 11)
     ]
-    barrier = threading.Barrier(3)
-    answers, errors = [], []
+    answers = []
 
     def send():
-        try:
-            barrier.wait()
-            answers.append([r.status for r in visits_sync(user=vy, member=member, visits=batch)])
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        answers.append([r.status for r in visits_sync(user=vy, member=member, visits=batch)])
 
-    threads = [threading.Thread(target=send) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    run_at_once(send, send, send)
     assert Visit.objects.count() == 4
     for i in range(4):
         assert sorted(a[i] for a in answers) == ["created", "duplicate", "duplicate"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_visits_posted_at_once_between_folds_and_an_extract_agree_with_a_rebuild(
+    tree, vy, household_factory, resident_factory, campaign, tmp_path, monkeypatch
+):
+    """Phones post while other posts fold the queue (every commit tries, most find the lock
+    taken) and a status extract confirms claims: the rollups end as a rebuild computes them."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's in-memory test database is not shared between threads")
+    from gocua.campaigns.models import Member
+    from gocua.imports.stages import stages_import
+    from gocua.reports.models import PendingVisit
+    from gocua.reports.tests.conftest import STAGE_HEADER, write_csv
+
+    monkeypatch.setattr(rollups, "FOLD_EVERY", 0)
+    member = Member.objects.select_related("team__campaign").get(pk=vy.member.pk)
+    people = {}
+    for _ in range(4):
+        household = household_factory(tree.kp1)
+        people[household.pk] = [resident_factory(tree.kp1, household=household) for _ in range(2)]
+    rollups.rollup_rebuild()
+    rng = random.Random(11)
+    claims = ["helped_register", "helped_activate", "guided_usage", "not_home", "refused"]
+
+    def phone():
+        plan = []
+        for _ in range(12):
+            household = rng.choice(sorted(people))
+            plan.append(
+                SyncVisit(
+                    id=uuid.uuid4(),
+                    household=household,
+                    at=yesterday_at(rng.randint(7, 20), rng.randint(0, 59)),
+                    outcomes=tuple((r.pk, rng.choice(claims), "") for r in people[household]),
+                )
+            )
+
+        def send():
+            for v in plan:
+                assert visits_sync(user=vy, member=member, visits=[v])[0].status == "created"
+
+        return send
+
+    extract = write_csv(
+        tmp_path / "stages.csv",
+        STAGE_HEADER,
+        [[r.national_id, rng.choice(["registered", "activated", "used"]), "",
+          yesterday_at(12).isoformat(), ""] for group in people.values() for r in group],
+    )  # fmt: skip
+
+    def import_extract():
+        time.sleep(0.05)  # among the posts, not before them
+        stages_import(extract, background=False)
+
+    run_at_once(phone(), phone(), phone(), phone(), import_extract)
+    assert Visit.objects.count() == 48
+    incremental = rollup_tables()
+    assert not PendingVisit.objects.exists()
+    assert sum(v[7] for v in incremental["unit_days"].values()) == 4 * 48  # visits, 4 levels
+    rollups.rollup_rebuild()
+    assert rollup_tables() == incremental

@@ -22,7 +22,9 @@ OUTCOMES = ["helped_register", "helped_activate", "guided_usage", "not_home", "r
 
 
 def rollup_tables() -> dict:
-    """Every non-zero rollup row, comparable across a rebuild."""
+    """Every non-zero rollup row, comparable across a rebuild, as a reader sees them (the
+    queued visits folded first)."""
+    rollups.rollup_state()
     unit_days = {
         (r["unit_id"], r["day"]): tuple(r[c] for c in (*STOCK_COLUMNS, *FLOW_COLUMNS))
         for r in UnitDay.objects.values("unit_id", "day", *STOCK_COLUMNS, *FLOW_COLUMNS)
@@ -92,7 +94,9 @@ class World:
             if self.rng.random() < 0.5:
                 person["unit"], person["hamlet"] = self.rng.choice(self.places)
             else:
-                person["born"] = person["born"] + dt.timedelta(days=self.rng.randint(-30, 30))
+                # A corrected birth date, in the same year: the national ID carries the year.
+                born, shift = person["born"], dt.timedelta(days=self.rng.randint(-30, 30))
+                person["born"] = born + shift if (born + shift).year == born.year else born - shift
             rows.append(nid)
         path = write_csv(
             self._path("citizens"),
@@ -154,6 +158,9 @@ class World:
                 outcomes=[(rid, self.rng.choice(OUTCOMES), "") for rid in chosen],
             )  # fmt: skip
             assert created
+            if self.rng.random() < 0.4:
+                # Folds come between other writes (a post's commit, a page read), or later.
+                rollups.rollup_fold()
 
     def death(self) -> None:
         from gocua.people.models import Resident
@@ -349,3 +356,113 @@ def test_a_confirmed_death_leaves_the_denominator_at_once(db, tree, vy, bob):
     )
     status_report_confirm(outcome=VisitOutcome.objects.get(resident=grandpa), actor=bob)
     assert kpi_rows(tree.xa_a, depth=0)[0]["eligible"] == 1
+
+
+# --- the visit queue -------------------------------------------------------------------------
+
+
+def _claim_visit(teams, tree, resident, outcome="helped_activate"):
+    from gocua.fieldwork.services import visit_record
+
+    visit, created = visit_record(
+        member=teams.an, household=resident.household, at=at_local(timezone.localdate(), 9),
+        outcomes=[(resident.pk, outcome, "")],
+    )  # fmt: skip
+    assert created
+    return visit
+
+
+def _flows(unit) -> dict:
+    row = UnitDay.objects.filter(unit=unit, day=timezone.localdate()).values(*FLOW_COLUMNS)
+    return row.first() or dict.fromkeys(FLOW_COLUMNS, 0)
+
+
+@pytest.mark.django_db
+def test_a_recorded_visit_waits_in_the_queue_and_every_read_folds_it_first(tree, teams):
+    from conftest import make_resident
+    from gocua.people.models import Household
+    from gocua.reports.models import PendingVisit
+    from gocua.reports.selectors import kpi_rows
+
+    house = Household.objects.create(unit=tree.kp1, address="1 Hẻm 3", province_code="72")
+    an = make_resident(tree.kp1, household=house, stage="registered")
+    rollups.rollup_rebuild()
+    visit = _claim_visit(teams, tree, an)
+    assert list(PendingVisit.objects.values_list("visit_id", flat=True)) == [visit.pk]
+    assert _flows(tree.kp1)["visits"] == 0  # the post itself wrote no rollup row
+    kpi_rows(tree.xa_a, depth=0)  # a page read
+    assert not PendingVisit.objects.exists()
+    for unit in (tree.kp1, tree.xa_a, tree.province):
+        flows = _flows(unit)
+        assert (flows["visits"], flows["households"], flows["claims_activated"]) == (1, 1, 1)
+
+
+@pytest.mark.django_db
+def test_an_extract_before_the_fold_confirms_a_queued_claim_once(tree, teams, tmp_path):
+    from conftest import make_resident
+    from gocua.imports.stages import stages_import
+    from gocua.people.models import Household
+
+    house = Household.objects.create(unit=tree.kp1, address="1 Hẻm 3", province_code="72")
+    an = make_resident(tree.kp1, household=house, stage="registered")
+    rollups.rollup_rebuild()
+    _claim_visit(teams, tree, an)
+    extract = write_csv(tmp_path / "stages.csv", STAGE_HEADER,
+                        [[an.national_id, "activated", "", timezone.now().isoformat(), ""]])  # fmt: skip
+    stages_import(extract, background=False)  # the claim's stage changes while it is queued
+    assert rollups.rollup_fold() == 1
+    flows = _flows(tree.kp1)
+    assert (flows["claims_activated"], flows["confirmed_activated"]) == (1, 1)
+    before = rollup_tables()
+    rollups.rollup_rebuild()
+    assert rollup_tables() == before
+
+
+@pytest.mark.django_db
+def test_a_post_folds_the_queue_after_its_commit_at_most_every_fold_every_seconds(
+    tree, teams, monkeypatch, django_capture_on_commit_callbacks
+):
+    from conftest import make_resident
+    from gocua.people.models import Household
+    from gocua.reports.models import PendingVisit
+
+    house = Household.objects.create(unit=tree.kp1, address="1 Hẻm 3", province_code="72")
+    an = make_resident(tree.kp1, household=house)
+    rollups.rollup_rebuild()
+    clock = iter([100.0, 100.2, 100.6])
+    monkeypatch.setattr(rollups.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(rollups, "_next_fold", 0.0)
+    with django_capture_on_commit_callbacks(execute=True):
+        _claim_visit(teams, tree, an, "not_home")
+    assert not PendingVisit.objects.exists() and _flows(tree.kp1)["visits"] == 1
+    with django_capture_on_commit_callbacks(execute=True):  # 0.2 s later: stays queued
+        _claim_visit(teams, tree, an, "not_home")
+    assert PendingVisit.objects.count() == 1
+    with django_capture_on_commit_callbacks(execute=True):  # 0.6 s: both folded
+        _claim_visit(teams, tree, an, "not_home")
+    assert not PendingVisit.objects.exists()
+    flows = _flows(tree.kp1)
+    assert (flows["visits"], flows["households"], flows["contacted"]) == (3, 1, 0)
+
+
+@pytest.mark.django_db
+def test_a_rebuild_empties_the_queue_of_its_edition_only(tree, teams):
+    from conftest import make_resident
+    from gocua.fieldwork.models import Visit
+    from gocua.people.models import Household
+    from gocua.reports.models import PendingVisit
+
+    house = Household.objects.create(unit=tree.kp1, address="1 Hẻm 3", province_code="72")
+    an = make_resident(tree.kp1, household=house)
+    rollups.rollup_rebuild()
+    visit = _claim_visit(teams, tree, an, "refused")
+    rollups.rollup_rebuild(edition=2025)  # another edition's rows: this visit stays queued
+    assert list(PendingVisit.objects.values_list("visit_id", flat=True)) == [visit.pk]
+    rollups.rollup_rebuild(edition=2023)
+    assert not PendingVisit.objects.exists()
+    assert _flows(tree.kp1)["visits"] == Visit.objects.count() == 1
+    rollups.rollup_invalidate()  # not built: visits still queue, the next build counts them
+    _claim_visit(teams, tree, an, "refused")
+    assert PendingVisit.objects.count() == 1 and rollups.rollup_fold() == 0
+    rollups.rollup_rebuild()
+    assert not PendingVisit.objects.exists() and _flows(tree.kp1)["visits"] == 2
