@@ -29,13 +29,11 @@ from gocua.imports.common import (
     encode_chunk,
     import_run,
     in_background,
-    join_cells,
     parse_chunks,
     parse_level,
     parse_stage,
     picker,
     save_progress,
-    split_cells,
     wal_checkpoints_spaced,
 )
 from gocua.imports.models import ImportJob
@@ -50,6 +48,8 @@ from gocua.lib.bulk import (
     copy_fields,
     copy_insert,
     db_datetime,
+    pg_array,
+    references_locked,
     select_in,
 )
 from gocua.lib.dates import DateError, parse_birth
@@ -80,7 +80,6 @@ class Citizen(NamedTuple):
     eid_stage: str | None
     eid_level: int | None
     elderly: bool
-    cells: str  # the original cells joined by CELL_SEPARATOR, for the rejects file
     # Worked out in the parsing process too, so that the writing process (the bottleneck) only
     # looks things up and splices:
     place: tuple[int, str | None]  # (commune id, hamlet key or None when the row has no hamlet)
@@ -244,7 +243,6 @@ class CitizenParser:
                 eid_stage,
                 eid_level,
                 elderly,
-                join_cells(cells),
                 (commune.id, hamlet_key),
                 values,
             )
@@ -263,10 +261,12 @@ class CitizenParser:
         )
         if not any(priors):
             return chunk
-        chunk.records = []
-        for citizen, digest, prior in zip(records, digests, priors, strict=True):
+        cells_of = chunk.cells
+        chunk.records, chunk.cells = [], []
+        for citizen, cells, digest, prior in zip(records, cells_of, digests, priors, strict=True):
             if prior is None:
                 chunk.records.append(citizen)
+                chunk.cells.append(cells)
                 continue
             chunk.late += 1
             if prior[0] == digest:
@@ -278,7 +278,7 @@ class CitizenParser:
                         "national_id",
                         f"conflict: {nid_lib.mask(citizen.national_id)} already appears on "
                         f"line {prior[1]} with different data (the first row wins)",
-                        split_cells(citizen.cells),
+                        cells,
                     )
                 )
         return chunk
@@ -551,16 +551,13 @@ class CitizenImport:
         if self.parse.copy:
             units = {u.id: u for _c, u, _h in new}
             ends = {i: copy_fields((i, u.province_code)) for i, u in units.items()}
-            copy_insert(
-                table,
-                RESIDENT_COLUMNS,
-                "".join(
-                    [
-                        f"{c.resident_values}{ends[u.id]}{COPY_NULL if h is None else h}\n"
-                        for c, u, h in new
-                    ]
-                ),
-            )
+            text = "".join(
+                [f"{c.resident_values}{ends[u.id]}{COPY_NULL if h is None else h}\n"
+                 for c, u, h in new]
+            )  # fmt: skip
+            references = {UNITS: units, HOUSEHOLDS: {h for _c, _u, h in new if h is not None}}
+            with references_locked(references):
+                copy_insert(table, RESIDENT_COLUMNS, text)
         else:
             bulk_insert(
                 table,
@@ -741,6 +738,7 @@ ELDERLY_AGE = 60
 
 
 HOUSEHOLDS = Household._meta.db_table
+UNITS = AdminUnit._meta.db_table
 # The condition of the partial unique index `household_code`, written as Django writes it:
 # SQLite uses a partial index only for a query that repeats its condition, and with
 # `code <> ''` it scanned the whole table for every chunk (11 of 36 s at 1.2M rows).
@@ -761,14 +759,16 @@ def _households_insert(rows: list[tuple[int, str, str, str]]) -> list[tuple[int,
     returned: list[tuple[int, str, str, int]] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # One array per column: 4 parameters, where VALUES would need 4 per row.
-            cursor.execute(
-                f"INSERT INTO {HOUSEHOLDS} (unit_id, code, address, province_code) "
-                "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) "
-                "RETURNING unit_id, code, address, id",
-                [list(column) for column in zip(*rows, strict=True)],
-            )
-            return cursor.fetchall()
+            # One array per column (see pg_array): 4 parameters, where VALUES would need 4
+            # per row.
+            with references_locked({UNITS: {row[0] for row in rows}}):
+                cursor.execute(
+                    f"INSERT INTO {HOUSEHOLDS} (unit_id, code, address, province_code) "
+                    "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) "
+                    "RETURNING unit_id, code, address, id",
+                    [pg_array(column) for column in zip(*rows, strict=True)],
+                )
+                return cursor.fetchall()
         for start in range(0, len(rows), 8000):  # SQLite allows 32,766 variables
             batch = rows[start : start + 8000]
             cursor.execute(

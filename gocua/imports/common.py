@@ -1,6 +1,7 @@
 """What both imports share: the summary, the rejects file, the in-file seen-set, bulk writes."""
 
 import csv
+import dataclasses
 import gc
 import logging
 import marshal
@@ -90,6 +91,9 @@ class ParsedChunk:
     # when identical, else rejected as a conflict).
     late: int = 0
     unchanged: int = 0
+    # Each record's cells, for a rejects file line, in the parsing process only: a record need
+    # not carry them to the writer (a third of what crossed the pipe).
+    cells: list[list] = dataclasses.field(default_factory=list)
 
 
 def parse_chunks(
@@ -117,6 +121,7 @@ def parse_chunks(
             chunk.rows += 1
             chunk.warnings += [(line, record.national_id, text) for text in line_warnings]
             chunk.records.append(record)
+            chunk.cells.append(cells)
         # A row rejected after it parsed still takes its place in the chunk, as when the writer
         # made that check: chunks end on the same rows as they did.
         if len(chunk.records) + chunk.late >= chunk_rows:

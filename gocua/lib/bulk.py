@@ -4,16 +4,16 @@ one executemany on SQLite."""
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
-from django.db import connection
+from django.db import DatabaseError, IntegrityError, connection
 
 
 def select_in(sql: str, values: list, params: tuple = (), *, prepared: bool = True) -> list[tuple]:
     """Rows of `sql`, whose `{in_}` stands for "matches one of `values`" (after `params`).
 
-    PostgreSQL gets `= ANY(%s)` with one array parameter: an IN list of 5,000 placeholders
-    costs psycopg's query parser and the planner more than the query itself.
+    PostgreSQL gets `= ANY(%s)` with one array parameter (see pg_array): an IN list of 5,000
+    placeholders costs psycopg's query parser and the planner more than the query itself.
 
     `prepared=False` for a lookup of a few values in a table that grows fast (the visits of
     a campaign's first hour): a prepared statement keeps the generic plan PostgreSQL settled on
@@ -27,7 +27,7 @@ def select_in(sql: str, values: list, params: tuple = (), *, prepared: bool = Tr
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with _prepared(prepared):
-                cursor.execute(sql.format(in_="= ANY(%s)"), [*params, list(values)])
+                cursor.execute(sql.format(in_="= ANY(%s)"), [*params, pg_array(values)])
             return cursor.fetchall()
         rows: list[tuple] = []
         for start in range(0, len(values), 30000):  # SQLite allows 32,766 variables
@@ -37,6 +37,27 @@ def select_in(sql: str, values: list, params: tuple = (), *, prepared: bool = Tr
             )
             rows += cursor.fetchall()
         return rows
+
+
+_ARRAY_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"'})
+
+
+def pg_array(values: Iterable) -> str:
+    """Values (str, int, UUID, date, None) as one PostgreSQL array literal, for a parameter
+    whose type the statement gives (`col = ANY(%s)`, `unnest(%s::text[])`). psycopg adapts a
+    list element by element in Python: 1.9 ms for 5,000 national IDs (0.55 ms in binary),
+    which an import pays 2,000 times; this takes about 0.05 ms."""
+    texts = [None if v is None else v if v.__class__ is str else str(v) for v in values]
+    if None in texts:
+        return "{" + ",".join(
+            "NULL" if t is None else '"' + t.translate(_ARRAY_ESCAPES) + '"' for t in texts
+        ) + "}"  # fmt: skip
+    if not texts:
+        return "{}"
+    joined = '","'.join(texts)
+    if "\\" in joined or joined.count('"') != 2 * (len(texts) - 1):  # a value holds one
+        joined = '","'.join(t.translate(_ARRAY_ESCAPES) for t in texts)
+    return '{"' + joined + '"}'
 
 
 @contextlib.contextmanager
@@ -52,6 +73,69 @@ def _prepared(allowed: bool) -> Iterator[None]:
         yield
     finally:
         raw.prepare_threshold = threshold
+
+
+@contextlib.contextmanager
+def references_locked(references: dict[str, Iterable[int]]) -> Iterator[None]:
+    """Foreign keys checked once per chunk instead of once per row, for the bulk writes inside.
+
+    PostgreSQL checks each foreign key of each inserted row with its own locking lookup (at
+    commit, for Django's deferred constraints): 2.4 million for a province's residents, a third
+    of an import's time. Here the referenced rows ({table: ids}) are locked FOR KEY SHARE, as
+    each per-row check would lock them, in one statement per table; a missing one raises
+    IntegrityError naming it; and the statements inside run with the per-row checks off
+    (`session_replication_role = replica`, this transaction only). So the guarantee is the
+    same: a referenced row exists and cannot be deleted before this transaction ends.
+
+    The caller must name every table the writes inside refer to. Where the role may not set
+    session_replication_role (it needs to be a superuser, or on PostgreSQL 15+ `GRANT SET ON
+    PARAMETER session_replication_role TO <role>`), and on SQLite, nothing changes: the
+    database checks each row as usual."""
+    if not _may_skip_row_checks():
+        yield
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("references_locked() needs a transaction: its settings are LOCAL")
+    with connection.cursor() as cursor:
+        for table, ids in references.items():
+            wanted = set(ids)
+            if not wanted:
+                continue
+            cursor.execute(
+                f'SELECT "id" FROM "{table}" WHERE "id" = ANY(%s) FOR KEY SHARE', [pg_array(wanted)]
+            )
+            missing = wanted.difference(row[0] for row in cursor.fetchall())
+            if missing:
+                raise IntegrityError(
+                    f"{table}: no row with id {', '.join(map(str, sorted(missing)[:10]))}"
+                )
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        try:
+            yield
+        except BaseException:
+            # A database error aborted the transaction, which undoes the setting anyway.
+            with contextlib.suppress(DatabaseError):
+                cursor.execute("SET LOCAL session_replication_role = origin")
+            raise
+        cursor.execute("SET LOCAL session_replication_role = origin")
+
+
+def _may_skip_row_checks() -> bool:
+    """Whether this connection's role may set session_replication_role (asked once)."""
+    if connection.vendor != "postgresql":
+        return False
+    allowed = getattr(connection, "_gocua_may_skip_row_checks", None)
+    if allowed is None:
+        privilege = (
+            "has_parameter_privilege('session_replication_role', 'SET')"
+            if connection.pg_version >= 150000
+            else "false"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT current_setting('is_superuser') = 'on' OR {privilege}")
+            allowed = bool(cursor.fetchone()[0])
+        connection._gocua_may_skip_row_checks = allowed
+    return allowed
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -81,7 +165,11 @@ COPY_NULL = "\\N"
 
 
 def copy_escape(text: str) -> str:
-    return text.translate(_COPY_ESCAPES)
+    # Four scans in C cost a tenth of translate(), which looks up every character: names and
+    # addresses almost never hold one of these.
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.translate(_COPY_ESCAPES)
+    return text
 
 
 def copy_fields(values: tuple) -> str:

@@ -314,3 +314,32 @@ def test_it_rejects_a_line_with_bytes_that_are_not_utf8_and_keeps_the_rest(tay_n
     path.write_bytes(",".join(EN).encode() + b"\n" + good + b"\n" + bad + b"\n")
     summary, _ = run(str(path))
     assert summary["inserted"] == 1 and summary["rejected"] == 1
+
+
+def test_it_writes_the_same_rows_whether_the_database_or_the_import_checks_references(
+    tay_ninh, write_csv, monkeypatch
+):
+    """PostgreSQL: with the per-row foreign-key checks off (lib.bulk.references_locked) or on
+    (a role without the right to turn them off), an import leaves the same rows."""
+    from django.db import connection
+
+    from gocua.lib.bulk import _may_skip_row_checks
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite checks each row itself")
+    assert _may_skip_row_checks(), "the test database's role may turn the per-row checks off"
+
+    def tables():
+        return (
+            sorted(Resident.objects.values_list("national_id", "unit__code", "household__code")),
+            sorted(Household.objects.values_list("unit__code", "code", "address")),
+        )
+
+    path = write_csv([AN, BINH, CUONG])
+    run(path)
+    checked_here = tables()
+    Resident.objects.all().delete()
+    Household.objects.all().delete()
+    monkeypatch.setattr(connection, "_gocua_may_skip_row_checks", False, raising=False)
+    run(path)
+    assert tables() == checked_here and len(checked_here[0]) == 3
