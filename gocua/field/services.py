@@ -25,6 +25,7 @@ from gocua.campaigns.models import Assignment, Member
 from gocua.campaigns.selectors import date_outside_message
 from gocua.fieldwork.models import (
     CLAIM_STAGE,
+    OUTCOME_CODES,
     FollowUp,
     HomeSupportRequest,
     Outcome,
@@ -198,7 +199,6 @@ def _check(
             open_follow_up.add(row[0])
     campaign = member.team.campaign
     now = timezone.now()
-    valid_outcomes = set(Outcome.values)
     accepted: list[Accepted] = []
     for i in pending:
         visit = visits[i]
@@ -213,7 +213,7 @@ def _check(
             message = date_outside_message(timezone.localdate(at), campaign)
             if message:
                 raise VisitRefused(message, field="at", code="outside_window")
-            mine = _check_outcomes(visit, residents, valid_outcomes)
+            mine = _check_outcomes(visit, residents)
             location = _check_location(visit.location)
         except VisitRefused as exc:
             results[i] = SyncResult.refused(visit.id, exc)
@@ -268,16 +268,14 @@ def _households_in_scope(user: User, member: Member, ids: set[int]) -> list[tupl
     return [(*row[:4], db_value(stage_at, row[4]), row[5]) for row in rows]
 
 
-def _check_outcomes(
-    visit: SyncVisit, residents: dict[int, _Resident], valid: set[str]
-) -> dict[int, _Resident]:
+def _check_outcomes(visit: SyncVisit, residents: dict[int, _Resident]) -> dict[int, _Resident]:
     if not visit.outcomes:
         raise VisitRefused(_("Hãy ghi kết quả cho ít nhất một người."), code="no_outcome")
     ids = [int(resident_id) for resident_id, _outcome, _note in visit.outcomes]
     if len(set(ids)) != len(ids):
         raise VisitRefused(_("Mỗi người chỉ ghi một kết quả."), code="duplicate_resident")
     for _resident_id, outcome, _note in visit.outcomes:
-        if outcome not in valid:
+        if outcome not in OUTCOME_CODES:
             raise VisitRefused(
                 _("Kết quả không hợp lệ: %(outcome)s.") % {"outcome": outcome},
                 code="unknown_outcome",

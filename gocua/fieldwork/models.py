@@ -22,6 +22,9 @@ class Outcome(models.TextChoices):
     APP_ERROR = "app_error", _("Lỗi ứng dụng")
 
 
+# Every outcome's code, for checking a phone's (Outcome.values builds a new list each time).
+OUTCOME_CODES = frozenset(Outcome.values)
+
 # Outcomes that claim a funnel step; the claim waits beside the confirmed stage until an
 # extract confirms it.
 CLAIM_STAGE = {

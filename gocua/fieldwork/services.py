@@ -25,6 +25,7 @@ from gocua.campaigns.selectors import (
 from gocua.campaigns.services import NotAllowed, OperationRefused, require_manager_of
 from gocua.fieldwork.models import (
     CLAIM_STAGE,
+    OUTCOME_CODES,
     STATUS_OUTCOMES,
     FollowUp,
     HomeSupportRequest,
@@ -202,9 +203,8 @@ def _check_outcomes(
         ) from None
     if len(set(ids)) != len(ids):
         raise VisitRefused(_("Mỗi người chỉ ghi một kết quả."), code="duplicate_resident")
-    valid = set(Outcome.values)
     for _resident_id, outcome, _note in outcomes:
-        if outcome not in valid:
+        if outcome not in OUTCOME_CODES:
             raise VisitRefused(
                 _("Kết quả không hợp lệ: %(outcome)s.") % {"outcome": outcome},
                 code="unknown_outcome",

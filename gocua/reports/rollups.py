@@ -559,8 +559,9 @@ def _sync_residents(state: RollupState, resident_ids: list[int], national_ids: l
             continue
         upserts.append((rid, new[0], new[1], new[2], new[3], new[4],
                         max([seen, *(e[0] for e in evs)])))  # fmt: skip
-        if old is not None and old[3] != new[3]:
-            flips.append((rid, old[3], new[3]))
+        if (old[3] if old is not None else 0) != new[3]:
+            # New to the snapshot: a claim folded before it was there was judged as "none".
+            flips.append((rid, old[3] if old is not None else 0, new[3]))
         if old is not None and old[0] != new[0]:
             moved_units.append((rid, new[0]))
         for eid, _eff, frm, to, _fl, _tl, at in fresh:
@@ -646,8 +647,10 @@ POST_FOLD = 500  # visits at most that a post folds after its commit (its phone 
 _FOLD_CHUNK = 2000
 _next_fold = 0.0
 
-_PENDING_SQL = f'SELECT "visit_id" FROM "{PendingVisit._meta.db_table}" LIMIT %s'
-_DEQUEUE_SQL = f'DELETE FROM "{PendingVisit._meta.db_table}" WHERE "visit_id" {{in_}} RETURNING 1'
+_DEQUEUE_SQL = (
+    f'DELETE FROM "{PendingVisit._meta.db_table}" WHERE "visit_id" IN '
+    f'(SELECT "visit_id" FROM "{PendingVisit._meta.db_table}" LIMIT %s) RETURNING "visit_id"'
+)
 _ANY_PENDING_SQL = f'SELECT 1 FROM "{PendingVisit._meta.db_table}" LIMIT 1'
 
 
@@ -703,7 +706,7 @@ def _fold(state: RollupState, limit: int | None = None) -> int:
     chunk = min(_FOLD_CHUNK, limit or _FOLD_CHUNK)
     while True:
         with connection.cursor() as cursor:
-            cursor.execute(_PENDING_SQL, [chunk])
+            cursor.execute(_DEQUEUE_SQL, [chunk])
             keys = [row[0] for row in cursor.fetchall()]
         if keys:
             _fold_visits(state, keys)
@@ -713,7 +716,8 @@ def _fold(state: RollupState, limit: int | None = None) -> int:
 
 
 def _fold_visits(state: RollupState, keys: list) -> None:
-    """Add these queued visits (database values of their ids) to the rollups and dequeue them.
+    """Add these visits, just taken off the queue (database values of their ids), to the
+    rollups.
 
     Hand-written reads with one array parameter (lib.bulk.select_in), not prepared: prepared,
     they kept the plan of the tables' first minutes (a scan of every outcome)."""
@@ -737,12 +741,11 @@ def _fold_visits(state: RollupState, keys: list) -> None:
     ):
         outcomes[visit_id].append((resident_id, outcome, claimed))
     residents = sorted({r for items in outcomes.values() for r, _o, _c in items})
-    # Make sure the snapshot knows these residents as they are now, then judge claims against
-    # the confirmed stage the rollups count. These visits are still queued here, so a stage
-    # change this finds does not move their claims (`_flip_claims` skips queued visits).
-    _sync_residents(state, residents, [])
+    # Claims are judged against the confirmed stage the rollups count (the snapshot): every
+    # write path that changes a stage updates the snapshot (rollup_residents_changed) and moves
+    # the claims already folded (`_flip_claims`); one that forgot is caught by the nightly
+    # sweep, which moves them too.
     stages = dict(select_in(_SNAPSHOT_STAGES_SQL, residents))
-    select_in(_DEQUEUE_SQL, keys, prepared=False)
     batch = set(keys)
     counted = [r for r in rows if first <= r[4] <= last]
     if not counted:

@@ -466,3 +466,23 @@ def test_a_rebuild_empties_the_queue_of_its_edition_only(tree, teams):
     assert PendingVisit.objects.count() == 1 and rollups.rollup_fold() == 0
     rollups.rollup_rebuild()
     assert not PendingVisit.objects.exists() and _flows(tree.kp1)["visits"] == 2
+
+
+@pytest.mark.django_db
+def test_the_sweep_moves_a_claim_folded_for_a_resident_the_rollups_did_not_know(tree, teams):
+    from conftest import make_resident
+    from gocua.people.models import Household
+
+    house = Household.objects.create(unit=tree.kp1, address="1 Hẻm 3", province_code="72")
+    rollups.rollup_rebuild()
+    # Written by a path that forgot rollup_residents_changed (a script, the admin...).
+    an = make_resident(tree.kp1, household=house, stage="activated")
+    _claim_visit(teams, tree, an)
+    rollups.rollup_fold()
+    assert _flows(tree.kp1)["confirmed_activated"] == 0  # judged as "none": unknown yet
+    rollups.rollup_roll()
+    flows = _flows(tree.kp1)
+    assert (flows["claims_activated"], flows["confirmed_activated"]) == (1, 1)
+    before = rollup_tables()
+    rollups.rollup_rebuild()
+    assert rollup_tables() == before
