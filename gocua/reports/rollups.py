@@ -643,7 +643,7 @@ def _flip_claims(flips: list[tuple[int, int, int]], first: dt.date, last: dt.dat
 #   comes), so the order of folds does not matter.
 
 FOLD_EVERY = 0.5  # seconds between the folds a worker process starts after a post
-POST_FOLD = 500  # visits at most that a post folds after its commit (its phone waits for it)
+POST_FOLD = 1000  # visits at most that a post folds after its commit (its phone waits for it)
 _FOLD_CHUNK = 2000
 _next_fold = 0.0
 
