@@ -486,8 +486,8 @@ _OUTCOMES_SQL = (
     'SELECT "visit_id", "resident_id", "outcome", "claimed_stage" FROM "{outcomes}" '
     'WHERE "visit_id" {{in_}}'
 )
-_EARLIER_VISITS_SQL = (
-    'SELECT v."id", v."household_id", v."member_id", v."at" FROM "{visits}" v '
+_REACHED_SQL = (  # who reached which of these households in a time window, folded visits only
+    'SELECT DISTINCT v."household_id", v."member_id" FROM "{visits}" v '
     'WHERE v."at" >= %s AND v."at" < %s AND v."household_id" {{in_}} AND NOT EXISTS '
     '(SELECT 1 FROM "reports_pendingvisit" p WHERE p."visit_id" = v."id")'
 )
@@ -647,9 +647,9 @@ POST_FOLD = 1000  # visits at most that a post folds after its commit (its phone
 _FOLD_CHUNK = 2000
 _next_fold = 0.0
 
+_PENDING_SQL = f'SELECT "visit_id" FROM "{PendingVisit._meta.db_table}" LIMIT %s'
 _DEQUEUE_SQL = (
-    f'DELETE FROM "{PendingVisit._meta.db_table}" WHERE "visit_id" IN '
-    f'(SELECT "visit_id" FROM "{PendingVisit._meta.db_table}" LIMIT %s) RETURNING "visit_id"'
+    f'DELETE FROM "{PendingVisit._meta.db_table}" WHERE "visit_id" {{in_}} RETURNING "visit_id"'
 )
 _ANY_PENDING_SQL = f'SELECT 1 FROM "{PendingVisit._meta.db_table}" LIMIT 1'
 
@@ -706,7 +706,7 @@ def _fold(state: RollupState, limit: int | None = None) -> int:
     chunk = min(_FOLD_CHUNK, limit or _FOLD_CHUNK)
     while True:
         with connection.cursor() as cursor:
-            cursor.execute(_DEQUEUE_SQL, [chunk])
+            cursor.execute(_PENDING_SQL, [chunk])
             keys = [row[0] for row in cursor.fetchall()]
         if keys:
             _fold_visits(state, keys)
@@ -716,8 +716,8 @@ def _fold(state: RollupState, limit: int | None = None) -> int:
 
 
 def _fold_visits(state: RollupState, keys: list) -> None:
-    """Add these visits, just taken off the queue (database values of their ids), to the
-    rollups.
+    """Add these queued visits (database values of their ids) to the rollups and take them
+    off the queue.
 
     Hand-written reads with one array parameter (lib.bulk.select_in), not prepared: prepared,
     they kept the plan of the tables' first minutes (a scan of every outcome)."""
@@ -746,30 +746,29 @@ def _fold_visits(state: RollupState, keys: list) -> None:
     # the claims already folded (`_flip_claims`); one that forgot is caught by the nightly
     # sweep, which moves them too.
     stages = dict(select_in(_SNAPSHOT_STAGES_SQL, residents))
-    batch = set(keys)
     counted = [r for r in rows if first <= r[4] <= last]
-    if not counted:
-        return
     # Households reached: a household counts once per day (and once per member per day); it is
-    # new only if no visit folded earlier reached it that day.
-    households = {r[1] for r in counted}
-    lo = min(r[4] for r in counted)
-    hi = max(r[4] for r in counted)
+    # new only if no visit folded earlier reached it that day. Asked day by day (a fold's
+    # visits are nearly all of one day), while this batch is still queued: the queue is
+    # what "not folded yet" means, for these visits and for those other posts queue meanwhile.
     seen_days: set[tuple] = set()  # (household, day) reached by a visit folded earlier
     seen_member_days: set[tuple] = set()  # (member, household, day)
-    window = (
-        connection.ops.adapt_datetimefield_value(_day_start(lo)),
-        connection.ops.adapt_datetimefield_value(_day_start(hi + dt.timedelta(days=1))),
-    )
-    for vid, household_id, member_id, at in select_in(
-        _EARLIER_VISITS_SQL.format(visits=Visit._meta.db_table), sorted(households), window,
-        prepared=False,
-    ):  # fmt: skip
-        if vid in batch:
-            continue
-        day = local_day(at)
-        seen_days.add((household_id, day))
-        seen_member_days.add((member_id, household_id, day))
+    for day in sorted({r[4] for r in counted}):
+        window = (
+            connection.ops.adapt_datetimefield_value(_day_start(day)),
+            connection.ops.adapt_datetimefield_value(_day_start(day + dt.timedelta(days=1))),
+        )
+        for household_id, member_id in select_in(
+            _REACHED_SQL.format(visits=Visit._meta.db_table),
+            sorted({r[1] for r in counted if r[4] == day}),
+            window,
+            prepared=False,
+        ):
+            seen_days.add((household_id, day))
+            seen_member_days.add((member_id, household_id, day))
+    select_in(_DEQUEUE_SQL, keys, prepared=False)
+    if not counted:
+        return
     unit_flows: dict = defaultdict(lambda: defaultdict(int))
     member_flows: dict = defaultdict(lambda: defaultdict(int))
     for vid, household_id, unit_id, member_id, day in counted:
