@@ -673,7 +673,7 @@ def _fold_soon() -> None:
     """After a post's commit: fold up to POST_FOLD queued visits, unless this process did less
     than FOLD_EVERY seconds ago or another transaction is folding now (which may leave these
     visits to the next fold or read; no post waits for another's). When more were queued,
-    the process's next post folds again at once: folding keeps up with any load, and no
+    the process's next post folds again at once, so folding keeps pace with the posts, and no
     phone waits for more than POST_FOLD visits to be counted."""
     global _next_fold
     now = time.monotonic()
