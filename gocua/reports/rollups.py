@@ -31,8 +31,8 @@ Keeping it current (O(changes), not O(residents))
 -------------------------------------------------
 `ResidentSnapshot` stores what the rollups last counted for each resident (unit, birth date,
 active, stage, level, id of the last stage event seen). `rollup_residents_changed(ids)` —
-called by the importers once per chunk, by visit recording, by any service that edits a
-resident — reads the residents and their stage events, compares with the snapshot, and writes
+called by the importers once per chunk, by the confirmation of a death or a move, by any
+service that edits a resident — reads the residents and their stage events, compares with the snapshot, and writes
 the difference of the two contributions as a few upserts (`INSERT .. ON CONFLICT DO UPDATE SET
 x = x + excluded.x`, the same SQL on SQLite and PostgreSQL). Callers never compute deltas, so a
 write path cannot get them wrong; calling it twice is harmless (the second call finds nothing
