@@ -49,8 +49,7 @@ PREFIXES = ["032", "034", "036", "038", "086", "090", "091", "093", "096", "097"
 
 
 def make_file(rows: int, path: Path) -> None:
-    from vietnamadminunits.database import query
-
+    from gocua.lib.adminunits import query
     from gocua.lib.nid import make
 
     communes = [

@@ -1,9 +1,9 @@
 """Writes to the administrative-unit tree."""
 
 from django.db import IntegrityError, transaction
-from vietnamadminunits.database import query
 
 from gocua.geo.models import AdminUnit, Edition, Level
+from gocua.lib.adminunits import query
 from gocua.lib.text import key
 
 

@@ -6,7 +6,7 @@ century, 2 digits of the birth year, 6 random digits.
 
 from functools import cache
 
-from vietnamadminunits.database import query
+from gocua.lib.adminunits import query
 
 
 class NationalIdError(ValueError):

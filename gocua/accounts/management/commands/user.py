@@ -7,10 +7,11 @@ from gocua.accounts.models import Role
 from gocua.accounts.services import AccountError, user_create
 from gocua.campaigns.models import Affiliation
 from gocua.geo.selectors import EditionError, unit_get
-from gocua.lib.cli import edition_or_stop
+from gocua.lib.cli import DATA_COMMAND_CHECKS, edition_or_stop
 
 
 class Command(BaseCommand):
+    requires_system_checks = DATA_COMMAND_CHECKS
     help = "User accounts. `user create NAME --role ROLE --unit CODE`: an account bound to a unit."
 
     def add_arguments(self, parser):

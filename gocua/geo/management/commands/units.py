@@ -2,10 +2,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from gocua.geo.selectors import EditionError, unit_get, unit_list
 from gocua.geo.services import UnitError, units_load
-from gocua.lib.cli import edition_or_stop, print_json
+from gocua.lib.cli import DATA_COMMAND_CHECKS, edition_or_stop, print_json
 
 
 class Command(BaseCommand):
+    requires_system_checks = DATA_COMMAND_CHECKS
     help = "Load or list administrative units (real codes from vietnamadminunits)."
 
     def add_arguments(self, parser):

@@ -5,10 +5,11 @@ from django.core.management.base import BaseCommand, CommandError
 from gocua.imports.citizens import citizens_import
 from gocua.imports.readers import ImportFileError
 from gocua.imports.stages import stages_import
-from gocua.lib.cli import edition_or_stop, print_json, stderr_progress
+from gocua.lib.cli import DATA_COMMAND_CHECKS, edition_or_stop, print_json, stderr_progress
 
 
 class Command(BaseCommand):
+    requires_system_checks = DATA_COMMAND_CHECKS
     help = "Import a resident list (citizens) or a VNeID status extract (stages), CSV or XLSX."
 
     def add_arguments(self, parser):

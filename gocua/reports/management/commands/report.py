@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from gocua.geo.models import AdminUnit
 from gocua.geo.selectors import EditionError, top_units, unit_get
-from gocua.lib.cli import edition_or_stop, print_json
+from gocua.lib.cli import DATA_COMMAND_CHECKS, edition_or_stop, print_json
 from gocua.reports import rollups
 from gocua.reports.exports import (
     committee_csv,
@@ -20,6 +20,7 @@ from gocua.reports.selectors import EXTRA_FIELDS, KPI_FIELDS, kpi_rows, min_age_
 
 
 class Command(BaseCommand):
+    requires_system_checks = DATA_COMMAND_CHECKS
     help = (
         "Reports. `report kpi`: registration, activation and usage for a unit and its children "
         "(--format xlsx: the People's Committee report, one sheet per level); `report committee`: "

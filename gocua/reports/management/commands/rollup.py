@@ -2,10 +2,12 @@ import json
 
 from django.core.management.base import BaseCommand
 
+from gocua.lib.cli import DATA_COMMAND_CHECKS
 from gocua.reports.rollups import rollup_rebuild, rollup_roll
 
 
 class Command(BaseCommand):
+    requires_system_checks = DATA_COMMAND_CHECKS
     help = (
         "Rollups behind dashboards and reports. `rollup rebuild` recomputes them from residents, "
         "stage events and visits; `rollup roll` moves them to today (birthdays), e.g. from cron."

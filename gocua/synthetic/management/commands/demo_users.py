@@ -1,11 +1,12 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from gocua.geo.selectors import EditionError, unit_get
-from gocua.lib.cli import edition_or_stop
+from gocua.lib.cli import DATA_COMMAND_CHECKS, edition_or_stop
 from gocua.synthetic.demo_users import demo_users_ensure
 
 
 class Command(BaseCommand):
+    requires_system_checks = DATA_COMMAND_CHECKS
     help = "Create one demo account per role on a generated province (demo only)."
 
     def add_arguments(self, parser):

@@ -2,11 +2,12 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from gocua.lib.cli import edition_or_stop, print_json
+from gocua.lib.cli import DATA_COMMAND_CHECKS, edition_or_stop, print_json
 from gocua.synthetic.services import GenerateError, province_generate
 
 
 class Command(BaseCommand):
+    requires_system_checks = DATA_COMMAND_CHECKS
     help = (
         "Generate a synthetic province on its real units: residents in households and hamlets, "
         "a 60-day campaign ending today with teams, and its history (stage events, visits, "
