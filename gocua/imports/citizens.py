@@ -47,6 +47,7 @@ from gocua.lib.bulk import (
     copy_escape,
     copy_fields,
     copy_insert,
+    copy_unescape,
     db_datetime,
     pg_array,
     references_locked,
@@ -62,30 +63,45 @@ SEX_WORDS = {"nam": "M", "male": "M", "m": "M", "nu": "F", "female": "F", "f": "
 
 
 class Citizen(NamedTuple):
-    """A parsed row, made only of str/int/bool/None and tuples of them (dates as ISO text, cells
-    as one string) so that chunks cross the process boundary with `marshal`, several times faster
-    than pickle, and bind to SQLite without per-value adapters."""
+    """A parsed row, made only of str/int/bool/None and tuples of them (dates as ISO text) so
+    that chunks cross the process boundary with `marshal`, several times faster than pickle,
+    and bind to SQLite without per-value adapters.
+
+    Only what the writing process needs: the person's own columns travel once, inside
+    `resident_values`; `person()` reads them back for the rare row that updates a stored
+    resident. (Sent twice, they were a third of what the parsing process serialised.)"""
 
     line: int
     national_id: str
-    full_name: str
-    birth_date: str  # ISO yyyy-mm-dd
-    birth_year_only: bool
-    sex: str
-    phone: str
-    unit_code: str
     hamlet: str
     household_code: str
     address: str
     eid_stage: str | None
     eid_level: int | None
-    elderly: bool
     # Worked out in the parsing process too, so that the writing process (the bottleneck) only
     # looks things up and splices:
     place: tuple[int, str | None]  # (commune id, hamlet key or None when the row has no hamlet)
     # A new resident's columns before unit_id (see RESIDENT_COLUMNS): a COPY text fragment on
     # PostgreSQL, a tuple on SQLite.
     resident_values: str | tuple
+
+    def person(self) -> "Person":
+        values = self.resident_values
+        if values.__class__ is tuple:
+            return Person(*values[1:7])
+        _nid, name, born, year_only, sex, phone, elderly, _rest = values.split("\t", 7)
+        return Person(copy_unescape(name), born, year_only == "t", sex, phone, elderly == "t")
+
+
+class Person(NamedTuple):
+    """A row's own columns (RESIDENT_COLUMNS 1–6), as `Citizen.person()` reads them back."""
+
+    full_name: str
+    birth_date: str  # ISO yyyy-mm-dd
+    birth_year_only: bool
+    sex: str
+    phone: str
+    elderly: bool
 
 
 _citizen = partial(tuple.__new__, Citizen)  # positional, from C: NamedTuple(**kw) is slow
@@ -231,18 +247,11 @@ class CitizenParser:
             (
                 line,
                 national_id,
-                name,
-                born,
-                year_only,
-                sex,
-                phone,
-                unit_code,
                 hamlet,
                 household_code,
                 address,
                 eid_stage,
                 eid_level,
-                elderly,
                 (commune.id, hamlet_key),
                 values,
             )
@@ -323,16 +332,12 @@ class CitizenParser:
 
 def _digest(citizen: Citizen) -> int:
     """Equal rows give equal digests within one run (Python's hash is per process, and the
-    seen-set lives only as long as the run)."""
+    seen-set lives only as long as the run). `resident_values` holds the person's columns and
+    the run's timestamps, `place` the commune and the hamlet's key."""
     return hash(
         (
-            citizen.full_name,
-            citizen.birth_date,
-            citizen.birth_year_only,
-            citizen.sex,
-            citizen.phone,
-            citizen.unit_code,
-            key(citizen.hamlet),
+            citizen.resident_values,
+            citizen.place,
             citizen.household_code,
             citizen.address,
             citizen.eid_stage,
@@ -578,15 +583,16 @@ class CitizenImport:
         _nid, resident_id, *values, stored_unit_parent = stored
         old = dict(zip(STORED_FIELDS, values, strict=True))
         new = dict(old)
+        person = citizen.person()
         new.update(
-            full_name=citizen.full_name,
-            birth_date=citizen.birth_date,
-            birth_year_only=citizen.birth_year_only,
-            sex=citizen.sex,
-            elderly=citizen.elderly,
+            full_name=person.full_name,
+            birth_date=person.birth_date,
+            birth_year_only=person.birth_year_only,
+            sex=person.sex,
+            elderly=person.elderly,
         )
-        if citizen.phone:
-            new["phone"] = citizen.phone
+        if person.phone:
+            new["phone"] = person.phone
         if household_id is not None:
             new["household_id"] = household_id
         # A row that names only the commune keeps the hamlet already known inside it.
@@ -612,7 +618,7 @@ class CitizenImport:
         if new == old:
             return None
         resident = Resident(id=resident_id, **new)
-        resident.birth_date = dt.date.fromisoformat(citizen.birth_date)
+        resident.birth_date = dt.date.fromisoformat(person.birth_date)
         if (stage, level) != (old["eid_stage"], old["eid_level"]):
             resident.stage_at = self.now
         return resident

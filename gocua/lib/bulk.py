@@ -4,6 +4,7 @@ one executemany on SQLite."""
 
 import contextlib
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator
 
 from django.db import DatabaseError, IntegrityError, connection
@@ -170,6 +171,17 @@ def copy_escape(text: str) -> str:
     if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
         return text.translate(_COPY_ESCAPES)
     return text
+
+
+_COPY_UNESCAPES = re.compile(r"\\(.)", re.DOTALL)
+_COPY_UNESCAPED = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+
+
+def copy_unescape(text: str) -> str:
+    """copy_escape undone: a field of COPY's text format as the text it holds."""
+    if "\\" not in text:
+        return text
+    return _COPY_UNESCAPES.sub(lambda m: _COPY_UNESCAPED.get(m[1], m[1]), text)
 
 
 def copy_fields(values: tuple) -> str:

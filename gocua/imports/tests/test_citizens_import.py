@@ -228,6 +228,25 @@ def test_it_updates_what_changed_and_keeps_what_an_empty_cell_omits(tay_ninh, wr
     assert summary["unchanged"] == 1  # the commune alone keeps the hamlet already known
 
 
+def test_it_updates_each_of_a_person_s_columns_exactly(tay_ninh, write_csv):
+    # The writing process reads these back from the columns the parsing process formatted
+    # (COPY text on PostgreSQL): a backslash in a name must come back as it was.
+    run(write_csv([AN]))
+    changed = [AN[0], "Nguyễn Văn\\An Hai", "1990", AN[3], "0987654321", *AN[5:]]
+    summary, _ = run(write_csv([changed], name="second.csv"))
+    assert summary["updated"] == 1
+    an = Resident.objects.get(national_id=AN[0])
+    assert (an.full_name, an.birth_date, an.birth_year_only, an.sex, an.phone) == (
+        "Nguyễn Văn\\An Hai",
+        dt.date(1990, 1, 1),
+        True,
+        "M",
+        "0987654321",
+    )
+    summary, _ = run(write_csv([changed], name="third.csv"))
+    assert summary["unchanged"] == 1
+
+
 def test_a_dry_run_counts_everything_and_writes_nothing(tay_ninh, write_csv):
     summary, _ = run(write_csv([AN, BINH, CUONG]), dry_run=True)
     assert summary["inserted"] == 3

@@ -113,3 +113,17 @@ def test_a_role_that_may_not_turn_the_checks_off_leaves_them_to_the_database(tre
     with transaction.atomic(), references_locked({HOUSEHOLDS: [999_999]}):
         assert _role() == "origin"  # nothing checked here: the database checks each row
     assert bulk._may_skip_row_checks() is False
+
+
+@pytest.mark.django_db
+def test_copy_unescape_reads_back_what_copy_reads_from_copy_escape():
+    texts = ["Nguyễn Văn An", "a\\b", "tab\there", "line\nbreak\r", "\\N", "\\\\t", ""]
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE escaped (n int, t text)")
+    bulk.copy_insert(
+        "escaped", ["n", "t"], "".join(f"{n}\t{bulk.copy_escape(t)}\n" for n, t in enumerate(texts))
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT t FROM escaped ORDER BY n")
+        assert [row[0] for row in cursor.fetchall()] == texts
+    assert [bulk.copy_unescape(bulk.copy_escape(t)) for t in texts] == texts
