@@ -8,6 +8,7 @@ re-importing the same file changes nothing; memory does not grow with the file.
 import datetime as dt
 import re
 from collections.abc import Callable
+from contextlib import nullcontext
 from functools import partial
 from operator import itemgetter
 from typing import NamedTuple
@@ -483,28 +484,39 @@ class CitizenImport:
         if not rows:
             return
 
-        households = self._households(rows)
-        new: list[tuple[Citizen, AdminUnit, int | None]] = []
-        changed: list[Resident] = []
-        restaged: list[Resident] = []
-        events: list[StageEvent] = []
-        for (citizen, unit), household_id in zip(rows, households, strict=True):
-            stored = existing.get(citizen.national_id) if existing else None
-            if stored is None:
-                new.append((citizen, unit, household_id))
-                continue
-            resident = self._merge(stored, citizen, unit, household_id, events)
-            if resident is None:
-                self.summary.unchanged += 1
-            elif resident.stage_at is not None:
-                restaged.append(resident)
-            else:
-                changed.append(resident)
-        self.summary.inserted += len(new)
-        self.summary.updated += len(changed) + len(restaged)
-        if self.dry_run:
-            return
-        self._residents_insert(new)
+        keys, found, missing = _households_named(rows)
+        # The new households and residents below refer only to the chunk's units and to the
+        # households found: each is locked once for the chunk (see references_locked), and the
+        # households this transaction creates need no lock. Nothing is written in a dry run.
+        references = {
+            UNITS: {u.id for u in units},
+            HOUSEHOLDS: {found[k] for k in keys if k in found},
+        }
+        with nullcontext() if self.dry_run else references_locked(references):
+            if missing and not self.dry_run:
+                found.update(_households_insert(missing))
+            new: list[tuple[Citizen, AdminUnit, int | None]] = []
+            changed: list[Resident] = []
+            restaged: list[Resident] = []
+            events: list[StageEvent] = []
+            for (citizen, unit), household in zip(rows, keys, strict=True):
+                household_id = found.get(household)
+                stored = existing.get(citizen.national_id) if existing else None
+                if stored is None:
+                    new.append((citizen, unit, household_id))
+                    continue
+                resident = self._merge(stored, citizen, unit, household_id, events)
+                if resident is None:
+                    self.summary.unchanged += 1
+                elif resident.stage_at is not None:
+                    restaged.append(resident)
+                else:
+                    changed.append(resident)
+            self.summary.inserted += len(new)
+            self.summary.updated += len(changed) + len(restaged)
+            if self.dry_run:
+                return
+            self._residents_insert(new)
         if changed:
             Resident.objects.bulk_update(changed, STORED_FIELDS, batch_size=500)
         if restaged:
@@ -549,7 +561,8 @@ class CitizenImport:
         )
 
     def _residents_insert(self, new: list[tuple[Citizen, AdminUnit, int | None]]) -> None:
-        """The parsing process formatted all but the last columns (RESIDENT_COLUMNS)."""
+        """The parsing process formatted all but the last columns (RESIDENT_COLUMNS). Inside
+        the chunk's references_locked."""
         if not new:
             return
         table = Resident._meta.db_table
@@ -560,9 +573,7 @@ class CitizenImport:
                 [f"{c.resident_values}{ends[u.id]}{COPY_NULL if h is None else h}\n"
                  for c, u, h in new]
             )  # fmt: skip
-            references = {UNITS: units, HOUSEHOLDS: {h for _c, _u, h in new if h is not None}}
-            with references_locked(references):
-                copy_insert(table, RESIDENT_COLUMNS, text)
+            copy_insert(table, RESIDENT_COLUMNS, text)
         else:
             bulk_insert(
                 table,
@@ -622,45 +633,6 @@ class CitizenImport:
         if (stage, level) != (old["eid_stage"], old["eid_level"]):
             resident.stage_at = self.now
         return resident
-
-    def _households(self, rows: list[tuple[Citizen, AdminUnit]]) -> list[int | None]:
-        """Each row's household id: by Mã hộ, or by (hamlet, address) when the file has no
-        code; None when the row names neither (or, in a dry run, for a new household)."""
-        by_code: dict[str, int] = {}
-        codes = {c.household_code: (c, u) for c, u in rows if c.household_code}
-        if codes:
-            by_code = dict(select_in(HOUSEHOLDS_BY_CODE, list(codes)))
-            missing = [
-                (u.id, code, c.address, u.province_code)
-                for code, (c, u) in codes.items()
-                if code not in by_code
-            ]
-            if missing and not self.dry_run:
-                by_code.update((code, h_id) for _u, code, _a, h_id in _households_insert(missing))
-        by_address: dict[tuple[int, str], int] = {}
-        addressed = {
-            (u.id, c.address): (c, u) for c, u in rows if not c.household_code and c.address
-        }
-        if addressed:
-            by_address = _households_by_address({k[1] for k in addressed})
-            missing = [
-                (unit_id, "", address, u.province_code)
-                for (unit_id, address), (_c, u) in addressed.items()
-                if (unit_id, address) not in by_address
-            ]
-            if missing and not self.dry_run:
-                by_address.update(
-                    ((unit_id, address), h_id)
-                    for unit_id, _c, address, h_id in _households_insert(missing)
-                )
-        return [
-            by_code.get(c.household_code)
-            if c.household_code
-            else by_address.get((u.id, c.address))
-            if c.address
-            else None
-            for c, u in rows
-        ]
 
 
 RESIDENT_COLUMNS = [  # the other flags and last_used_at take their database defaults
@@ -759,32 +731,66 @@ def _households_by_address(addresses: set[str]) -> dict[tuple[int, str], int]:
     return {(unit_id, address): h_id for unit_id, address, h_id in rows}
 
 
-def _households_insert(rows: list[tuple[int, str, str, str]]) -> list[tuple[int, str, str, int]]:
-    """Insert (unit_id, code, address, province_code) rows, in order; returns each new
-    household's (unit_id, code, address, id) without a second query to find the ids."""
+# A row's household: its Mã hộ, or (unit id, address) when the file has no code, or None.
+HouseholdKey = str | tuple[int, str] | None
+
+
+def _households_named(
+    rows: list[tuple[Citizen, AdminUnit]],
+) -> tuple[list[HouseholdKey], dict[HouseholdKey, int], list[tuple[int, str, str, str]]]:
+    """Each row's household key; the stored households among them (key → id); and the
+    (unit_id, code, address, province_code) of those to create. Reads only."""
+    keys: list[HouseholdKey] = [
+        c.household_code or ((u.id, c.address) if c.address else None) for c, u in rows
+    ]
+    found: dict[HouseholdKey, int] = {}
+    missing: list[tuple[int, str, str, str]] = []
+    codes = {c.household_code: (c, u) for c, u in rows if c.household_code}
+    if codes:
+        found.update(select_in(HOUSEHOLDS_BY_CODE, list(codes)))
+        missing += [
+            (u.id, code, c.address, u.province_code)
+            for code, (c, u) in codes.items()
+            if code not in found
+        ]
+    addressed = {(u.id, c.address): (c, u) for c, u in rows if not c.household_code and c.address}
+    if addressed:
+        found.update(_households_by_address({k[1] for k in addressed}))
+        missing += [
+            (unit_id, "", address, u.province_code)
+            for (unit_id, address), (_c, u) in addressed.items()
+            if (unit_id, address) not in found
+        ]
+    return keys, found, missing
+
+
+def _households_insert(rows: list[tuple[int, str, str, str]]) -> dict[HouseholdKey, int]:
+    """Insert (unit_id, code, address, province_code) rows; returns each new household's key
+    → id without a second query to find the ids. PostgreSQL: inside the chunk's
+    references_locked, which covers the units."""
     returned: list[tuple[int, str, str, int]] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One array per column (see pg_array): 4 parameters, where VALUES would need 4
             # per row.
-            with references_locked({UNITS: {row[0] for row in rows}}):
-                cursor.execute(
-                    f"INSERT INTO {HOUSEHOLDS} (unit_id, code, address, province_code) "
-                    "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) "
-                    "RETURNING unit_id, code, address, id",
-                    [pg_array(column) for column in zip(*rows, strict=True)],
-                )
-                return cursor.fetchall()
-        for start in range(0, len(rows), 8000):  # SQLite allows 32,766 variables
-            batch = rows[start : start + 8000]
             cursor.execute(
-                f"INSERT INTO {HOUSEHOLDS} (unit_id, code, address, province_code) VALUES "
-                + ", ".join(["(%s, %s, %s, %s)"] * len(batch))
-                + " RETURNING unit_id, code, address, id",
-                [value for row in batch for value in row],
+                f"INSERT INTO {HOUSEHOLDS} (unit_id, code, address, province_code) "
+                "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) "
+                "RETURNING unit_id, code, address, id",
+                [pg_array(column) for column in zip(*rows, strict=True)],
             )
-            returned += cursor.fetchall()
-    return returned
+            returned = cursor.fetchall()
+        else:
+            for start in range(0, len(rows), 8000):  # SQLite allows 32,766 variables
+                batch = rows[start : start + 8000]
+                cursor.execute(
+                    f"INSERT INTO {HOUSEHOLDS} (unit_id, code, address, province_code) VALUES "
+                    + ", ".join(["(%s, %s, %s, %s)"] * len(batch))
+                    + " RETURNING unit_id, code, address, id",
+                    [value for row in batch for value in row],
+                )
+                returned += cursor.fetchall()
+    return {code or (unit_id, address): h_id for unit_id, code, address, h_id in returned}
 
 
 _decode = decode_chunk_as(Citizen)

@@ -362,3 +362,42 @@ def test_it_writes_the_same_rows_whether_the_database_or_the_import_checks_refer
     monkeypatch.setattr(connection, "_gocua_may_skip_row_checks", False, raising=False)
     run(path)
     assert tables() == checked_here and len(checked_here[0]) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chunk_keeps_the_stored_household_and_hamlet_its_new_residents_join(
+    tay_ninh, write_csv, monkeypatch
+):
+    """PostgreSQL: with the per-row checks off, the chunk itself locks what its new rows refer
+    to (lib.bulk.references_locked), so nobody can delete them before it commits."""
+    import psycopg
+    from django.db import connection
+
+    from gocua.imports import citizens
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite checks each row itself")
+    run(write_csv([AN]))
+    house = Household.objects.get(code=AN[7])
+    settings = connection.settings_dict
+    blocked = []
+    copy_insert = citizens.copy_insert
+
+    def copy_while_someone_deletes(*args):
+        with psycopg.connect(
+            host=settings["HOST"] or None, port=settings["PORT"] or None,
+            user=settings["USER"] or None, dbname=settings["NAME"], autocommit=True,
+        ) as other:  # fmt: skip
+            other.execute("SET lock_timeout = '200ms'")
+            for table, pk in [("people_household", house.pk), ("geo_adminunit", house.unit_id)]:
+                try:
+                    other.execute(f"DELETE FROM {table} WHERE id = %s", [pk])
+                except psycopg.errors.LockNotAvailable:
+                    blocked.append(table)
+        copy_insert(*args)
+
+    monkeypatch.setattr(citizens, "copy_insert", copy_while_someone_deletes)
+    summary, _ = run(write_csv([BINH], name="second.csv"))  # BINH joins AN's household H001
+    assert summary["inserted"] == 1
+    assert blocked == ["people_household", "geo_adminunit"]
+    assert Resident.objects.get(national_id=BINH[0]).household == house
