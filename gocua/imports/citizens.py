@@ -141,6 +141,7 @@ class CitizenParser:
         self,
         *,
         columns: dict[str, int],
+        text: bool,
         today: dt.date,
         now: dt.datetime,
         edition: int,
@@ -149,7 +150,7 @@ class CitizenParser:
         scope_paths: list[str] | None,
         seen: SeenSet,
     ) -> None:
-        self.pick = picker(columns, CITIZEN_FIELDS)
+        self.pick = picker(columns, CITIZEN_FIELDS, text=text)
         self.seen = seen
         self.today, self.edition = today, edition
         self.communes, self.other_levels = communes, other_levels
@@ -159,6 +160,10 @@ class CitizenParser:
         self.copy = connection.vendor == "postgresql"
         self.stamp_copy = copy_fields((self.stamp,))[:-1]
         self.births: dict[object, tuple[str, bool, int, bool]] = {}
+        # Hamlet names repeat on every row of a hamlet, an address on each row of a household
+        # (files list a household's members together): both are normalised once.
+        self.hamlets: dict[object, tuple[str, str | None]] = {}
+        self.last_address: tuple[object, str] = (None, "")
 
     def __call__(self, line: int, cells: list, warn: Callable[[str], None]) -> Citizen | None:
         (
@@ -197,10 +202,11 @@ class CitizenParser:
             )
         birth = self.births.get(raw_birth) or self._birth(raw_birth)
         born, year_only, born_year, elderly = birth
-        try:
-            nid_lib.check_against(national_id, birth_year=born_year, sex=sex)
-        except nid_lib.NationalIdError as exc:
-            raise RowError("national_id", str(exc)) from None
+        if national_id[3:6] != nid_lib.digits_for(born_year, sex):
+            try:
+                nid_lib.check_against(national_id, birth_year=born_year, sex=sex)
+            except nid_lib.NationalIdError as exc:
+                raise RowError("national_id", str(exc)) from None
 
         phone = ""
         try:
@@ -211,14 +217,15 @@ class CitizenParser:
         unit_code = _text(raw_unit)
         if not unit_code:
             raise RowError("unit_code", "missing")
-        hamlet = nfc(_text(raw_hamlet))
+        hamlet, hamlet_key = self.hamlets.get(raw_hamlet) or self._hamlet(raw_hamlet)
         household_code = _text(raw_household)
-        address = nfc(_text(raw_address))
+        if raw_address.__class__ is not str or raw_address != self.last_address[0]:
+            self.last_address = (raw_address, nfc(_text(raw_address)))
+        address = self.last_address[1]
         eid_stage = parse_stage(raw_stage)
         eid_level = parse_level(raw_level)
         # Checked last, as when the writing process did it: the row's warnings still count.
         commune = self._commune(unit_code, national_id)
-        hamlet_key = key(hamlet) if hamlet else None
         stage = eid_stage or "none"
         level = eid_level if eid_level is not None else (2 if stage != "none" else 0)
         if self.copy:
@@ -293,6 +300,14 @@ class CitizenParser:
                 )
         return chunk
 
+    def _hamlet(self, raw: object) -> tuple[str, str | None]:
+        """(name, key or None when the row names no hamlet), remembered."""
+        name = nfc(_text(raw))
+        value = (name, key(name) if name else None)
+        if len(self.hamlets) < HAMLETS_REMEMBERED:
+            self.hamlets[raw] = value
+        return value
+
     def _birth(self, raw: object) -> tuple[str, bool, int, bool]:
         """(ISO date, year only, year, elderly), remembered: birth dates repeat a lot."""
         try:
@@ -349,6 +364,7 @@ def _digest(citizen: Citizen) -> int:
 
 _COPY_BOOL = {True: "t", False: "f"}
 BIRTHS_REMEMBERED = 100_000  # 120 years of days is 44,000 dates
+HAMLETS_REMEMBERED = 20_000  # a province has a few thousand
 
 
 class CitizenImport:
@@ -392,6 +408,7 @@ class CitizenImport:
         self.places.update({(u.id, None): u for u in self.communes.values()})
         self.parse = CitizenParser(
             columns=table.columns,
+            text=table.kind == "csv",
             today=self.today,
             now=self.now,
             edition=edition,

@@ -4,6 +4,7 @@ A reader finds the header row (after any title rows), maps its cells to fields, 
 `(line_number, cells)` one row at a time, so memory does not grow with the file.
 """
 
+import codecs
 import csv
 import zipfile
 from collections.abc import Iterator
@@ -14,6 +15,22 @@ from gocua.imports.columns import REQUIRED, field_for
 
 HEADER_SCAN_ROWS = 30  # title rows ("DANH SÁCH ...", unit name, a date) come first
 SNIFF_BYTES = 256 * 1024
+
+
+class Undecodable:
+    """Whether this process has decoded a CSV byte that is not UTF-8. Such a byte becomes a lone
+    surrogate (surrogateescape), so one bad line cannot stop the file; `check_utf8` looks for
+    one only after this is set. The decoder meets a byte before the line holding it is read."""
+
+    seen = False
+
+
+def _surrogate_escape_noted(error: UnicodeDecodeError) -> tuple[str, int]:
+    Undecodable.seen = True
+    return codecs.lookup_error("surrogateescape")(error)
+
+
+codecs.register_error("gocua-surrogateescape", _surrogate_escape_noted)
 
 
 class ImportFileError(Exception):
@@ -95,7 +112,7 @@ def _open_csv(path: Path, head: bytes, kind: str) -> Table:
         raise ImportFileError(f"{path}: {_legacy_encoding_message(head)}")
     text = head.decode("utf-8", errors="ignore").lstrip("\ufeff")
     delimiter = _sniff_delimiter(text)
-    fh = path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="")
+    fh = path.open("r", encoding="utf-8-sig", errors="gocua-surrogateescape", newline="")
     reader = csv.reader(fh, delimiter=delimiter)
 
     def rows() -> Iterator[tuple[int, list]]:

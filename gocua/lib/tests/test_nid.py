@@ -56,3 +56,20 @@ def test_make_builds_numbers_that_pass_every_rule():
     number = nid.make(province_code="072", sex="F", birth_year=2003, serial=42)
     assert number == "072303000042"
     nid.check_against(nid.normalize(number), birth_year=2003, sex="F")
+
+
+def test_digits_for_gives_exactly_the_digits_check_against_accepts():
+    def accepted(number, year, sex):
+        try:
+            nid.check_against(number, birth_year=year, sex=sex)
+        except nid.NationalIdError:
+            return False
+        return True
+
+    for year in [1850, 1899, 1900, 1955, 1999, 2000, 2024, 2099, 2100, 2199, 2399, 2400]:
+        for sex in "MF":
+            for middle in (f"{d}{yy:02d}" for d in range(10) for yy in range(100)):
+                number = f"072{middle}001234"
+                assert (middle == nid.digits_for(year, sex)) == accepted(number, year, sex), (
+                    number, year, sex,
+                )  # fmt: skip
