@@ -6,6 +6,7 @@ import gc
 import logging
 import marshal
 import multiprocessing
+import queue
 import re
 import sqlite3
 import tempfile
@@ -269,6 +270,9 @@ def wal_checkpoints_spaced() -> Iterator[None]:
             cursor.execute(f"PRAGMA wal_autocheckpoint={int(before)}")
 
 
+POLL_SECONDS = 0.1  # how often the receiving thread looks whether the consumer has stopped
+
+
 def in_background(
     items: Iterator,
     *,
@@ -280,34 +284,71 @@ def in_background(
 
     Parsing and validating rows is pure Python; writing them waits on the database. Two cores
     let the two overlap. The child never touches the database connection it inherits, and the
-    bounded queue keeps at most `depth` chunks in flight, so memory stays flat."""
+    bounded queues keep at most `depth` + 1 items in flight, so memory stays flat.
+
+    The items are received and decoded by a thread of this process: the writer spends most of
+    its time waiting on the database, without the GIL, so decoding the next chunk then is free
+    (a tenth of the writer's work on the critical path of an import)."""
     context = multiprocessing.get_context("fork")
-    queue = context.Queue(maxsize=depth)
+    pipe = context.Queue(maxsize=depth)
 
     def produce() -> None:
         try:
             for item in items:
-                queue.put(("item", encode(item) if encode else item))
-            queue.put(("done", None))
+                pipe.put(("item", encode(item) if encode else item))
+            pipe.put(("done", None))
         except BaseException as exc:  # noqa: BLE001 - handed to the parent, which re-raises
-            queue.put(("error", exc))
+            pipe.put(("error", exc))
+
+    received: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def receive() -> None:
+        kind = "item"
+        while kind == "item" and not stop.is_set():
+            try:
+                kind, payload = pipe.get(timeout=POLL_SECONDS)
+                if kind == "item" and decode:
+                    payload = decode(payload)
+            except queue.Empty:
+                if child.is_alive():
+                    continue
+                # Killed (the OOM killer, a signal) without a word: say so, do not wait forever.
+                kind, payload = (
+                    "error",
+                    RuntimeError(
+                        f"the parsing process ended unexpectedly (exit code {child.exitcode})"
+                    ),
+                )
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which re-raises
+                kind, payload = "error", exc
+            while not stop.is_set():
+                try:
+                    received.put((kind, payload), timeout=POLL_SECONDS)
+                    break
+                except queue.Full:
+                    continue
 
     child = context.Process(target=produce, daemon=True)
     child.start()
+    receiver = threading.Thread(target=receive, name="gocua-receive", daemon=True)
+    receiver.start()
     try:
         while True:
-            kind, payload = queue.get()
+            kind, payload = received.get()
             if kind == "item":
-                yield decode(payload) if decode else payload
+                yield payload
             elif kind == "error":
                 raise payload
             else:
                 break
     finally:
+        stop.set()
+        receiver.join(timeout=5)
         if child.is_alive():
             child.terminate()
         child.join(timeout=5)
-        queue.close()
+        pipe.close()
 
 
 def import_run(
