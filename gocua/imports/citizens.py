@@ -752,14 +752,17 @@ def _households_by_address(addresses: set[str]) -> dict[tuple[int, str], int]:
 HouseholdKey = str | tuple[int, str] | None
 
 
+def _household_key(code: str, unit_id: int, address: str) -> HouseholdKey:
+    """The one rule, for a row and for a household just inserted alike."""
+    return code or ((unit_id, address) if address else None)
+
+
 def _households_named(
     rows: list[tuple[Citizen, AdminUnit]],
 ) -> tuple[list[HouseholdKey], dict[HouseholdKey, int], list[tuple[int, str, str, str]]]:
     """Each row's household key; the stored households among them (key → id); and the
     (unit_id, code, address, province_code) of those to create. Reads only."""
-    keys: list[HouseholdKey] = [
-        c.household_code or ((u.id, c.address) if c.address else None) for c, u in rows
-    ]
+    keys = [_household_key(c.household_code, u.id, c.address) for c, u in rows]
     found: dict[HouseholdKey, int] = {}
     missing: list[tuple[int, str, str, str]] = []
     codes = {c.household_code: (c, u) for c, u in rows if c.household_code}
@@ -807,7 +810,9 @@ def _households_insert(rows: list[tuple[int, str, str, str]]) -> dict[HouseholdK
                     [value for row in batch for value in row],
                 )
                 returned += cursor.fetchall()
-    return {code or (unit_id, address): h_id for unit_id, code, address, h_id in returned}
+    return {
+        _household_key(code, unit_id, address): h_id for unit_id, code, address, h_id in returned
+    }
 
 
 _decode = decode_chunk_as(Citizen)
