@@ -5,6 +5,7 @@ one executemany on SQLite."""
 import contextlib
 import datetime as dt
 import re
+import uuid
 from collections.abc import Iterable, Iterator
 
 from django.db import DatabaseError, IntegrityError, connection
@@ -219,23 +220,35 @@ SMALL_INSERT = 50
 
 def insert_objects(objects: list) -> None:
     """Insert unsaved model instances of one model, as `bulk_create` would (auto_now_add and
-    defaults applied, values prepared by their fields), without the ORM's query compiler: the
-    visit sync inserts a visit, its outcomes and follow-ups on every phone post. Primary keys
-    the database assigns are not read back; give a UUID key in Python when you need it.
-    Plain columns only: COPY would not format a JSON value."""
+    defaults applied, values prepared by their fields), without the ORM's query compiler.
+    Primary keys the database assigns are not read back; give a UUID key in Python when you
+    need it. Plain columns only: COPY would not format a JSON value."""
     if not objects:
         return
     meta, columns, rows = _insert_values(objects)
+    insert_rows(meta.db_table, columns, rows)
+
+
+def insert_rows(table: str, columns: list[str], rows: list[tuple]) -> None:
+    """Insert rows of database-ready values (see db_datetime, db_uuid) into `table`: one
+    multi-row INSERT for a few rows on PostgreSQL, COPY for more, one executemany on SQLite.
+
+    For the hottest writes, where building a model instance per row and preparing each value
+    through its field cost more than the INSERT: the visit sync's visits and outcomes and the
+    rollups' queue. Every column without
+    a database default must be given."""
+    if not rows:
+        return
     if connection.vendor == "postgresql" and len(rows) < SMALL_INSERT:
         names = ", ".join(f'"{c}"' for c in columns)
         marks = ", ".join([f"({', '.join(['%s'] * len(columns))})"] * len(rows))
         with connection.cursor() as cursor:
             cursor.execute(
-                f'INSERT INTO "{meta.db_table}" ({names}) VALUES {marks}',
+                f'INSERT INTO "{table}" ({names}) VALUES {marks}',
                 [value for row in rows for value in row],
             )
         return
-    bulk_insert(meta.db_table, columns, rows)
+    bulk_insert(table, columns, rows)
 
 
 def insert_one(obj) -> None:
@@ -288,3 +301,11 @@ def db_datetime(value):
     if value is None or connection.vendor == "postgresql":
         return value
     return connection.ops.adapt_datetimefield_value(value)
+
+
+def db_uuid(value: uuid.UUID):
+    """A UUID as the current backend stores it (SQLite keeps 32 hex digits, as Django's
+    UUIDField does there)."""
+    if connection.features.has_native_uuid_field:
+        return value
+    return value.hex

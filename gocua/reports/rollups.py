@@ -87,7 +87,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from gocua.geo.models import AdminUnit
-from gocua.lib.bulk import insert_objects, select_in
+from gocua.lib.bulk import db_uuid, insert_rows, select_in
 from gocua.lib.rows import Columns
 from gocua.reports.models import (
     FLOW_COLUMNS,
@@ -659,7 +659,7 @@ _ANY_PENDING_SQL = f'SELECT 1 FROM "{PendingVisit._meta.db_table}" LIMIT 1'
 
 
 def rollup_visits_recorded(visits: Iterable) -> int:
-    """Queue newly created visits (objects or ids) for the rollups. Call once per created
+    """Queue newly created visits (objects or their UUIDs) for the rollups. Call once per created
     visit, in the transaction that created it (visit_record's `_after_visit` does). One
     INSERT; `rollup_fold` counts them, after the commit. Returns how many were queued."""
     ids = [getattr(v, "pk", v) for v in visits]
@@ -667,7 +667,7 @@ def rollup_visits_recorded(visits: Iterable) -> int:
         return 0
     # Queued even while the rollups are not built: a rebuild empties the queue under a table
     # lock, so a visit committed during a first build is either counted by it or still queued.
-    insert_objects([PendingVisit(visit_id=i) for i in ids])
+    insert_rows(PendingVisit._meta.db_table, ["visit_id"], [(db_uuid(i),) for i in ids])
     # robust: the visits are committed whatever the fold does; the phone must get its answer.
     transaction.on_commit(_fold_soon, robust=True)
     return len(ids)
