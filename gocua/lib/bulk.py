@@ -235,8 +235,7 @@ def insert_rows(table: str, columns: list[str], rows: list[tuple]) -> None:
 
     For the hottest writes, where building a model instance per row and preparing each value
     through its field cost more than the INSERT: the visit sync's visits and outcomes and the
-    rollups' queue. Every column without
-    a database default must be given."""
+    rollups' queue. Every column without a database default must be given."""
     if not rows:
         return
     if connection.vendor == "postgresql" and len(rows) < SMALL_INSERT:

@@ -659,9 +659,9 @@ _ANY_PENDING_SQL = f'SELECT 1 FROM "{PendingVisit._meta.db_table}" LIMIT 1'
 
 
 def rollup_visits_recorded(visits: Iterable) -> int:
-    """Queue newly created visits (objects or their UUIDs) for the rollups. Call once per created
-    visit, in the transaction that created it (visit_record's `_after_visit` does). One
-    INSERT; `rollup_fold` counts them, after the commit. Returns how many were queued."""
+    """Queue newly created visits (objects or their UUIDs) for the rollups. Call once per
+    created visit, in the transaction that created it (visit_record's `_after_visit` does).
+    One INSERT; `rollup_fold` counts them, after the commit. Returns how many were queued."""
     ids = [getattr(v, "pk", v) for v in visits]
     if not ids:
         return 0
