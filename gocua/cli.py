@@ -23,7 +23,9 @@ def main() -> None:
             "  gocua report kpi [--unit CODE] [--depth N] [--format table|json|csv|xlsx]\n"
             "  gocua user create NAME --role ROLE --unit CODE [--hamlets all|NAME,NAME]\n"
             "  gocua serve [--host 127.0.0.1] [--port 8000]\n"
-            "Each command answers --help."
+            "Each command answers --help. The command line has no user account: it acts with\n"
+            "the whole installation's authority, and the audit log names the operating-system\n"
+            "user who ran it (cli:<name>)."
         )
         return
     execute_from_command_line(["gocua", *args])

@@ -14,6 +14,8 @@ Who sees what:
 - viewer: aggregates of their unit's subtree, no resident record at all.
 """
 
+from dataclasses import dataclass
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -58,6 +60,43 @@ def scope_paths(user) -> list[str] | None:
         return None
     root = scope_unit(user) if effective_role(user) else None
     return [root.path] if root else []
+
+
+@dataclass(frozen=True)
+class Jurisdiction:
+    """Where a writer may act: the units (of one edition) under `paths`, or everywhere.
+
+    A plain value (no database handle) so that an import's parsing process can check rows
+    with it. `WHOLE_INSTALLATION` is the whole installation: the command line, which has no
+    user, and a superuser bound to no unit. Build one for a user with `jurisdiction_for`."""
+
+    edition: int | None
+    paths: tuple[str, ...] | None  # None: everywhere
+
+    def covers(self, edition: int, path: str) -> bool:
+        if self.paths is None:
+            return True
+        return edition == self.edition and path.startswith(self.paths)
+
+    @property
+    def is_whole(self) -> bool:
+        return self.paths is None
+
+
+WHOLE_INSTALLATION = Jurisdiction(None, None)
+NOWHERE = Jurisdiction(None, ())
+
+
+def jurisdiction_for(user) -> Jurisdiction:
+    """The units `user` may write to (import, move, change stages): their unit's subtree for
+    province admins and unit managers, everything for an unrestricted superuser, nothing for
+    anyone else."""
+    if is_unrestricted(user):
+        return WHOLE_INSTALLATION
+    root = scope_unit(user) if is_manager(user) else None
+    if root is None:
+        return NOWHERE
+    return Jurisdiction(root.edition, (root.path,))
 
 
 def is_manager(user) -> bool:

@@ -1,8 +1,10 @@
 """Writes for accounts: users, API tokens and the audit log."""
 
 import datetime as dt
+import getpass
 import hashlib
 import ipaddress
+import os
 import secrets
 from collections.abc import Sequence
 
@@ -59,6 +61,16 @@ def _scrubbed(value):
     return value
 
 
+def command_line_actor() -> str:
+    """How the audit log names the command line: it has no user and acts with the whole
+    installation's authority, so the entry names the operating-system account that ran it."""
+    try:
+        name = getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment nor the password database
+        name = str(os.getuid()) if hasattr(os, "getuid") else "?"
+    return f"cli:{name}"[:150]
+
+
 def audit_record(
     *,
     user: User | None,
@@ -68,6 +80,7 @@ def audit_record(
     unit: AdminUnit | None,
     request=None,
     detail: dict | None = None,
+    command_line: bool = False,
 ) -> AuditEntry:
     """Append one entry to the audit log: who, when, what, which unit, from which IP.
 
@@ -78,19 +91,26 @@ def audit_record(
     Actions in use: create, update, delete, import, export, view, login, logout,
     password_change, token_create, token_revoke. `detail` is for counts and options, never for
     personal data (anything shaped like a national ID or phone is masked anyway).
+    `command_line=True` (no user): the entry is named `cli:<os user>` and says it acted with
+    the whole installation's authority.
     Append-only: entries are never updated or deleted. Joins the caller's transaction.
     """
     if user is not None and not user.is_authenticated:
         user = None
+    detail = dict(detail or {})
+    username = user.get_username() if user else ""
+    if command_line and user is None:
+        username = command_line_actor()
+        detail["authority"] = "installation"
     entry = AuditEntry(
         user=user,
-        username=user.get_username() if user else "",
+        username=username,
         action=action[:20],
         object_type=object_type[:50],
         object_id=str(object_id if object_id is not None else "")[:64],
         unit=unit,
         ip=client_ip(request),
-        detail=_scrubbed(detail or {}),
+        detail=_scrubbed(detail),
     )
     # Written without the ORM's compiler (every API write audits); a new row, never an update.
     insert_one(entry)
@@ -210,6 +230,7 @@ def user_create(
         _assign_hamlets(user, unit, chosen, affiliation)
     audit_record(
         user=created_by,
+        command_line=created_by is None,
         action="create",
         object_type="user",
         object_id=user.pk,

@@ -16,6 +16,9 @@ from typing import NamedTuple
 from django.db import connection, transaction
 from django.utils import timezone
 
+from gocua.accounts.models import User
+from gocua.accounts.selectors import WHOLE_INSTALLATION, Jurisdiction, jurisdiction_for
+from gocua.accounts.services import audit_record
 from gocua.geo.models import AdminUnit, Level
 from gocua.geo.services import hamlets_ensure
 from gocua.imports.common import (
@@ -55,8 +58,10 @@ from gocua.lib.bulk import (
     select_in,
 )
 from gocua.lib.dates import DateError, parse_birth
+from gocua.lib.ranges import compress
 from gocua.lib.text import key, nfc
-from gocua.people.models import Household, Resident, StageEvent
+from gocua.people.models import Household, Resident, ResidentMove, StageEvent
+from gocua.people.services import resident_moves_record
 from gocua.reports.rollups import rollup_residents_changed
 
 CHUNK_ROWS = 5000
@@ -147,14 +152,14 @@ class CitizenParser:
         edition: int,
         communes: dict[str, AdminUnit],
         other_levels: dict[str, str],
-        scope_paths: list[str] | None,
+        jurisdiction: Jurisdiction,
         seen: SeenSet,
     ) -> None:
         self.pick = picker(columns, CITIZEN_FIELDS, text=text)
         self.seen = seen
         self.today, self.edition = today, edition
         self.communes, self.other_levels = communes, other_levels
-        self.scope = tuple(scope_paths) if scope_paths is not None else None
+        self.jurisdiction = jurisdiction
         self.stamp = db_datetime(now)
         # PostgreSQL: the resident's columns leave this process already in COPY's text format.
         self.copy = connection.vendor == "postgresql"
@@ -337,7 +342,7 @@ class CitizenParser:
                 f"no commune with code {unit_code} in the {self.edition} edition",
                 national_id=national_id,
             )
-        if self.scope is not None and not commune.path.startswith(self.scope):
+        if not self.jurisdiction.covers(commune.edition, commune.path):
             raise RowError(
                 "unit_code",
                 f"commune {unit_code} is outside your jurisdiction",
@@ -378,13 +383,14 @@ class CitizenImport:
         edition: int,
         dry_run: bool,
         rejects: Rejects,
-        scope_paths: list[str] | None,
+        jurisdiction: Jurisdiction,
+        actor: User | None,
         on_warning: Callable[[str], None],
         on_progress: Callable[[int], None],
         background: bool = True,
     ) -> None:
         self.table, self.job, self.edition, self.dry_run = table, job, edition, dry_run
-        self.rejects, self.scope_paths = rejects, scope_paths
+        self.rejects, self.jurisdiction, self.actor = rejects, jurisdiction, actor
         self.on_warning, self.on_progress = on_warning, on_progress
         self.background = background
         self.summary = ImportSummary()
@@ -414,7 +420,7 @@ class CitizenImport:
             edition=edition,
             communes=self.communes,
             other_levels=self.other_levels,
-            scope_paths=scope_paths,
+            jurisdiction=jurisdiction,
             seen=self.seen,
         )
 
@@ -427,7 +433,10 @@ class CitizenImport:
                     parse_chunks(self.table.rows, self.parse, CHUNK_ROWS),
                 )
                 if self.background:
-                    chunks = in_background(chunks, encode=encode_chunk, decode=_decode)
+                    # A restricted import may still reject a row when it meets the registry
+                    # (a person of another unit): its cells must reach the rejects file.
+                    encode = partial(encode_chunk, cells=not self.jurisdiction.is_whole)
+                    chunks = in_background(chunks, encode=encode, decode=_decode)
                 for parsed in chunks:
                     self.summary.rows += parsed.rows
                     self.summary.unchanged += parsed.unchanged
@@ -436,7 +445,7 @@ class CitizenImport:
                     for line, national_id, text in parsed.warnings:
                         self.warn(line, national_id, text)
                     if parsed.records or parsed.late:  # as when the writer settled them
-                        self.write_chunk(parsed.records)
+                        self.write_chunk(parsed.records, parsed.cells)
                     else:
                         self.rejects.flush()
                         self.on_progress(self.summary.rows)
@@ -453,9 +462,11 @@ class CitizenImport:
         self.on_warning(f"line {line}: {nid_lib.mask(national_id)}: {text}")
 
     # -- writing ----------------------------------------------------------------------------
-    def write_chunk(self, chunk: list[Citizen]) -> None:
+    def write_chunk(self, chunk: list[Citizen], cells: list[list]) -> None:
         with transaction.atomic():
-            self._write_chunk(chunk)
+            touched = self._write_chunk(chunk, cells)
+            if touched is not None and not self.dry_run:
+                self._audit(chunk, touched)
             save_progress(self.job, self.summary)
             if self.dry_run:
                 transaction.set_rollback(True)
@@ -491,15 +502,17 @@ class CitizenImport:
                 province_code=commune.province_code,
             )
 
-    def _write_chunk(self, chunk: list[Citizen]) -> None:
+    def _write_chunk(self, chunk: list[Citizen], cells: list[list]) -> "Touched | None":
+        """Write one chunk; returns which residents it inserted, updated and moved."""
+        # Only the first row of the file with each ID is here (see settle_repeats).
+        existing = {r.national_id: r for r in _stored_residents(list(map(_NATIONAL_ID, chunk)))}
+        if not self.jurisdiction.is_whole:
+            chunk = self._outside_rejected(chunk, cells, existing)
         # Units and the scope were checked while parsing: a rejected row never counts as "seen".
         units = self._place(chunk)
-
-        # Only the first row of the file with each ID is here (see settle_repeats).
-        existing = {row[0]: row for row in _stored_residents(list(map(_NATIONAL_ID, chunk)))}
         rows = list(zip(chunk, units, strict=True))
         if not rows:
-            return
+            return None
 
         keys, found, missing = _households_named(rows)
         # The new households and residents below refer only to the chunk's units and to the
@@ -509,6 +522,7 @@ class CitizenImport:
             UNITS: {u.id for u in units},
             HOUSEHOLDS: {found[k] for k in keys if k in found},
         }
+        moves: list[tuple[int, int, int]] = []
         with nullcontext() if self.dry_run else references_locked(references):
             if missing and not self.dry_run:
                 found.update(_households_insert(missing))
@@ -522,7 +536,7 @@ class CitizenImport:
                 if stored is None:
                     new.append((citizen, unit, household_id))
                     continue
-                resident = self._merge(stored, citizen, unit, household_id, events)
+                resident = self._merge(stored, citizen, unit, household_id, events, moves)
                 if resident is None:
                     self.summary.unchanged += 1
                 elif resident.stage_at is not None:
@@ -532,13 +546,23 @@ class CitizenImport:
             self.summary.inserted += len(new)
             self.summary.updated += len(changed) + len(restaged)
             if self.dry_run:
-                return
+                return None
             self._residents_insert(new)
         if changed:
             Resident.objects.bulk_update(changed, STORED_FIELDS, batch_size=500)
         if restaged:
             Resident.objects.bulk_update(restaged, [*STORED_FIELDS, "stage_at"], batch_size=500)
-        new_stage = []
+        # The new residents' ids: for their first stage event and for the audit entry.
+        inserted = (
+            dict(
+                select_in(
+                    f"SELECT national_id, id FROM {Resident._meta.db_table} WHERE national_id {{in_}}",
+                    [citizen.national_id for citizen, _unit, _household in new],
+                )
+            )
+            if new
+            else {}
+        )
         for citizen, _unit, _household in new:
             if citizen.eid_stage is None and citizen.eid_level is None:
                 continue
@@ -549,33 +573,85 @@ class CitizenImport:
                 else (2 if stage != "none" else 0)
             )
             if stage != "none" or level:
-                new_stage.append((citizen.national_id, stage, level))
-        if new_stage:
-            ids = dict(
-                Resident.objects.filter(national_id__in=[n for n, _, _ in new_stage]).values_list(
-                    "national_id", "id"
+                events.append(
+                    StageEvent(
+                        resident_id=inserted[citizen.national_id],
+                        from_stage="none",
+                        to_stage=stage,
+                        from_level=0,
+                        to_level=level,
+                        at=self.now,
+                        source=StageEvent.Source.IMPORT,
+                        import_job=self.job,
+                    )
                 )
-            )
-            events += [
-                StageEvent(
-                    resident_id=ids[n],
-                    from_stage="none",
-                    to_stage=s,
-                    from_level=0,
-                    to_level=lv,
-                    at=self.now,
-                    source=StageEvent.Source.IMPORT,
-                    import_job=self.job,
-                )
-                for n, s, lv in new_stage
-            ]
         StageEvent.objects.bulk_create(events, batch_size=1000)
+        if moves:
+            self._moves_record(moves)
         # Rollups (reports, issue 6): new residents, moves and stage changes of this chunk; the
         # rollups diff each resident against what they counted before, so no deltas here.
         rollup_residents_changed(
             national_ids=[citizen.national_id for citizen, _unit, _household in new],
             resident_ids=[r.pk for r in (*changed, *restaged)],
         )
+        return Touched(
+            inserted=list(inserted.values()),
+            updated=[r.pk for r in (*changed, *restaged)],
+            moved=[resident_id for resident_id, _from, _to in moves],
+        )
+
+    def _moves_record(self, moves: list[tuple[int, int, int]]) -> None:
+        resident_moves_record(
+            moves=moves,
+            at=self.now,
+            by=self.actor,
+            source=ResidentMove.Source.IMPORT,
+            import_job=self.job,
+        )
+
+    def _audit(self, chunk: list[Citizen], touched: "Touched") -> None:
+        """One entry per chunk (in its transaction) saying which residents it inserted, updated
+        and moved, by database id: no national ID in the log, every person resolvable by a
+        province admin (/residents/<id>/)."""
+        audit_record(
+            user=self.actor,
+            command_line=self.actor is None,
+            action="import",
+            object_type="residents",
+            object_id=self.job.pk,
+            unit=self.actor.unit if self.actor is not None else None,
+            detail={
+                "job": self.job.pk,
+                "lines": [chunk[0].line, chunk[-1].line] if chunk else [],
+                "inserted": compress(touched.inserted),
+                "updated": compress(touched.updated),
+                "moved": compress(touched.moved),
+            },
+        )
+
+    def _outside_rejected(
+        self, chunk: list[Citizen], cells: list[list], existing: dict[str, "Stored"]
+    ) -> list[Citizen]:
+        """The chunk without the rows that name a person registered, or a household (Mã hộ)
+        kept, in a unit outside the jurisdiction; those rows are rejected: nobody is updated,
+        moved or attached to another unit's household. The reason does not say where the
+        person or household is, and a dry run answers the same."""
+        codes = {c.household_code for c in chunk if c.household_code}
+        foreign_codes = _households_outside(codes, self.jurisdiction) if codes else set()
+        kept = []
+        for citizen, row_cells in zip(chunk, cells, strict=True):
+            stored = existing.get(citizen.national_id)
+            if stored is not None and not self.jurisdiction.covers(
+                stored.unit_edition, stored.unit_path
+            ):
+                self.reject(citizen.line, "national_id", OUTSIDE_PERSON, row_cells)
+                del existing[citizen.national_id]
+            elif citizen.household_code in foreign_codes:
+                reason = OUTSIDE_HOUSEHOLD.format(code=citizen.household_code)
+                self.reject(citizen.line, "household_id", reason, row_cells)
+            else:
+                kept.append(citizen)
+        return kept
 
     def _residents_insert(self, new: list[tuple[Citizen, AdminUnit, int | None]]) -> None:
         """The parsing process formatted all but the last columns (RESIDENT_COLUMNS). Inside
@@ -600,16 +676,20 @@ class CitizenImport:
 
     def _merge(
         self,
-        stored: tuple,
+        stored: "Stored",
         citizen: Citizen,
         unit: AdminUnit,
         household_id: int | None,
         events: list[StageEvent],
+        moves: list[tuple[int, int, int]],
     ) -> Resident | None:
         """The stored resident with the row applied (stage_at set when the stage changed), or
-        None when nothing changes. Empty cells never erase what is stored."""
-        _nid, resident_id, *values, stored_unit_parent = stored
-        old = dict(zip(STORED_FIELDS, values, strict=True))
+        None when nothing changes. Empty cells never erase what is stored. A row that puts the
+        person in another commune is a move: it is added to `moves` (resident, from unit, to
+        unit), and the old commune's household is left behind."""
+        resident_id = stored.id
+        stored_unit_parent = stored.unit_parent_id
+        old = dict(zip(STORED_FIELDS, stored.values, strict=True))
         new = dict(old)
         person = citizen.person()
         new.update(
@@ -621,7 +701,11 @@ class CitizenImport:
         )
         if person.phone:
             new["phone"] = person.phone
-        if household_id is not None:
+        moved = _commune_id(unit) != stored.commune_id
+        if moved:
+            moves.append((resident_id, stored.unit_id, unit.id))
+            new["household_id"] = household_id
+        elif household_id is not None:
             new["household_id"] = household_id
         # A row that names only the commune keeps the hamlet already known inside it.
         if not (unit.level == Level.COMMUNE and stored_unit_parent == unit.id):
@@ -684,31 +768,59 @@ STORED_FIELDS = [
 ]
 
 
-def _stored_residents(national_ids: list[str]) -> list[tuple]:
-    """(national_id, id, *STORED_FIELDS, unit's parent id) with values as a Citizen has them
-    (dates as ISO text, booleans as bool) whichever the database."""
+class Stored(NamedTuple):
+    """A resident already in the registry, as a chunk's rows meet it."""
+
+    national_id: str
+    id: int
+    values: tuple  # STORED_FIELDS, with values as a Citizen has them
+    unit_id: int
+    unit_parent_id: int | None
+    unit_level: str
+    unit_edition: int
+    unit_path: str
+
+    @property
+    def commune_id(self) -> int | None:
+        return self.unit_parent_id if self.unit_level == Level.HAMLET else self.unit_id
+
+
+def _commune_id(unit: AdminUnit) -> int | None:
+    return unit.parent_id if unit.level == Level.HAMLET else unit.id
+
+
+def _stored_residents(national_ids: list[str]) -> list[Stored]:
+    """The stored residents with these IDs, their values as a Citizen has them (dates as ISO
+    text, booleans as bool) whichever the database, and where they live."""
     rows = select_in(
-        f"SELECT r.national_id, r.id, {', '.join('r.' + f for f in STORED_FIELDS)}, u.parent_id "
+        f"SELECT r.national_id, r.id, {', '.join('r.' + f for f in STORED_FIELDS)}, "
+        "u.parent_id, u.level, u.edition, u.path "
         f"FROM {Resident._meta.db_table} r JOIN {AdminUnit._meta.db_table} u ON u.id = r.unit_id "
         "WHERE r.national_id {in_}",
         national_ids,
     )
     return [
-        (
+        Stored(
             nid,
             rid,
-            name,
-            str(born),
-            bool(year_only),
-            sex,
-            phone,
+            (
+                name,
+                str(born),
+                bool(year_only),
+                sex,
+                phone,
+                unit_id,
+                household_id,
+                province,
+                bool(elderly),
+                stage,
+                level,
+            ),
             unit_id,
-            household_id,
-            province,
-            bool(elderly),
-            stage,
-            level,
             parent,
+            unit_level,
+            edition,
+            path,
         )
         for (
             nid,
@@ -725,8 +837,41 @@ def _stored_residents(national_ids: list[str]) -> list[tuple]:
             stage,
             level,
             parent,
+            unit_level,
+            edition,
+            path,
         ) in rows
     ]
+
+
+def _households_outside(codes: set[str], jurisdiction: Jurisdiction) -> set[str]:
+    """The household codes (Mã hộ) among `codes` kept by a unit outside `jurisdiction`."""
+    return {
+        code
+        for code, edition, path in Household.objects.filter(code__in=codes)
+        .exclude(code="")
+        .values_list("code", "unit__edition", "unit__path")
+        if not jurisdiction.covers(edition, path)
+    }
+
+
+class Touched(NamedTuple):
+    """The residents a chunk wrote, by id, for its audit entry."""
+
+    inserted: list[int]
+    updated: list[int]
+    moved: list[int]
+
+
+# Reasons of a row refused because of who or what it names: they must not reveal where a person
+# or a household of another unit is (the same words whichever unit it is).
+OUTSIDE_PERSON = (
+    "outside your jurisdiction: this national ID is registered in a unit you do not manage "
+    "(if the person moved here, the district or province police apply the move)"
+)
+OUTSIDE_HOUSEHOLD = (
+    "outside your jurisdiction: household code {code} belongs to a unit you do not manage"
+)
 
 
 ELDERLY_AGE = 60
@@ -833,17 +978,24 @@ def citizens_import(
     edition: int,
     dry_run: bool = False,
     rejects_path: str | None = None,
-    user=None,
-    scope_paths: list[str] | None = None,
+    user: User | None = None,
+    request=None,
+    file_name: str | None = None,
     on_warning: Callable[[str], None] = lambda text: None,
     on_progress: Callable[[int], None] = lambda rows: None,
     background: bool = True,
 ) -> tuple[ImportSummary, list[str]]:
-    """Import a resident list. Raises ImportFileError when the file cannot be read at all
-    (before anything is written). `scope_paths` limits rows to a user's units.
+    """Import a resident list for `user`, or with the whole installation's authority when
+    `user` is None (the command line). Rows about units, people or households outside the
+    user's jurisdiction are rejected (see jurisdiction_for); a person whom a row puts in
+    another commune is moved, and the move recorded. Audited: one entry for the run, one per
+    chunk naming the residents it touched.
+
+    Raises ImportFileError when the file cannot be read at all (before anything is written).
     `background=False` parses in this process: a threaded web worker must not fork.
     Returns the summary and notes about the file (e.g. which sheet was read)."""
     table = open_table(path, kind="citizens")
+    jurisdiction = jurisdiction_for(user) if user is not None else WHOLE_INSTALLATION
 
     def body(job: ImportJob, rejects: Rejects) -> ImportSummary:
         return CitizenImport(
@@ -852,7 +1004,8 @@ def citizens_import(
             edition=edition,
             dry_run=dry_run,
             rejects=rejects,
-            scope_paths=scope_paths,
+            jurisdiction=jurisdiction,
+            actor=user,
             on_warning=on_warning,
             on_progress=on_progress,
             background=background,
@@ -863,6 +1016,8 @@ def citizens_import(
         table=table,
         path=path,
         user=user,
+        request=request,
+        file_name=file_name,
         edition=edition,
         dry_run=dry_run,
         rejects_path=rejects_path,

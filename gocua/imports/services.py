@@ -7,11 +7,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
 
 from gocua.accounts.models import User
-from gocua.accounts.selectors import is_manager, scope_paths
-from gocua.accounts.services import audit_record
+from gocua.accounts.selectors import is_manager, is_unrestricted
 from gocua.imports.citizens import citizens_import
 from gocua.imports.common import ImportSummary
 from gocua.imports.models import ImportJob
@@ -29,10 +27,11 @@ class UploadResult:
 def import_upload(
     *, user: User, kind: str, upload: UploadedFile, dry_run: bool, request=None
 ) -> UploadResult:
-    """Import an uploaded file for `user`'s jurisdiction: rows for other units are rejected
-    with that reason. The upload itself is deleted afterwards (it holds personal data); the
-    rejects file stays for the user to download. Raises ImportFileError (nothing written)
-    when the file cannot be read, PermissionError for users who may not import. Audited."""
+    """Import an uploaded file for `user`'s jurisdiction: rows about other units, their people
+    or their households are rejected with that reason. The upload itself is deleted afterwards
+    (it holds personal data); the rejects file stays for the user to download. Raises
+    ImportFileError (nothing written) when the file cannot be read, PermissionError for users
+    who may not import. Audited by the import itself."""
     if not is_manager(user):
         raise PermissionError("only unit managers and the province command import files")
     folder = Path(settings.IMPORT_DIR) / uuid.uuid4().hex
@@ -44,8 +43,8 @@ def import_upload(
     rejects = folder / "rejects.csv"
     warnings: list[str] = []
     options = dict(
-        dry_run=dry_run, rejects_path=str(rejects), user=user, scope_paths=scope_paths(user),
-        on_warning=warnings.append, background=False,
+        dry_run=dry_run, rejects_path=str(rejects), user=user, request=request,
+        file_name=upload.name, on_warning=warnings.append, background=False,
     )  # fmt: skip
     try:
         if kind == ImportJob.Kind.CITIZENS:
@@ -56,14 +55,6 @@ def import_upload(
     finally:
         source.unlink(missing_ok=True)
     job = ImportJob.objects.get(rejects_file=str(rejects))
-    ImportJob.objects.filter(pk=job.pk).update(file_name=upload.name[-255:])
-    job.file_name = upload.name[-255:]
-    with transaction.atomic():
-        audit_record(
-            user=user, action="import", object_type="import_job", object_id=job.pk,
-            unit=user.unit, request=request,
-            detail={"kind": kind, "dry_run": dry_run, **summary.as_dict(), "rejects_file": None},
-        )  # fmt: skip
     return UploadResult(job, summary, notes, warnings[:200])
 
 
@@ -72,7 +63,7 @@ def rejects_path_for(*, user: User, job: ImportJob) -> Path | None:
     admin), else None: rejected rows hold personal data."""
     if not job.rejects_file or not Path(job.rejects_file).exists():
         return None
-    if job.user_id == user.pk or (is_manager(user) and scope_paths(user) is None):
+    if job.user_id == user.pk or is_unrestricted(user):
         return Path(job.rejects_file)
     return None
 

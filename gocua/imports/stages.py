@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from gocua.accounts.models import User
+from gocua.accounts.selectors import WHOLE_INSTALLATION, Jurisdiction, jurisdiction_for
+from gocua.accounts.services import audit_record
 from gocua.fieldwork.services import claims_confirm
 from gocua.imports.common import (
     ImportSummary,
@@ -28,6 +31,7 @@ from gocua.imports.models import ImportJob
 from gocua.imports.readers import open_table
 from gocua.lib import nid as nid_lib
 from gocua.lib.dates import DateError, parse_datetime
+from gocua.lib.ranges import compress
 from gocua.people.models import Resident, StageEvent
 from gocua.reports.rollups import rollup_residents_changed
 
@@ -88,15 +92,20 @@ def stages_import(
     *,
     dry_run: bool = False,
     rejects_path: str | None = None,
-    user=None,
-    scope_paths: list[str] | None = None,
+    user: User | None = None,
+    request=None,
+    file_name: str | None = None,
     on_warning: Callable[[str], None] = lambda text: None,
     on_progress: Callable[[int], None] = lambda rows: None,
     background: bool = True,
 ) -> tuple[ImportSummary, list[str]]:
-    """Apply a status extract. Raises ImportFileError before writing if the file is unreadable.
-    `scope_paths` limits rows to a user's units. Returns the summary and notes about the file."""
+    """Apply a status extract for `user`, or with the whole installation's authority when
+    `user` is None (the command line): a row about a person outside the user's jurisdiction
+    is rejected with the words used for an unknown ID. Audited: one entry for the run, one
+    per chunk naming the residents it changed. Raises ImportFileError before writing if the
+    file is unreadable. Returns the summary and notes about the file."""
     table = open_table(path, kind="stages")
+    jurisdiction = jurisdiction_for(user) if user is not None else WHOLE_INSTALLATION
     now = timezone.now()
     tz = timezone.get_current_timezone()
 
@@ -119,7 +128,14 @@ def stages_import(
                 reject(*rejected)
             with transaction.atomic():
                 if parsed.records:
-                    _apply_chunk(parsed.records, job, summary, reject, scope_paths)
+                    changed = _apply_chunk(parsed.records, job, summary, reject, jurisdiction)
+                    if changed and not dry_run:
+                        audit_record(
+                            user=user, command_line=user is None, action="import",
+                            object_type="residents", object_id=job.pk,
+                            unit=user.unit if user is not None else None,
+                            detail={"job": job.pk, "updated": compress(changed)},
+                        )  # fmt: skip
                 save_progress(job, summary)
                 if dry_run:
                     transaction.set_rollback(True)
@@ -132,6 +148,8 @@ def stages_import(
         table=table,
         path=path,
         user=user,
+        request=request,
+        file_name=file_name,
         edition=None,
         dry_run=dry_run,
         rejects_path=rejects_path,
@@ -145,23 +163,29 @@ def _apply_chunk(
     job: ImportJob,
     summary: ImportSummary,
     reject: Callable,
-    scope_paths: list[str] | None,
-) -> None:
+    jurisdiction: Jurisdiction,
+) -> list[int]:
+    """Apply a chunk's rows; returns the ids of the residents it changed."""
     residents = {
         r.national_id: r
         for r in Resident.objects.filter(national_id__in={row.national_id for row in chunk})
         .select_related("unit")
         .only(
-            "id", "national_id", "eid_stage", "eid_level", "stage_at", "last_used_at", "unit__path"
+            "id",
+            "national_id",
+            "eid_stage",
+            "eid_level",
+            "stage_at",
+            "last_used_at",
+            "unit__path",
+            "unit__edition",
         )
     }
     touched: dict[int, Resident] = {}
     events: list[StageEvent] = []
     for row in chunk:
         resident = residents.get(row.national_id)
-        if resident is None or (
-            scope_paths is not None and not resident.unit.path.startswith(tuple(scope_paths))
-        ):
+        if resident is None or not jurisdiction.covers(resident.unit.edition, resident.unit.path):
             # The same words for "unknown" and "not yours": a rejects file must not reveal
             # that an ID exists in another jurisdiction.
             reject(
@@ -220,3 +244,4 @@ def _apply_chunk(
         claims_confirm(stages={r.id: (r.eid_stage, r.stage_at) for r in touched.values()})
         # Rollups (reports, issue 6): only a changed stage changes the counts.
         rollup_residents_changed(resident_ids=[event.resident_id for event in events])
+    return list(touched)

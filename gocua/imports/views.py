@@ -3,7 +3,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from gocua.accounts.selectors import is_manager, scope_paths
+from gocua.accounts.selectors import is_manager, is_unrestricted
 from gocua.accounts.services import audit_record
 from gocua.imports.forms import ImportForm
 from gocua.imports.models import ImportJob
@@ -32,7 +32,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
         else:
             form = ImportForm()
     jobs = ImportJob.objects.select_related("user").order_by("-id")
-    if scope_paths(request.user) is not None:
+    if not is_unrestricted(request.user):
         jobs = jobs.filter(user=request.user)
     return render(request, "imports/import.html", {
         "form": form, "result": result, "error": error, "jobs": jobs[:20],

@@ -120,3 +120,35 @@ class StageEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_stage} → {self.to_stage} ({self.source}, {self.at:%Y-%m-%d})"
+
+
+class ResidentMove(models.Model):
+    """A resident who moved from one commune to another (append-only).
+
+    Written by whoever applied the move: an import by an officer whose jurisdiction covers both
+    units (a district or the province), or the command line. Officers of both units see it,
+    so the commune the person left knows where they went."""
+
+    class Source(models.TextChoices):
+        IMPORT = "import", _("Danh sách dân cư")
+
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="moves")
+    from_unit = models.ForeignKey(
+        "geo.AdminUnit", on_delete=models.PROTECT, related_name="+", verbose_name=_("Từ")
+    )
+    to_unit = models.ForeignKey(
+        "geo.AdminUnit", on_delete=models.PROTECT, related_name="+", verbose_name=_("Đến")
+    )
+    at = models.DateTimeField(db_index=True)
+    recorded_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Who, in words that outlive the account: a user name, or "cli:<os user>".
+    actor = models.CharField(max_length=150)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    import_job = models.ForeignKey(
+        "imports.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.resident_id}: {self.from_unit_id} → {self.to_unit_id} ({self.at:%Y-%m-%d})"

@@ -19,6 +19,7 @@ from gocua.accounts.selectors import (
     unit_for_user_or_404,
 )
 from gocua.accounts.services import audit_record
+from gocua.people.selectors import moves_for_user
 
 PAGE_SIZE = 50
 
@@ -65,6 +66,9 @@ def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
             .order_by("birth_date", "id")[:30]
         )
     events = list(resident.stage_events.order_by("-at", "-id")[:20])
+    moves = list(
+        resident.moves.select_related("from_unit__parent", "to_unit__parent").order_by("-at")[:20]
+    )
     audit_record(
         user=request.user,
         action="view",
@@ -80,5 +84,31 @@ def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "resident": resident,
             "housemates": housemates,
             "events": events,
+            "moves": moves,
         },
     )
+
+
+@login_required
+@require_GET
+def move_list(request: HttpRequest) -> HttpResponse:
+    """Residents who moved into or out of the manager's units (by an import that covered both
+    communes). Audited as a view of personal data."""
+    if not can_search_residents(request.user):
+        raise Http404
+    page = Paginator(moves_for_user(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    visible = set(
+        residents_for_user(request.user)
+        .filter(pk__in=[m.resident_id for m in page])
+        .values_list("pk", flat=True)
+    )
+    audit_record(
+        user=request.user,
+        action="view",
+        object_type="resident_moves",
+        object_id="",
+        unit=request.user.unit,
+        request=request,
+        detail={"residents": len(page.object_list), "page": page.number},
+    )
+    return render(request, "people/move_list.html", {"page": page, "visible": visible})

@@ -5,6 +5,7 @@ import unicodedata
 
 import pytest
 
+from gocua.accounts.models import User
 from gocua.geo.models import AdminUnit
 from gocua.imports.citizens import citizens_import
 from gocua.imports.readers import ImportFileError
@@ -271,11 +272,11 @@ def test_an_interrupted_import_run_again_ends_as_one_clean_run(tay_ninh, write_c
     original = __import__("gocua.imports.citizens", fromlist=["x"]).CitizenImport.write_chunk
     calls = {"n": 0}
 
-    def dies_on_second_chunk(self, chunk):
+    def dies_on_second_chunk(self, chunk, cells):
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt  # the officer closed the terminal
-        return original(self, chunk)
+        return original(self, chunk, cells)
 
     monkeypatch.setattr("gocua.imports.citizens.CitizenImport.write_chunk", dies_on_second_chunk)
     with pytest.raises(KeyboardInterrupt):
@@ -292,7 +293,8 @@ def test_an_interrupted_import_run_again_ends_as_one_clean_run(tay_ninh, write_c
 
 def test_a_unit_manager_import_touches_only_their_units(tay_ninh, write_csv):
     phuong1 = AdminUnit.objects.get(edition=2023, code="25456")
-    summary, _ = run(write_csv([AN, CUONG]), scope_paths=[phuong1.path])
+    officer = User.objects.create_user("officer", role="unit_manager", unit=phuong1)
+    summary, _ = run(write_csv([AN, CUONG]), user=officer)
     assert summary["inserted"] == 1 and summary["rejected"] == 1
     assert not Resident.objects.filter(national_id=CUONG[0]).exists()
 

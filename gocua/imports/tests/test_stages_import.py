@@ -121,12 +121,14 @@ def test_it_rejects_unknown_people_and_bad_stages_and_keeps_the_rest(people, wri
 def test_a_unit_manager_gets_the_same_answer_for_unknown_and_foreign_people(
     people, write_csv, tmp_path
 ):
+    from gocua.accounts.models import User
     from gocua.geo.models import AdminUnit
 
     phuong1 = AdminUnit.objects.get(edition=2023, code="25456")
+    officer = User.objects.create_user("officer", role="unit_manager", unit=phuong1)
     rejects = tmp_path / "r.csv"
     path = write_csv([[CUONG[0], "registered", "", "2026-11-01", ""]], header=HEADER, name="f.csv")
-    summary = stages(path, scope_paths=[phuong1.path], rejects_path=str(rejects))
+    summary = stages(path, user=officer, rejects_path=str(rejects))
     assert summary["rejected"] == 1
     assert "not in the registry of your units" in read_rejects(rejects)[1][2]
     assert Resident.objects.get(national_id=CUONG[0]).eid_stage == "none"

@@ -10,7 +10,12 @@ from gocua.lib.cli import DATA_COMMAND_CHECKS, edition_or_stop, print_json, stde
 
 class Command(BaseCommand):
     requires_system_checks = DATA_COMMAND_CHECKS
-    help = "Import a resident list (citizens) or a VNeID status extract (stages), CSV or XLSX."
+    help = (
+        "Import a resident list (citizens) or a VNeID status extract (stages), CSV or XLSX. "
+        "The command line has no user: it acts with the whole installation's authority (any "
+        "unit, and a person a row puts in another commune is moved there), and the audit log "
+        "names the operating-system account that ran it."
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="kind", required=True)
