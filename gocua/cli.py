@@ -9,7 +9,17 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gocua.settings")
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - load the settings: a bad environment stops here
+    except ImproperlyConfigured as exc:
+        # One line saying what to set, never a traceback (Django's own runner would swallow
+        # the error and fail later with a less helpful one).
+        sys.stderr.write(f"gocua: {exc}\n")
+        raise SystemExit(2) from None
 
     args = sys.argv[1:]
     if not args or args[0] in ("-h", "--help", "help"):

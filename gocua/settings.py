@@ -1,7 +1,9 @@
 """One settings module, driven by the environment.
 
-Typed helpers refuse bad values instead of guessing. Unset `DATABASE_URL` means the embedded
-SQLite database at `var/gocua.sqlite3` (demo, a single commune, tests).
+Typed helpers refuse bad values instead of guessing: a value the product cannot run with raises
+ImproperlyConfigured with one line saying what to set (`gocua` prints it without a traceback).
+Unset `DATABASE_URL` means the embedded SQLite database at `var/gocua.sqlite3` (demo, a single
+commune, tests).
 """
 
 import os
@@ -9,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("GOCUA_VAR_DIR", BASE_DIR / "var"))
@@ -23,7 +26,20 @@ def env_bool(name: str, default: bool = False) -> bool:
         return True
     if value in ("0", "false", "no", "off"):
         return False
-    raise ValueError(f"{name} must be a boolean (1/0, true/false), not {raw!r}")
+    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), not {raw!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be {minimum} or more, not {value}")
+    return value
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -43,7 +59,10 @@ def _secret_key() -> str:
         return key
     if DATABASE_URL:
         # A server database means a real deployment: its key must come from the environment.
-        raise RuntimeError("GOCUA_SECRET_KEY must be set when DATABASE_URL is set")
+        raise ImproperlyConfigured(
+            "GOCUA_SECRET_KEY must be set when DATABASE_URL is set: a long random string, e.g. "
+            "from `python3 -c 'import secrets; print(secrets.token_urlsafe(50))'`"
+        )
     # Embedded (demo/test) mode: a random key kept beside the SQLite file, never in the code.
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     path = VAR_DIR / "secret_key"
@@ -118,7 +137,9 @@ def _database() -> dict:
     if DATABASE_URL:
         db = dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
         if db["ENGINE"] != "django.db.backends.postgresql":
-            raise RuntimeError("DATABASE_URL must be a postgres:// URL (or unset for SQLite)")
+            raise ImproperlyConfigured(
+                "DATABASE_URL must be a postgres:// URL (or unset for SQLite)"
+            )
         # Parameters bound by the server, and statements run five times on a connection kept
         # prepared: the phone's visit post repeats the same dozen statements, and parsing and
         # planning them again each time cost PostgreSQL more than running them.
@@ -168,7 +189,11 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
-AXES_FAILURE_LIMIT = int(os.environ.get("GOCUA_LOGIN_FAILURE_LIMIT", "5"))
+AXES_FAILURE_LIMIT = env_int("GOCUA_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+# Failed logins from one address, whatever the user names (a password sprayed over many
+# accounts), before that address is locked out too (gocua.accounts.throttling).
+LOGIN_FAILURE_LIMIT_PER_IP = env_int("GOCUA_LOGIN_FAILURE_LIMIT_PER_IP", 30, minimum=1)
+AXES_HANDLER = "gocua.accounts.throttling.LoginThrottle"
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
@@ -177,12 +202,19 @@ AXES_LOCKOUT_CALLABLE = "gocua.accounts.views.lockout"
 # Behind N trusted reverse proxies, the client is the N-th address from the right of
 # X-Forwarded-For; otherwise every user would share the proxy's address (and its lockouts).
 # The same address goes into the audit log.
-TRUSTED_PROXY_COUNT = int(os.environ.get("GOCUA_TRUSTED_PROXY_COUNT", "0"))
-if TRUSTED_PROXY_COUNT < 0:
-    raise ValueError("GOCUA_TRUSTED_PROXY_COUNT must be 0 or more")
+TRUSTED_PROXY_COUNT = env_int("GOCUA_TRUSTED_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "gocua.accounts.services.client_ip"
 
+# Behind TLS: `gocua serve` speaks plain HTTP, so HTTPS means a TLS proxy in front, and the
+# proxy's headers (client address, scheme) are trusted only from the proxies counted here.
+# Without the count every client would share the proxy's address: one person's mistyped
+# passwords would lock everyone out, and the audit log would name the proxy.
 HTTPS = env_bool("GOCUA_HTTPS", False)
+if HTTPS and TRUSTED_PROXY_COUNT < 1:
+    raise ImproperlyConfigured(
+        "GOCUA_HTTPS=1 means a TLS proxy (nginx, a load balancer) serves GõCửa: set "
+        "GOCUA_TRUSTED_PROXY_COUNT to the number of proxies in front of it (usually 1)"
+    )
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS

@@ -1,5 +1,6 @@
 """API routes of accounts: tokens and the current user (mounted at /api/v1/ by gocua.api.api)."""
 
+import pydantic
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest
@@ -7,8 +8,19 @@ from ninja import Field, Router, Schema, Status
 
 from gocua.accounts.privacy import sees_full_identity
 from gocua.accounts.selectors import assigned_hamlets, can_see_residents, effective_role
-from gocua.accounts.services import token_create, token_revoke
-from gocua.api.common import ERRORS, ErrorOut, Text, api_user, bearer_auth
+from gocua.accounts.services import login_failed, token_create, token_revoke
+from gocua.api.common import (
+    ERRORS,
+    BodyError,
+    ErrorOut,
+    Text,
+    api_user,
+    bearer_auth,
+    json_body,
+    openapi_body,
+    username_in,
+    validation_message,
+)
 
 router = Router(tags=["auth"])
 
@@ -53,12 +65,30 @@ def _unit(unit) -> dict | None:
 @router.post(
     "/auth/token",
     auth=None,
-    response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    response={
+        200: TokenOut, 400: ErrorOut, 401: ErrorOut, 413: ErrorOut, 415: ErrorOut,
+        422: ErrorOut, 429: ErrorOut,
+    },
+    openapi_extra=openapi_body(TokenIn),
     summary="Exchange a user name and password for a bearer token",
-)
-def token_obtain(request: HttpRequest, data: TokenIn):
+)  # fmt: skip
+def token_obtain(request: HttpRequest):
     """The token is shown once; only its SHA-256 is stored. Failed attempts count towards the
-    same lockout as the login page (django-axes): past the limit the answer is 429."""
+    same lockout as the login page (django-axes): past the limit the answer is 429.
+
+    The body is a JSON object, sent as `application/json`. Anything else (another content
+    type, a broken or nested body, a missing or mistyped field) answers 4xx, never 5xx, and
+    still counts as a failed attempt for the user it names: a malformed request is no way
+    around the lockout."""
+    try:
+        body = json_body(request)
+        data = TokenIn.model_validate(body)
+    except BodyError as exc:
+        login_failed(request, username=exc.username)
+        return Status(exc.status, {"detail": exc.message})
+    except pydantic.ValidationError as exc:
+        login_failed(request, username=username_in(body))
+        return Status(422, {"detail": validation_message(exc)})
     user = authenticate(request, username=data.username, password=data.password)
     if user is None:
         return Status(

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -115,6 +116,25 @@ def audit_record(
     # Written without the ORM's compiler (every API write audits); a new row, never an update.
     insert_one(entry)
     return entry
+
+
+# ----------------------------------------------------------------------------------- logins
+
+
+def login_failed(request, *, username: str | None) -> None:
+    """Count a refused login attempt against the user name it gives (django-axes' lockout),
+    however malformed the request: an unreadable body is no way around the lockout.
+
+    django-axes stores the request's form data with each failure; a body that cannot be read
+    as a form (a multipart without a boundary, one over the size limit) is treated as an
+    empty form here, as Django itself does once it has failed to parse one."""
+    if not username:
+        return
+    try:
+        request.POST  # noqa: B018 - parse now, where a failure can be caught
+    except Exception:  # noqa: BLE001 - MultiPartParserError, RequestDataTooBig, TooManyFields…
+        request._mark_post_parse_error()
+    user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
 
 
 # ---------------------------------------------------------------------------------------- users

@@ -1,4 +1,3 @@
-import csv
 import json
 from urllib.parse import urlencode
 
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from gocua.accounts.selectors import audit_entries_for_user, can_read_audit, scope_unit
 from gocua.accounts.services import audit_record
+from gocua.lib.spreadsheet import csv_writer
 
 
 class LoginView(auth_views.LoginView):
@@ -106,12 +106,6 @@ class _Echo:
         return value
 
 
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # A cell starting with = + - @ is a formula to a spreadsheet: keep it text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @login_required
 @require_GET
 def audit_export(request: HttpRequest) -> StreamingHttpResponse:
@@ -128,7 +122,7 @@ def audit_export(request: HttpRequest) -> StreamingHttpResponse:
         request=request,
         detail={"format": "csv"},
     )
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())
     header = [
         "at",
         "username",
@@ -146,7 +140,7 @@ def audit_export(request: HttpRequest) -> StreamingHttpResponse:
         for e in entries.iterator(chunk_size=2000):
             yield writer.writerow(
                 [
-                    _cell(v)
+                    "" if v is None else str(v)
                     for v in (
                         timezone.localtime(e.at).isoformat(timespec="seconds"),
                         e.username,

@@ -18,13 +18,12 @@ A new version is a new NinjaAPI, never copied modules.
 
 import logging
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from gocua.api.common import bearer_auth, session_auth
+from gocua.api.common import bearer_auth, session_auth, too_large_message
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +84,7 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(RequestDataTooBig)
 def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    size = f"{limit // 1048576} MB" if limit >= 1048576 else f"{limit // 1024} KB"
-    return _error(request, 413, f"request body too large: the limit is {size}")
+    return _error(request, 413, too_large_message())
 
 
 @api.exception_handler(Exception)

@@ -1,6 +1,5 @@
 """What both imports share: the summary, the rejects file, the in-file seen-set, bulk writes."""
 
-import csv
 import dataclasses
 import gc
 import logging
@@ -19,6 +18,7 @@ from itertools import chain
 from pathlib import Path
 
 from gocua.imports.readers import Undecodable
+from gocua.lib.spreadsheet import csv_writer
 from gocua.lib.text import fold
 
 log = logging.getLogger("gocua.imports")
@@ -465,7 +465,7 @@ class Rejects:
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = self.path.open("w", encoding="utf-8", newline="")
-            self._writer = csv.writer(self._fh)
+            self._writer = csv_writer(self._fh)
             self._writer.writerow(["line", "field", "reason", *self.header])
         self._pending.sort(key=lambda r: r[0])
         for line, field, reason, cells in self._pending:

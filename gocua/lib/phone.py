@@ -38,7 +38,8 @@ def normalize(raw: object) -> str:
         return raw
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
-    text = _SEPARATORS.sub("", str(raw).strip())
+    # A leading apostrophe is how a spreadsheet keeps "+84 ..." from being read as a formula.
+    text = _SEPARATORS.sub("", str(raw).strip().removeprefix("'"))
     if not text:
         return ""
     if text.startswith("+84"):

@@ -9,15 +9,14 @@ goal = ceil(target x eligible); the remaining, required daily pace, 7-day pace a
 date are for that goal (definitions: gocua/reports/pace.py).
 """
 
-import csv
 import datetime as dt
 import io
 import math
 
-import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from gocua.geo.models import AdminUnit, Level
+from gocua.lib.spreadsheet import csv_writer, workbook
 from gocua.reports.models import FLOW_COLUMNS, STOCK_COLUMNS, UnitDay
 from gocua.reports.pace import STATUS_LABELS
 
@@ -102,7 +101,7 @@ def _totals(rows: list[dict]) -> dict:
 def committee_xlsx(rows: list[dict], output, *, unit: AdminUnit, on: dt.date) -> None:
     """Write the committee report of `rows` (kpi_rows of `unit`) to a path or a binary file."""
     options = {"in_memory": True} if not isinstance(output, str) else {}
-    book = xlsxwriter.Workbook(output, options)
+    book = workbook(output, options)
     title = book.add_format({"bold": True, "font_size": 13})
     subtitle = book.add_format({"italic": True})
     head = book.add_format(
@@ -192,7 +191,7 @@ def committee_csv(rows: list[dict], stream) -> None:
     """The committee report's rows as CSV (UTF-8 with BOM so Excel reads the diacritics):
     one row per unit, the level in a column, the same columns as the sheets."""
     stream.write("\ufeff")
-    writer = csv.writer(stream)
+    writer = csv_writer(stream)
     writer.writerow([*LEADING, *(label for _k, label, _kind in COMMITTEE_COLUMNS)])
     for level, level_rows in committee_rows(rows).items():
         for i, row in enumerate(level_rows, start=1):
@@ -258,7 +257,7 @@ def snapshot_rows(units: list[AdminUnit], first: dt.date, last: dt.date) -> list
 
 def snapshot_csv(rows: list[dict], stream) -> None:
     stream.write("\ufeff")
-    writer = csv.writer(stream)
+    writer = csv_writer(stream)
     writer.writerow([label for _k, label in SNAPSHOT_COLUMNS])
     for row in rows:
         writer.writerow([row[key] for key, _label in SNAPSHOT_COLUMNS])
@@ -266,7 +265,7 @@ def snapshot_csv(rows: list[dict], stream) -> None:
 
 def snapshot_xlsx(rows: list[dict], output) -> None:
     options = {"in_memory": True} if not isinstance(output, str) else {"constant_memory": True}
-    book = xlsxwriter.Workbook(output, options)
+    book = workbook(output, options)
     sheet = book.add_worksheet("Số liệu theo ngày")
     head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
     pct = book.add_format({"num_format": "0.0%"})

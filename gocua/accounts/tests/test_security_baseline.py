@@ -1,6 +1,7 @@
 """The security baseline: settings from the environment, headers, CSP-clean templates."""
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -34,9 +35,27 @@ def test_it_keeps_debug_off_unless_asked(tmp_path):
 def test_it_uses_secure_cookies_and_hsts_over_https(tmp_path):
     plain = json.loads(load_settings(tmp_path).stdout)
     assert not plain["SESSION_COOKIE_SECURE"] and plain["SESSION_COOKIE_HTTPONLY"]
-    https = json.loads(load_settings(tmp_path, GOCUA_HTTPS="1").stdout)
+    https = json.loads(
+        load_settings(tmp_path, GOCUA_HTTPS="1", GOCUA_TRUSTED_PROXY_COUNT="1").stdout
+    )
     assert https["SESSION_COOKIE_SECURE"] and https["CSRF_COOKIE_SECURE"]
     assert https["SECURE_SSL_REDIRECT"] and https["SECURE_HSTS_SECONDS"] >= 31536000
+
+
+def test_it_refuses_https_without_saying_how_many_proxies_to_trust(tmp_path):
+    """Behind a TLS proxy the client's address comes from X-Forwarded-For: without the count
+    of trusted proxies every client would share the proxy's address and its lockouts."""
+    result = load_settings(tmp_path, GOCUA_HTTPS="1")
+    assert result.returncode != 0 and "GOCUA_TRUSTED_PROXY_COUNT" in result.stderr
+    cli = subprocess.run(
+        [str(Path(sys.executable).parent / "gocua"), "units", "list"],
+        env={**os.environ, "GOCUA_HTTPS": "1", "GOCUA_VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+    )
+    assert cli.returncode == 2
+    assert cli.stderr.startswith("gocua: GOCUA_HTTPS=1") and "Traceback" not in cli.stderr
+    assert len(cli.stderr.strip().splitlines()) == 1
 
 
 def test_it_takes_the_secret_key_from_the_environment_with_a_server_database(tmp_path):

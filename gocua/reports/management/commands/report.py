@@ -1,4 +1,3 @@
-import csv
 import datetime as dt
 import json
 import sys
@@ -8,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from gocua.geo.models import AdminUnit
 from gocua.geo.selectors import EditionError, top_units, unit_get
 from gocua.lib.cli import DATA_COMMAND_CHECKS, edition_or_stop, print_json
+from gocua.lib.spreadsheet import csv_writer
 from gocua.reports import rollups
 from gocua.reports.exports import (
     committee_csv,
@@ -84,9 +84,10 @@ class Command(BaseCommand):
                 else:
                     print_json(data)
             elif fmt == "csv":
-                writer = csv.DictWriter(stream, fieldnames=[*KPI_FIELDS, *EXTRA_FIELDS])
-                writer.writeheader()
-                writer.writerows(rows)
+                fields = [*KPI_FIELDS, *EXTRA_FIELDS]
+                writer = csv_writer(stream)
+                writer.writerow(fields)
+                writer.writerows([row.get(field, "") for field in fields] for row in rows)
             else:
                 stream.write(_table(rows))
         finally:
