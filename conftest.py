@@ -169,6 +169,6 @@ def token_for(db):
     from gocua.accounts.services import token_create
 
     def make(user):
-        return token_create(user=user)[1]
+        return token_create(user=user, campaign_deadline=None)[1]
 
     return make

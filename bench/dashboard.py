@@ -111,7 +111,7 @@ def measure(args) -> dict:
     user, _ = User.objects.get_or_create(
         username="bench-province", defaults={"role": "province_admin", "unit": province}
     )
-    _token, key = token_create(user=user, label="bench")
+    _token, key = token_create(user=user, label="bench", campaign_deadline=None)
     client = Client(SERVER_NAME="127.0.0.1")
     client.force_login(user)
     page = f"/dashboard/{args.edition}/{args.province}/"

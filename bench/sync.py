@@ -187,7 +187,7 @@ def seed(members: int, households_per_member: int, big: int) -> dict:
         by_home: dict = {}
         for r in residents:
             by_home.setdefault(r.household_id, []).append(r.pk)
-        entry = {"token": token_create(user=user, label="bench")[1],
+        entry = {"token": token_create(user=user, label="bench", campaign_deadline=None)[1],
                  "homes": list(by_home.items())}  # fmt: skip
         if is_big:
             people["big"] = entry

@@ -194,6 +194,12 @@ AXES_FAILURE_LIMIT = env_int("GOCUA_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 # accounts), before that address is locked out too (gocua.accounts.throttling).
 LOGIN_FAILURE_LIMIT_PER_IP = env_int("GOCUA_LOGIN_FAILURE_LIMIT_PER_IP", 30, minimum=1)
 AXES_HANDLER = "gocua.accounts.throttling.LoginThrottle"
+# API tokens (the field page's phone, scripts): they end after TOKEN_IDLE_DAYS unused, and at
+# the latest TOKEN_MAX_DAYS after they were made or TOKEN_AFTER_DEADLINE_DAYS after the
+# deadline of the current campaign, whichever is sooner.
+TOKEN_IDLE_DAYS = env_int("GOCUA_TOKEN_IDLE_DAYS", 30, minimum=1)
+TOKEN_MAX_DAYS = env_int("GOCUA_TOKEN_MAX_DAYS", 180, minimum=1)
+TOKEN_AFTER_DEADLINE_DAYS = env_int("GOCUA_TOKEN_AFTER_DEADLINE_DAYS", 30)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True

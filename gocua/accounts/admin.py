@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils import timezone
 
 from gocua.accounts.models import ApiToken, AuditEntry, User
+from gocua.accounts.services import password_changed, token_revoke, tokens_revoke_all
 
 
 @admin.register(User)
@@ -19,6 +20,18 @@ class UserAdmin(BaseUserAdmin):
         *BaseUserAdmin.add_fieldsets,
         ("GõCửa", {"fields": ("full_name", "role", "unit")}),
     )
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            # Saved: the account's tokens were made with the old password.
+            password_changed(user=User.objects.get(pk=id), by=request.user, request=request)
+        return response
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            tokens_revoke_all(user=obj, by=request.user, reason="deactivated", request=request)
 
 
 @admin.register(ApiToken)
@@ -38,8 +51,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request, queryset):
-        from gocua.accounts.services import token_revoke
-
         for token in queryset.filter(revoked_at__isnull=True).select_related("user__unit"):
             token_revoke(token=token, by=request.user, request=request)
         self.message_user(request, f"revoked at {timezone.localtime():%H:%M}")

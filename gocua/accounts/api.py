@@ -21,6 +21,7 @@ from gocua.api.common import (
     username_in,
     validation_message,
 )
+from gocua.campaigns.selectors import campaign_deadline_for
 
 router = Router(tags=["auth"])
 
@@ -96,7 +97,12 @@ def token_obtain(request: HttpRequest):
         )
     # The API's login: last_login, and django-axes resets the failure count.
     user_logged_in.send(sender=user.__class__, request=request, user=user)
-    _, key = token_create(user=user, label=data.label, request=request)
+    _, key = token_create(
+        user=user,
+        label=data.label,
+        campaign_deadline=campaign_deadline_for(user),
+        request=request,
+    )
     return Status(200, {"token": key})
 
 

@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -21,13 +23,46 @@ class User(AbstractUser):
     )
     # Vietnamese names do not split into first/last the way AbstractUser assumes.
     full_name = models.CharField(max_length=150, blank=True)
+    # Raised to log the account out everywhere (a lost phone): every browser session and API
+    # token was made with the old value and ends (see get_session_auth_hash and ApiToken).
+    login_generation = models.PositiveIntegerField(default=0)
 
     def get_full_name(self) -> str:
         return self.full_name or super().get_full_name()
 
+    def get_session_auth_hash(self) -> str:
+        return self._session_hash(secret=None)
+
+    def get_session_auth_fallback_hash(self):
+        for fallback_secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_hash(secret=fallback_secret)
+
+    def _session_hash(self, *, secret: str | None) -> str:
+        """Django's session hash (an HMAC of the password hash), with the login generation:
+        a session ends when the password changes, and when the account is logged out
+        everywhere. Until the first such logout it equals Django's own, so upgrading ends no
+        session."""
+        value = (
+            self.password
+            if not self.login_generation
+            else (f"{self.password}|{self.login_generation}")
+        )
+        return salted_hmac(
+            "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash",
+            value,
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
 
 class ApiToken(models.Model):
-    """A bearer token. Only its SHA-256 is stored; revoking sets `revoked_at`."""
+    """A bearer token. Only its SHA-256 is stored; revoking sets `revoked_at`.
+
+    A token ends (see `gocua.accounts.services.token_authenticate`): when revoked, when its
+    user is deactivated or changes password (`password_stamp` no longer matches), after
+    GOCUA_TOKEN_IDLE_DAYS unused, and at `expires_at` (the campaign's deadline plus
+    GOCUA_TOKEN_AFTER_DEADLINE_DAYS, or GOCUA_TOKEN_MAX_DAYS after it was made, whichever
+    comes first)."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     key_hash = models.CharField(max_length=64, unique=True)
@@ -37,6 +72,10 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    # A keyed digest of the user's password hash when the token was made: any later change of
+    # password, on any path (a page, the command line, the admin), ends the token.
+    password_stamp = models.CharField(max_length=64)
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"

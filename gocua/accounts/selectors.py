@@ -16,10 +16,11 @@ Who sees what:
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from gocua.accounts.models import AuditEntry, Role, User
+from gocua.accounts.models import ApiToken, AuditEntry, Role, User
 from gocua.geo.models import AdminUnit
 from gocua.people.models import Household, Resident
 
@@ -296,3 +297,16 @@ def users_for_user(user) -> QuerySet[User]:
         return User.objects.all()
     root = scope_unit(user)
     return User.objects.filter(unit__edition=root.edition, unit__path__startswith=root.path)
+
+
+def live_tokens_by_user(user_ids) -> dict[int, dict]:
+    """For each user among `user_ids` with live API tokens (a logged-in phone): how many, and
+    when one was last used. Expiry by idleness is left to the token check."""
+    rows = (
+        ApiToken.objects.filter(
+            user_id__in=user_ids, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .values("user_id")
+        .annotate(count=Count("id"), last_used=Max("last_used_at"))
+    )
+    return {r["user_id"]: {"count": r["count"], "last_used": r["last_used"]} for r in rows}

@@ -13,7 +13,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from gocua.accounts.models import ApiToken, AuditEntry, Role, User
 from gocua.geo.models import AdminUnit, Level
@@ -226,6 +228,11 @@ def user_create(
     username = (username or "").strip()
     if not username:
         raise AccountError("the user name is empty")
+    # The rule of every other path (the admin, Django's forms): letters, digits and @.+-_ only.
+    try:
+        User._meta.get_field("username").run_validators(username)
+    except ValidationError as exc:
+        raise AccountError(f"user name {username!r}: " + " ".join(exc.messages)) from None
     if User.objects.filter(username__iexact=username).exists():
         raise AccountError(f"a user named {username!r} already exists")
     if role not in Role.values:
@@ -261,23 +268,111 @@ def user_create(
     return user
 
 
+@transaction.atomic
+def user_password_set(*, user: User, password: str, by: User | None, request=None) -> None:
+    """Give `user` a new password (validated like every password) and end every token made
+    with the old one: a phone that was logged in must log in again. Audited as
+    `password_change`; `by=None` is the command line."""
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise AccountError("password rejected: " + " ".join(exc.messages)) from None
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    password_changed(user=user, by=by, request=request)
+
+
+def password_changed(*, user: User, by: User | None, request=None) -> None:
+    """What follows a password change on any path (this module, the page's form, the admin):
+    the user's tokens are revoked and the change is audited."""
+    audit_record(
+        user=by,
+        command_line=by is None and request is None,
+        action="password_change",
+        object_type="user",
+        object_id=user.pk,
+        unit=user.unit,
+        request=request,
+        detail={"username": user.get_username()},
+    )
+    tokens_revoke_all(user=user, by=by, reason="password_change", request=request, sessions=False)
+
+
+@transaction.atomic
+def user_deactivate(*, user: User, by: User | None, request=None) -> None:
+    """Close an account: it can no longer log in, and its tokens are revoked. Idempotent.
+    Audited as `deactivate`; `by=None` is the command line."""
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        audit_record(
+            user=by,
+            command_line=by is None and request is None,
+            action="deactivate",
+            object_type="user",
+            object_id=user.pk,
+            unit=user.unit,
+            request=request,
+            detail={"username": user.get_username()},
+        )
+    tokens_revoke_all(user=user, by=by, reason="deactivated", request=request)
+
+
 # --------------------------------------------------------------------------------------- tokens
 
 TOKEN_PREFIX = "gc_"
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+STAMP_SALT = "gocua.accounts.ApiToken.password_stamp"
 
 
 def token_hash(key_text: str) -> str:
     return hashlib.sha256(key_text.encode()).hexdigest()
 
 
+def password_stamp(user: User) -> str:
+    """A keyed digest of the user's password hash and login generation: it changes with the
+    password, and when the account is logged out everywhere."""
+    value = (
+        user.password if not user.login_generation else (f"{user.password}|{user.login_generation}")
+    )
+    return salted_hmac(STAMP_SALT, value, algorithm="sha256").hexdigest()
+
+
+def token_expiry(*, now: dt.datetime, campaign_deadline: dt.date | None) -> dt.datetime:
+    """When a token made `now` ends at the latest: GOCUA_TOKEN_MAX_DAYS later, or
+    GOCUA_TOKEN_AFTER_DEADLINE_DAYS after the campaign's deadline, whichever is sooner."""
+    latest = now + dt.timedelta(days=settings.TOKEN_MAX_DAYS)
+    if campaign_deadline is None:
+        return latest
+    end = dt.datetime.combine(
+        campaign_deadline + dt.timedelta(days=settings.TOKEN_AFTER_DEADLINE_DAYS + 1),
+        dt.time(),
+        tzinfo=timezone.get_current_timezone(),
+    )
+    return min(latest, end)
+
+
 @transaction.atomic
-def token_create(*, user: User, label: str = "", request=None) -> tuple[ApiToken, str]:
+def token_create(
+    *,
+    user: User,
+    campaign_deadline: dt.date | None,
+    label: str = "",
+    request=None,
+) -> tuple[ApiToken, str]:
     """A new bearer token for `user`: returns (row, key). The key is shown once and never
-    stored (only its SHA-256). Audited as `token_create`."""
+    stored (only its SHA-256). `campaign_deadline`: the deadline of the current campaign of
+    the user's province (the token ends 30 days after it), None when there is none.
+    Audited as `token_create`."""
     key_text = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = timezone.now()
     token = ApiToken.objects.create(
-        user=user, key_hash=token_hash(key_text), prefix=key_text[:10], label=label[:100]
+        user=user,
+        key_hash=token_hash(key_text),
+        prefix=key_text[:10],
+        label=label[:100],
+        expires_at=token_expiry(now=now, campaign_deadline=campaign_deadline),
+        password_stamp=password_stamp(user),
     )
     audit_record(
         user=user,
@@ -286,7 +381,7 @@ def token_create(*, user: User, label: str = "", request=None) -> tuple[ApiToken
         object_id=token.pk,
         unit=user.unit,
         request=request,
-        detail={"prefix": token.prefix},
+        detail={"prefix": token.prefix, "expires": token.expires_at.date().isoformat()},
     )
     return token, key_text
 
@@ -310,6 +405,38 @@ def token_revoke(*, token: ApiToken, by: User | None, request=None) -> bool:
     return bool(changed)
 
 
+@transaction.atomic
+def tokens_revoke_all(
+    *, user: User, by: User | None, reason: str, request=None, sessions: bool = True
+) -> int:
+    """Revoke every live token of `user`; returns how many. With `sessions` (a lost phone, a
+    deactivated account) the account is also logged out of every browser, so the phone's
+    page cannot trade its session for a new token; a password change ends the sessions by
+    itself. One audit entry, `tokens_revoke`, with the reason. `by=None` is the command line."""
+    now = timezone.now()
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+    if sessions:
+        User.objects.filter(pk=user.pk).update(login_generation=F("login_generation") + 1)
+        user.refresh_from_db(fields=["login_generation"])
+    if revoked or sessions:
+        audit_record(
+            user=by,
+            command_line=by is None and request is None,
+            action="tokens_revoke",
+            object_type="user",
+            object_id=user.pk,
+            unit=user.unit,
+            request=request,
+            detail={
+                "tokens": revoked,
+                "sessions": sessions,
+                "reason": reason,
+                "username": user.get_username(),
+            },
+        )
+    return revoked
+
+
 _TOKEN = Columns(ApiToken, "t")
 _TOKEN_USER = Columns(User, "u")
 _TOKEN_UNIT = Columns(AdminUnit, "un")
@@ -322,7 +449,9 @@ _TOKEN_SQL = (
 
 
 def token_authenticate(key_text: str) -> tuple[ApiToken, User] | None:
-    """The live token and its active user for a presented key, else None.
+    """The live token and its active user for a presented key, else None: revoked, past its
+    expiry, unused for GOCUA_TOKEN_IDLE_DAYS, made before its user's last password change,
+    or belonging to a deactivated user.
 
     Touches `last_used_at` at most once a minute per token, so a busy client does not turn
     every read into a write."""
@@ -342,6 +471,14 @@ def token_authenticate(key_text: str) -> tuple[ApiToken, User] | None:
     if not user.is_active:
         return None
     now = timezone.now()
+    if now >= token.expires_at:
+        return None
+    if now - (token.last_used_at or token.created_at) >= dt.timedelta(
+        days=settings.TOKEN_IDLE_DAYS
+    ):
+        return None
+    if not constant_time_compare(token.password_stamp, password_stamp(user)):
+        return None
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now

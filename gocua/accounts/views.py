@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from gocua.accounts.selectors import audit_entries_for_user, can_read_audit, scope_unit
-from gocua.accounts.services import audit_record
+from gocua.accounts.services import audit_record, password_changed
 from gocua.lib.spreadsheet import csv_writer
 
 
@@ -53,15 +53,8 @@ class LogoutView(auth_views.LogoutView):
 class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form):
         response = super().form_valid(form)
-        user = self.request.user
-        audit_record(
-            user=user,
-            action="password_change",
-            object_type="user",
-            object_id=user.pk,
-            unit=user.unit,
-            request=self.request,
-        )
+        # The phone's tokens were made with the old password: they end here.
+        password_changed(user=self.request.user, by=self.request.user, request=self.request)
         return response
 
 

@@ -68,6 +68,16 @@ def current_campaign() -> Campaign | None:
     return Campaign.objects.select_related("province").filter(is_current=True).first()
 
 
+def campaign_deadline_for(user: User) -> dt.date | None:
+    """The deadline of the current campaign of the user's province (None without one): API
+    tokens end 30 days after it."""
+    province = province_of(user)
+    if province is None:
+        return None
+    campaign = Campaign.objects.filter(province=province, is_current=True).first()
+    return campaign.deadline if campaign else None
+
+
 def province_of(user: User) -> AdminUnit | None:
     """The province the user works in (the first loaded province for an unrestricted user)."""
     root = home_unit(user)

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from gocua.accounts.models import User
+from gocua.accounts.services import tokens_revoke_all
 from gocua.campaigns.models import (
     Affiliation,
     Assignment,
@@ -446,3 +447,13 @@ def assignment_add(*, member: Member, hamlet: AdminUnit, actor: User | None = No
         raise OperationRefused(_("Thành viên này không còn trong tổ."), field="member")
     assignment, _created = Assignment.objects.get_or_create(member=member, hamlet=hamlet)
     return assignment
+
+
+def member_phone_revoke(*, member: Member, actor: User | None = None, request=None) -> int:
+    """A member lost their phone: end every API token of their account, so the phone's field
+    page stops working (its outbox waits until they log in again). Returns how many tokens
+    were live. The member's unit manager only; audited by the token service."""
+    require_manager_of(actor, member.team.unit)
+    if member.user_id is None:
+        return 0
+    return tokens_revoke_all(user=member.user, by=actor, reason="lost_phone", request=request)

@@ -16,6 +16,11 @@ urlpatterns = [
     path("teams/<int:pk>/assignments/", views.team_assignments, name="assignments"),
     path("teams/<int:pk>/members/<int:member_id>/", views.member_edit, name="member_edit"),
     path(
+        "teams/<int:pk>/members/<int:member_id>/revoke-phone/",
+        views.member_phone_revoke,
+        name="member_phone_revoke",
+    ),
+    path(
         "teams/<int:pk>/members/<int:member_id>/remove/",
         views.member_remove,
         name="member_remove",

@@ -12,7 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gocua.accounts.selectors import can_see_residents, is_manager, units_for_user
+from gocua.accounts.selectors import (
+    can_see_residents,
+    is_manager,
+    live_tokens_by_user,
+    units_for_user,
+)
 from gocua.accounts.services import audit_record
 from gocua.campaigns import selectors, services
 from gocua.campaigns.forms import (
@@ -287,9 +292,11 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
     members = selectors.roster(team)
     hamlets = selectors.member_hamlet_names(members)
     trained = selectors.trained_member_ids(members)
+    phones = live_tokens_by_user([m.user_id for m in members if m.user_id])
     for m in members:
         m.hamlet_names = hamlets.get(m.pk, [])
         m.trained = m.pk in trained
+        m.phone_login = phones.get(m.user_id)
     return render(
         request,
         "campaigns/team_detail.html",
@@ -328,6 +335,25 @@ def member_edit(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
     return render(
         request, "campaigns/member_form.html", {"team": team, "member": member, "form": form}
     )
+
+
+@login_required
+@require_POST
+def member_phone_revoke(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
+    """A lost phone: its field page must log in again (its outbox is kept on the phone)."""
+    team = _team_for_manager(request, pk)
+    member = Member.objects.filter(team=team, pk=member_id).select_related("user").first()
+    _404_unless(member is not None and member.user_id is not None)
+    try:
+        count = services.member_phone_revoke(member=member, actor=request.user, request=request)
+    except services.NotAllowed:
+        raise Http404 from None
+    messages.success(
+        request,
+        _("Đã thu hồi %(n)d phiên đăng nhập trên điện thoại của %(name)s.")
+        % {"n": count, "name": member.full_name},
+    )
+    return redirect("campaigns:team", pk=team.pk)
 
 
 @login_required

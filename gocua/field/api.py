@@ -28,7 +28,7 @@ from gocua.accounts.selectors import (
 from gocua.accounts.services import audit_record, token_create
 from gocua.api.common import BODY_ERRORS, ERRORS, ErrorOut, api_user, session_auth
 from gocua.campaigns.models import Team
-from gocua.campaigns.selectors import age_on, member_for_user
+from gocua.campaigns.selectors import age_on, campaign_deadline_for, member_for_user
 from gocua.campaigns.services import NotAllowed, OperationRefused
 from gocua.field import selectors
 from gocua.field.services import REJECTED, SyncResult, SyncVisit, visits_sync
@@ -82,7 +82,13 @@ def field_token(request: HttpRequest):
     """The field page logs in once on the login page, then keeps this token on the phone: it
     outlives the session and works offline until revoked (POST /auth/revoke, or the admin).
     Session only, with the CSRF header."""
-    _token, key = token_create(user=api_user(request), label="field page", request=request)
+    user = api_user(request)
+    _token, key = token_create(
+        user=user,
+        label="field page",
+        campaign_deadline=campaign_deadline_for(user),
+        request=request,
+    )
     return Status(200, {"token": key})
 
 

@@ -42,7 +42,7 @@ def test_it_shows_the_audit_log_read_only(client, root, bob):
 
 
 def test_it_revokes_tokens_from_the_admin(client, root, bob):
-    token, _ = token_create(user=bob)
+    token, _ = token_create(user=bob, campaign_deadline=None)
     client.force_login(root)
     response = client.post(
         "/admin/accounts/apitoken/", {"action": "revoke", "_selected_action": [token.pk]}

@@ -321,7 +321,9 @@ def _get(client, url, user):
     if url.startswith("/api/"):
         client.logout()
         if user is not None:
-            headers["HTTP_AUTHORIZATION"] = f"Bearer {token_create(user=user)[1]}"
+            headers["HTTP_AUTHORIZATION"] = (
+                f"Bearer {token_create(user=user, campaign_deadline=None)[1]}"
+            )
     elif user is not None:
         client.force_login(user)
     else:

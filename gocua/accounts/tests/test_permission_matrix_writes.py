@@ -230,7 +230,7 @@ def _url(objects, name, params, unit):
 def _post(client, url, user, objects, unit):
     if url.startswith("/api/"):
         client.logout()
-        token = token_create(user=user)[1]
+        token = token_create(user=user, campaign_deadline=None)[1]
         return client.post(
             url,
             data=json.dumps(objects.json(unit)),

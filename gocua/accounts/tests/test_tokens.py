@@ -10,7 +10,7 @@ from gocua.accounts.services import token_authenticate, token_create, token_revo
 
 
 def test_it_stores_only_the_sha256_of_the_key(bob):
-    token, key = token_create(user=bob, label="điện thoại")
+    token, key = token_create(user=bob, label="điện thoại", campaign_deadline=None)
     token.refresh_from_db()
     assert key.startswith("gc_") and len(key) > 40
     assert token.key_hash == hashlib.sha256(key.encode()).hexdigest()
@@ -22,7 +22,7 @@ def test_it_stores_only_the_sha256_of_the_key(bob):
 
 
 def test_it_authenticates_a_live_key_only(bob):
-    token, key = token_create(user=bob)
+    token, key = token_create(user=bob, campaign_deadline=None)
     assert token_authenticate(key) == (token, bob)
     assert token_authenticate(key + "x") is None
     assert token_authenticate("") is None
@@ -30,7 +30,7 @@ def test_it_authenticates_a_live_key_only(bob):
 
 
 def test_it_refuses_a_revoked_token_and_revokes_once(bob):
-    token, key = token_create(user=bob)
+    token, key = token_create(user=bob, campaign_deadline=None)
     assert token_revoke(token=token, by=bob) is True
     assert token_revoke(token=token, by=bob) is False
     assert token_authenticate(key) is None
@@ -38,14 +38,14 @@ def test_it_refuses_a_revoked_token_and_revokes_once(bob):
 
 
 def test_it_refuses_the_token_of_an_inactive_user(bob):
-    _, key = token_create(user=bob)
+    _, key = token_create(user=bob, campaign_deadline=None)
     bob.is_active = False
     bob.save(update_fields=["is_active"])
     assert token_authenticate(key) is None
 
 
 def test_it_touches_last_used_at_at_most_once_a_minute(bob, django_assert_num_queries):
-    token, key = token_create(user=bob)
+    token, key = token_create(user=bob, campaign_deadline=None)
     with django_assert_num_queries(2):  # lookup + the first touch
         token_authenticate(key)
     first = ApiToken.objects.get(pk=token.pk).last_used_at

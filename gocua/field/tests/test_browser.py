@@ -200,3 +200,38 @@ def get_meta(page, key):
         })""",
         key,
     )
+
+
+def test_a_revoked_phone_asks_to_log_in_again_and_keeps_its_outbox(
+    live_server, browser, vy, street
+):
+    """The officer revokes a lost phone while it holds an unsent visit: the page asks to log in
+    again, the visit waits in the outbox, and after the login it is sent once."""
+    from playwright.sync_api import expect
+
+    from gocua.accounts.services import tokens_revoke_all
+
+    context = browser.new_context(viewport=PHONE, timezone_id="Asia/Ho_Chi_Minh", locale="vi-VN")
+    page = context.new_page()
+    log_in(page, live_server.url, vy)
+    wait_controlled(page)
+    context.set_offline(True)
+    record(page, "12 Hẻm 3", 5)  # not_home
+    expect(page.locator("#outbox-count")).to_have_text("1")
+
+    tokens_revoke_all(user=vy, by=None, reason="lost_phone")
+    context.set_offline(False)
+    expect(page.locator("#banner")).to_contain_text("đăng nhập lại", timeout=20_000)
+    expect(page.locator("#outbox-count")).to_have_text("1")
+    assert not Visit.objects.filter(member__user=vy).exists()
+
+    page.locator("#banner a").click()  # the session ended too: the login page asks again
+    page.fill("#id_username", vy.username)
+    page.fill("#id_password", vy.raw_password)
+    page.press("#id_password", "Enter")
+    page.wait_for_url("**/field/")
+    page.click(".tab[data-view=outbox]")
+    expect(page.locator("#sent .visit")).to_have_count(1, timeout=20_000)
+    expect(page.locator("#outbox-count")).to_have_text("0")
+    assert Visit.objects.filter(member__user=vy).count() == 1
+    context.close()

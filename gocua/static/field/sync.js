@@ -49,6 +49,9 @@ async function call(path, { method = "GET", body, token, session = false } = {})
   }
   if (!response.ok) {
     const detail = data && typeof data.detail === "string" ? data.detail : response.statusText;
+    // The phone's login ended (a new password, a lost phone, too long unused): ask to log in
+    // again, whichever request found out. The outbox stays on the phone until then.
+    if (response.status === 401 && token) emit("sync", { state: "login", message: detail });
     throw new HttpError(response.status, detail);
   }
   return data;
