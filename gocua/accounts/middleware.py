@@ -3,7 +3,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
 # No inline scripts anywhere: every script is a vendored file under /static/.
 CSP = (
@@ -45,4 +45,22 @@ class ChosenLanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         patch_vary_headers(response, ("Cookie",))
+        return response
+
+
+class PrivateResponsesMiddleware:
+    """Nothing an authenticated user receives is kept by a browser's or a proxy's cache:
+    resident pages, print-outs, exports and the API carry personal data, and a shared
+    commune computer's history or a proxy must not hand them to the next person. Static files
+    (served by WhiteNoise before this runs) stay cacheable."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated) or "HTTP_AUTHORIZATION" in request.META:
+            patch_cache_control(response, no_store=True, private=True)
+            patch_vary_headers(response, ("Cookie", "Authorization"))
         return response

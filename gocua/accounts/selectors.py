@@ -274,6 +274,14 @@ def resident_search(user, *, query: str = "", unit: AdminUnit | None = None) -> 
     return residents.select_related("unit").order_by("full_name", "id")
 
 
+def search_kind(query: str) -> str:
+    """How a resident search was made, for the audit log: by national ID, by name, or none."""
+    text = (query or "").replace(" ", "").replace(".", "")
+    if not text:
+        return "none"
+    return "national_id" if text.isdigit() and text.isascii() else "name"
+
+
 def audit_entries_for_user(user) -> QuerySet[AuditEntry]:
     """Audit entries a province admin may read: those about units of their subtree, and those
     written by users of their subtree."""

@@ -6,7 +6,7 @@ import hashlib
 import ipaddress
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -21,6 +21,7 @@ from gocua.accounts.models import ApiToken, AuditEntry, Role, User
 from gocua.geo.models import AdminUnit, Level
 from gocua.lib.bulk import insert_one
 from gocua.lib.masking import scrub
+from gocua.lib.ranges import compress
 from gocua.lib.rows import Columns, cache_related
 from gocua.lib.text import key
 
@@ -118,6 +119,30 @@ def audit_record(
     # Written without the ORM's compiler (every API write audits); a new row, never an update.
     insert_one(entry)
     return entry
+
+
+def audit_view(
+    *,
+    user: User,
+    object_type: str,
+    unit: AdminUnit | None,
+    residents: Iterable[int] = (),
+    request=None,
+    detail: dict | None = None,
+) -> AuditEntry:
+    """Record that `user` was shown personal data: one entry per page or API answer (never
+    one per resident), naming the residents shown by database id (compressed runs; no
+    national ID) and how many, so a province admin can tell who saw whom."""
+    ids = list(residents)
+    return audit_record(
+        user=user,
+        action="view",
+        object_type=object_type,
+        object_id="",
+        unit=unit,
+        request=request,
+        detail={"residents": len(ids), "ids": compress(ids), **(detail or {})},
+    )
 
 
 # ----------------------------------------------------------------------------------- logins

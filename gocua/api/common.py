@@ -14,7 +14,9 @@ Routers in other apps import from here (never from `gocua.api.api`, which import
         return Status(200, {...})  # ninja.Status; plain tuples are deprecated
 """
 
+import datetime as dt
 import json
+import re
 from typing import Annotated
 from urllib.parse import parse_qs
 
@@ -26,21 +28,63 @@ from ninja import Schema
 from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
-from pydantic import AfterValidator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Strict
 
 from gocua.accounts.models import User
 from gocua.accounts.services import token_authenticate
+from gocua.lib.text import control_character
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+def _one_line(value: str) -> str:
+    found = control_character(value)
+    if found:
+        raise ValueError(f"must not contain control characters (found {found})")
     return value
 
 
-# Use for every string field of an input schema: PostgreSQL text cannot hold NUL (0x00), and a
-# NUL that reaches a query is a 500 instead of a 422.
-Text = Annotated[str, AfterValidator(_no_nul)]
+def _lines(value: str) -> str:
+    found = control_character(value, multiline=True)
+    if found:
+        raise ValueError(f"must not contain control characters (found {found})")
+    return value
+
+
+# Every string field of an input schema is one of these. PostgreSQL text cannot hold NUL
+# (0x00), and no person types a control character: refused with a 422 (or, in a sync batch,
+# the one visit rejected), never a 500. `Text` is one line; `LongText` (notes, reasons) may
+# hold tabs and line breaks.
+Text = Annotated[str, AfterValidator(_one_line)]
+LongText = Annotated[str, AfterValidator(_lines)]
+
+
+# Strict input: the API takes what its documentation says and nothing a lax parser would
+# guess. An id or a count in a JSON body is a JSON number (not `true`, not "12", not 1.5); a
+# date is "YYYY-MM-DD" (not 0, which a lax parser reads as 1 January 1970); a moment is ISO
+# 8601 text with its UTC offset (not a bare number, not a local time without an offset).
+MAX_ID = 2**63 - 1  # ids are 64-bit in both databases; SQLite cannot bind a larger number
+Id = Annotated[int, Strict(), pydantic.Field(ge=1, le=MAX_ID)]
+Count = Annotated[int, Strict(), pydantic.Field(ge=0, le=1_000_000)]
+Coordinate = Annotated[float, Strict()]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: object) -> object:
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value.strip()):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    if not isinstance(value, (str, dt.date)) or isinstance(value, dt.datetime):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+def _iso_moment(value: object) -> object:
+    if not isinstance(value, (str, dt.datetime)):
+        raise ValueError("must be an ISO 8601 date and time with its offset, e.g. "
+                         "2026-11-20T09:30:00+07:00")  # fmt: skip
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+Moment = Annotated[AwareDatetime, BeforeValidator(_iso_moment)]
 
 
 class ErrorOut(Schema):
@@ -52,8 +96,9 @@ class ErrorOut(Schema):
 # Statuses any authenticated route may answer besides its own (documented for OpenAPI so
 # schemathesis and clients know them): not authenticated, not found / out of scope, bad input.
 ERRORS = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-# POST routes also answer 400 when the body is not JSON, 403 for a session without CSRF token.
-BODY_ERRORS = {400: ErrorOut, 403: ErrorOut, **ERRORS}
+# POST routes also answer 400 when the body is not JSON, 403 for a session without CSRF token,
+# 413 for a body over the limit and 415 for one not sent as JSON.
+BODY_ERRORS = {400: ErrorOut, 403: ErrorOut, 413: ErrorOut, 415: ErrorOut, **ERRORS}
 
 
 class BearerAuth(HttpBearer):

@@ -9,6 +9,7 @@ from gocua.accounts.models import Role, User
 from gocua.campaigns.models import Affiliation, Campaign, Metric
 from gocua.campaigns.services import OperationRefused
 from gocua.geo.models import AdminUnit, Level
+from gocua.lib.forms import TextField
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -40,7 +41,7 @@ class PercentField(forms.DecimalField):
 
 
 class CampaignForm(forms.Form):
-    name = forms.CharField(label=_("Tên chiến dịch"), max_length=200)
+    name = TextField(label=_("Tên chiến dịch"), max_length=200)
     start_date = forms.DateField(label=_("Ngày bắt đầu"), widget=DATE)
     window_days = forms.IntegerField(
         label=_("Số ngày cao điểm"), initial=60, min_value=1, max_value=366
@@ -86,9 +87,9 @@ class UnitTargetForm(forms.Form):
 
 
 class MemberForm(forms.Form):
-    full_name = forms.CharField(label=_("Họ và tên"), max_length=120)
+    full_name = TextField(label=_("Họ và tên"), max_length=120)
     affiliation = forms.ChoiceField(label=_("Lực lượng"), choices=Affiliation.choices)
-    phone = forms.CharField(label=_("Số điện thoại"), max_length=20, required=False)
+    phone = TextField(label=_("Số điện thoại"), max_length=20, required=False)
     user = forms.ModelChoiceField(
         label=_("Tài khoản GõCửa"),
         queryset=User.objects.none(),

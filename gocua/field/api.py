@@ -7,7 +7,6 @@ that the user may not change (a field member and an outreach event) answers 403.
 """
 
 import datetime as dt
-import json
 import uuid
 from typing import Literal
 
@@ -25,8 +24,25 @@ from gocua.accounts.selectors import (
     unit_for_user_or_404,
     units_for_user,
 )
-from gocua.accounts.services import audit_record, token_create
-from gocua.api.common import BODY_ERRORS, ERRORS, ErrorOut, api_user, session_auth
+from gocua.accounts.services import audit_record, audit_view, token_create
+from gocua.api.common import (
+    BODY_ERRORS,
+    ERRORS,
+    MAX_ID,
+    BodyError,
+    Coordinate,
+    Count,
+    ErrorOut,
+    Id,
+    IsoDate,
+    LongText,
+    Moment,
+    Text,
+    api_user,
+    json_body,
+    openapi_body,
+    session_auth,
+)
 from gocua.campaigns.models import Team
 from gocua.campaigns.selectors import age_on, campaign_deadline_for, member_for_user
 from gocua.campaigns.services import NotAllowed, OperationRefused
@@ -35,14 +51,13 @@ from gocua.field.services import REJECTED, SyncResult, SyncVisit, visits_sync
 from gocua.fieldwork import selectors as fieldwork_selectors
 from gocua.fieldwork import services as fieldwork_services
 from gocua.fieldwork.models import FollowUp, HomeSupportRequest, Outcome, OutreachEvent
+from gocua.lib.ranges import compress
 
 router = Router()
 
 # A phone sends its outbox in batches of 100; a batch is refused whole past either limit.
 MAX_VISITS = 200
 MAX_BYTES = 1024 * 1024
-# Ids are 64-bit in both databases: a larger number is not an id (and SQLite cannot bind it).
-MAX_ID = 2**63 - 1
 # Refusals about the state of an object (already done, already closed) rather than its data.
 CONFLICT_CODES = {"not_open", "bad_transition", "already_reviewed"}
 
@@ -117,7 +132,7 @@ class HouseholdOut(pydantic.BaseModel):
 
 
 class WorklistQuery(Schema):
-    since: str | None = Field(
+    since: Text | None = Field(
         None,
         max_length=4000,
         description="the `cursor` of the last pull (or an ISO 8601 timestamp): only changes",
@@ -155,8 +170,9 @@ def worklist(request: HttpRequest, query: Query[WorklistQuery]):
         except selectors.SinceError as exc:
             return Status(422, {"detail": f"since: {exc}"})
     pull = selectors.worklist_pull(user, since=since, offset=query.offset, limit=query.limit)
-    if pull.full and query.offset == 0:
-        # The list leaves the server for a phone's storage: recorded like an export.
+    if pull.households:
+        # The list leaves the server for a phone's storage: every page is recorded, like an
+        # export, naming the residents it carried.
         audit_record(
             user=user,
             action="export",
@@ -164,7 +180,13 @@ def worklist(request: HttpRequest, query: Query[WorklistQuery]):
             object_id=user.pk,
             unit=user.unit,
             request=request,
-            detail={"households": len(pull.households)},
+            detail={
+                "households": len(pull.households),
+                "full": pull.full,
+                "offset": query.offset,
+                "residents": sum(len(h["residents"]) for h in pull.households),
+                "ids": compress(r["id"] for h in pull.households for r in h["residents"]),
+            },
         )
     return Status(
         200,
@@ -188,20 +210,20 @@ def worklist(request: HttpRequest, query: Query[WorklistQuery]):
 
 
 class LocationIn(pydantic.BaseModel):
-    lat: float = Field(..., ge=-90, le=90)
-    lon: float = Field(..., ge=-180, le=180)
+    lat: Coordinate = Field(..., ge=-90, le=90)
+    lon: Coordinate = Field(..., ge=-180, le=180)
 
 
 class OutcomeIn(pydantic.BaseModel):
-    resident: int = Field(..., ge=1, le=MAX_ID)
-    outcome: str = Field(..., max_length=40, description=", ".join(Outcome.values))
-    note: str = Field("", max_length=500)
+    resident: Id
+    outcome: Text = Field(..., max_length=40, description=", ".join(Outcome.values))
+    note: LongText = Field("", max_length=500)
 
 
 class VisitIn(pydantic.BaseModel):
     id: uuid.UUID = Field(description="made by the phone (uuid4); sending it again is harmless")
-    household: int = Field(..., ge=1, le=MAX_ID)
-    at: dt.datetime = Field(description="ISO 8601, with its offset")
+    household: Id
+    at: Moment = Field(description="ISO 8601, with its UTC offset (refused without one)")
     outcomes: list[OutcomeIn] = Field(max_length=100)
     location: LocationIn | None = None
 
@@ -230,30 +252,7 @@ class SyncOut(pydantic.BaseModel):
     results: list[SyncResultOut] = Field(description="one per visit, in the order sent")
 
 
-def _inline(schema: dict) -> dict:
-    """A pydantic JSON schema with its $defs inlined, for `openapi_extra` (the route reads its
-    body itself, so ninja does not list SyncIn among the components)."""
-    defs = schema.pop("$defs", {})
-
-    def walk(node):
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if ref and ref.startswith("#/$defs/"):
-                return walk(dict(defs[ref.rsplit("/", 1)[1]]))
-            return {k: walk(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [walk(v) for v in node]
-        return node
-
-    return walk(schema)
-
-
-SYNC_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": _inline(SyncIn.model_json_schema())}},
-    }
-}
+SYNC_BODY = openapi_body(SyncIn)
 
 
 def _too_big(what: str) -> Status:
@@ -296,7 +295,7 @@ def _parse_visit(item: object) -> SyncVisit | SyncResult:
 
 @router.post(
     "/visits/sync",
-    response={200: SyncOut, 413: ErrorOut, **BODY_ERRORS},
+    response={200: SyncOut, **BODY_ERRORS},
     openapi_extra=SYNC_BODY,
     tags=["visits"],
     summary="Send a batch of visits recorded offline; answers per visit, in order",
@@ -311,18 +310,14 @@ def visits_sync_route(request: HttpRequest):
     length = request.headers.get("Content-Length", "")
     if length.isdigit() and int(length) > MAX_BYTES:
         return _too_big(f"{int(length)} bytes")
-    body = request.body
-    if len(body) > MAX_BYTES:
-        return _too_big(f"{len(body)} bytes")
+    if len(request.body) > MAX_BYTES:
+        return _too_big(f"{len(request.body)} bytes")
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = json_body(request)
+    except BodyError as exc:
         return Status(
-            400,
-            {
-                "detail": _("Nội dung gửi lên không phải JSON hợp lệ")
-                + f" (the body is not valid JSON: {exc})"
-            },
+            exc.status,
+            {"detail": _("Nội dung gửi lên không đọc được") + f" ({exc.message})"},
         )
     if not isinstance(data, dict) or not isinstance(data.get("visits"), list):
         return Status(
@@ -385,7 +380,7 @@ class FollowUpPageOut(Schema):
 
 
 class RescheduleIn(Schema):
-    due_date: dt.date
+    due_date: IsoDate
     time_of_day: Literal["morning", "afternoon", "evening"]
 
 
@@ -427,6 +422,12 @@ def follow_ups(request: HttpRequest, query: Query[FollowUpQuery]):
     else:
         items = fieldwork_selectors.follow_ups_for(user, due=query.due, member=member)
     page, count = _page(items, query)
+    if page:
+        audit_view(
+            user=user, object_type="follow_ups", unit=user.unit, request=request,
+            residents=[f.resident_id for f in page if f.resident_id],
+            detail={"via": "api", "count": len(page)},
+        )  # fmt: skip
     return Status(
         200,
         {
@@ -514,8 +515,8 @@ class HomeSupportQuery(PageQuery):
 
 
 class HomeSupportIn(Schema):
-    resident: int = Field(..., ge=1, le=MAX_ID)
-    reason: str = Field("", max_length=300)
+    resident: Id
+    reason: LongText = Field("", max_length=300)
 
 
 class HomeSupportOut(Schema):
@@ -566,6 +567,11 @@ def home_support_list(request: HttpRequest, query: Query[HomeSupportQuery]):
     user = api_user(request)
     items = fieldwork_selectors.home_support_for(user, status=query.status)
     page, count = _page(items, query)
+    if page:
+        audit_view(
+            user=user, object_type="home_support", unit=user.unit, request=request,
+            residents=[i.resident_id for i in page], detail={"via": "api"},
+        )  # fmt: skip
     return Status(
         200,
         {
@@ -607,21 +613,21 @@ def home_support_create(request: HttpRequest, data: HomeSupportIn):
 
 
 class OutreachQuery(PageQuery):
-    start: dt.date | None = None
-    end: dt.date | None = None
+    start: IsoDate | None = None
+    end: IsoDate | None = None
 
 
 class OutreachIn(Schema):
-    unit: str = Field(..., max_length=20, description="unit code, in the user's jurisdiction")
+    unit: Text = Field(..., max_length=20, description="unit code, in the user's jurisdiction")
     edition: Literal[2023, 2025] | None = None
     kind: Literal["agency", "business", "school", "market", "residential", "other"]
-    place: str = Field(..., max_length=200)
-    date: dt.date
-    team: int | None = Field(None, ge=1, le=MAX_ID)
-    people_reached: int = Field(0, ge=0, le=1_000_000)
-    dossiers_collected: int = Field(0, ge=0, le=1_000_000)
-    activations_helped: int = Field(0, ge=0, le=1_000_000)
-    note: str = Field("", max_length=2000)
+    place: Text = Field(..., max_length=200)
+    date: IsoDate
+    team: Id | None = None
+    people_reached: Count = 0
+    dossiers_collected: Count = 0
+    activations_helped: Count = 0
+    note: LongText = Field("", max_length=2000)
 
 
 class OutreachOut(Schema):

@@ -30,7 +30,7 @@ from gocua.accounts.selectors import (
     is_manager,
     units_for_user,
 )
-from gocua.accounts.services import audit_record
+from gocua.accounts.services import audit_record, audit_view
 from gocua.campaigns.forms import add_refusal
 from gocua.campaigns.models import Member, Team
 from gocua.campaigns.selectors import (
@@ -88,6 +88,15 @@ def _audit(request: HttpRequest, action: str, obj, unit, **detail) -> None:
     )
 
 
+def _audit_list(request: HttpRequest, object_type: str, residents: list[int]) -> None:
+    """A list page that showed residents: one audit entry naming them."""
+    if residents:
+        audit_view(
+            user=request.user, object_type=object_type, unit=request.user.unit,
+            residents=residents, request=request,
+        )  # fmt: skip
+
+
 def _next_url(request: HttpRequest, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
@@ -104,9 +113,17 @@ def _query(request: HttpRequest) -> str:
     return query.urlencode()
 
 
+# No list has more pages than this; a larger number is not a page (and its offset would
+# overflow the database's integers).
+MAX_PAGE = 100_000
+
+
 def _page_number(request: HttpRequest) -> int:
     raw = request.GET.get("page", "1")
-    return max(1, int(raw)) if raw.isdigit() else 1
+    if not (raw.isdigit() and raw.isascii()):
+        return 1
+    _404_unless(len(raw) <= 6 and int(raw) <= MAX_PAGE)
+    return max(1, int(raw))
 
 
 # --- worklists -------------------------------------------------------------------------------
@@ -221,13 +238,21 @@ def worklist(request: HttpRequest) -> HttpResponse:
     ctx = _worklist_request(request)
     page = _page_number(request)
     rows = _worklist_rows(ctx, offset=(page - 1) * WORKLIST_PAGE, limit=WORKLIST_PAGE + 1)
+    shown = rows[:WORKLIST_PAGE]
     ctx.update(
-        households=rows[:WORKLIST_PAGE],
+        households=shown,
         page=page,
         has_next=len(rows) > WORKLIST_PAGE,
-        residents=sum(len(h["residents"]) for h in rows[:WORKLIST_PAGE]),
+        residents=sum(len(h["residents"]) for h in shown),
         back_q=quote(request.get_full_path(), safe=""),
     )
+    if shown:
+        audit_view(
+            user=request.user, object_type="worklist", request=request,
+            unit=ctx["team"].unit if ctx["team"] else request.user.unit,
+            residents=[r["id"] for h in shown for r in h["residents"]],
+            detail={"households": len(shown), "page": page},
+        )  # fmt: skip
     return render(request, "fieldwork/worklist.html", ctx)
 
 
@@ -288,6 +313,11 @@ def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
         fixed_member=fixed,
     )
     back = _next_url(request, reverse("fieldwork:worklist"))
+    if request.method == "GET":
+        audit_view(
+            user=user, object_type="household", unit=household.unit, request=request,
+            residents=[r.pk for r in residents], detail={"household": household.pk},
+        )  # fmt: skip
     if request.method == "POST" and form.is_valid():
         member = Member.objects.select_related("team__campaign").get(
             pk=form.cleaned_data["member"].pk
@@ -361,6 +391,7 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     for f in page:
         f.late_days = (today - f.due_date).days
+    _audit_list(request, "follow_ups", [f.resident_id for f in page if f.resident_id])
     return render(
         request,
         "fieldwork/follow_ups.html",
@@ -458,6 +489,7 @@ def home_support_list(request: HttpRequest) -> HttpResponse:
     for r in page:
         r.age = age_on(r.resident.birth_date, today)
         r.waiting_days = (today - timezone.localdate(r.requested_at)).days
+    _audit_list(request, "home_support", [r.resident_id for r in page])
     return render(
         request,
         "fieldwork/home_support_list.html",
@@ -476,6 +508,10 @@ def _home_support_or_404(request: HttpRequest, pk: int) -> HomeSupportRequest:
 @require_GET
 def home_support_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = _home_support_or_404(request, pk)
+    audit_view(
+        user=request.user, object_type="home_support", unit=item.resident.unit,
+        residents=[item.resident_id], request=request, detail={"request": item.pk},
+    )  # fmt: skip
     return _home_support_page(request, item)
 
 
@@ -576,6 +612,7 @@ def to_confirm(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.status_reports_for(request.user), LIST_PAGE).get_page(
         request.GET.get("page")
     )
+    _audit_list(request, "status_reports", [o.resident_id for o in page])
     return render(request, "fieldwork/to_confirm.html", {"page": page})
 
 
@@ -622,6 +659,7 @@ def claims(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.open_claims_for(request.user), LIST_PAGE).get_page(
         request.GET.get("page")
     )
+    _audit_list(request, "claims", [o.resident_id for o in page])
     return render(request, "fieldwork/claims.html", {"page": page})
 
 
@@ -629,11 +667,17 @@ def claims(request: HttpRequest) -> HttpResponse:
 
 
 def _month(raw: str, today: dt.date) -> dt.date:
+    """The month `?month=YYYY-MM` names (this month without one); 404 for one that is not a
+    month of the years field work can happen in."""
+    if not raw:
+        return today.replace(day=1)
     try:
         year, month = (int(x) for x in raw.split("-"))
-        return dt.date(year, month, 1)
+        first = dt.date(year, month, 1)
     except (ValueError, TypeError):
-        return today.replace(day=1)
+        raise Http404("month: YYYY-MM") from None
+    _404_unless(2000 <= first.year <= 2100)
+    return first
 
 
 @login_required

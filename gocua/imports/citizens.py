@@ -27,6 +27,7 @@ from gocua.imports.common import (
     Rejects,
     RowError,
     SeenSet,
+    check_controls,
     check_utf8,
     collector_paused,
     decode_chunk_as,
@@ -190,6 +191,7 @@ class CitizenParser:
             # A blank line, or the signature block under the table ("Người lập biểu", a title).
             return None
         check_utf8(raw_name, raw_hamlet, raw_address)
+        check_controls(("full_name", raw_name), ("hamlet", raw_hamlet), ("address", raw_address))
         if raw_name in (None, ""):
             raise RowError("full_name", "missing")
         name = nfc(str(raw_name))

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from gocua.imports.readers import Undecodable
 from gocua.lib.spreadsheet import csv_writer
-from gocua.lib.text import fold
+from gocua.lib.text import control_character, fold
 
 log = logging.getLogger("gocua.imports")
 
@@ -103,6 +103,17 @@ def check_utf8(*texts: object) -> None:
     for text in texts:
         if text.__class__ is str and _SURROGATE.search(text):
             raise RowError("row", "has bytes that are not UTF-8 (a legacy encoding?)")
+
+
+def check_controls(*fields: tuple[str, object]) -> None:
+    """Refuse a row whose text cells hold control characters (NUL and the like: a broken or
+    hostile file; tab and line breaks are white space and fine). Nothing to do for the usual
+    cell, which is printable."""
+    for field, value in fields:
+        if value.__class__ is str and not value.isprintable():
+            found = control_character(value, multiline=True)
+            if found:
+                raise RowError(field, f"contains a control character ({found})")
 
 
 @dataclass

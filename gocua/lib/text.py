@@ -8,8 +8,15 @@ _SPACES = re.compile(r"[\s_\-./]+")
 
 
 def nfc(value: str) -> str:
-    """Collapse runs of white space and normalise to NFC (files mix NFC and NFD)."""
-    return " ".join(unicodedata.normalize("NFC", value).split())
+    """Text as it is stored: NFC (files mix NFC and NFD), runs of white space collapsed to one
+    space (a line break inside an Excel cell becomes a space), and control and invisible format
+    characters dropped (NUL cannot be stored by PostgreSQL; zero-width spaces and stray
+    byte-order marks are noise). Every service writes text through this; input layers refuse
+    control characters first, with a message (see control_character)."""
+    text = " ".join(unicodedata.normalize("NFC", value).split())
+    if text.isprintable():  # the usual text: nothing to drop
+        return text
+    return "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf"))
 
 
 @lru_cache(maxsize=65536)  # headers, hamlet names and sex words repeat on every row
@@ -24,3 +31,20 @@ def fold(value: str) -> str:
 def key(value: str) -> str:
     """A matching key with no spaces at all: 'Ấp 1' → 'ap1'."""
     return fold(value).replace(" ", "")
+
+
+# Control characters (Unicode category Cc) a person never means to type: NUL poisons
+# PostgreSQL text, the others are invisible garbage from broken files or attacks. Tab, line
+# feed and carriage return are allowed where text may span lines (notes).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def control_character(value: str, *, multiline: bool = False) -> str | None:
+    """The first control character of `value` as `U+0000`, or None when there is none.
+    `multiline`: tab, line feed and carriage return are allowed."""
+    found = (_CONTROL if multiline else _CONTROL_OR_BREAK).search(value)
+    if found is None:
+        return None
+    code = ord(found.group())
+    return "U+0000 (NUL)" if code == 0 else f"U+{code:04X}"

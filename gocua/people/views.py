@@ -16,9 +16,10 @@ from gocua.accounts.selectors import (
     resident_for_user_or_404,
     resident_search,
     residents_for_user,
+    search_kind,
     unit_for_user_or_404,
 )
-from gocua.accounts.services import audit_record
+from gocua.accounts.services import audit_record, audit_view
 from gocua.people.selectors import moves_for_user
 
 PAGE_SIZE = 50
@@ -41,6 +42,16 @@ def resident_list(request: HttpRequest) -> HttpResponse:
     query = (request.POST.get("q") or "").strip()[:120]
     residents = resident_search(request.user, query=query, unit=unit)
     page = Paginator(residents, PAGE_SIZE).get_page(data.get("page"))
+    # Who looked whom up: the residents shown, and how the search was made (never the words
+    # typed, which may be a national ID).
+    audit_view(
+        user=request.user,
+        object_type="resident_list",
+        unit=unit or request.user.unit,
+        residents=[r.pk for r in page],
+        request=request,
+        detail={"search": search_kind(query), "page": page.number},
+    )
     return render(
         request,
         "people/resident_list.html",
@@ -102,13 +113,12 @@ def move_list(request: HttpRequest) -> HttpResponse:
         .filter(pk__in=[m.resident_id for m in page])
         .values_list("pk", flat=True)
     )
-    audit_record(
+    audit_view(
         user=request.user,
-        action="view",
         object_type="resident_moves",
-        object_id="",
         unit=request.user.unit,
+        residents=[m.resident_id for m in page],
         request=request,
-        detail={"residents": len(page.object_list), "page": page.number},
+        detail={"page": page.number},
     )
     return render(request, "people/move_list.html", {"page": page, "visible": visible})

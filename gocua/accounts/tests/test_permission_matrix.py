@@ -336,6 +336,11 @@ def _get(client, url, user):
     return response, body.decode("utf-8", "replace")
 
 
+def _assert_not_cached(response, where):
+    """Every answer to an authenticated user (pages, print-outs, files, the API) is no-store."""
+    assert "no-store" in response.get("Cache-Control", ""), f"{where}: cacheable"
+
+
 def _assert_no_leak(body, secrets, where):
     leaked = [s for s in secrets if s and s in body]
     assert not leaked, f"{where}: foreign personal data in the body: {leaked}"
@@ -399,6 +404,7 @@ def test_it_answers_each_role_by_the_matrix(client, world, role):
                 where = f"{role} {rel} {name} {url}"
                 status = response.status_code
                 assert status < 500, f"{where}: {status}"
+                _assert_not_cached(response, where)
                 if name in EXPECTED_SCOPED:
                     assert status == EXPECTED_SCOPED[name](role, rel), f"{where}: {status}"
                 elif rel in ("sibling", "parent"):
@@ -412,6 +418,7 @@ def test_it_answers_each_role_by_the_matrix(client, world, role):
             response, body = _get(client, url, user)
             where = f"{role} {name} {url}"
             assert response.status_code < 500, f"{where}: {response.status_code}"
+            _assert_not_cached(response, where)
             if name in EXPECTED_PLAIN:
                 assert response.status_code == EXPECTED_PLAIN[name](role), (
                     f"{where}: {response.status_code}"

@@ -191,16 +191,21 @@ def test_it_needs_a_valid_token(client, vy, homes):
     assert client.get(WORKLIST, HTTP_AUTHORIZATION="Bearer gc_nope").status_code == 401
 
 
-def test_it_records_a_full_download_in_the_audit_log(api, vy, homes):
+def test_it_records_every_download_that_carries_residents(api, vy, homes):
+    """Each page that leaves the server with residents is an export in the audit log, naming
+    them by id; a pull that brings nothing new records nothing."""
     from gocua.accounts.models import AuditEntry
+    from gocua.lib.ranges import expand
 
-    cursor = pull(api, vy)["cursor"]
-    pull(api, vy, since=cursor)
-    assert list(
-        AuditEntry.objects.filter(object_type="worklist").values_list(
-            "action", "detail__households"
-        )
-    ) == [("export", 2)]
+    first = pull(api, vy)
+    carried = sorted(r["id"] for h in first["households"] for r in h["residents"])
+    entry = AuditEntry.objects.get(object_type="worklist")
+    assert (entry.action, entry.detail["households"], entry.detail["full"]) == ("export", 2, True)
+    assert expand(entry.detail["ids"]) == carried
+    pulls = [first, pull(api, vy, since=first["cursor"])]
+    pulls.append(pull(api, vy, since=pulls[-1]["cursor"]))
+    carrying = sum(1 for p in pulls if p["households"])
+    assert AuditEntry.objects.filter(object_type="worklist").count() == carrying
 
 
 def test_it_costs_a_fixed_number_of_queries(

@@ -4,6 +4,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from gocua.accounts.services import audit_record
 from gocua.geo.models import AdminUnit
 from gocua.geo.selectors import EditionError, top_units, unit_get
 from gocua.lib.cli import DATA_COMMAND_CHECKS, edition_or_stop, print_json
@@ -59,6 +60,14 @@ class Command(BaseCommand):
             raise CommandError("no units are loaded", returncode=2)
         if options["depth"] < 0:
             raise CommandError("--depth must be 0 or more", returncode=2)
+        # Recorded like the page's downloads, as the command line (no user).
+        audit_record(
+            user=None, command_line=True, action="export",
+            object_type="daily_snapshot" if options["report"] == "snapshot" else "kpi_report",
+            object_id=unit.code, unit=unit,
+            detail={"format": options["format"], "report": options["report"],
+                    "to_file": bool(options["output"])},
+        )  # fmt: skip
         if options["report"] == "snapshot":
             return self.snapshot(unit, options)
         rows = kpi_rows(unit, depth=options["depth"], min_age=min_age_now())
