@@ -23,7 +23,7 @@ from gocua.lib.bulk import insert_one
 from gocua.lib.masking import scrub
 from gocua.lib.ranges import compress
 from gocua.lib.rows import Columns, cache_related
-from gocua.lib.text import key
+from gocua.lib.text import key, nfc
 
 
 class AccountError(ValueError):
@@ -155,6 +155,9 @@ def login_failed(request, *, username: str | None) -> None:
     django-axes stores the request's form data with each failure; a body that cannot be read
     as a form (a multipart without a boundary, one over the size limit) is treated as an
     empty form here, as Django itself does once it has failed to parse one."""
+    # Counted against the name as a person reads it: "bob" and "bob<NUL>" are the same
+    # attempt (and PostgreSQL cannot store the NUL).
+    username = nfc(username or "")
     if not username:
         return
     try:
