@@ -2,9 +2,10 @@
 
 {% load privacy %}
 {{ resident|nid_for:user }}          masked everywhere (lists, worklists, print-outs)
-{{ resident|phone_for:user }}
+{{ person|phone_for:user }}          masked (a resident or a team member)
 {{ resident|nid_on_own_page:user }}  full for unit managers and above, on the resident's page
-{{ resident|phone_on_own_page:user }}
+{{ person|phone_to_contact:user }}   full for unit managers and above, on a page made to contact
+                                     that one person (see gocua.accounts.privacy)
 {{ some_id|mask_nid }} {{ some_phone|mask_phone }}   plain masking of a string
 """
 
@@ -33,8 +34,8 @@ def nid_on_own_page(resident, user) -> str:
 
 
 @register.filter
-def phone_on_own_page(resident, user) -> str:
-    return privacy.phone_for(user, resident, own_page=True)
+def phone_to_contact(person, user) -> str:
+    return privacy.phone_for(user, person, to_contact=True)
 
 
 @register.filter
