@@ -54,6 +54,7 @@ from gocua.lib.bulk import (
     copy_insert,
     copy_unescape,
     db_datetime,
+    next_ids,
     pg_array,
     references_locked,
     select_in,
@@ -549,22 +550,13 @@ class CitizenImport:
             self.summary.updated += len(changed) + len(restaged)
             if self.dry_run:
                 return None
-            self._residents_insert(new)
+            inserted = dict(
+                zip((c.national_id for c, _u, _h in new), self._residents_insert(new), strict=True)
+            )
         if changed:
             Resident.objects.bulk_update(changed, STORED_FIELDS, batch_size=500)
         if restaged:
             Resident.objects.bulk_update(restaged, [*STORED_FIELDS, "stage_at"], batch_size=500)
-        # The new residents' ids: for their first stage event and for the audit entry.
-        inserted = (
-            dict(
-                select_in(
-                    f"SELECT national_id, id FROM {Resident._meta.db_table} WHERE national_id {{in_}}",
-                    [citizen.national_id for citizen, _unit, _household in new],
-                )
-            )
-            if new
-            else {}
-        )
         for citizen, _unit, _household in new:
             if citizen.eid_stage is None and citizen.eid_level is None:
                 continue
@@ -655,26 +647,31 @@ class CitizenImport:
                 kept.append(citizen)
         return kept
 
-    def _residents_insert(self, new: list[tuple[Citizen, AdminUnit, int | None]]) -> None:
-        """The parsing process formatted all but the last columns (RESIDENT_COLUMNS). Inside
-        the chunk's references_locked."""
+    def _residents_insert(self, new: list[tuple[Citizen, AdminUnit, int | None]]) -> list[int]:
+        """Insert the new residents; returns their ids, in order. The parsing process formatted
+        all but the last columns (RESIDENT_COLUMNS). Inside the chunk's references_locked."""
         if not new:
-            return
+            return []
         table = Resident._meta.db_table
+        ids = next_ids(table, len(new))
         if self.parse.copy:
             units = {u.id: u for _c, u, _h in new}
             ends = {i: copy_fields((i, u.province_code)) for i, u in units.items()}
             text = "".join(
-                [f"{c.resident_values}{ends[u.id]}{COPY_NULL if h is None else h}\n"
-                 for c, u, h in new]
+                [f"{i}\t{c.resident_values}{ends[u.id]}{COPY_NULL if h is None else h}\n"
+                 for i, (c, u, h) in zip(ids, new, strict=True)]
             )  # fmt: skip
-            copy_insert(table, RESIDENT_COLUMNS, text)
+            copy_insert(table, ["id", *RESIDENT_COLUMNS], text)
         else:
             bulk_insert(
                 table,
-                RESIDENT_COLUMNS,
-                [(*c.resident_values, u.id, u.province_code, h) for c, u, h in new],
+                ["id", *RESIDENT_COLUMNS],
+                [
+                    (i, *c.resident_values, u.id, u.province_code, h)
+                    for i, (c, u, h) in zip(ids, new, strict=True)
+                ],
             )
+        return ids
 
     def _merge(
         self,

@@ -199,6 +199,33 @@ def copy_insert(table: str, columns: list[str], text: str) -> None:
             copy.write(text.encode())
 
 
+def next_ids(table: str, count: int) -> list[int]:
+    """`count` new primary keys of `table`, for rows a bulk insert is about to write with their
+    ids given (COPY and executemany cannot say which ids they assigned; reading them back by
+    another key costs an index lookup per row). Call it inside the transaction that inserts.
+
+    PostgreSQL draws them from the table's sequence. SQLite has no sequence to draw from, but
+    the transaction holds the database's write lock (transaction_mode IMMEDIATE), so nobody
+    else can insert before this one: the ids after the largest ever given are free."""
+    if count <= 0:
+        return []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [f'"{table}"', count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            f'SELECT MAX(m) FROM (SELECT MAX("id") AS m FROM "{table}" UNION ALL '
+            "SELECT seq FROM sqlite_sequence WHERE name = %s)",
+            [table],
+        )
+        (last,) = cursor.fetchone()
+        first = (last or 0) + 1
+        return list(range(first, first + count))
+
+
 def bulk_insert(table: str, columns: list[str], rows: list[tuple]) -> None:
     """The database's own bulk path: COPY on PostgreSQL, one executemany on SQLite."""
     if not rows:
