@@ -118,3 +118,19 @@ def test_it_prints_a_message_without_traceback_from_the_cli(tmp_path):
     assert result.returncode == 2
     assert "no units are loaded" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("name", ["bad name", "a/b", "ng<script>", "x" * 151, "tên;rm"])
+def test_it_validates_the_user_name_as_the_web_does(tree, name):
+    with pytest.raises(CommandError, match="user name"):
+        run(name, "--role", "viewer", "--unit", "25456", "--password-stdin")
+    assert not User.objects.filter(username=name).exists()
+
+
+def test_it_acts_with_the_installations_authority_in_the_audit_log(tree, monkeypatch):
+    from gocua.accounts.models import AuditEntry
+
+    monkeypatch.setattr("getpass.getuser", lambda: "quantri")
+    run("hoa", "--role", "viewer", "--unit", "25456", "--password-stdin")
+    entry = AuditEntry.objects.get(action="create", object_type="user")
+    assert entry.username == "cli:quantri" and entry.detail["authority"] == "installation"
