@@ -209,10 +209,11 @@ def _assign_hamlets(user: User, commune: AdminUnit, hamlets: list[AdminUnit], af
         team_create,
     )
 
-    campaign = current_campaign()
+    campaign = current_campaign(commune)
     if campaign is None:
         raise AccountError(
-            "there is no current campaign to assign hamlets in: create the campaign first "
+            f"{commune.name}'s province has no current campaign to assign hamlets in: create "
+            "the campaign first "
             "(or create the user without --hamlets and assign later)"
         )
     try:

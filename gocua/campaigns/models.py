@@ -27,8 +27,11 @@ class Campaign(models.Model):
 
     class Meta:
         constraints = [
+            # Each province runs its own current campaign.
             models.UniqueConstraint(
-                fields=["is_current"], condition=models.Q(is_current=True), name="one_current"
+                fields=["province"],
+                condition=models.Q(is_current=True),
+                name="one_current_per_province",
             )
         ]
 

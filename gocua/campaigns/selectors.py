@@ -64,17 +64,32 @@ def manages_unit(user: User, unit: AdminUnit) -> bool:
 # --- campaigns -------------------------------------------------------------------------------
 
 
-def current_campaign() -> Campaign | None:
-    return Campaign.objects.select_related("province").filter(is_current=True).first()
+def current_campaign(unit: AdminUnit | None) -> Campaign | None:
+    """The current campaign of the province `unit` lies in (each province runs its own);
+    None without a unit or a current campaign there."""
+    if unit is None:
+        return None
+    return (
+        Campaign.objects.select_related("province")
+        .filter(
+            is_current=True,
+            province__edition=unit.edition,
+            province__path=unit.path.split("/", 1)[0] + "/",
+        )
+        .first()
+    )
+
+
+def current_campaign_for_user(user: User) -> Campaign | None:
+    """The current campaign of the province the user works in (for an unrestricted user,
+    of the first province loaded). One query: the province is read off the unit's path."""
+    return current_campaign(home_unit(user))
 
 
 def campaign_deadline_for(user: User) -> dt.date | None:
     """The deadline of the current campaign of the user's province (None without one): API
     tokens end 30 days after it."""
-    province = province_of(user)
-    if province is None:
-        return None
-    campaign = Campaign.objects.filter(province=province, is_current=True).first()
+    campaign = current_campaign_for_user(user)
     return campaign.deadline if campaign else None
 
 

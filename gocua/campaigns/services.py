@@ -135,8 +135,9 @@ def campaign_create(
     actor: User | None = None,
 ) -> Campaign:
     """Create a campaign plan for a province. Province admins only. The deadline defaults to
-    the end of the year in which the window ends. `make_current` also makes it the current
-    campaign (the previous current one stops being current)."""
+    the end of the year in which the window ends. The province's first campaign becomes its
+    current campaign; `make_current` makes a later one current (the previous current one of
+    that province stops being current; other provinces' are untouched)."""
     if province.level != Level.PROVINCE:
         raise OperationRefused(_("Chiến dịch được lập cho một tỉnh."), field="province")
     _require_province_admin(actor, province)
@@ -157,7 +158,8 @@ def campaign_create(
     )
     _check_campaign(campaign)
     campaign.save()
-    if make_current:
+    first = not Campaign.objects.filter(province=province, is_current=True).exists()
+    if make_current or first:
         campaign_make_current(campaign=campaign)
     return campaign
 
@@ -197,9 +199,11 @@ def _rollups_invalidate() -> None:
 
 @transaction.atomic
 def campaign_make_current(*, campaign: Campaign, actor: User | None = None) -> Campaign:
-    """Make `campaign` the one current campaign. Province admins only."""
+    """Make `campaign` the current campaign of its province. Province admins only."""
     _require_province_admin(actor, campaign.province)
-    Campaign.objects.filter(is_current=True).exclude(pk=campaign.pk).update(is_current=False)
+    Campaign.objects.filter(province=campaign.province, is_current=True).exclude(
+        pk=campaign.pk
+    ).update(is_current=False)
     if not campaign.is_current:
         campaign.is_current = True
         campaign.save(update_fields=["is_current"])

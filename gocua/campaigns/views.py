@@ -47,7 +47,7 @@ def _chosen_campaign(request: HttpRequest) -> Campaign | None:
     raw = request.GET.get("campaign", "")
     if raw.isdigit():
         return _campaign_or_404(request, int(raw))
-    current = selectors.current_campaign()
+    current = selectors.current_campaign_for_user(request.user)
     if (
         current is not None
         and not selectors.campaigns_for_user(request.user).filter(pk=current.pk).exists()
@@ -242,7 +242,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
 def teams_create_missing(request: HttpRequest) -> HttpResponse:
     user = request.user
     _404_unless(is_manager(user))
-    campaign = selectors.current_campaign()
+    campaign = selectors.current_campaign_for_user(user)
     _404_unless(campaign is not None)
     under = user.unit if user.unit_id else None
     if under is not None and under.level not in (*selectors.TEAM_LEVELS, "province"):

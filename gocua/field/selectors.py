@@ -17,7 +17,7 @@ from django.utils.dateparse import parse_datetime
 from gocua.accounts.models import User
 from gocua.accounts.selectors import assigned_hamlet_ids, households_for_user
 from gocua.campaigns.models import Assignment
-from gocua.campaigns.selectors import current_campaign
+from gocua.campaigns.selectors import current_campaign_for_user
 from gocua.fieldwork.models import Visit
 from gocua.fieldwork.selectors import worklist_households
 from gocua.imports.models import ImportJob
@@ -108,7 +108,7 @@ def worklist_pull(
     page of this one.
     """
     now = timezone.now()
-    campaign = current_campaign()
+    campaign = current_campaign_for_user(user)
     hamlets = assigned_hamlet_ids(user)
     cursor = cursor_make(
         user=user, at=now, hamlets=hamlets, campaign=campaign.pk if campaign else None

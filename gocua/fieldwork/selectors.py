@@ -17,7 +17,7 @@ from gocua.campaigns.selectors import (
     GAP_STAGES,
     STAGE_GAP,
     age_on,
-    current_campaign,
+    current_campaign_for_user,
     eligible,
 )
 from gocua.fieldwork.models import (
@@ -100,7 +100,11 @@ def worklist_households(
         raise ValueError(f"unknown flag {flag!r}")
     on = on or timezone.localdate()
     if campaign is None:
-        campaign = current_campaign()
+        campaign = (
+            user_or_member.team.campaign
+            if isinstance(user_or_member, Member)
+            else current_campaign_for_user(user_or_member)
+        )
     min_age = campaign.min_age if campaign else DEFAULT_MIN_AGE
     stages = GAP_STAGES[gap] if gap else tuple(STAGE_GAP)
     residents = eligible(Resident.objects.all(), on=on, min_age=min_age).filter(

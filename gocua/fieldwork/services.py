@@ -450,7 +450,11 @@ def follow_up_reschedule(
     on = on or timezone.localdate()
     if due_date < on:
         raise OperationRefused(_("Ngày hẹn mới phải từ hôm nay trở đi."), field="due_date")
-    campaign = follow_up.member.team.campaign if follow_up.member else current_campaign()
+    campaign = (
+        follow_up.member.team.campaign
+        if follow_up.member
+        else current_campaign(follow_up.household.unit)
+    )
     _check_window(due_date, campaign, field="due_date")
     follow_up.status = FollowUp.Status.RESCHEDULED
     follow_up.done_at = timezone.now()
@@ -638,7 +642,7 @@ def outreach_record(
             raise OperationRefused(_("Tổ này không phụ trách đơn vị đã chọn."), field="team")
         campaign = team.campaign
     else:
-        campaign = current_campaign()
+        campaign = current_campaign(unit)
     _check_window(date, campaign, field="date")
     return OutreachEvent.objects.create(
         unit=unit,
@@ -680,7 +684,7 @@ def training_create(
     organiser = nfc(organiser or "")
     if not organiser:
         raise OperationRefused(_("Hãy ghi đơn vị tổ chức."), field="organiser")
-    _check_window(date, campaign or current_campaign(), field="date")
+    _check_window(date, campaign or current_campaign(unit), field="date")
     return TrainingSession.objects.create(
         unit=unit, date=date, topic=topic, organiser=organiser[:200], note=nfc(note) if note else ""
     )

@@ -38,6 +38,7 @@ from gocua.campaigns.selectors import (
     TEAM_LEVELS,
     age_on,
     current_campaign,
+    current_campaign_for_user,
     hamlets_of,
     member_for_user,
     members_for_user,
@@ -133,7 +134,7 @@ def _worklist_request(request: HttpRequest) -> dict:
     """Parse the worklist's filters for this user; 404 for anything out of scope."""
     user = request.user
     _404_unless(can_see_residents(user))
-    campaign = current_campaign()
+    campaign = current_campaign_for_user(request.user)
     manager = is_manager(user)
     data = request.GET
     own_member = None
@@ -297,7 +298,7 @@ def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
     _404_unless(can_see_residents(user))
     household = selectors.household_for_visit(user, pk)
     _404_unless(household is not None)
-    campaign = current_campaign()
+    campaign = current_campaign_for_user(request.user)
     if is_manager(user):
         members = selectors.members_for_household(household, campaign)
         fixed = None
@@ -372,7 +373,7 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
     _404_unless(can_see_residents(user))
     due = request.GET.get("due", "today")
     _404_unless(due in DUE_TABS)
-    campaign = current_campaign()
+    campaign = current_campaign_for_user(request.user)
     member = None
     members: QuerySet[Member] = Member.objects.none()
     if is_manager(user):
@@ -516,7 +517,7 @@ def home_support_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _home_support_page(request: HttpRequest, item: HomeSupportRequest, **forms) -> HttpResponse:
-    campaign = current_campaign()
+    campaign = current_campaign_for_user(request.user)
     police = selectors.police_for_resident(item.resident, campaign)
     schedule = forms.get("schedule") or HomeSupportScheduleForm(
         police=police,
@@ -564,7 +565,7 @@ def _home_support_step(
 @require_POST
 def home_support_schedule(request: HttpRequest, pk: int) -> HttpResponse:
     item = _home_support_or_404(request, pk)
-    police = selectors.police_for_resident(item.resident, current_campaign())
+    police = selectors.police_for_resident(item.resident, current_campaign(item.resident.unit))
     return _home_support_step(
         request, item, HomeSupportScheduleForm(request.POST, police=police),
         slot="schedule", status="scheduled", done=_("Đã xếp lịch hỗ trợ tại nhà."),
@@ -715,7 +716,7 @@ def _managed_units(user) -> QuerySet[AdminUnit]:
 def outreach_new(request: HttpRequest) -> HttpResponse:
     _manager_only(request)
     user = request.user
-    campaign = current_campaign()
+    campaign = current_campaign_for_user(request.user)
     teams = Team.objects.filter(unit__in=units_for_user(user)).select_related("unit")
     teams = teams.filter(campaign=campaign).order_by("unit__path") if campaign else teams.none()
     form = OutreachForm(
@@ -772,7 +773,7 @@ def outreach_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def training_list(request: HttpRequest) -> HttpResponse:
     """Sessions, and who in each team has not passed a training yet."""
     _manager_only(request)
-    campaign = current_campaign()
+    campaign = current_campaign_for_user(request.user)
     page = Paginator(selectors.trainings_for(request.user), 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -790,7 +791,7 @@ def training_list(request: HttpRequest) -> HttpResponse:
 def training_new(request: HttpRequest) -> HttpResponse:
     _manager_only(request)
     user = request.user
-    campaign = current_campaign()
+    campaign = current_campaign_for_user(request.user)
     form = TrainingForm(
         request.POST or None,
         units=_managed_units(user),
@@ -825,7 +826,7 @@ def training_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _manager_only(request)
     session = selectors.training_get_for_user(request.user, pk)
     _404_unless(session is not None)
-    campaign = current_campaign()
+    campaign = current_campaign_for_user(request.user)
     candidates = selectors.training_candidates(session, campaign)
     if request.method == "POST":
         results: dict[int, bool | None] = {}

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_noop
 
+from gocua.campaigns.selectors import current_campaign
 from gocua.geo.models import AdminUnit, Level
 from gocua.reports import rollups
 from gocua.reports.models import FLOW_COLUMNS, MEMBER_COLUMNS, STOCK_COLUMNS, MemberDay, UnitDay
-from gocua.reports.selectors import METRICS, current_campaign, kpi_rows, stock_series
+from gocua.reports.selectors import METRICS, kpi_rows, stock_series
 
 # Marked for the catalogue only: the dashboard's cards and menus translate them; the charts
 # (Vietnamese sentences) and the reports use them as they are.
@@ -175,7 +176,7 @@ def dashboard_for(
     rows = kpi_rows(unit, depth=1, on=on)
     head, children = rows[0], rows[1:]
     state = rollups.rollup_state()
-    campaign = current_campaign()
+    campaign = current_campaign(unit)
     child_units = {
         u.code: u
         for u in AdminUnit.objects.filter(parent=unit).only("id", "code", "lat", "lon", "path")

@@ -151,17 +151,22 @@ def _local_day(at: dt.datetime) -> dt.date:
 
 
 def current_min_age() -> int:
+    """The minimum age the rollups count with: that of the current campaigns (each province
+    runs one) when they agree, else the default. A province whose campaign counts from
+    another age is read live (exact, O(its residents)) until they agree again."""
     from gocua.campaigns.models import Campaign
 
-    campaign = Campaign.objects.filter(is_current=True).only("min_age").first()
-    return campaign.min_age if campaign else DEFAULT_MIN_AGE
+    ages = set(Campaign.objects.filter(is_current=True).values_list("min_age", flat=True))
+    return ages.pop() if len(ages) == 1 else DEFAULT_MIN_AGE
 
 
 def _default_first_day(last: dt.date) -> dt.date:
+    """A week before the earliest current campaign starts (so its first week has a 7-day
+    pace), or 60 days back without one."""
     from gocua.campaigns.models import Campaign
 
-    campaign = Campaign.objects.filter(is_current=True).only("start_date").first()
-    first = campaign.start_date - dt.timedelta(days=LEAD_DAYS) if campaign else None
+    starts = list(Campaign.objects.filter(is_current=True).values_list("start_date", flat=True))
+    first = min(starts) - dt.timedelta(days=LEAD_DAYS) if starts else None
     if first is None or first > last:
         first = last - dt.timedelta(days=59)
     return first

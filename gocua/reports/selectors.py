@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 
+from gocua.campaigns.selectors import current_campaign
 from gocua.geo.models import AdminUnit
 from gocua.geo.selectors import units_in_subtree
 from gocua.people.models import Resident
@@ -43,12 +44,6 @@ EXTRA_FIELDS = [
 
 def min_age_now() -> int:
     return rollups.current_min_age()
-
-
-def current_campaign():
-    from gocua.campaigns.models import Campaign
-
-    return Campaign.objects.filter(is_current=True).first()
 
 
 def eligible_residents(unit: AdminUnit, on: dt.date, min_age: int):
@@ -268,7 +263,7 @@ def kpi_rows(
     shown = list(units_in_subtree(unit).filter(depth__lte=unit.depth + depth).order_by("path"))
     ids = [u.id for u in shown]
     state = rollups.rollup_state()
-    campaign = current_campaign()
+    campaign = current_campaign(unit)
     deadline = campaign.deadline if campaign else None
     targets = unit_targets(shown, campaign)
     if min_age is None:
