@@ -24,6 +24,43 @@ os.environ.setdefault("GOCUA_LOGIN_FAILURE_LIMIT", "5")
 _serial = itertools.count(1)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database as migrated, less the empty rollups a new installation starts with:
+    most tests make residents with the ORM (no rollup hooks) and read live counts; tests of
+    the rollups build them (rollup_rebuild, rollup_maintain)."""
+    from gocua.reports.models import RollupState
+
+    with django_db_blocker.unblock():
+        RollupState.objects.all().delete()
+
+
+@pytest.fixture(autouse=True)
+def _files_in_tmp(settings, tmp_path_factory):
+    """Uploaded files (imports waiting for the worker) go to a temporary folder."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("files")
+
+
+@pytest.fixture
+def worker_runs(django_capture_on_commit_callbacks):
+    """`with worker_runs(): client.post(...)`: what the request queued after its commit (an
+    import, a rebuild) runs when the block ends, as the worker would run it (the test's
+    transaction never commits, so nothing would run otherwise)."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_at_once(settings):
+    """Background tasks run as soon as they are queued (django-tasks' immediate backend), so a
+    test sees their effect; the worker's own tests use the database queue."""
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": ["default", "quick"],
+        }
+    }
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Argon2 (production) costs about 0.5 s a hash on these 2-core machines, and every persona

@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "gocua.accounts",
     "gocua.geo",
     "gocua.people",
@@ -97,7 +99,18 @@ INSTALLED_APPS = [
     "gocua.api",
     "gocua.field",
     "gocua.synthetic",
+    "gocua.worker",
 ]
+
+# Background jobs (imports started in the web, rollup rebuilds and folds, the nightly roll,
+# large exports): Django's Tasks API through its backport, queued in the database (SQLite or
+# PostgreSQL alike) and run by `gocua worker` (`gocua serve` starts one beside the web server).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "quick"],
+    }
+}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -251,8 +264,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
-MEDIA_ROOT = VAR_DIR / "media"
-IMPORT_DIR = VAR_DIR / "imports"
+# Files the web and the workers share (uploaded imports waiting for the worker): a directory
+# every app node and worker reaches (GOCUA_FILES_DIR, e.g. an NFS mount) when they run on
+# several machines.
+MEDIA_ROOT = Path(os.environ.get("GOCUA_FILES_DIR", VAR_DIR / "files"))
+IMPORT_MAX_BYTES = env_int("GOCUA_IMPORT_MAX_MB", 500, minimum=1) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -192,9 +192,9 @@ ROLLUP_INPUTS = {"start_date", "min_age"}
 
 
 def _rollups_invalidate() -> None:
-    from gocua.reports.rollups import rollup_invalidate
+    from gocua.reports.rollups import rollup_inputs_changed
 
-    rollup_invalidate()
+    rollup_inputs_changed()
 
 
 @transaction.atomic

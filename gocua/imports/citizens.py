@@ -13,7 +13,7 @@ from functools import partial
 from operator import itemgetter
 from typing import NamedTuple
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from gocua.accounts.models import User
@@ -29,6 +29,7 @@ from gocua.imports.common import (
     SeenSet,
     check_controls,
     check_utf8,
+    chunk_commit,
     collector_paused,
     decode_chunk_as,
     encode_chunk,
@@ -38,7 +39,6 @@ from gocua.imports.common import (
     parse_level,
     parse_stage,
     picker,
-    save_progress,
     wal_checkpoints_spaced,
 )
 from gocua.imports.models import ImportJob
@@ -386,6 +386,7 @@ class CitizenImport:
         edition: int,
         dry_run: bool,
         rejects: Rejects,
+        summary: ImportSummary,
         jurisdiction: Jurisdiction,
         actor: User | None,
         on_warning: Callable[[str], None],
@@ -396,7 +397,8 @@ class CitizenImport:
         self.rejects, self.jurisdiction, self.actor = rejects, jurisdiction, actor
         self.on_warning, self.on_progress = on_warning, on_progress
         self.background = background
-        self.summary = ImportSummary()
+        self.summary = summary
+        self.warned: list[str] = []
         self.seen = SeenSet()
         self.today = timezone.localdate()
         self.now = timezone.now()
@@ -433,25 +435,26 @@ class CitizenImport:
             try:
                 chunks = map(
                     self.parse.settle_repeats,
-                    parse_chunks(self.table.rows, self.parse, CHUNK_ROWS),
+                    parse_chunks(self.table.rows, self.parse, CHUNK_ROWS, self.table.position),
                 )
                 if self.background:
                     # A restricted import may still reject a row when it meets the registry
                     # (a person of another unit): its cells must reach the rejects file.
                     encode = partial(encode_chunk, cells=not self.jurisdiction.is_whole)
                     chunks = in_background(chunks, encode=encode, decode=_decode)
+                resume = self.job.resume_line
                 for parsed in chunks:
+                    if parsed.last_line <= resume:
+                        # Committed by an earlier run of this job (its worker was killed): its
+                        # counts are in the job; parsed again only to know the IDs it holds.
+                        continue
                     self.summary.rows += parsed.rows
                     self.summary.unchanged += parsed.unchanged
                     for line, field, reason, cells in parsed.rejects:
                         self.reject(line, field, reason, cells)
                     for line, national_id, text in parsed.warnings:
                         self.warn(line, national_id, text)
-                    if parsed.records or parsed.late:  # as when the writer settled them
-                        self.write_chunk(parsed.records, parsed.cells)
-                    else:
-                        self.rejects.flush()
-                        self.on_progress(self.summary.rows)
+                    self.write_chunk(parsed)
             finally:
                 self.seen.close()
         return self.summary
@@ -462,18 +465,24 @@ class CitizenImport:
 
     def warn(self, line: int, national_id: str, text: str) -> None:
         self.summary.warnings += 1
-        self.on_warning(f"line {line}: {nid_lib.mask(national_id)}: {text}")
+        message = f"line {line}: {nid_lib.mask(national_id)}: {text}"
+        self.warned.append(message)
+        self.on_warning(message)
 
     # -- writing ----------------------------------------------------------------------------
-    def write_chunk(self, chunk: list[Citizen], cells: list[list]) -> None:
-        with transaction.atomic():
-            touched = self._write_chunk(chunk, cells)
+    def write_chunk(self, parsed: ParsedChunk) -> None:
+        def write() -> None:
+            if not (parsed.records or parsed.late):  # only rejects: nothing to write
+                return
+            touched = self._write_chunk(parsed.records, parsed.cells)
             if touched is not None and not self.dry_run:
-                self._audit(chunk, touched)
-            save_progress(self.job, self.summary)
-            if self.dry_run:
-                transaction.set_rollback(True)
-        self.rejects.flush()
+                self._audit(parsed.records, touched)
+
+        chunk_commit(
+            job=self.job, summary=self.summary, rejects=self.rejects, parsed=parsed,
+            dry_run=self.dry_run, write=write, warnings=self.warned,
+        )  # fmt: skip
+        self.warned = []
         self.on_progress(self.summary.rows)
 
     def _place(self, chunk: list[Citizen]) -> list[AdminUnit]:
@@ -980,6 +989,7 @@ def citizens_import(
     user: User | None = None,
     request=None,
     file_name: str | None = None,
+    job: ImportJob | None = None,
     on_warning: Callable[[str], None] = lambda text: None,
     on_progress: Callable[[int], None] = lambda rows: None,
     background: bool = True,
@@ -996,13 +1006,14 @@ def citizens_import(
     table = open_table(path, kind="citizens")
     jurisdiction = jurisdiction_for(user) if user is not None else WHOLE_INSTALLATION
 
-    def body(job: ImportJob, rejects: Rejects) -> ImportSummary:
+    def body(job: ImportJob, rejects: Rejects, summary: ImportSummary) -> ImportSummary:
         return CitizenImport(
             table=table,
             job=job,
             edition=edition,
             dry_run=dry_run,
             rejects=rejects,
+            summary=summary,
             jurisdiction=jurisdiction,
             actor=user,
             on_warning=on_warning,
@@ -1017,6 +1028,7 @@ def citizens_import(
         user=user,
         request=request,
         file_name=file_name,
+        job=job,
         edition=edition,
         dry_run=dry_run,
         rejects_path=rejects_path,

@@ -17,6 +17,8 @@ from functools import partial
 from itertools import chain
 from pathlib import Path
 
+from django.db import transaction
+
 from gocua.imports.readers import Undecodable
 from gocua.lib.spreadsheet import csv_writer
 from gocua.lib.text import control_character, fold
@@ -34,9 +36,11 @@ class ImportSummary:
     warnings: int = 0
     rejects_file: str | None = None
     stale: int | None = None
+    job_id: int | None = None  # the ImportJob (not part of the summary's contract keys)
 
     def as_dict(self) -> dict:
         data = asdict(self)
+        del data["job_id"]
         if data["stale"] is None:
             del data["stale"]
         return data
@@ -132,17 +136,24 @@ class ParsedChunk:
     # Each record's cells, for a rejects file line, in the parsing process only: a record need
     # not carry them to the writer (a third of what crossed the pipe).
     cells: list[list] = dataclasses.field(default_factory=list)
+    # The file's last line read into this chunk (a resumed job skips chunks up to the line it
+    # committed), and how far through the file that is (0..1).
+    last_line: int = 0
+    progress: float = 0.0
 
 
 def parse_chunks(
     rows: Iterator[tuple[int, list]],
     parse: Callable[[int, list, Callable[[str], None]], object | None],
     chunk_rows: int,
+    position: Callable[[], float] = lambda: 0.0,
 ) -> Iterator[ParsedChunk]:
     """Parse rows into chunks. `parse(line, cells, warn)` returns a record with a
-    `national_id`, None for a row to skip silently, or raises RowError. Pure: no database."""
+    `national_id`, None for a row to skip silently, or raises RowError. Pure: no database.
+    The chunks are the same whenever the same file is parsed (a resumed job relies on it)."""
     chunk = ParsedChunk([], [], [], 0)
     for line, cells in rows:
+        chunk.last_line = line
         line_warnings: list[str] = []
         try:
             record = parse(line, cells, line_warnings.append)
@@ -165,9 +176,11 @@ def parse_chunks(
         # A row rejected after it parsed still takes its place in the chunk, as when the writer
         # made that check: chunks end on the same rows as they did.
         if len(chunk.records) + chunk.late >= chunk_rows:
+            chunk.progress = position()
             yield chunk
             chunk = ParsedChunk([], [], [], 0)
     if chunk.rows:
+        chunk.progress = 1.0
         yield chunk
 
 
@@ -200,6 +213,8 @@ def encode_chunk(chunk: ParsedChunk, *, cells: bool = False) -> bytes:
             chunk.late,
             chunk.unchanged,
             list(map(join_cells, chunk.cells)) if cells else None,
+            chunk.last_line,
+            chunk.progress,
         ),
         # Version 2 has no back-references: writing does not look every object up in a table
         # of those already written. Twice as fast to write, as fast to read, 10% more bytes.
@@ -212,7 +227,9 @@ def decode_chunk_as(record_type: type) -> Callable[[bytes], ParsedChunk]:
     make = partial(tuple.__new__, record_type)
 
     def decode(data: bytes) -> ParsedChunk:
-        records, rejects, warnings, rows, late, unchanged, cells = marshal.loads(data)
+        records, rejects, warnings, rows, late, unchanged, cells, last, progress = marshal.loads(
+            data
+        )
         return ParsedChunk(
             [make(r) for r in records],
             [(line, f, reason, split_cells(cells)) for line, f, reason, cells in rejects],
@@ -221,6 +238,8 @@ def decode_chunk_as(record_type: type) -> Callable[[bytes], ParsedChunk]:
             late,
             unchanged,
             list(map(split_cells, cells)) if cells is not None else [],
+            last,
+            progress,
         )
 
     return decode
@@ -366,6 +385,13 @@ def in_background(
         pipe.close()
 
 
+class ImportCancelled(Exception):
+    """The job's cancel was asked for: it stops between two chunks, keeping what it committed."""
+
+
+WARNING_SAMPLES = 200  # warnings kept on the job for its page (all of them are counted)
+
+
 def import_run(
     *,
     kind: str,
@@ -378,27 +404,39 @@ def import_run(
     body: Callable[..., "ImportSummary"],
     request=None,
     file_name: str | None = None,
+    job=None,
 ) -> "ImportSummary":
-    """The ImportJob bookkeeping around one import: created before the first row, marked done,
-    dry run or failed (an interrupted run stays visible as failed), rejects file closed, and
-    the run audited (the command line, `user=None`, as acting with the whole installation's
-    authority). `body(job, rejects)` does the work and returns the summary."""
+    """The ImportJob around one run over one file: made (or, for a queued job, taken up; a job
+    a killed worker left resumes after its last committed chunk, its counts restored), marked
+    done, dry run, cancelled or failed (an interrupted run stays visible as failed), its rejects
+    written to `rejects_path` when asked, and audited (the command line, `user=None`, as acting
+    with the whole installation's authority). `body(job, rejects, summary)` does the work,
+    adding to `summary`, and returns it."""
     from django.utils import timezone
 
     from gocua.accounts.services import audit_record
     from gocua.imports.models import ImportJob
 
-    job = ImportJob.objects.create(
-        kind=kind,
-        file_name=(file_name or str(path))[-255:],
-        user=user,
-        edition=edition,
-        sheet=table.sheet,
-        rejects_file=rejects_path or "",
-        status=ImportJob.Status.DRY_RUN if dry_run else ImportJob.Status.RUNNING,
+    if job is None:
+        job = ImportJob.objects.create(
+            kind=kind,
+            file_name=(file_name or str(path))[-255:],
+            user=user,
+            edition=edition,
+            dry_run=dry_run,
+            rejects_file=rejects_path or "",
+            status=ImportJob.Status.RUNNING,
+        )
+    job.sheet, job.notes, job.header = table.sheet, list(table.notes), list(table.header)
+    job.status = ImportJob.Status.RUNNING
+    job.save(update_fields=["sheet", "notes", "header", "status"])
+    summary = ImportSummary(
+        **{name: getattr(job, name) for name in PROGRESS_COUNTS if name != "stale"},
+        stale=job.stale if kind == ImportJob.Kind.STAGES else None,
+        job_id=job.pk,
     )
 
-    def audit(outcome: str, summary: ImportSummary | None) -> None:
+    def audit(outcome: str) -> None:
         audit_record(
             user=user,
             command_line=user is None,
@@ -412,82 +450,153 @@ def import_run(
                 "file": job.file_name,
                 "dry_run": dry_run,
                 "outcome": outcome,
-                **({k: v for k, v in summary.as_dict().items() if k != "rejects_file"}
-                   if summary else {}),
+                **{k: v for k, v in summary.as_dict().items() if k != "rejects_file"},
             },
-        )  # fmt: skip
+        )
 
-    rejects = Rejects(rejects_path, table.header)
+    def finish(status: str, message: str = "") -> None:
+        job.status, job.finished_at, job.message = status, timezone.now(), message[:2000]
+        job.save(update_fields=["status", "finished_at", "message"])
+
+    rejects = Rejects(job)
     try:
-        summary = body(job, rejects)
-    except BaseException:
-        job.status = ImportJob.Status.FAILED
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "finished_at"])
+        body(job, rejects, summary)
+    except ImportCancelled:
+        finish(ImportJob.Status.CANCELLED)
+        audit("cancelled")
+        return summary
+    except BaseException as exc:
+        finish(ImportJob.Status.FAILED, str(exc) if isinstance(exc, Exception) else "")
         try:
-            audit("failed", None)
+            audit("failed")
         except Exception:  # the database may be what failed: the run's own error matters more
             log.exception("import %s: could not write the audit entry of the failure", job.pk)
         raise
     finally:
-        rejects.close()
         table.close()
+    if rejects_path:
+        rejects_write(job, rejects_path)
     summary.rejects_file = rejects_path
-    if not dry_run:
-        job.status = ImportJob.Status.DONE
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "finished_at"])
-    audit("dry_run" if dry_run else "done", summary)
+    finish(ImportJob.Status.DRY_RUN if dry_run else ImportJob.Status.DONE)
+    audit("dry_run" if dry_run else "done")
     log.info("%s import %s: %s", kind, job.pk, summary.as_dict())
     return summary
 
 
-def save_progress(job, summary: "ImportSummary") -> None:
-    names = [
-        n
-        for n in ("rows", "inserted", "updated", "unchanged", "rejected", "warnings", "stale")
-        if getattr(summary, n) is not None
-    ]
+PROGRESS_COUNTS = ("rows", "inserted", "updated", "unchanged", "rejected", "warnings", "stale")
+
+
+def save_progress(job, summary: "ImportSummary", *, last_line: int, progress: float) -> None:
+    """The counts so far, the last line committed and how far through the file: in the chunk's
+    transaction, so they always describe what is committed."""
+    names = [n for n in PROGRESS_COUNTS if getattr(summary, n) is not None]
     for name in names:
         setattr(job, name, getattr(summary, name))
-    job.save(update_fields=names)
+    job.resume_line = last_line
+    job.progress = progress
+    job.save(update_fields=[*names, "resume_line", "progress"])
+
+
+def chunk_commit(
+    *,
+    job,
+    summary: "ImportSummary",
+    rejects: "Rejects",
+    parsed: ParsedChunk,
+    dry_run: bool,
+    write: Callable[[], object] = lambda: None,
+    warnings: list[str] = (),  # type: ignore[assignment]
+) -> None:
+    """Commit one chunk: its writes (`write()`), its rejected rows, the job's counts and the
+    line it reached, in one transaction, so that a run killed at any moment resumes exactly
+    after what is committed. A dry run's writes are rolled back and only its counts and
+    rejects kept. Then the cancel: raises ImportCancelled when someone asked the job to stop
+    (what is committed stays; the file can be imported again to the same end)."""
+    with transaction.atomic():
+        write()
+        if dry_run:
+            transaction.set_rollback(True)
+        else:
+            save_progress(job, summary, last_line=parsed.last_line, progress=parsed.progress)
+            rejects.flush()
+    if dry_run:
+        with transaction.atomic():
+            save_progress(job, summary, last_line=parsed.last_line, progress=parsed.progress)
+            rejects.flush()
+    warnings_keep(job, list(warnings))
+    if cancel_requested(job):
+        raise ImportCancelled
+
+
+def cancel_requested(job) -> bool:
+    """Whether someone asked the job to stop (checked between chunks)."""
+    return type(job).objects.filter(pk=job.pk, cancel_requested=True).exists()
+
+
+def warnings_keep(job, texts: list[str]) -> None:
+    """Keep the first WARNING_SAMPLES warnings (already masked) on the job, for its page."""
+    room = WARNING_SAMPLES - len(job.warning_samples)
+    if room > 0 and texts:
+        job.warning_samples = [*job.warning_samples, *texts[:room]]
+        job.save(update_fields=["warning_samples"])
 
 
 class Rejects:
-    """The rejects CSV: `line, field, reason`, then the row's original cells.
+    """The rejected rows of a job (ImportReject): `line, field, reason`, then the row's cells.
 
-    Rows are buffered per chunk and written in line order, though a chunk's parse errors are
-    found before its write-time errors (conflicts, units)."""
+    Buffered per chunk and written with it (`flush` inside the chunk's transaction; a dry
+    run's after its rollback), so a row is listed once even when a job resumes."""
 
-    def __init__(self, path: str | Path | None, header: list[str]) -> None:
-        self.path = Path(path) if path else None
-        self.header = header
+    def __init__(self, job) -> None:
+        self.job = job
         self._pending: list[tuple[int, str, str, list]] = []
-        self._fh = None
-        self._writer = None
 
     def add(self, line: int, field: str, reason: str, cells: list) -> None:
-        if self.path is not None:
-            self._pending.append((line, field, reason, cells))
+        self._pending.append((line, field, reason, cells))
 
     def flush(self) -> None:
-        if self.path is None:
+        from gocua.imports.models import ImportReject
+
+        if not self._pending:
             return
-        if self._writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = self.path.open("w", encoding="utf-8", newline="")
-            self._writer = csv_writer(self._fh)
-            self._writer.writerow(["line", "field", "reason", *self.header])
-        self._pending.sort(key=lambda r: r[0])
-        for line, field, reason, cells in self._pending:
-            self._writer.writerow([line, field, reason, *("" if c is None else c for c in cells)])
+        ImportReject.objects.bulk_create(
+            [
+                ImportReject(
+                    job=self.job,
+                    line=line,
+                    field=field[:32],
+                    reason=reason,
+                    cells=["" if c is None else c if c.__class__ is str else str(c) for c in cells],
+                )  # fmt: skip
+                for line, field, reason, cells in self._pending
+            ],
+            ignore_conflicts=True,
+            batch_size=1000,
+        )
         self._pending.clear()
 
-    def close(self) -> None:
-        # Always leaves a file (header only when nothing was rejected) for scripts to read.
-        self.flush()
-        if self._fh is not None:
-            self._fh.close()
+    def discard(self) -> None:
+        """Forget the buffered rows (their chunk was already committed by an earlier run)."""
+        self._pending.clear()
+
+
+def rejects_rows(job) -> Iterator[list]:
+    """The rejects CSV of a job, row by row: a header, then one row per rejected row in line
+    order (`line, field, reason`, then the original cells)."""
+    yield ["line", "field", "reason", *job.header]
+    for line, field, reason, cells in (
+        job.reject_rows.order_by("line").values_list("line", "field", "reason", "cells").iterator()
+    ):
+        yield [line, field, reason, *cells]
+
+
+def rejects_write(job, path: str | Path) -> None:
+    """Write the job's rejects CSV to a file (the command line's --rejects). Always leaves a
+    file (a header alone when nothing was rejected) for scripts to read."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv_writer(fh).writerows(rejects_rows(job))
 
 
 class SeenSet:

@@ -1,11 +1,12 @@
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from gocua.imports.models import ImportJob
 
-# A commune's list is a few MB; a province-sized file belongs on the server's command line,
-# where it streams in the background instead of holding a web worker.
-WEB_IMPORT_MAX_BYTES = 50 * 1024 * 1024
+# A province's list (1.2M people) is about 130 MB as CSV: the web takes it (the import runs in
+# the background worker); a proxy in front must allow bodies this large too.
+WEB_IMPORT_MAX_BYTES = settings.IMPORT_MAX_BYTES
 
 
 class ImportForm(forms.Form):
@@ -18,8 +19,8 @@ class ImportForm(forms.Form):
         if upload.size > WEB_IMPORT_MAX_BYTES:
             raise forms.ValidationError(
                 _(
-                    "Tệp lớn hơn %(mb)s MB: nhờ Công an tỉnh nhập bằng lệnh gocua import "
-                    "trên máy chủ."
+                    "Tệp lớn hơn %(mb)s MB: hãy chia thành nhiều tệp, hoặc nhờ quản trị viên "
+                    "nhập trên máy chủ."
                 ),
                 params={"mb": WEB_IMPORT_MAX_BYTES // (1024 * 1024)},
             )

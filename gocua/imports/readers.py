@@ -7,7 +7,7 @@ A reader finds the header row (after any title rows), maps its cells to fields, 
 import codecs
 import csv
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +47,9 @@ class Table:
     sheet: str = ""
     notes: list[str] = field(default_factory=list)
     closer: object = None
+    # How far through the file the rows read so far are (0..1), for a progress bar. Asked
+    # where the rows are read (an import's parsing process).
+    position: Callable[[], float] = lambda: 0.0
 
     def close(self) -> None:
         if self.closer is not None:
@@ -114,6 +117,12 @@ def _open_csv(path: Path, head: bytes, kind: str) -> Table:
     delimiter = _sniff_delimiter(text)
     fh = path.open("r", encoding="utf-8-sig", errors="gocua-surrogateescape", newline="")
     reader = csv.reader(fh, delimiter=delimiter)
+    size = max(path.stat().st_size, 1)
+
+    def position() -> float:
+        # The byte position of the buffered reader under the text layer: at most one buffer
+        # (8 KB) ahead of the rows handed out.
+        return min(fh.buffer.tell() / size, 1.0)
 
     def rows() -> Iterator[tuple[int, list]]:
         try:
@@ -128,7 +137,7 @@ def _open_csv(path: Path, head: bytes, kind: str) -> Table:
     except Exception:
         fh.close()
         raise
-    return Table("csv", header, columns, line, iterator, closer=fh)
+    return Table("csv", header, columns, line, iterator, closer=fh, position=position)
 
 
 def _looks_legacy(head: bytes) -> bool:
@@ -185,10 +194,15 @@ def _open_xlsx(path: Path, kind: str) -> Table:
     closer = _Closer(book, fh)
     skipped: list[str] = []
     for sheet in book.worksheets:
-        iterator = (
-            (index, list(values))
-            for index, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-        )
+        total = max(sheet.max_row or 0, 1)  # from the sheet's dimension, when Excel wrote it
+        last = [0]
+
+        def numbered(sheet=sheet, last=last) -> Iterator[tuple[int, list]]:
+            for index, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                last[0] = index
+                yield index, list(values)
+
+        iterator = numbered()
         try:
             line, header, columns = _find_header(iterator, kind, f"{path} [{sheet.title}]")
         except ImportFileError:
@@ -201,7 +215,10 @@ def _open_xlsx(path: Path, kind: str) -> Table:
                 f"'{sheet.title}' (the first with a header)"
                 + (f", skipped {', '.join(repr(s) for s in skipped)}" if skipped else "")
             )
-        return Table("xlsx", header, columns, line, iterator, sheet.title, notes, closer=closer)
+        return Table(
+            "xlsx", header, columns, line, iterator, sheet.title, notes, closer=closer,
+            position=lambda last=last, total=total: min(last[0] / total, 1.0),
+        )  # fmt: skip
     closer.close()
     raise ImportFileError(
         f"{path}: no sheet has a recognisable header (sheets: "

@@ -1,71 +1,117 @@
-"""Imports started from the web page by a unit manager (the command line calls the import
-functions directly)."""
+"""Imports started from the web page by a unit manager: the file is kept in the shared storage,
+a job is queued, and the worker runs it (gocua.imports.tasks). The command line runs the
+import functions directly, in its own process; both make the same ImportJob rows."""
 
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Q, QuerySet
 
-from gocua.accounts.models import User
-from gocua.accounts.selectors import is_manager, is_unrestricted
-from gocua.imports.citizens import citizens_import
-from gocua.imports.common import ImportSummary
+from gocua.accounts.models import Role, User
+from gocua.accounts.selectors import effective_role, is_manager, is_unrestricted, scope_unit
+from gocua.accounts.services import audit_record
 from gocua.imports.models import ImportJob
-from gocua.imports.stages import stages_import
-
-
-@dataclass
-class UploadResult:
-    job: ImportJob
-    summary: ImportSummary
-    notes: list[str]
-    warnings: list[str]  # national IDs and phones already masked
+from gocua.imports.readers import open_table
+from gocua.worker.services import enqueue_after_commit
 
 
 def import_upload(
     *, user: User, kind: str, upload: UploadedFile, dry_run: bool, request=None
-) -> UploadResult:
-    """Import an uploaded file for `user`'s jurisdiction: rows about other units, their people
-    or their households are rejected with that reason. The upload itself is deleted afterwards
-    (it holds personal data); the rejects file stays for the user to download. Raises
-    ImportFileError (nothing written) when the file cannot be read, PermissionError for users
-    who may not import. Audited by the import itself."""
+) -> ImportJob:
+    """Queue an uploaded file for import in `user`'s jurisdiction (rows about other units,
+    their people or their households will be rejected with that reason). The file's header is
+    read at once, so a file that cannot be read is refused here, nothing queued
+    (ImportFileError); PermissionError for users who may not import. The file waits in the
+    shared storage until its job ends, then is deleted (it holds personal data). Audited when
+    queued (with the uploader's address) and when it ends."""
     if not is_manager(user):
         raise PermissionError("only unit managers and the province command import files")
-    folder = Path(settings.IMPORT_DIR) / uuid.uuid4().hex
-    folder.mkdir(parents=True, exist_ok=True)
-    source = folder / ("upload.xlsx" if upload.name.lower().endswith(".xlsx") else "upload.csv")
-    with source.open("wb") as fh:
-        for piece in upload.chunks():
-            fh.write(piece)
-    rejects = folder / "rejects.csv"
-    warnings: list[str] = []
-    options = dict(
-        dry_run=dry_run, rejects_path=str(rejects), user=user, request=request,
-        file_name=upload.name, on_warning=warnings.append, background=False,
-    )  # fmt: skip
+    suffix = ".xlsx" if upload.name.lower().endswith(".xlsx") else ".csv"
+    stored = default_storage.save(f"imports/{uuid.uuid4().hex}/upload{suffix}", upload)
     try:
-        if kind == ImportJob.Kind.CITIZENS:
-            edition = user.unit.edition if user.unit_id else _only_edition()
-            summary, notes = citizens_import(str(source), edition=edition, **options)
-        else:
-            summary, notes = stages_import(str(source), **options)
-    finally:
-        source.unlink(missing_ok=True)
-    job = ImportJob.objects.get(rejects_file=str(rejects))
-    return UploadResult(job, summary, notes, warnings[:200])
+        open_table(default_storage.path(stored), kind=kind).close()
+    except Exception:
+        default_storage.delete(stored)
+        raise
+    edition = user.unit.edition if user.unit_id else _only_edition()
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            kind=kind,
+            file_name=upload.name[-255:],
+            user=user,
+            edition=edition if kind == ImportJob.Kind.CITIZENS else None,
+            dry_run=dry_run,
+            status=ImportJob.Status.QUEUED,
+            upload=stored,
+            size_bytes=upload.size or 0,
+        )
+        audit_record(
+            user=user, action="import", object_type="import_job", object_id=job.pk,
+            unit=user.unit, request=request,
+            detail={"kind": kind, "file": job.file_name, "dry_run": dry_run,
+                    "outcome": "queued", "bytes": job.size_bytes},
+        )  # fmt: skip
+        enqueue_after_commit("gocua.imports.tasks.import_run", job.pk)
+    return job
 
 
-def rejects_path_for(*, user: User, job: ImportJob) -> Path | None:
-    """The job's rejects file if `user` may have it (the person who imported, or a province
-    admin), else None: rejected rows hold personal data."""
-    if not job.rejects_file or not Path(job.rejects_file).exists():
-        return None
-    if job.user_id == user.pk or is_unrestricted(user):
-        return Path(job.rejects_file)
-    return None
+def import_cancel(*, job: ImportJob, user: User, request=None) -> bool:
+    """Ask a queued or running job to stop: it stops after the chunk it is writing (what it
+    committed stays; importing the file again reaches the same end as one run). Returns
+    whether it was still running. Its owner or an unrestricted administrator; audited."""
+    if job.finished:
+        return False
+    ImportJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+    if job.status == ImportJob.Status.QUEUED:
+        # Not started: nothing to wait for.
+        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.QUEUED).update(
+            status=ImportJob.Status.CANCELLED
+        )
+        upload_discard(job)
+    audit_record(
+        user=user, action="update", object_type="import_job", object_id=job.pk,
+        unit=user.unit, request=request, detail={"cancel": True},
+    )  # fmt: skip
+    return True
+
+
+def upload_discard(job: ImportJob) -> None:
+    """Delete a job's stored file (it holds personal data) once the job has ended."""
+    if job.upload:
+        default_storage.delete(job.upload)
+        folder = Path(job.upload).parent.as_posix()
+        if default_storage.exists(folder) and not any(default_storage.listdir(folder)):
+            default_storage.delete(folder)
+        ImportJob.objects.filter(pk=job.pk).update(upload="")
+        job.upload = ""
+
+
+def import_jobs_for_user(user: User) -> QuerySet[ImportJob]:
+    """The jobs a unit manager may follow: their own; a province admin also those of the
+    accounts of their province and the command line's (which has no user); everything for an
+    unrestricted administrator."""
+    jobs = ImportJob.objects.select_related("user").order_by("-id")
+    if is_unrestricted(user):
+        return jobs
+    if not is_manager(user):
+        return jobs.none()
+    if effective_role(user) == Role.PROVINCE_ADMIN:
+        root = scope_unit(user)
+        return jobs.filter(
+            Q(user=user)
+            | Q(user__isnull=True)
+            | Q(user__unit__edition=root.edition, user__unit__path__startswith=root.path)
+        )
+    return jobs.filter(user=user)
+
+
+def may_read_rejects(*, user: User, job: ImportJob) -> bool:
+    """Rejected rows hold personal data: the person who imported, or an unrestricted
+    administrator."""
+    return job.user_id == user.pk or is_unrestricted(user)
 
 
 def _only_edition() -> int:

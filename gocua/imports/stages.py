@@ -9,7 +9,6 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.utils import timezone
 
 from gocua.accounts.models import User
@@ -20,12 +19,12 @@ from gocua.imports.common import (
     ImportSummary,
     Rejects,
     RowError,
+    chunk_commit,
     import_run,
     in_background,
     parse_chunks,
     parse_level,
     parse_stage,
-    save_progress,
 )
 from gocua.imports.models import ImportJob
 from gocua.imports.readers import open_table
@@ -95,6 +94,7 @@ def stages_import(
     user: User | None = None,
     request=None,
     file_name: str | None = None,
+    job: ImportJob | None = None,
     on_warning: Callable[[str], None] = lambda text: None,
     on_progress: Callable[[int], None] = lambda rows: None,
     background: bool = True,
@@ -112,34 +112,37 @@ def stages_import(
     def parse(line: int, cells: list, warn: Callable[[str], None]) -> StageRow | None:
         return parse_stage_row(line, cells, table.columns, now, tz)
 
-    def body(job: ImportJob, rejects: Rejects) -> ImportSummary:
-        summary = ImportSummary(stale=0)
-
+    def body(job: ImportJob, rejects: Rejects, summary: ImportSummary) -> ImportSummary:
         def reject(line: int, field: str, reason: str, cells: list) -> None:
             summary.rejected += 1
             rejects.add(line, field, reason, cells)
 
-        chunks = parse_chunks(table.rows, parse, CHUNK_ROWS)
+        chunks = parse_chunks(table.rows, parse, CHUNK_ROWS, table.position)
         if background:  # a threaded web worker must not fork (see citizens_import)
             chunks = in_background(chunks)
         for parsed in chunks:
+            if parsed.last_line <= job.resume_line:  # committed by an earlier run of this job
+                continue
             summary.rows += parsed.rows
             for rejected in parsed.rejects:
                 reject(*rejected)
-            with transaction.atomic():
-                if parsed.records:
-                    changed = _apply_chunk(parsed.records, job, summary, reject, jurisdiction)
-                    if changed and not dry_run:
-                        audit_record(
-                            user=user, command_line=user is None, action="import",
-                            object_type="residents", object_id=job.pk,
-                            unit=user.unit if user is not None else None,
-                            detail={"job": job.pk, "updated": compress(changed)},
-                        )  # fmt: skip
-                save_progress(job, summary)
-                if dry_run:
-                    transaction.set_rollback(True)
-            rejects.flush()
+
+            def write(parsed=parsed) -> None:
+                if not parsed.records:
+                    return
+                changed = _apply_chunk(parsed.records, job, summary, reject, jurisdiction)
+                if changed and not dry_run:
+                    audit_record(
+                        user=user, command_line=user is None, action="import",
+                        object_type="residents", object_id=job.pk,
+                        unit=user.unit if user is not None else None,
+                        detail={"job": job.pk, "updated": compress(changed)},
+                    )  # fmt: skip
+
+            chunk_commit(
+                job=job, summary=summary, rejects=rejects, parsed=parsed, dry_run=dry_run,
+                write=write,
+            )  # fmt: skip
             on_progress(summary.rows)
         return summary
 
@@ -150,6 +153,7 @@ def stages_import(
         user=user,
         request=request,
         file_name=file_name,
+        job=job,
         edition=None,
         dry_run=dry_run,
         rejects_path=rejects_path,

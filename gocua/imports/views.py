@@ -1,27 +1,47 @@
-from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET, require_http_methods
+"""Import pages: upload a file (queued for the worker), follow its job, cancel it, download its
+rejected rows. Scoped: a unit manager sees their own jobs, a province admin those of their
+province and of the command line."""
 
-from gocua.accounts.selectors import is_manager, is_unrestricted
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from gocua.accounts.selectors import is_manager
 from gocua.accounts.services import audit_record
+from gocua.imports.common import rejects_rows
 from gocua.imports.forms import ImportForm
 from gocua.imports.models import ImportJob
 from gocua.imports.readers import ImportFileError
-from gocua.imports.services import import_upload, rejects_path_for
+from gocua.imports.services import (
+    import_cancel,
+    import_jobs_for_user,
+    import_upload,
+    may_read_rejects,
+)
+from gocua.lib.spreadsheet import csv_writer
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_page(request: HttpRequest) -> HttpResponse:
-    """Upload a resident list or a status extract for the user's own units."""
+    """Upload a resident list or a status extract for the user's own units: the import runs in
+    the background and this page follows it."""
     if not is_manager(request.user):
         raise Http404
     form = ImportForm(request.POST or None, request.FILES or None)
-    result = error = None
+    error = None
     if request.method == "POST" and form.is_valid():
         try:
-            result = import_upload(
+            job = import_upload(
                 user=request.user, kind=form.cleaned_data["kind"],
                 upload=form.cleaned_data["file"], dry_run=form.cleaned_data["dry_run"],
                 request=request,
@@ -30,25 +50,79 @@ def import_page(request: HttpRequest) -> HttpResponse:
             # The message names the file by its server path; show the reason only.
             error = str(exc).split(": ", 1)[-1]
         else:
-            form = ImportForm()
-    jobs = ImportJob.objects.select_related("user").order_by("-id")
-    if not is_unrestricted(request.user):
-        jobs = jobs.filter(user=request.user)
-    return render(request, "imports/import.html", {
-        "form": form, "result": result, "error": error, "jobs": jobs[:20],
-    })  # fmt: skip
+            return redirect("imports:job", pk=job.pk)
+    return render(
+        request,
+        "imports/import.html",
+        {"form": form, "error": error, "jobs": import_jobs_for_user(request.user)[:30]},
+    )
+
+
+def _job_or_404(request: HttpRequest, pk: int) -> ImportJob:
+    if not is_manager(request.user):
+        raise Http404
+    job = import_jobs_for_user(request.user).filter(pk=pk).first()
+    if job is None:
+        raise Http404
+    return job
+
+
+def _eta_seconds(job: ImportJob) -> int | None:
+    """Seconds left at the pace so far (None before the first chunk)."""
+    if job.finished or job.progress <= 0.01 or not job.started_at:
+        return None
+    elapsed = (timezone.now() - job.started_at).total_seconds()
+    return max(0, round(elapsed / job.progress * (1 - job.progress)))
+
+
+def _job_context(request: HttpRequest, job: ImportJob) -> dict:
+    return {
+        "job": job,
+        "percent": 100 if job.status == ImportJob.Status.DONE else round(job.progress * 100),
+        "eta": _eta_seconds(job),
+        "rejects": may_read_rejects(user=request.user, job=job) and job.rejected > 0,
+    }
 
 
 @login_required
 @require_GET
-def rejects_download(request: HttpRequest, pk: int) -> FileResponse:
-    job = get_object_or_404(ImportJob, pk=pk)
-    path = rejects_path_for(user=request.user, job=job)
-    if path is None:
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job_or_404(request, pk)
+    return render(request, "imports/job.html", _job_context(request, job))
+
+
+@login_required
+@require_GET
+def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The job's progress panel alone, polled by the page (htmx) until the job ends."""
+    job = _job_or_404(request, pk)
+    return render(request, "imports/_job_progress.html", _job_context(request, job))
+
+
+@login_required
+@require_POST
+def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job_or_404(request, pk)
+    if not may_read_rejects(user=request.user, job=job):  # its owner, or the administrator
+        raise Http404
+    if import_cancel(job=job, user=request.user, request=request):
+        messages.info(request, _("Đã yêu cầu dừng: dữ liệu đã ghi được giữ nguyên."))
+    return redirect("imports:job", pk=job.pk)
+
+
+@login_required
+@require_GET
+def rejects_download(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    job = _job_or_404(request, pk)
+    if not may_read_rejects(user=request.user, job=job):
         raise Http404
     audit_record(
         user=request.user, action="export", object_type="import_rejects", object_id=job.pk,
-        unit=request.user.unit, request=request,
+        unit=request.user.unit, request=request, detail={"rows": job.rejected},
     )  # fmt: skip
-    return FileResponse(path.open("rb"), as_attachment=True, filename=f"loi-nhap-{job.pk}.csv",
-                        content_type="text/csv; charset=utf-8")  # fmt: skip
+    writer = csv_writer(_Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in rejects_rows(job)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="loi-nhap-{job.pk}.csv"'
+    return response

@@ -15,7 +15,7 @@ from gocua.campaigns.selectors import current_campaign
 from gocua.geo.models import AdminUnit, Level
 from gocua.reports import rollups
 from gocua.reports.models import FLOW_COLUMNS, MEMBER_COLUMNS, STOCK_COLUMNS, MemberDay, UnitDay
-from gocua.reports.selectors import METRICS, kpi_rows, stock_series
+from gocua.reports.selectors import METRICS, Freshness, kpi_rows, rollup_freshness, stock_series
 
 # Marked for the catalogue only: the dashboard's cards and menus translate them; the charts
 # (Vietnamese sentences) and the reports use them as they are.
@@ -44,6 +44,7 @@ class Dashboard:
     team_rows: list[dict] = field(default_factory=list)
     week: dict = field(default_factory=dict)
     built: bool = True
+    freshness: Freshness | None = None
 
 
 def _flow_sums(unit_ids: list[int], on: dt.date) -> dict[int, dict]:
@@ -231,6 +232,7 @@ def dashboard_for(
         team_rows=team_rows,
         week=_productivity(flows.get(unit.id, {}), total_members, days),
         built=state is not None,
+        freshness=rollup_freshness(state),
     )
 
 

@@ -23,6 +23,10 @@ class RollupState(models.Model):
     # `gocua rollup roll` re-reads residents edited since then (a safety net for write paths
     # that forgot to call rollup_residents_changed).
     swept_at = models.DateTimeField(null=True, blank=True)
+    # Set when something the rows were built with changed (the minimum age, an earlier first
+    # day): the rows still answer, marked "recounting, figures as of" this moment, until the
+    # rebuild the change queued replaces them.
+    stale_since = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"rollups {self.first_day}..{self.day} (min age {self.min_age})"

@@ -85,6 +85,7 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from gocua.geo.models import AdminUnit
 from gocua.lib.bulk import db_uuid, insert_rows, select_in
@@ -101,6 +102,7 @@ from gocua.reports.models import (
     StageRegression,
     UnitDay,
 )
+from gocua.worker.services import enqueue_after_commit, enqueue_once
 
 DEFAULT_MIN_AGE = 14
 LEAD_DAYS = 7  # rows start a week before the campaign, so the first week has a 7-day pace
@@ -423,13 +425,42 @@ def _has_residents() -> bool:
     return Resident.objects.exists()
 
 
-def rollup_invalidate() -> None:
-    """Drop the rollups' state after a change they cannot follow incrementally (the current
-    campaign, its start date or minimum age). Until `gocua rollup rebuild` — or the nightly
-    `gocua rollup roll`, which rebuilds when the state is gone — reads use the live counts
-    and writes skip the rollups. Cheap, so it can run inside a page's request (a rebuild of a
-    1.2M province takes longer than a request may)."""
-    RollupState.objects.filter(pk=1).delete()
+def rollup_inputs_changed() -> bool:
+    """A campaign became current, or a current one changed its start date or minimum age: if
+    the rollups were built for another minimum age, or from a later first day than the
+    campaigns now need, mark them stale and queue their rebuild (after the caller commits).
+    Until it finishes, reads keep answering from the old rows, saying "recounting, figures as
+    of" then. Cheap, so it runs inside a page's request. Returns whether a rebuild was queued."""
+    state = RollupState.objects.filter(pk=1).first()
+    if state is not None:
+        needed_first = _default_first_day(max(state.day, today()))
+        if state.min_age == current_min_age() and state.first_day <= needed_first:
+            return False
+        if state.stale_since is None:
+            RollupState.objects.filter(pk=1).update(stale_since=timezone.now())
+    enqueue_after_commit("gocua.reports.tasks.rollup_rebuild")
+    return True
+
+
+def rollup_maintain() -> str:
+    """Keep the rollups existing and current (the worker runs this every few seconds):
+    queue a rebuild when they are missing while residents exist (an upgrade) or stale (a
+    campaign change); build them empty on an installation without residents; otherwise roll
+    to a new day and count the visits posts have queued. Returns what it did."""
+    state = RollupState.objects.filter(pk=1).first()
+    if state is None and not _has_residents():
+        rollup_rebuild()  # nothing to count: instant
+        return "built"
+    if state is None or state.stale_since is not None:
+        enqueue_after_commit("gocua.reports.tasks.rollup_rebuild")
+        return "rebuild queued"
+    if state.day < today() or _any_pending():
+        with transaction.atomic():
+            locked = _locked_state(skip_locked=True)
+            if locked is not None:
+                _fold(locked)
+        return "folded"
+    return "current"
 
 
 def rollup_state() -> RollupState | None:
@@ -679,18 +710,15 @@ def rollup_visits_recorded(visits: Iterable) -> int:
 
 
 def _fold_soon() -> None:
-    """After a post's commit: fold up to POST_FOLD queued visits, unless this process did less
-    than FOLD_EVERY seconds ago or another transaction is folding now (which may leave these
-    visits to the next fold or read; no post waits for another's). When more were queued,
-    the process's next post folds again at once, so folding keeps pace with the posts, and no
-    phone waits for more than POST_FOLD visits to be counted."""
+    """After a post's commit: queue a fold for the worker (gocua.reports.tasks.rollup_fold),
+    at most once every FOLD_EVERY seconds per process, and not when one is already waiting.
+    The phone's answer never waits for the counting."""
     global _next_fold
     now = time.monotonic()
     if now < _next_fold:
         return
     _next_fold = now + FOLD_EVERY
-    if rollup_fold(wait=False, limit=POST_FOLD) == POST_FOLD:
-        _next_fold = 0.0
+    enqueue_once(import_string("gocua.reports.tasks.rollup_fold"))
 
 
 def rollup_fold(*, wait: bool = True, limit: int | None = None) -> int:
@@ -1007,6 +1035,7 @@ def rollup_rebuild(*, edition: int | None = None, on: dt.date | None = None) -> 
             state = RollupState(pk=1)
         state.first_day, state.day, state.min_age = first, last, min_age
         state.built_at = state.swept_at = timezone.now()
+        state.stale_since = None
         state.save()
         return {
             "residents": scoped(ResidentSnapshot.objects.all(), "unit_id").count(),

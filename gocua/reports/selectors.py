@@ -8,9 +8,11 @@ range) it falls back to one GROUP BY over the residents, which is exact but O(re
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
+from django.utils import timezone
 
 from gocua.campaigns.selectors import current_campaign
 from gocua.geo.models import AdminUnit
@@ -40,6 +42,29 @@ EXTRA_FIELDS = [
     "day", "deadline", "level2", "level2_share",
     *(f"{metric}_{key}" for metric in METRICS for key in PACE_KEYS),
 ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How current the figures a page shows are, said on the page.
+
+    - "current": the rollups count everything recorded up to `as_of` (now);
+    - "recounting": something they were built with changed (a campaign's start or minimum
+      age); the old figures answer, as of `as_of`, until the rebuild the worker is running;
+    - "first_count": the rollups do not exist yet (an upgrade); the worker is building them,
+      and meanwhile figures are counted directly from the residents."""
+
+    status: str
+    as_of: dt.datetime | None
+
+
+def rollup_freshness(state=None) -> Freshness:
+    state = state if state is not None else rollups.rollup_state()
+    if state is None:
+        return Freshness("first_count", None)
+    if state.stale_since is not None:
+        return Freshness("recounting", state.stale_since)
+    return Freshness("current", timezone.now())
 
 
 def min_age_now() -> int:
@@ -269,7 +294,9 @@ def kpi_rows(
     if min_age is None:
         min_age = campaign.min_age if campaign else DEFAULT_MIN_AGE
     rows = []
-    if state is not None and state.min_age == min_age and state.first_day <= on <= state.day:
+    # Stale rows still answer (as of when they went stale) while the worker rebuilds them.
+    same_age = state is not None and (state.min_age == min_age or state.stale_since is not None)
+    if state is not None and same_age and state.first_day <= on <= state.day:
         earlier_day = max(on - dt.timedelta(days=7), state.first_day)
         counts = rollup_counts(ids, {on, earlier_day})
         for u in shown:

@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from gocua.accounts.selectors import home_unit, unit_for_user_or_404, unit_visible
-from gocua.reports.selectors import kpi_rows, min_age_now
+from gocua.reports.selectors import kpi_rows, min_age_now, rollup_freshness
 
 
 @login_required
@@ -28,5 +28,6 @@ def kpi_page(
             "head": rows[0] if rows else None,
             "children": rows[1:],
             "parent": parent if parent and unit_visible(request.user, parent) else None,
+            "freshness": rollup_freshness() if unit else None,
         },
     )

@@ -272,11 +272,11 @@ def test_an_interrupted_import_run_again_ends_as_one_clean_run(tay_ninh, write_c
     original = __import__("gocua.imports.citizens", fromlist=["x"]).CitizenImport.write_chunk
     calls = {"n": 0}
 
-    def dies_on_second_chunk(self, chunk, cells):
+    def dies_on_second_chunk(self, parsed):
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt  # the officer closed the terminal
-        return original(self, chunk, cells)
+        return original(self, parsed)
 
     monkeypatch.setattr("gocua.imports.citizens.CitizenImport.write_chunk", dies_on_second_chunk)
     with pytest.raises(KeyboardInterrupt):

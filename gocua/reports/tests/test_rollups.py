@@ -304,16 +304,19 @@ def test_it_rebuilds_one_edition_and_keeps_the_others_rows(tree, campaign):
     assert rollup_tables() == after
 
 
-def test_it_is_invalidated_by_a_campaign_change_and_rebuilt_by_the_nightly_roll(db, tree):
-    """A changed start date cannot be followed incrementally: the state goes, the roll
-    rebuilds."""
+def test_a_campaign_change_queues_a_rebuild_only_when_the_rows_cannot_answer(
+    db, tree, django_capture_on_commit_callbacks
+):
+    """A later start date leaves the rows as they are (they start earlier than needed); an
+    earlier one, or another minimum age, marks them stale (reads say "recounting, figures as
+    of") and queues their rebuild, which the worker runs."""
     import datetime as dt
 
     from conftest import make_resident
     from gocua.campaigns.models import Campaign
     from gocua.campaigns.services import campaign_update
     from gocua.reports.models import RollupState
-    from gocua.reports.rollups import LEAD_DAYS, rollup_rebuild, rollup_roll
+    from gocua.reports.rollups import LEAD_DAYS, rollup_rebuild
 
     campaign = Campaign.objects.create(
         name="Đợt 1",
@@ -324,12 +327,24 @@ def test_it_is_invalidated_by_a_campaign_change_and_rebuilt_by_the_nightly_roll(
     )
     make_resident(tree.kp1)
     rollup_rebuild()
-    assert RollupState.objects.exists()
-    campaign_update(campaign=campaign, start_date=dt.date(2026, 10, 15))
-    assert not RollupState.objects.exists()
-    day, residents = rollup_roll()
-    first_day = dt.date(2026, 10, 15) - dt.timedelta(days=LEAD_DAYS)
-    assert residents == 1 and RollupState.objects.get().first_day == first_day
+    built = RollupState.objects.get()
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        campaign_update(campaign=campaign, start_date=dt.date(2026, 10, 15))
+    assert not queued and RollupState.objects.get() == built
+    assert RollupState.objects.get().stale_since is None
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        campaign_update(campaign=campaign, start_date=dt.date(2026, 9, 1))
+    assert RollupState.objects.get().stale_since is not None  # stale, still answering
+    for callback in queued:
+        callback()  # the worker runs the rebuild
+    state = RollupState.objects.get()
+    assert state.stale_since is None
+    assert state.first_day == dt.date(2026, 9, 1) - dt.timedelta(days=LEAD_DAYS)
+
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        campaign_update(campaign=campaign, min_age=16)
+    assert queued and RollupState.objects.get().min_age == 16
 
 
 def test_a_confirmed_death_leaves_the_denominator_at_once(db, tree, vy, bob):
@@ -461,7 +476,10 @@ def test_a_rebuild_empties_the_queue_of_its_edition_only(tree, teams):
     rollups.rollup_rebuild(edition=2023)
     assert not PendingVisit.objects.exists()
     assert _flows(tree.kp1)["visits"] == Visit.objects.count() == 1
-    rollups.rollup_invalidate()  # not built: visits still queue, the next build counts them
+    # Not built (an upgrade that dropped them): visits still queue, the next build counts them.
+    from gocua.reports.models import RollupState
+
+    RollupState.objects.filter(pk=1).delete()
     _claim_visit(teams, tree, an, "refused")
     assert PendingVisit.objects.count() == 1 and rollups.rollup_fold() == 0
     rollups.rollup_rebuild()

@@ -1,0 +1,47 @@
+"""The import a unit manager started in the web, run by the worker."""
+
+import logging
+
+from django.core.files.storage import default_storage
+from django_tasks import task
+
+from gocua.imports.citizens import citizens_import
+from gocua.imports.models import ImportJob
+from gocua.imports.readers import ImportFileError
+from gocua.imports.services import upload_discard
+from gocua.imports.stages import stages_import
+
+log = logging.getLogger("gocua.imports")
+
+
+@task()
+def import_run(job_id: int) -> dict:
+    """Run (or, after a killed worker, resume) a queued web import. Its file is deleted when
+    the job ends, however it ends; a job that was killed keeps it for the worker that takes
+    the job up again."""
+    job = ImportJob.objects.select_related("user__unit").get(pk=job_id)
+    if job.finished:  # ended meanwhile (cancelled before it started, or a repeat)
+        upload_discard(job)
+        return {"status": job.status}
+    run = citizens_import if job.kind == ImportJob.Kind.CITIZENS else stages_import
+    options = {"edition": job.edition} if job.kind == ImportJob.Kind.CITIZENS else {}
+    try:
+        summary, _notes = run(
+            default_storage.path(job.upload),
+            dry_run=job.dry_run,
+            user=job.user,
+            file_name=job.file_name,
+            job=job,
+            **options,
+        )
+    except ImportFileError as exc:
+        # The header was read when it was queued; the rest of the file may still be broken.
+        message = str(exc).split(": ", 1)[-1]
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED, message=message)
+        log.warning("import %s: %s", job.pk, message)
+        return {"status": ImportJob.Status.FAILED}
+    finally:
+        job.refresh_from_db()
+        if job.finished:
+            upload_discard(job)
+    return summary.as_dict()
