@@ -25,6 +25,18 @@ _serial = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """SQLite's test database in a file, not in memory: the worker's tests start real worker
+    processes, which must reach the same database (PostgreSQL's is a database anyway)."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        folder = tmp_path_factory.mktemp("database")
+        database.setdefault("TEST", {})["NAME"] = str(folder / "test.sqlite3")
+
+
+@pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """The test database as migrated, less the empty rollups a new installation starts with:
     most tests make residents with the ORM (no rollup hooks) and read live counts; tests of

@@ -7,6 +7,7 @@ import marshal
 import multiprocessing
 import queue
 import re
+import signal
 import sqlite3
 import tempfile
 import threading
@@ -307,6 +308,19 @@ def wal_checkpoints_spaced() -> Iterator[None]:
 POLL_SECONDS = 0.1  # how often the receiving thread looks whether the consumer has stopped
 
 
+def _die_with_parent() -> None:
+    """Linux: the parsing process is killed when the importing one dies, however it dies (a
+    worker killed with SIGKILL cannot stop its children; they would linger, blocked on a queue
+    nobody reads)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # another system: the orphan ends when its queue breaks
+        pass
+
+
 def in_background(
     items: Iterator,
     *,
@@ -327,6 +341,7 @@ def in_background(
     pipe = context.Queue(maxsize=depth)
 
     def produce() -> None:
+        _die_with_parent()
         try:
             for item in items:
                 pipe.put(("item", encode(item) if encode else item))

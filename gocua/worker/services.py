@@ -3,8 +3,8 @@ queue, which periodic jobs are due, and enqueuing a task that must not be queued
 
 The queue itself is django-tasks' database backend (django-tasks-db): tasks are rows, claimed
 by one worker at a time. What it does not do, done here: a task whose worker was killed (kill
--9, a lost machine) stays "running" for ever; a worker that stopped beating for DEAD_AFTER
-gives its running tasks back to the queue, where another (or the same, restarted) takes them.
+-9, a lost machine) stays "running" for ever; a worker that stopped beating for
+dead_after() gives its running tasks back to the queue, where another (or the same, restarted) takes them.
 Every task of GõCửa is written to be run again after such a death and end in the same state
 (an import resumes after its last committed chunk).
 """
@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import socket
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -24,7 +25,12 @@ from gocua.worker.models import Schedule, WorkerBeat
 from gocua.worker.schedule import SCHEDULE, Periodic
 
 BEAT_EVERY = 5  # seconds between a worker's heartbeats
-DEAD_AFTER = dt.timedelta(seconds=30)  # silent that long: the worker is gone
+
+
+def dead_after() -> dt.timedelta:
+    """A worker silent this long is gone (GOCUA_WORKER_DEAD_AFTER seconds, default 30): long
+    enough for a busy machine's pause, short enough that a job waits half a minute at most."""
+    return dt.timedelta(seconds=settings.WORKER_DEAD_AFTER)
 
 
 def worker_beat(*, worker_id: str, started_at: dt.datetime) -> None:
@@ -50,15 +56,16 @@ def tasks_recover(*, now: dt.datetime | None = None) -> int:
     (or never beat at all and started that long ago). Returns how many. Idempotent: any live
     worker may run it at any time."""
     now = now or timezone.now()
+    silence = dead_after()
     alive = set(
-        WorkerBeat.objects.filter(beat_at__gte=now - DEAD_AFTER).values_list("worker_id", flat=True)
+        WorkerBeat.objects.filter(beat_at__gte=now - silence).values_list("worker_id", flat=True)
     )
     recovered = 0
     for task_id, worker_ids, started_at in DBTaskResult.objects.running().values_list(
         "id", "worker_ids", "started_at"
     ):
         owner = worker_ids[-1] if worker_ids else None
-        if owner in alive or (started_at is not None and started_at > now - DEAD_AFTER):
+        if owner in alive or (started_at is not None and started_at > now - silence):
             continue
         recovered += DBTaskResult.objects.filter(
             pk=task_id, status=TaskResultStatus.RUNNING
