@@ -216,6 +216,8 @@ AXES_HANDLER = "gocua.accounts.throttling.LoginThrottle"
 TOKEN_IDLE_DAYS = env_int("GOCUA_TOKEN_IDLE_DAYS", 30, minimum=1)
 TOKEN_MAX_DAYS = env_int("GOCUA_TOKEN_MAX_DAYS", 180, minimum=1)
 TOKEN_AFTER_DEADLINE_DAYS = env_int("GOCUA_TOKEN_AFTER_DEADLINE_DAYS", 30)
+# The one-time code on a login card: how long it lets its person set their password.
+LOGIN_CODE_HOURS = env_int("GOCUA_LOGIN_CODE_HOURS", 72, minimum=1)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True

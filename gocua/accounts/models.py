@@ -123,3 +123,24 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("the audit log is append-only")
+
+
+class LoginCode(models.Model):
+    """A one-time code that lets a person set their own password: printed on their login
+    card by the manager who gave them the account (or reset it). Only a keyed digest of the
+    code is stored; it works once, for 72 hours (GOCUA_LOGIN_CODE_HOURS), and a newer code for
+    the same account ends it. No password is ever printed or sent."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    # Ended by a newer code, a deactivation, or its use.
+    ended_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"login code of {self.user} until {self.expires_at:%Y-%m-%d %H:%M}"

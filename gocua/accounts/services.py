@@ -16,14 +16,15 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _
 
-from gocua.accounts.models import ApiToken, AuditEntry, Role, User
+from gocua.accounts.models import ApiToken, AuditEntry, LoginCode, Role, User
 from gocua.geo.models import AdminUnit, Level
 from gocua.lib.bulk import insert_one
 from gocua.lib.masking import scrub
 from gocua.lib.ranges import compress
 from gocua.lib.rows import Columns, cache_related
-from gocua.lib.text import key, nfc
+from gocua.lib.text import fold, key, nfc
 
 
 class AccountError(ValueError):
@@ -167,6 +168,14 @@ def login_failed(request, *, username: str | None) -> None:
     user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
 
 
+def login_locked(request, *, username: str) -> bool:
+    """Whether too many failed logins from this address (for this user name, or for any)
+    lock this attempt out, as on the login page (django-axes)."""
+    from axes.handlers.proxy import AxesProxyHandler
+
+    return AxesProxyHandler.is_locked(request, credentials={"username": nfc(username or "")})
+
+
 # ---------------------------------------------------------------------------------------- users
 
 
@@ -240,7 +249,7 @@ def user_create(
     username: str,
     role: str,
     unit: AdminUnit,
-    password: str,
+    password: str | None,
     full_name: str = "",
     hamlets: str | Sequence[str] | None = None,
     affiliation: str = "other",
@@ -249,10 +258,13 @@ def user_create(
 ) -> User:
     """Create an account bound to one unit, and for a field member assign hamlets of their
     commune ('all' or names matched ignoring case, spacing and diacritics) in the current
-    campaign (its Team and Member are created when missing).
+    campaign (its Team and Member are created when missing). `password=None` makes an
+    account that can only be entered with a one-time code (login_code_issue): the web gives
+    accounts that way, never printing a password.
 
     Atomic: on any AccountError nothing is written. Audited as `create user`.
-    Who may call it: the `gocua user create` command, and pages restricted to province admins.
+    Who may call it: the `gocua user create` command, and the services below that check the
+    actor's scope first (account_create, the campaigns' member_account_give).
     """
     username = (username or "").strip()
     if not username:
@@ -266,20 +278,24 @@ def user_create(
         raise AccountError(f"a user named {username!r} already exists")
     if role not in Role.values:
         raise AccountError(f"role must be one of {', '.join(Role.values)}, not {role!r}")
-    if role == Role.FIELD_MEMBER and unit.level != Level.COMMUNE:
+    if role == Role.FIELD_MEMBER and unit.level not in (Level.COMMUNE, Level.DISTRICT):
         raise AccountError(
-            f"a field member belongs to a commune; {unit.name} ({unit.code}) is a {unit.level}"
+            f"a field member belongs to a commune (or a district's team); {unit.name} "
+            f"({unit.code}) is a {unit.level}"
         )
     if hamlets is not None and role != Role.FIELD_MEMBER:
         raise AccountError("--hamlets is only for field members")
-    if not password:
+    if password is not None and not password:
         raise AccountError("the password is empty")
-    user = User(username=username, role=role, unit=unit, full_name=(full_name or "").strip())
-    try:
-        validate_password(password, user=user)
-    except ValidationError as exc:
-        raise AccountError("password rejected: " + " ".join(exc.messages)) from None
-    user.set_password(password)
+    user = User(username=username, role=role, unit=unit, full_name=nfc(full_name or ""))
+    if password is None:
+        user.set_unusable_password()
+    else:
+        try:
+            validate_password(password, user=user)
+        except ValidationError as exc:
+            raise AccountError("password rejected: " + " ".join(exc.messages)) from None
+        user.set_password(password)
     user.save()
     chosen = _hamlets_of(unit, hamlets) if hamlets is not None else []
     if chosen:
@@ -344,7 +360,177 @@ def user_deactivate(*, user: User, by: User | None, request=None) -> None:
             request=request,
             detail={"username": user.get_username()},
         )
+    LoginCode.objects.filter(user=user, used_at__isnull=True, ended_at__isnull=True).update(
+        ended_at=timezone.now()
+    )
     tokens_revoke_all(user=user, by=by, reason="deactivated", request=request)
+
+
+# ---------------------------------------------------------------- accounts given in the web
+
+# Roles by what they may do: an actor never gives a role above their own.
+ROLE_RANK = {Role.VIEWER: 0, Role.FIELD_MEMBER: 1, Role.UNIT_MANAGER: 2, Role.PROVINCE_ADMIN: 3}
+
+
+def roles_given_by(actor: User) -> list[str]:
+    """The roles `actor` may give: a province admin gives unit managers, viewers and other
+    admins of the province; a unit manager gives viewers (their volunteers get accounts from
+    the team's roster)."""
+    from gocua.accounts.selectors import effective_role
+
+    role = effective_role(actor)
+    if role == Role.PROVINCE_ADMIN:
+        return [Role.UNIT_MANAGER, Role.VIEWER, Role.PROVINCE_ADMIN]
+    if role == Role.UNIT_MANAGER:
+        return [Role.VIEWER]
+    return []
+
+
+def username_suggest(full_name: str) -> str:
+    """A free login name from a person's name, without diacritics: the given name and the
+    initials of the others ("Nguyễn Văn An" → "annv"), then "annv2", "annv3"… when taken."""
+    parts = [p for p in fold(full_name or "").replace("-", " ").split() if p.isalnum()]
+    base = (parts[-1] + "".join(p[0] for p in parts[:-1])) if parts else "thanhvien"
+    base = "".join(ch for ch in base if ch.isascii() and ch.isalnum())[:24] or "thanhvien"
+    taken = {
+        name.lower()
+        for name in User.objects.filter(username__istartswith=base).values_list(
+            "username", flat=True
+        )
+    }
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}{n}" in taken:
+        n += 1
+    return f"{base}{n}"
+
+
+@transaction.atomic
+def account_create(
+    *,
+    actor: User,
+    role: str,
+    unit: AdminUnit,
+    full_name: str,
+    username: str = "",
+    request=None,
+) -> tuple[User, str]:
+    """An account given in the web by a manager, inside their jurisdiction and never with a
+    role above their own (see roles_given_by): returns the user and the one-time code for
+    their login card. Raises AccountError."""
+    from gocua.accounts.selectors import unit_visible
+
+    if role not in roles_given_by(actor):
+        raise AccountError(_("Bạn không thể cấp tài khoản với vai trò này."))
+    if not unit_visible(actor, unit):
+        raise AccountError(_("Đơn vị này nằm ngoài phạm vi quản lý của bạn."))
+    user = user_create(
+        username=username or username_suggest(full_name),
+        role=role,
+        unit=unit,
+        password=None,
+        full_name=full_name,
+        created_by=actor,
+        request=request,
+    )
+    _row, code = login_code_issue(user=user, by=actor, request=request)
+    return user, code
+
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, no 1/I: read off paper
+CODE_SALT = "gocua.accounts.LoginCode"
+
+
+def _code_digest(code: str) -> str:
+    text = "".join(ch for ch in code.upper() if ch.isalnum())
+    return salted_hmac(CODE_SALT, text, algorithm="sha256").hexdigest()
+
+
+@transaction.atomic
+def login_code_issue(*, user: User, by: User | None, request=None) -> tuple[LoginCode, str]:
+    """A one-time code for `user` to set their own password (a new account, a forgotten or
+    reset password): returns the row and the code, shown once (on the login card); only its
+    keyed digest is kept. Ends the user's earlier codes. Audited as `login_code`."""
+    now = timezone.now()
+    LoginCode.objects.filter(user=user, used_at__isnull=True, ended_at__isnull=True).update(
+        ended_at=now
+    )
+    code = "".join(secrets.choice(CODE_ALPHABET) for _i in range(8))
+    code = f"{code[:4]}-{code[4:]}"
+    row = LoginCode.objects.create(
+        user=user,
+        code_hash=_code_digest(code),
+        expires_at=now + dt.timedelta(hours=settings.LOGIN_CODE_HOURS),
+        created_by=by,
+    )
+    audit_record(
+        user=by, command_line=by is None and request is None, action="login_code",
+        object_type="user", object_id=user.pk, unit=user.unit, request=request,
+        detail={"username": user.get_username(), "expires": row.expires_at.isoformat()},
+    )  # fmt: skip
+    return row, code
+
+
+@transaction.atomic
+def password_reset(*, user: User, by: User, request=None) -> str:
+    """A manager resets a person's password: the old one stops working at once (and the
+    account is logged out everywhere); returns a new one-time code for a login card."""
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    tokens_revoke_all(user=user, by=by, reason="password_reset", request=request)
+    _row, code = login_code_issue(user=user, by=by, request=request)
+    return code
+
+
+class CodeRefused(AccountError):
+    """A one-time code that does not open the account: wrong, used, expired or replaced."""
+
+
+def login_code_redeem(*, username: str, code: str, password: str, request=None) -> User:
+    """Set a password with a one-time code: the code must be the user's latest, unused and
+    unexpired, and the account active. The code is then spent (once, even for two requests at
+    the same moment). A refused attempt counts as a failed login for that user name (the same
+    lockout as the login page), outside any transaction so that it stays counted. Audited."""
+    now = timezone.now()
+    row = (
+        LoginCode.objects.select_related("user__unit")
+        .filter(
+            code_hash=_code_digest(code or ""),
+            user__username=(username or "").strip(),
+            used_at__isnull=True,
+            ended_at__isnull=True,
+            expires_at__gt=now,
+            user__is_active=True,
+        )
+        .first()
+    )
+    if row is None:
+        if request is not None:
+            login_failed(request, username=username)
+        raise CodeRefused(
+            _("Mã không đúng, đã dùng hoặc đã hết hạn. Hãy nhờ cán bộ phụ trách cấp mã mới.")
+        )
+    user = row.user
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise AccountError(" ".join(exc.messages)) from None
+    with transaction.atomic():
+        # Spent once: a second request with the same code finds it used.
+        if not LoginCode.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=now):
+            raise CodeRefused(_("Mã này vừa được dùng."))
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        _code_redeemed_audit(user, request)
+    return user
+
+
+def _code_redeemed_audit(user: User, request) -> None:
+    audit_record(
+        user=user, action="login_code_used", object_type="user", object_id=user.pk,
+        unit=user.unit, request=request, detail={"username": user.get_username()},
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------- tokens

@@ -17,6 +17,11 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("code/", views.code_login, name="code"),
+    path("people/", views.account_list, name="people"),
+    path("people/<int:pk>/reset/", views.account_reset, name="account_reset"),
+    path("people/<int:pk>/close/", views.account_close, name="account_close"),
+    path("people/<int:pk>/revoke/", views.account_revoke, name="account_revoke"),
     path("audit/", views.audit_list, name="audit"),
     path("audit/export.csv", views.audit_export, name="audit_export"),
 ]

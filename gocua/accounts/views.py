@@ -1,25 +1,63 @@
 import json
 from urllib.parse import urlencode
 
+from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gocua.accounts.selectors import audit_entries_for_user, can_read_audit, scope_unit
-from gocua.accounts.services import audit_record, password_changed
+from gocua.accounts.cards import login_card
+from gocua.accounts.forms import AccountForm, CodeLoginForm
+from gocua.accounts.models import Role
+from gocua.accounts.selectors import (
+    audit_entries_for_user,
+    can_read_audit,
+    effective_role,
+    is_manager,
+    live_tokens_by_user,
+    scope_unit,
+    units_for_user,
+    users_for_user,
+)
+from gocua.accounts.services import (
+    ROLE_RANK,
+    AccountError,
+    CodeRefused,
+    account_create,
+    audit_record,
+    login_code_redeem,
+    login_locked,
+    password_changed,
+    password_reset,
+    roles_given_by,
+    tokens_revoke_all,
+    user_deactivate,
+)
+from gocua.geo.models import Level
 from gocua.lib.spreadsheet import csv_writer
+
+
+def landing_url(user) -> str:
+    """Where a person's work is: a field member's phone page, everyone else's dashboard."""
+    return reverse("field:page") if effective_role(user) == Role.FIELD_MEMBER else "/"
 
 
 class LoginView(auth_views.LoginView):
     """Django's login (AuthenticationForm passes `request` to authenticate, so django-axes
-    counts failures per user name and IP), plus an audit entry for each successful login."""
+    counts failures per user name and IP), plus an audit entry for each successful login.
+    Without a `next`, a field member lands on the field page."""
 
     redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        return landing_url(self.request.user)
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -152,3 +190,126 @@ def audit_export(request: HttpRequest) -> StreamingHttpResponse:
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="gocua-audit-{stamp}.csv"'
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def code_login(request: HttpRequest) -> HttpResponse:
+    """The first login with a login card: the name and one-time code, then one's own
+    password. Refused codes count as failed logins (the same lockout as the login page)."""
+    form = CodeLoginForm(request.POST or None, initial={"username": request.GET.get("u", "")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if login_locked(request, username=data["username"]):
+            return lockout(request)
+        try:
+            user = login_code_redeem(
+                username=data["username"], code=data["code"], password=data["password1"],
+                request=request,
+            )  # fmt: skip
+        except CodeRefused as exc:
+            form.add_error("code", str(exc))
+        except AccountError as exc:
+            form.add_error("password1", str(exc))
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Đã đặt mật khẩu. Chào mừng %(name)s!") % {
+                "name": user.get_full_name() or user.get_username()})  # fmt: skip
+            return redirect(landing_url(user))
+    return render(request, "registration/code_login.html", {"form": form})
+
+
+# --- accounts given by managers ------------------------------------------------------------
+
+
+def _account_units(user):
+    return units_for_user(user).exclude(level=Level.HAMLET).order_by("path")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_list(request: HttpRequest) -> HttpResponse:
+    """The accounts of the manager's jurisdiction; a province admin gives unit managers and
+    viewers their accounts here (volunteers get theirs from their team's roster)."""
+    user = request.user
+    roles = roles_given_by(user)
+    if not is_manager(user):
+        raise Http404
+    form = AccountForm(request.POST or None, roles=roles, units=_account_units(user))
+    if request.method == "POST" and roles and form.is_valid():
+        data = form.cleaned_data
+        try:
+            new, code = account_create(
+                actor=user, role=data["role"], unit=data["unit"], full_name=data["full_name"],
+                username=data["username"], request=request,
+            )  # fmt: skip
+        except AccountError as exc:
+            form.add_error(None, str(exc))
+        else:
+            card = login_card(request, user=new, code=code, where=new.unit.name)
+            return render(request, "accounts/login_cards.html", {
+                "cards": [card], "title": new.get_full_name(),
+                "back": reverse("accounts:people")})  # fmt: skip
+    page = Paginator(
+        users_for_user(user).select_related("unit").order_by("unit__path", "role", "username"),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    phones = live_tokens_by_user([u.pk for u in page])
+    for u in page:
+        u.phone_login = phones.get(u.pk)
+        u.manageable = _manageable(user, u)
+    return render(
+        request, "accounts/account_list.html", {"page": page, "form": form if roles else None}
+    )
+
+
+def _manageable(actor, account) -> bool:
+    """Whether `actor` may reset, close or log out `account`: inside their jurisdiction, not
+    themselves, and not a role above their own."""
+    if account.pk == actor.pk or account.is_superuser:
+        return False
+    rank = ROLE_RANK.get(effective_role(actor), -1)
+    return (
+        ROLE_RANK.get(account.role, 9) <= rank
+        and users_for_user(actor).filter(pk=account.pk).exists()
+    )
+
+
+def _account_or_404(request: HttpRequest, pk: int):
+    if not is_manager(request.user):
+        raise Http404
+    account = users_for_user(request.user).filter(pk=pk).select_related("unit").first()
+    if account is None or not _manageable(request.user, account):
+        raise Http404
+    return account
+
+
+@login_required
+@require_POST
+def account_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account_or_404(request, pk)
+    code = password_reset(user=account, by=request.user, request=request)
+    card = login_card(
+        request, user=account, code=code, where=account.unit.name if account.unit else ""
+    )
+    return render(request, "accounts/login_cards.html", {
+        "cards": [card], "title": account.get_full_name() or account.username,
+        "back": reverse("accounts:people")})  # fmt: skip
+
+
+@login_required
+@require_POST
+def account_close(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account_or_404(request, pk)
+    user_deactivate(user=account, by=request.user, request=request)
+    messages.success(request, _("Đã khoá tài khoản %(name)s.") % {"name": account.username})
+    return redirect("accounts:people")
+
+
+@login_required
+@require_POST
+def account_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account_or_404(request, pk)
+    count = tokens_revoke_all(user=account, by=request.user, reason="lost_phone", request=request)
+    messages.success(request, _("Đã thu hồi %(n)d phiên đăng nhập trên điện thoại của %(name)s.") % {
+        "n": count, "name": account.username})  # fmt: skip
+    return redirect("accounts:people")

@@ -15,8 +15,17 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from gocua.accounts.models import User
-from gocua.accounts.services import tokens_revoke_all
+from gocua.accounts.models import Role, User
+from gocua.accounts.services import (
+    ROLE_RANK,
+    AccountError,
+    login_code_issue,
+    password_reset,
+    tokens_revoke_all,
+    user_create,
+    user_deactivate,
+    username_suggest,
+)
 from gocua.campaigns.models import (
     Affiliation,
     Assignment,
@@ -461,3 +470,72 @@ def member_phone_revoke(*, member: Member, actor: User | None = None, request=No
     if member.user_id is None:
         return 0
     return tokens_revoke_all(user=member.user, by=actor, reason="lost_phone", request=request)
+
+
+# --- accounts of the team's members ------------------------------------------------------------
+
+
+@transaction.atomic
+def member_account_give(*, member: Member, actor: User | None = None, request=None) -> str:
+    """Give a roster member an account to log in with (a volunteer on their phone): a field
+    member of the team's unit, named after them (see username_suggest), with no password but a
+    one-time code for their login card, which this returns. Their hamlet assignments are
+    theirs at once. The team's unit manager only; audited."""
+    require_manager_of(actor, member.team.unit)
+    if member.user_id is not None:
+        raise OperationRefused(
+            _("%(name)s đã có tài khoản %(username)s.")
+            % {"name": member.full_name, "username": member.user.username}
+        )
+    try:
+        user = user_create(
+            username=username_suggest(member.full_name),
+            role=Role.FIELD_MEMBER,
+            unit=member.team.unit,
+            password=None,
+            full_name=member.full_name,
+            created_by=actor,
+            request=request,
+        )
+    except AccountError as exc:
+        raise OperationRefused(str(exc)) from None
+    member.user = user
+    member.save(update_fields=["user"])
+    _row, code = login_code_issue(user=user, by=actor, request=request)
+    return code
+
+
+def team_accounts_give(*, team: Team, actor: User | None = None, request=None) -> list:
+    """Accounts for every active member of the team who has none: [(member, code)]."""
+    require_manager_of(actor, team.unit)
+    given = []
+    for member in team.members.filter(active=True, user__isnull=True).order_by("full_name"):
+        given.append((member, member_account_give(member=member, actor=actor, request=request)))
+    return given
+
+
+def _members_account(member: Member, actor: User | None) -> User:
+    require_manager_of(actor, member.team.unit)
+    if member.user_id is None:
+        raise OperationRefused(_("%(name)s chưa có tài khoản.") % {"name": member.full_name})
+    user = member.user
+    if actor is not None and not manages_unit(actor, user.unit):
+        raise NotAllowed  # an account of another unit linked to this roster: not theirs
+    if ROLE_RANK.get(user.role, 9) >= ROLE_RANK[Role.UNIT_MANAGER]:
+        raise OperationRefused(_("Tài khoản cán bộ quản lý do cấp trên quản lý."))
+    return user
+
+
+@transaction.atomic
+def member_password_reset(*, member: Member, actor: User | None = None, request=None) -> str:
+    """A member forgot their password: the old one stops at once, their phone is logged out,
+    and a new one-time code (returned) goes on a new login card."""
+    user = _members_account(member, actor)
+    return password_reset(user=user, by=actor, request=request)
+
+
+@transaction.atomic
+def member_account_close(*, member: Member, actor: User | None = None, request=None) -> None:
+    """A member leaves: their account is deactivated (its tokens and codes end)."""
+    user = _members_account(member, actor)
+    user_deactivate(user=user, by=actor, request=request)

@@ -15,6 +15,22 @@ urlpatterns = [
     path("teams/<int:pk>/", views.team_detail, name="team"),
     path("teams/<int:pk>/assignments/", views.team_assignments, name="assignments"),
     path("teams/<int:pk>/members/<int:member_id>/", views.member_edit, name="member_edit"),
+    path("teams/<int:pk>/accounts/", views.team_accounts, name="team_accounts"),
+    path(
+        "teams/<int:pk>/members/<int:member_id>/account/",
+        views.member_account,
+        name="member_account",
+    ),
+    path(
+        "teams/<int:pk>/members/<int:member_id>/password-reset/",
+        views.member_password_reset,
+        name="member_password_reset",
+    ),
+    path(
+        "teams/<int:pk>/members/<int:member_id>/close/",
+        views.member_account_close,
+        name="member_account_close",
+    ),
     path(
         "teams/<int:pk>/members/<int:member_id>/revoke-phone/",
         views.member_phone_revoke,

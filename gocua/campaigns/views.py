@@ -8,10 +8,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from gocua.accounts.cards import login_card
 from gocua.accounts.selectors import (
     can_see_residents,
     is_manager,
@@ -305,6 +307,7 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "members": members,
             "composition": selectors.team_composition(team),
             "form": form,
+            "without_account": sum(1 for m in members if m.user_id is None),
         },
     )
 
@@ -335,6 +338,95 @@ def member_edit(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
     return render(
         request, "campaigns/member_form.html", {"team": team, "member": member, "form": form}
     )
+
+
+def _cards(request: HttpRequest, team, given: list[tuple[Member, str]]) -> HttpResponse:
+    """The login cards of the members just given codes (shown once: never from a GET)."""
+    cards = [
+        login_card(request, user=member.user, code=code, where=f"{team.name} · {team.unit.name}")
+        for member, code in given
+    ]
+    return render(
+        request,
+        "accounts/login_cards.html",
+        {"cards": cards, "title": team.name, "back": reverse("campaigns:team", args=[team.pk])},
+    )
+
+
+def _active_member_or_404(team, member_id: int) -> Member:
+    member = (
+        Member.objects.filter(team=team, pk=member_id, active=True)
+        .select_related("user__unit")
+        .first()
+    )
+    _404_unless(member is not None)
+    return member
+
+
+@login_required
+@require_POST
+def member_account(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
+    """Give one member an account: their login card, with a one-time code."""
+    team = _team_for_manager(request, pk)
+    member = _active_member_or_404(team, member_id)
+    try:
+        code = services.member_account_give(member=member, actor=request.user, request=request)
+    except services.NotAllowed:
+        raise Http404 from None
+    except OperationRefused as exc:
+        messages.error(request, exc.message)
+        return redirect("campaigns:team", pk=team.pk)
+    return _cards(request, team, [(member, code)])
+
+
+@login_required
+@require_POST
+def team_accounts(request: HttpRequest, pk: int) -> HttpResponse:
+    """Give every member of the team without an account one: a sheet of login cards."""
+    team = _team_for_manager(request, pk)
+    try:
+        given = services.team_accounts_give(team=team, actor=request.user, request=request)
+    except services.NotAllowed:
+        raise Http404 from None
+    except OperationRefused as exc:
+        messages.error(request, exc.message)
+        return redirect("campaigns:team", pk=team.pk)
+    if not given:
+        messages.info(request, _("Mọi thành viên đều đã có tài khoản."))
+        return redirect("campaigns:team", pk=team.pk)
+    return _cards(request, team, given)
+
+
+@login_required
+@require_POST
+def member_password_reset(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
+    """A member forgot their password: a new login card (the old password stops working)."""
+    team = _team_for_manager(request, pk)
+    member = _active_member_or_404(team, member_id)
+    try:
+        code = services.member_password_reset(member=member, actor=request.user, request=request)
+    except services.NotAllowed:
+        raise Http404 from None
+    except OperationRefused as exc:
+        messages.error(request, exc.message)
+        return redirect("campaigns:team", pk=team.pk)
+    return _cards(request, team, [(member, code)])
+
+
+@login_required
+@require_POST
+def member_account_close(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
+    team = _team_for_manager(request, pk)
+    member = _active_member_or_404(team, member_id)
+    try:
+        services.member_account_close(member=member, actor=request.user, request=request)
+    except services.NotAllowed:
+        raise Http404 from None
+    except OperationRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Đã khoá tài khoản của %(name)s.") % {"name": member.full_name})
+    return redirect("campaigns:team", pk=team.pk)
 
 
 @login_required

@@ -581,7 +581,7 @@ class Rejects:
                     line=line,
                     field=field[:32],
                     reason=reason,
-                    cells=["" if c is None else c if c.__class__ is str else str(c) for c in cells],
+                    cells=[_storable(c) for c in cells],
                 )  # fmt: skip
                 for line, field, reason, cells in self._pending
             ],
@@ -593,6 +593,16 @@ class Rejects:
     def discard(self) -> None:
         """Forget the buffered rows (their chunk was already committed by an earlier run)."""
         self._pending.clear()
+
+
+def _storable(cell: object) -> str:
+    """A rejected row's cell as text the database stores: bytes that were not UTF-8 (kept as
+    lone surrogates while reading) and NUL (which PostgreSQL cannot store) become U+FFFD, the
+    sign of a character that could not be read."""
+    text = "" if cell is None else cell if cell.__class__ is str else str(cell)
+    if _SURROGATE.search(text):
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text.replace("\x00", "\ufffd")
 
 
 def rejects_rows(job) -> Iterator[list]:

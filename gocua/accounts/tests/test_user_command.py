@@ -85,7 +85,7 @@ def test_it_stops_with_exit_2_when_both_editions_are_loaded_without_edition(tree
 
 def test_it_stops_with_exit_2_on_a_service_error(tree):
     with pytest.raises(CommandError, match="belongs to a commune") as exc:
-        run("tu", "--role", "field_member", "--unit", "703", "--password-stdin")
+        run("tu", "--role", "field_member", "--unit", "72", "--password-stdin")
     assert exc.value.returncode == 2
 
 

@@ -70,7 +70,7 @@ def test_it_reuses_the_existing_team_of_the_commune(tree, campaign):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"role": "field_member", "unit": "district"}, "belongs to a commune"),
+        ({"role": "field_member", "unit": "province"}, "belongs to a commune"),
         ({"role": "boss"}, "role must be one of"),
         ({"hamlets": ["Khu phố 9"]}, "no hamlet named 'Khu phố 9'"),
         ({"role": "unit_manager", "hamlets": "all"}, "only for field members"),
@@ -89,8 +89,8 @@ def test_it_refuses_bad_requests_and_writes_nothing(tree, campaign, bob, kwargs,
         "hamlets": "all",
     }
     args.update(kwargs)
-    if args["unit"] == "district":
-        args["unit"] = tree.district
+    if args["unit"] == "province":
+        args["unit"] = tree.province
     before = User.objects.count()
     with pytest.raises(AccountError, match=message):
         user_create(**args)

@@ -37,12 +37,17 @@ def province(django_db_setup, django_db_blocker):
 
 def _remove(unit) -> None:
     """Leave the database as the other packages expect it: empty."""
+    from django_tasks_db.models import DBTaskResult
+
     from gocua.geo.models import AdminUnit
     from gocua.imports.models import ImportJob
+    from gocua.reports.models import RollupState
     from gocua.synthetic.services import _purge_province
 
     _purge_province(unit)
     ImportJob.objects.all().delete()
+    RollupState.objects.all().delete()  # as the test database starts: not built
+    DBTaskResult.objects.all().delete()
     for level in ("hamlet", "commune", "district", "province"):
         AdminUnit.objects.filter(
             edition=unit.edition, path__startswith=unit.path, level=level

@@ -28,8 +28,11 @@ DB_QUEUE = {
 
 
 @pytest.fixture
-def queue(settings):
+def queue(settings, django_db_blocker):
+    """The database queue, empty (a session fixture of other tests may have used it)."""
     settings.TASKS = DB_QUEUE
+    with django_db_blocker.unblock():
+        DBTaskResult.objects.all().delete()
 
 
 def _running(worker_id: str, started: dt.datetime) -> DBTaskResult:
@@ -129,9 +132,10 @@ def test_a_killed_worker_s_import_finishes_once_after_a_restart(queue, settings,
     from gocua.imports.services import import_upload
     from gocua.people.models import Resident
     from gocua.reports import rollups
-    from gocua.reports.models import UnitDay
+    from gocua.reports.models import RollupState, UnitDay
 
     units_load(province_code="72", edition=2023)
+    RollupState.objects.all().delete()
     rollups.rollup_maintain()  # a new installation: the rollups are built, empty
     admin = User.objects.create_user(
         "tinh", role="province_admin", unit=AdminUnit.objects.get(edition=2023, code="72")

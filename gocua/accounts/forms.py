@@ -1,0 +1,59 @@
+from django import forms
+from django.contrib.auth.password_validation import password_validators_help_text_html
+from django.utils.translation import gettext_lazy as _
+
+from gocua.accounts.models import Role, User
+from gocua.geo.models import AdminUnit
+from gocua.lib.forms import TextField
+
+
+class CodeLoginForm(forms.Form):
+    """The first login: the name and one-time code of a login card, and a password of one's
+    own."""
+
+    username = TextField(label=_("Tên đăng nhập"), max_length=150)
+    code = TextField(label=_("Mã dùng một lần (trên thẻ)"), max_length=20)
+    password1 = forms.CharField(
+        label=_("Mật khẩu mới"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        max_length=128,
+        help_text=password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Nhập lại mật khẩu mới"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        max_length=128,
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", _("Hai mật khẩu không giống nhau."))
+        return data
+
+
+class AccountForm(forms.Form):
+    """An account a manager gives (a unit manager, a viewer): who, which role, which unit."""
+
+    full_name = TextField(label=_("Họ và tên"), max_length=150)
+    role = forms.ChoiceField(label=_("Vai trò"), choices=())
+    unit = forms.ModelChoiceField(label=_("Đơn vị"), queryset=AdminUnit.objects.none())
+    username = TextField(
+        label=_("Tên đăng nhập"),
+        max_length=150,
+        required=False,
+        help_text=_("Để trống: tạo từ họ tên, không dấu (ví dụ annv)."),
+        validators=[User.username_validator],
+    )
+
+    def __init__(self, *args, roles: list[str], units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(r, Role(r).label) for r in roles]
+        self.fields["unit"].queryset = units
+        self.fields["unit"].label_from_instance = lambda u: f"{u.name} ({u.code})"
+
+    def clean_username(self):
+        name = (self.cleaned_data.get("username") or "").strip()
+        if name and User.objects.filter(username__iexact=name).exists():
+            raise forms.ValidationError(_("Tên đăng nhập này đã có người dùng."))
+        return name
