@@ -30,7 +30,8 @@ demo: $(STAMP)
 	$(BIN)/gocua migrate --no-input
 	$(BIN)/gocua units load --province $(DEMO_PROVINCE) --edition $(DEMO_EDITION)
 	$(BIN)/gocua generate --province $(DEMO_PROVINCE) --edition $(DEMO_EDITION) --people $(DEMO_PEOPLE) --seed $(DEMO_SEED) --replace
-	$(BIN)/gocua demo_users --province $(DEMO_PROVINCE) --edition $(DEMO_EDITION) --password $(DEMO_PASSWORD)
+	$(BIN)/gocua demo_users --province $(DEMO_PROVINCE) --edition $(DEMO_EDITION) --password $(DEMO_PASSWORD) \
+	  --cards var/demo-login-cards.html --site http://$(HOST):$(PORT)
 	$(BIN)/gocua serve --host $(HOST) --port $(PORT)
 
 # Browser tests drive Debian's chromium through Playwright; never a browser download.

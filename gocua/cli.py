@@ -38,4 +38,16 @@ def main() -> None:
             "user who ran it (cli:<name>)."
         )
         return
-    execute_from_command_line(["gocua", *args])
+    from django.db import OperationalError, ProgrammingError
+
+    try:
+        execute_from_command_line(["gocua", *args])
+    except (OperationalError, ProgrammingError) as exc:
+        # The two mistakes of a new installation, said in one line: a database that cannot be
+        # reached, and one that was never migrated.
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "no such table" in first or ("relation" in first and "does not exist" in first):
+            sys.stderr.write("gocua: the database has no tables yet: run `gocua migrate`\n")
+        else:
+            sys.stderr.write(f"gocua: cannot use the database: {first}\n")
+        raise SystemExit(2) from None

@@ -57,7 +57,7 @@ def _secret_key() -> str:
     key = os.environ.get("GOCUA_SECRET_KEY", "")
     if key:
         return key
-    if DATABASE_URL:
+    if DATABASE_URL.startswith(("postgres", "pgsql")):
         # A server database means a real deployment: its key must come from the environment.
         raise ImproperlyConfigured(
             "GOCUA_SECRET_KEY must be set when DATABASE_URL is set: a long random string, e.g. "
@@ -149,24 +149,10 @@ TEMPLATES = [
 ]
 
 
-def _database() -> dict:
-    if DATABASE_URL:
-        db = dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
-        if db["ENGINE"] != "django.db.backends.postgresql":
-            raise ImproperlyConfigured(
-                "DATABASE_URL must be a postgres:// URL (or unset for SQLite)"
-            )
-        # Parameters bound by the server, and statements run five times on a connection kept
-        # prepared: the phone's visit post repeats the same dozen statements, and parsing and
-        # planning them again each time cost PostgreSQL more than running them.
-        db.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
-        # Django's backend, with a health check that needs no `SELECT 1` round trip.
-        db["ENGINE"] = "gocua.lib.postgresql"
-        return db
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+def _sqlite(name: str) -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("GOCUA_SQLITE_PATH", str(VAR_DIR / "gocua.sqlite3")),
+        "NAME": name,
         "OPTIONS": {
             # WAL lets dashboards read while an import writes; IMMEDIATE avoids lock upgrades. A
             # 128 MB page cache: as fast for a 1.2M import as 256 MB, and keeps it under 400 MB.
@@ -178,6 +164,39 @@ def _database() -> dict:
             "timeout": 30,
         },
     }
+
+
+def _database() -> dict:
+    if not DATABASE_URL:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        return _sqlite(os.environ.get("GOCUA_SQLITE_PATH", str(VAR_DIR / "gocua.sqlite3")))
+    try:
+        db = dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
+    except (ValueError, KeyError) as exc:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL is not a database URL GõCửa can use ({exc}): give "
+            "postgres://USER:PASSWORD@HOST:5432/NAME or sqlite:///path/to/file.sqlite3"
+        ) from None
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        # sqlite:///relative/path or sqlite:////absolute/path, as dj-database-url reads them.
+        if not db.get("NAME") or db["NAME"] == ":memory:":
+            raise ImproperlyConfigured(
+                "DATABASE_URL=sqlite:// needs a file: sqlite:///path/to/file.sqlite3"
+            )
+        Path(db["NAME"]).resolve().parent.mkdir(parents=True, exist_ok=True)
+        return _sqlite(db["NAME"])
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            "DATABASE_URL must be postgres://… (production) or sqlite:///path/to/file.sqlite3, "
+            f"not {DATABASE_URL.split(':', 1)[0]}://…"
+        )
+    # Parameters bound by the server, and statements run five times on a connection kept
+    # prepared: the phone's visit post repeats the same dozen statements, and parsing and
+    # planning them again each time cost PostgreSQL more than running them.
+    db.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+    # Django's backend, with a health check that needs no `SELECT 1` round trip.
+    db["ENGINE"] = "gocua.lib.postgresql"
+    return db
 
 
 DATABASES = {"default": _database()}
