@@ -13,10 +13,18 @@ and prints median/min/max, queries, and the ratio of the medians largest/smalles
 The sizes are measured in alternating rounds (best median kept): the machines are shared.
 Target: < 100 ms at 1.2M, ratio < 1.5 (cost independent of the number of residents).
 
+`--from-import` builds each database the way a real province does instead: `gocua migrate`
+(which starts the rollups built, empty), `gocua units load`, then `gocua import citizens` of
+a file of N synthetic rows (bench/import_citizens.py's), and nothing else: no generator, no
+`gocua rollup rebuild`. It also imports the same file into a second fresh database whose
+rollups are not built (the import then skips keeping them) and prints the two import times:
+the cost of keeping the rollups current (target: under 25% of the import).
+
     .venv/bin/python bench/dashboard.py                        # both databases, both sizes
     .venv/bin/python bench/dashboard.py --db sqlite --reuse --runs 15
     .venv/bin/python bench/dashboard.py --skip-build --rounds 5     # measure again only
     .venv/bin/python bench/dashboard.py --people 100000,1200000 --db postgres
+    .venv/bin/python bench/dashboard.py --from-import --db postgres
 """
 
 import argparse
@@ -33,9 +41,10 @@ OUT = ROOT / "bench" / "out"
 PG = "postgres://postgres@127.0.0.1:5432/"
 TARGET_MS = 100
 TARGET_RATIO = 1.5
+TARGET_KEEPING = 0.25  # the rollups' share of an import's time
 
 
-def database_env(db: str, people: int) -> dict:
+def database_env(db: str, people: int, *, kind: str = "dash", fresh: bool = False) -> dict:
     env = dict(os.environ)
     env.setdefault("GOCUA_SECRET_KEY", "bench-only-key")
     env["DJANGO_SETTINGS_MODULE"] = "gocua.settings"
@@ -43,16 +52,48 @@ def database_env(db: str, people: int) -> dict:
     if db == "postgres":
         import psycopg
 
-        name = f"gocua_bench_dash_{people}"
+        name = f"gocua_bench_{kind}_{people}"
         with psycopg.connect(PG + "postgres", autocommit=True) as conn:
+            if fresh:
+                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
                 conn.execute(f"CREATE DATABASE {name}")
         env["DATABASE_URL"] = PG + name
     else:
         OUT.mkdir(parents=True, exist_ok=True)
         env.pop("DATABASE_URL", None)
-        env["GOCUA_SQLITE_PATH"] = str(OUT / f"dashboard-{people}.sqlite3")
+        path = OUT / f"{kind}-{people}.sqlite3"
+        if fresh:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        env["GOCUA_SQLITE_PATH"] = str(path)
     return env
+
+
+def build_from_import(db: str, args, people: int) -> tuple[dict, float, float]:
+    """Two fresh databases of a real province's first day: one keeps its rollups current
+    through the import (as a new installation does), the other has none to keep. Returns the
+    first's environment and both import times."""
+    sys.path.insert(0, str(ROOT))
+    from bench.import_citizens import make_file
+
+    source = OUT / f"citizens_{people}.csv"
+    if not source.exists():
+        make_file(people, source)
+    times = {}
+    for kind in ("import", "norollups"):
+        env = database_env(db, people, kind=kind, fresh=True)
+        gocua(env, "migrate", "--no-input", "-v0")
+        gocua(env, "units", "load", "--province", args.province, "--edition", str(args.edition))
+        if kind == "norollups":
+            subprocess.run([sys.executable, __file__, "--drop-rollups"], env=env, cwd=ROOT,
+                           check=True)  # fmt: skip
+        started = time.perf_counter()
+        gocua(env, "import", "citizens", str(source), "--edition", str(args.edition))
+        times[kind] = time.perf_counter() - started
+        if kind == "import":
+            kept = env
+    return kept, times["import"], times["norollups"]
 
 
 def gocua(env: dict, *args: str) -> str:
@@ -154,7 +195,14 @@ def main() -> None:
         default=3,
         help="measuring rounds, alternating sizes (best median kept)",
     )
+    parser.add_argument(
+        "--from-import",
+        action="store_true",
+        help="build each database by `gocua import citizens` into a fresh database (no "
+        "generator, no rebuild), and time the import with and without rollups to keep",
+    )
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--drop-rollups", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--count", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
@@ -174,14 +222,28 @@ def main() -> None:
     if args.measure:
         print(json.dumps(measure(args)))
         return
+    if args.drop_rollups:
+        import django
+
+        django.setup()
+        from gocua.reports.models import RollupState
+
+        RollupState.objects.all().delete()
+        return
 
     sizes = [int(n) for n in args.people.split(",")]
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     results: dict[tuple[str, int], dict] = {}
     envs = {}
+    imports: dict[tuple[str, int], tuple[float, float]] = {}
     for db in dbs:
         for people in sizes:
             print(f"{db}, {people:,} people", file=sys.stderr)
+            if args.from_import:
+                env, kept, none = build_from_import(db, args, people)
+                envs[(db, people)] = env
+                imports[(db, people)] = (kept, none)
+                continue
             envs[(db, people)] = database_env(db, people)
             if not args.skip_build:
                 build(envs[(db, people)], args, people)
@@ -220,6 +282,15 @@ def main() -> None:
                 ok = b < TARGET_MS and b / a < TARGET_RATIO
                 failed |= not ok
                 print(f"{db:9} {name:18} {b / a:5.2f}   {b:6.1f} ms  {'ok' if ok else 'MISSED'}")
+    if imports:
+        print("gocua import citizens into a fresh database: rollups kept current vs none to keep "
+              f"(target: keeping them costs under {TARGET_KEEPING:.0%} of the import)")  # fmt: skip
+        for (db, people), (kept, none) in imports.items():
+            share = (kept - none) / kept
+            ok = share < TARGET_KEEPING
+            failed |= not ok
+            print(f"{db:9} {people:>10,}   {kept:6.1f} s kept   {none:6.1f} s none   "
+                  f"{share:+.1%} of the import  {'ok' if ok else 'MISSED'}")  # fmt: skip
     sys.exit(1 if failed else 0)
 
 

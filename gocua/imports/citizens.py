@@ -594,8 +594,7 @@ class CitizenImport:
         # Rollups (reports, issue 6): new residents, moves and stage changes of this chunk; the
         # rollups diff each resident against what they counted before, so no deltas here.
         rollup_residents_changed(
-            national_ids=[citizen.national_id for citizen, _unit, _household in new],
-            resident_ids=[r.pk for r in (*changed, *restaged)],
+            resident_ids=[*inserted.values(), *(r.pk for r in (*changed, *restaged))]
         )
         return Touched(
             inserted=list(inserted.values()),

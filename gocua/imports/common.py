@@ -23,6 +23,7 @@ from django.db import transaction
 from gocua.imports.readers import Undecodable
 from gocua.lib.spreadsheet import csv_writer
 from gocua.lib.text import control_character, fold
+from gocua.reports.rollups import rollup_units_kept
 
 log = logging.getLogger("gocua.imports")
 
@@ -475,7 +476,8 @@ def import_run(
 
     rejects = Rejects(job)
     try:
-        body(job, rejects, summary)
+        with rollup_units_kept():
+            body(job, rejects, summary)
     except ImportCancelled:
         finish(ImportJob.Status.CANCELLED)
         audit("cancelled")

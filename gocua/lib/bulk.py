@@ -41,6 +41,22 @@ def select_in(sql: str, values: list, params: tuple = (), *, prepared: bool = Tr
         return rows
 
 
+def execute_in(sql: str, values: list, params: tuple = ()) -> None:
+    """Run a statement that reads no rows back (an INSERT .. SELECT) for `values`, written as
+    in select_in (`{in_}`: "matches one of `values`")."""
+    if not values:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(sql.format(in_="= ANY(%s)"), [*params, pg_array(values)])
+            return
+        for start in range(0, len(values), 30000):  # SQLite allows 32,766 variables
+            batch = list(values[start : start + 30000])
+            cursor.execute(
+                sql.format(in_=f"IN ({', '.join(['%s'] * len(batch))})"), [*params, *batch]
+            )
+
+
 _ARRAY_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"'})
 
 

@@ -7,7 +7,7 @@ import time
 import uuid
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 
 from gocua.field.services import SyncVisit, visits_sync
 from gocua.field.tests.conftest import yesterday_at
@@ -219,8 +219,6 @@ def test_it_falls_back_to_one_by_one_when_an_id_was_taken_meanwhile(
 def test_it_records_a_batch_sent_by_two_requests_at_once_once(
     tree, vy, household_factory, resident_factory, campaign
 ):
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite's in-memory test database is not shared between threads")
     from gocua.campaigns.models import Member
 
     member = Member.objects.select_related("team__campaign").get(pk=vy.member.pk)
@@ -252,8 +250,6 @@ def test_visits_posted_at_once_between_folds_and_an_extract_agree_with_a_rebuild
 ):
     """Phones post while other posts fold the queue (every commit tries, most find the lock
     taken) and a status extract confirms claims: the rollups end as a rebuild computes them."""
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite's in-memory test database is not shared between threads")
     from gocua.campaigns.models import Member
     from gocua.imports.stages import stages_import
     from gocua.reports.models import PendingVisit

@@ -3,7 +3,7 @@ import threading
 import uuid
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.utils import timezone
 
 from gocua.campaigns.tests.factories import at_local
@@ -101,8 +101,6 @@ def test_it_survives_the_race_between_check_and_insert(member_vy, home, monkeypa
 def test_it_records_a_double_submit_from_two_threads_once(
     tree, vy, household_factory, resident_factory
 ):
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite's in-memory test database is not shared between threads")
     from gocua.campaigns.models import Campaign, Member
 
     campaign = Campaign.objects.get(is_current=True)
