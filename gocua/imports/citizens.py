@@ -64,7 +64,7 @@ from gocua.lib.ranges import compress
 from gocua.lib.text import key, nfc
 from gocua.people.models import Household, Resident, ResidentMove, StageEvent
 from gocua.people.services import resident_moves_record
-from gocua.reports.rollups import rollup_residents_changed
+from gocua.reports.rollups import rollup_residents_added, rollup_residents_changed
 
 CHUNK_ROWS = 5000
 SEX_WORDS = {"nam": "M", "male": "M", "m": "M", "nu": "F", "female": "F", "f": "F"}
@@ -591,11 +591,11 @@ class CitizenImport:
         StageEvent.objects.bulk_create(events, batch_size=1000)
         if moves:
             self._moves_record(moves)
-        # Rollups (reports, issue 6): new residents, moves and stage changes of this chunk; the
-        # rollups diff each resident against what they counted before, so no deltas here.
-        rollup_residents_changed(
-            resident_ids=[*inserted.values(), *(r.pk for r in (*changed, *restaged))]
-        )
+        # Rollups: the chunk's new residents are queued and counted in batches (with the run's
+        # end at the latest); moves and stage changes now, each resident diffed against what
+        # the rollups counted before, so no deltas here.
+        rollup_residents_added(inserted.values())
+        rollup_residents_changed(resident_ids=[r.pk for r in (*changed, *restaged)])
         return Touched(
             inserted=list(inserted.values()),
             updated=[r.pk for r in (*changed, *restaged)],

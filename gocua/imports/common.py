@@ -23,7 +23,7 @@ from django.db import transaction
 from gocua.imports.readers import Undecodable
 from gocua.lib.spreadsheet import csv_writer
 from gocua.lib.text import control_character, fold
-from gocua.reports.rollups import rollup_units_kept
+from gocua.reports.rollups import rollup_catch_up, rollup_units_kept
 
 log = logging.getLogger("gocua.imports")
 
@@ -478,7 +478,9 @@ def import_run(
     try:
         with rollup_units_kept():
             body(job, rejects, summary)
+        rollup_catch_up()  # an import that has ended has been counted
     except ImportCancelled:
+        rollup_catch_up()
         finish(ImportJob.Status.CANCELLED)
         audit("cancelled")
         return summary

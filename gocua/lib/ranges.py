@@ -28,3 +28,14 @@ def expand(runs: Iterable[Iterable[int]]) -> list[int]:
 
 def count(runs: Iterable[Iterable[int]]) -> int:
     return sum(int(last) - int(first) + 1 for first, last in runs)
+
+
+def merge(runs: Iterable[Iterable[int]]) -> list[list[int]]:
+    """Runs joined where they touch or overlap: [[5, 9], [1, 4], [7, 12]] → [[1, 12]]."""
+    out: list[list[int]] = []
+    for first, last in sorted((int(a), int(b)) for a, b in runs):
+        if out and first <= out[-1][1] + 1:
+            out[-1][1] = max(out[-1][1], last)
+        else:
+            out.append([first, last])
+    return out

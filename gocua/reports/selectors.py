@@ -52,10 +52,13 @@ class Freshness:
     - "recounting": something they were built with changed (a campaign's start or minimum
       age); the old figures answer, as of `as_of`, until the rebuild the worker is running;
     - "first_count": the rollups do not exist yet (an upgrade); the worker is building them,
-      and meanwhile figures are counted directly from the residents."""
+      and meanwhile figures are counted directly from the residents;
+    - "counting": an import's new residents (`waiting` of them) are being added; the figures
+      count everything recorded up to `as_of`, when the oldest of them was queued."""
 
     status: str
     as_of: dt.datetime | None
+    waiting: int = 0
 
 
 def rollup_freshness(state=None) -> Freshness:
@@ -64,6 +67,9 @@ def rollup_freshness(state=None) -> Freshness:
         return Freshness("first_count", None)
     if state.stale_since is not None:
         return Freshness("recounting", state.stale_since)
+    waiting = getattr(state, "residents_waiting", 0)
+    if waiting:
+        return Freshness("counting", state.waiting_since, waiting)
     return Freshness("current", timezone.now())
 
 

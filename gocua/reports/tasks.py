@@ -32,3 +32,9 @@ def rollup_roll() -> list:
 def rollup_maintain() -> str:
     """Every few seconds: the rollups exist and are current (see rollups.rollup_maintain)."""
     return rollups.rollup_maintain()
+
+
+@task(queue_name="quick")
+def rollup_catch_up() -> int:
+    """Count the residents imports inserted since the last catch-up (while they go on)."""
+    return rollups.rollup_catch_up()

@@ -504,3 +504,84 @@ def test_the_sweep_moves_a_claim_folded_for_a_resident_the_rollups_did_not_know(
     before = rollup_tables()
     rollups.rollup_rebuild()
     assert rollup_tables() == before
+
+
+@pytest.mark.django_db
+def test_an_import_s_new_residents_wait_in_a_queue_and_are_counted_as_a_rebuild_counts_them(
+    tree, teams, tmp_path, monkeypatch, client, alice
+):
+    """An import queues its new residents; meanwhile a page says how many wait, a status
+    extract and claims reach some of them and one dies; the catch-up then counts the rest,
+    and the rollups are what a rebuild makes."""
+    from gocua.imports import common
+    from gocua.reports.models import PendingResidents
+    from gocua.reports.selectors import rollup_freshness
+
+    catch_up = rollups.rollup_catch_up
+    monkeypatch.setattr(rollups, "rollup_catch_up", lambda: 0)  # no worker, no end-of-run
+    monkeypatch.setattr(common, "rollup_catch_up", lambda: 0)
+    rollups.rollup_rebuild()
+    world = World(tree, teams, tmp_path, random.Random(11))
+    today = timezone.localdate()
+    world.citizens(today, new=40, edits=0, with_stages=False)
+    world.citizens(today, new=20, edits=0, with_stages=True)  # events: counted one by one
+    assert PendingResidents.objects.exists()
+    freshness = rollup_freshness()
+    assert (freshness.status, freshness.waiting) == ("counting", 60)
+    client.force_login(alice)
+    page = client.get("/dashboard/").content.decode()
+    assert "Đang cộng 60 cư dân vừa nhập vào số liệu" in page
+    assert not UnitDay.objects.exists()  # nobody counted yet
+    world.stages(today, n=10)  # some reached before the catch-up: counted then
+    world.visits(today, n=6)
+    world.death()
+    monkeypatch.setattr(rollups, "rollup_catch_up", catch_up)
+    assert catch_up() == 60
+    assert not PendingResidents.objects.exists()
+    assert rollup_freshness().status == "current"
+    assert "Đang cộng" not in client.get("/dashboard/").content.decode()
+    counted = rollup_tables()
+    assert sum(r[0] for r in counted["unit_days"].values()) > 0
+    rollups.rollup_rebuild()
+    assert rollup_tables() == counted
+
+
+@pytest.mark.django_db
+def test_a_rebuild_counts_the_queued_new_residents_and_empties_the_queue(
+    tree, teams, tmp_path, monkeypatch
+):
+    from gocua.imports import common
+    from gocua.reports.models import PendingResidents
+
+    monkeypatch.setattr(rollups, "rollup_catch_up", lambda: 0)
+    monkeypatch.setattr(common, "rollup_catch_up", lambda: 0)
+    rollups.rollup_rebuild()
+    World(tree, teams, tmp_path, random.Random(12)).citizens(
+        timezone.localdate(), new=25, edits=0, with_stages=False
+    )
+    assert PendingResidents.objects.exists()
+    assert rollups.rollup_rebuild()["residents"] == 25
+    assert not PendingResidents.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_claim_folded_before_its_resident_was_counted_is_confirmed_by_the_catch_up(
+    tree, teams, monkeypatch
+):
+    from conftest import make_resident
+    from gocua.people.models import Household
+
+    monkeypatch.setattr(rollups, "rollup_catch_up", lambda: 0)
+    rollups.rollup_rebuild()
+    house = Household.objects.create(unit=tree.kp1, address="1 Hẻm 3", province_code="72")
+    an = make_resident(tree.kp1, household=house, stage="activated")  # no stage event
+    rollups.rollup_residents_added([an.pk])
+    _claim_visit(teams, tree, an)
+    rollups.rollup_fold()  # judged against "none": the rollups do not know her yet
+    assert _flows(tree.kp1)["confirmed_activated"] == 0
+    monkeypatch.undo()
+    assert rollups.rollup_catch_up() == 1
+    assert _flows(tree.kp1)["confirmed_activated"] == 1
+    before = rollup_tables()
+    rollups.rollup_rebuild()
+    assert rollup_tables() == before
