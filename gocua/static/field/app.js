@@ -301,8 +301,11 @@ async function renderCount() {
 }
 
 async function renderOutbox() {
+  // Read everything first, then redraw without awaiting: two renders running side by side (a
+  // sync ending while the tab opens) would otherwise both clear and both append.
   const me = state.me;
   const items = (await store.outbox.all()).filter((v) => !me || v.username === me.username);
+  const recent = (await store.sent.all()).sort((a, b) => (a.sentAt < b.sentAt ? 1 : -1)).slice(0, 30);
   const list = $("outbox");
   list.replaceChildren();
   if (!items.length) list.append(h("li", { class: "empty" }, T.outbox_empty));
@@ -322,7 +325,6 @@ async function renderOutbox() {
   }
   const sentList = $("sent");
   sentList.replaceChildren();
-  const recent = (await store.sent.all()).sort((a, b) => (a.sentAt < b.sentAt ? 1 : -1)).slice(0, 30);
   for (const v of recent) {
     sentList.append(
       h("li", { class: "visit sent" }, h("span", { class: "title" }, v.address, " · ", time(v.at)), h("span", { class: "sub" }, summary(v)), h("span", { class: "state" }, T.sent + " " + time(v.sentAt))),
