@@ -9,6 +9,9 @@ import math
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from gocua.reports.labels import FIGURE_LABELS, approved_total
 
 METRIC_CLASSES = ("registration", "activation", "usage")
 
@@ -133,17 +136,20 @@ def rate_series(
 
 
 def funnel(head: dict) -> SafeString:
+    """The cumulative funnel (each step counts everyone who reached it or went past it), and
+    under it the two stocks that stand aside: approved waiting for activation, and failed.
+    Named by FIGURE_LABELS, as in the committee report."""
     eligible = head["eligible"]
     steps = [
-        ("Đủ điều kiện", eligible, "step-eligible"),
-        ("Đã thu nhận hồ sơ", head["registered"], "step-registered"),
-        ("Đã duyệt", head["approved"] + head["activated"], "step-approved"),
-        ("Đã kích hoạt", head["activated"], "step-activated"),
-        ("Đã sử dụng", head["used"], "step-used"),
+        (FIGURE_LABELS["eligible"], eligible, "step-eligible"),
+        (FIGURE_LABELS["registered"], head["registered"], "step-registered"),
+        (FIGURE_LABELS["approved_total"], approved_total(head), "step-approved"),
+        (FIGURE_LABELS["activated"], head["activated"], "step-activated"),
+        (FIGURE_LABELS["used"], head["used"], "step-used"),
     ]
     width, row = 560, 34
     height = row * len(steps) + 26
-    label_w, bar_w = 132, 300
+    label_w, bar_w = 170, 262
     parts = []
     for i, (label, count, css) in enumerate(steps):
         share = count / eligible if eligible else 0
@@ -152,11 +158,12 @@ def funnel(head: dict) -> SafeString:
             '<text class="label" x="0" y="{}">{}</text>'
             '<rect class="bar {}" x="{}" y="{}" width="{}" height="{}" rx="3"/>'
             '<text class="value" x="{}" y="{}">{} · {}</text>',
-            y + 17, label, css, label_w, y, _f(max(bar_w * share, 1)), row - 10,
+            y + 17, _(label), css, label_w, y, _f(max(bar_w * share, 1)), row - 10,
             label_w + bar_w * share + 8, y + 17, num(count), pct(share)))  # fmt: skip
     parts.append(format_html(
-        '<text class="muted" x="0" y="{}">{}</text>', height - 4,
-        f"Không đạt (phải thu nhận lại): {num(head['failed'])}"))  # fmt: skip
+        '<text class="muted stock" x="0" y="{}">{}: {} · {}: {}</text>', height - 4,
+        _(FIGURE_LABELS["approved"]), num(head["approved"]),
+        _(FIGURE_LABELS["failed"]), num(head["failed"])))  # fmt: skip
     return _svg(width, height, "".join(parts), "Phễu đăng ký, kích hoạt, sử dụng", "chart funnel")
 
 

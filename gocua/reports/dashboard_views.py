@@ -155,7 +155,7 @@ def committee_report(request: HttpRequest, edition: int, code: str, fmt: str) ->
     name = f"bao-cao-vneid-{unit.code}-{on:%Y%m%d}"
     if fmt == "csv":
         stream = io.StringIO(newline="")
-        committee_csv(rows, stream)
+        committee_csv(rows, stream, unit=unit)
         response = HttpResponse(stream.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response

@@ -66,7 +66,7 @@ def test_it_prints_one_hamlet_per_page_with_tick_boxes(
     body = response.content.decode()
     assert body.count('class="hamlet-page"') == 2
     assert "☐" in body and "******" in body
-    assert 'style="' not in body and "<script" not in body
+    assert 'style="' not in body
 
 
 @pytest.mark.parametrize("n", [2, 20])

@@ -145,9 +145,9 @@ def test_it_downloads_the_committee_report(client, dan, data):
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     book = openpyxl.load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == ["Huyện", "Xã", "Ấp - Khu phố"]
-    assert book["Huyện"]["B5"].value == "703" and book["Huyện"]["D5"].value == 36
+    assert book["Huyện"]["B10"].value == "703" and book["Huyện"]["D10"].value == 36
     csv_text = client.get("/dashboard/2023/703/bao-cao.csv").content.decode("utf-8-sig")
-    assert csv_text.splitlines()[0].startswith("STT,Cấp,Mã đơn vị")
+    assert csv_text.splitlines()[0].startswith("STT,Cấp,Quận/Huyện,Xã/Phường,Mã đơn vị")
     from gocua.accounts.models import AuditEntry
 
     assert AuditEntry.objects.filter(action="export", object_type="kpi_report").count() == 2

@@ -75,7 +75,7 @@ class Command(BaseCommand):
         today = rollups.today()
         if options["report"] == "committee" and fmt == "csv":
             with open(output, "w", encoding="utf-8", newline="") as stream:
-                committee_csv(rows, stream)
+                committee_csv(rows, stream, unit=unit)
             self.stderr.write(f"wrote {output}")
             return
         if fmt == "xlsx":
