@@ -257,31 +257,6 @@ def household_for_user_or_404(user, pk: int) -> Household:
     return household
 
 
-def resident_search(user, *, query: str = "", unit: AdminUnit | None = None) -> QuerySet[Resident]:
-    """Residents in scope matching a name fragment or a whole national ID (never a partial ID:
-    that would let anyone enumerate numbers). `unit` narrows to a visible unit's subtree."""
-    from gocua.lib.text import nfc
-
-    residents = residents_for_user(user)
-    if unit is not None:
-        residents = residents.filter(unit__edition=unit.edition, unit__path__startswith=unit.path)
-    text = nfc((query or "").replace("\x00", ""))
-    digits = text.replace(" ", "").replace(".", "")
-    if digits.isdigit() and digits.isascii():
-        residents = residents.filter(national_id=digits) if len(digits) == 12 else residents.none()
-    elif text:
-        residents = residents.filter(full_name__icontains=text)
-    return residents.select_related("unit").order_by("full_name", "id")
-
-
-def search_kind(query: str) -> str:
-    """How a resident search was made, for the audit log: by national ID, by name, or none."""
-    text = (query or "").replace(" ", "").replace(".", "")
-    if not text:
-        return "none"
-    return "national_id" if text.isdigit() and text.isascii() else "name"
-
-
 def audit_entries_for_user(user) -> QuerySet[AuditEntry]:
     """Audit entries a province admin may read: those about units of their subtree, and those
     written by users of their subtree."""

@@ -34,6 +34,7 @@ from gocua.fieldwork.models import (
 from gocua.geo.models import AdminUnit
 from gocua.lib import nid as nid_lib
 from gocua.people.models import Household, Resident
+from gocua.people.walking import without_household_key
 
 FLAGS = ("elderly", "no_smartphone", "away", "disabled", "needs_id_card")
 FLAG_LABELS = {
@@ -65,6 +66,68 @@ def _scoped_households(user_or_member: User | Member) -> QuerySet[Household]:
     return households_for_user(user_or_member)
 
 
+def _scoped_residents(user_or_member: User | Member) -> QuerySet[Resident]:
+    if isinstance(user_or_member, Member):
+        if not user_or_member.active:
+            return Resident.objects.none()
+        return Resident.objects.filter(
+            unit_id__in=Assignment.objects.filter(member=user_or_member).values("hamlet_id")
+        )
+    return residents_for_user(user_or_member)
+
+
+# The row that gathers, under their hamlet, the residents who belong to no household: they
+# still need a visit, and the team finds them by asking around the hamlet.
+WITHOUT_HOUSEHOLD = gettext_lazy("Chưa gắn hộ")
+
+
+def _without_household_groups(residents: QuerySet[Resident]) -> list[tuple[str, dict]]:
+    """(walking-order key, row) of each unit that has residents with work and no household,
+    in walking order: the group comes after the unit's households. One query."""
+    units = (
+        residents.filter(household__isnull=True)
+        .order_by()
+        .values_list("unit_id", "unit__name", "unit__path", "unit__level")
+        .distinct()
+    )
+    groups = [
+        (
+            without_household_key(unit_path=path, unit_name=name, is_hamlet=level == "hamlet"),
+            {"id": None, "address": "", "code": "", "unit_id": unit_id, "unit__name": name,
+             "last_visit_at": None},
+        )
+        for unit_id, name, path, level in units
+    ]  # fmt: skip
+    return sorted(groups, key=lambda group: group[0])
+
+
+def _walking_page(
+    households: QuerySet, groups: list[tuple[str, dict]], offset: int, limit: int | None
+) -> list[dict]:
+    """One page of the households (a queryset in walking order) with the groups of residents
+    without a household merged in at their place. Without groups, one query; with them, one
+    more that counts the households before each group."""
+    if not groups:
+        if limit is not None:
+            return list(households[offset : offset + limit])
+        return list(households[offset:])
+    before = households.order_by().aggregate(
+        **{f"g{i}": Count("id", filter=Q(walk_key__lt=key)) for i, (key, _) in enumerate(groups)}
+    )
+    # A group's place in the merged list: the households before it and the groups before it.
+    places = [before[f"g{i}"] + i for i in range(len(groups))]
+    end = None if limit is None else offset + limit
+    skipped = sum(1 for place in places if place < offset)
+    kept = [(place, row) for place, (_, row) in zip(places, groups, strict=True)
+            if place >= offset and (end is None or place < end)]  # fmt: skip
+    wanted = None if limit is None else limit - len(kept)
+    start = offset - skipped
+    rows = list(households[start : start + wanted] if wanted is not None else households[start:])
+    for place, row in kept:
+        rows.insert(place - offset, row)
+    return rows
+
+
 def worklist_households(
     user_or_member: User | Member,
     *,
@@ -75,8 +138,9 @@ def worklist_households(
     on: dt.date | None = None,
     offset: int = 0,
     limit: int | None = None,
+    without_household: bool = False,
 ) -> list[dict]:
-    """The households that still have work, as plain data, ordered by hamlet then address.
+    """The households that still have work, as plain data, in walking order.
 
     `user_or_member`: a User (scoped by households_for_user: a field member gets their assigned
     hamlets, a manager their subtree, a viewer nothing) or a Member (their assigned hamlets).
@@ -85,6 +149,11 @@ def worklist_households(
     (elderly, no_smartphone, away, disabled, needs_id_card). Only eligible residents (alive,
     not moved out, aged campaign.min_age or more on `on`, default today) with a gap are listed;
     a household without any is left out. `offset`/`limit` page through households.
+    `without_household`: residents with a gap who belong to no household are listed too, one
+    row per hamlet (id None, address "Chưa gắn hộ") after that hamlet's households.
+
+    Households come in walking order (commune, hamlet, street, house number: the stored
+    `Household.walk_key`).
 
     Each household: {"id", "address", "code", "hamlet" (name), "hamlet_id", "last_visit_at",
     "residents": [{"id", "name", "national_id_masked", "age", "birth_year_only", "eid_stage",
@@ -92,7 +161,7 @@ def worklist_households(
     "open_claim" (a claimed stage an extract has not confirmed yet, or None)}]}.
 
     At most four queries (the current campaign, households, residents, their outcomes),
-    whatever the number of rows.
+    whatever the number of rows; two more with `without_household`.
     """
     if gap is not None and gap not in GAP_STAGES:
         raise ValueError(f"unknown gap {gap!r}")
@@ -123,19 +192,27 @@ def worklist_households(
     # queries themselves.
     households = (
         households.annotate(last_visit_at=Subquery(last_visit.values("at")[:1]))
-        .order_by("unit__path", "address", "id")
+        .order_by("walk_key", "id")
         .values("id", "address", "code", "unit_id", "unit__name", "last_visit_at")
     )
-    if limit is not None:
-        households = households[offset : offset + limit]
-    elif offset:
-        households = households[offset:]
-    page = list(households)
+    groups: list[tuple[str, dict]] = []
+    if without_household:
+        loose = residents.filter(pk__in=_scoped_residents(user_or_member).values("pk"))
+        if hamlets is not None:
+            loose = loose.filter(unit_id__in=_hamlet_filter(hamlets))
+        groups = _without_household_groups(loose)
+    page = _walking_page(households, groups, offset, limit)
     if not page:
         return []
 
+    loose_units = [h["unit_id"] for h in page if h["id"] is None]
+    mine = Q(household_id__in=[h["id"] for h in page if h["id"] is not None])
+    if loose_units:
+        mine |= Q(household__isnull=True, unit_id__in=loose_units) & Q(
+            pk__in=_scoped_residents(user_or_member).values("pk")
+        )
     rows = list(
-        residents.filter(household_id__in=[h["id"] for h in page])
+        residents.filter(mine)
         .order_by("household_id", "birth_date", "id")
         .values_list(
             "household_id",
@@ -145,6 +222,7 @@ def worklist_households(
             "birth_date",
             "birth_year_only",
             "eid_stage",
+            "unit_id",
             *FLAGS,
         )
     )
@@ -160,12 +238,14 @@ def worklist_households(
         last.setdefault(resident_id, (outcome, at))
         if claimed and confirmed is None:
             claims.setdefault(resident_id, claimed)
-    by_household: dict[int, list[dict]] = {}
+    # Residents by (household id, None), or (None, unit id) for those with no household.
+    by_household: dict[tuple[int | None, int | None], list[dict]] = {}
     for row in rows:
-        household_id, rid, name, nid, born, year_only, stage = row[:7]
-        flags = row[7:]
+        household_id, rid, name, nid, born, year_only, stage, unit_id = row[:8]
+        flags = row[8:]
         outcome, outcome_at = last.get(rid, (None, None))
-        by_household.setdefault(household_id, []).append(
+        group = (household_id, None) if household_id is not None else (None, unit_id)
+        by_household.setdefault(group, []).append(
             {
                 "id": rid,
                 "name": name,
@@ -183,12 +263,16 @@ def worklist_households(
     return [
         {
             "id": h["id"],
-            "address": h["address"] or h["code"] or f"#{h['id']}",
+            "address": (h["address"] or h["code"] or f"#{h['id']}")
+            if h["id"] is not None
+            else str(WITHOUT_HOUSEHOLD),
             "code": h["code"],
             "hamlet": h["unit__name"],
             "hamlet_id": h["unit_id"],
             "last_visit_at": h["last_visit_at"],
-            "residents": by_household.get(h["id"], []),
+            "residents": by_household.get(
+                (h["id"], None) if h["id"] is not None else (None, h["unit_id"]), []
+            ),
         }
         for h in page
     ]
@@ -257,7 +341,7 @@ def follow_ups_for(
     if member is not None:
         items = items.filter(member=member)
     return items.select_related("household", "household__unit", "resident", "member").order_by(
-        "due_date", "household__unit__path", "household__address", "id"
+        "due_date", "household__walk_key", "id"
     )
 
 

@@ -229,6 +229,7 @@ def _worklist_rows(ctx: dict, *, offset: int, limit: int) -> list[dict]:
             campaign=ctx["campaign"],
             offset=offset,
             limit=limit,
+            without_household=True,
         )
     )
 

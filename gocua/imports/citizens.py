@@ -62,8 +62,9 @@ from gocua.lib.bulk import (
 from gocua.lib.dates import DateError, parse_birth
 from gocua.lib.ranges import compress
 from gocua.lib.text import key, nfc
-from gocua.people.models import Household, Resident, ResidentMove, StageEvent
+from gocua.people.models import Household, Resident, ResidentMove, StageEvent, name_search_of
 from gocua.people.services import resident_moves_record
+from gocua.people.walking import walk_key_for
 from gocua.reports.rollups import rollup_residents_added, rollup_residents_changed
 
 CHUNK_ROWS = 5000
@@ -244,6 +245,7 @@ class CitizenParser:
                 f"{national_id}\t{copy_escape(name)}\t{born}\t{_COPY_BOOL[year_only]}\t{sex}\t"
                 f"{phone}\t{_COPY_BOOL[elderly]}\t{stage}\t{level}\t"
                 f"{self.stamp_copy if stage != 'none' else COPY_NULL}\t{self.stamp_copy}\t"
+                f"{copy_escape(name_search_of(name))}\t"
             )
         else:
             values = (
@@ -258,6 +260,7 @@ class CitizenParser:
                 level,
                 self.stamp if stage != "none" else None,
                 self.stamp,
+                name_search_of(name),
             )
         return _citizen(
             (
@@ -563,9 +566,11 @@ class CitizenImport:
                 zip((c.national_id for c, _u, _h in new), self._residents_insert(new), strict=True)
             )
         if changed:
-            Resident.objects.bulk_update(changed, STORED_FIELDS, batch_size=500)
+            Resident.objects.bulk_update(changed, [*STORED_FIELDS, "name_search"], batch_size=500)
         if restaged:
-            Resident.objects.bulk_update(restaged, [*STORED_FIELDS, "stage_at"], batch_size=500)
+            Resident.objects.bulk_update(
+                restaged, [*STORED_FIELDS, "name_search", "stage_at"], batch_size=500
+            )
         for citizen, _unit, _household in new:
             if citizen.eid_stage is None and citizen.eid_level is None:
                 continue
@@ -736,7 +741,7 @@ class CitizenImport:
             new.update(eid_stage=stage, eid_level=level)
         if new == old:
             return None
-        resident = Resident(id=resident_id, **new)
+        resident = Resident(id=resident_id, name_search=name_search_of(new["full_name"]), **new)
         resident.birth_date = dt.date.fromisoformat(person.birth_date)
         if (stage, level) != (old["eid_stage"], old["eid_level"]):
             resident.stage_at = self.now
@@ -755,6 +760,7 @@ RESIDENT_COLUMNS = [  # the other flags and last_used_at take their database def
     "eid_level",
     "stage_at",
     "updated_at",
+    "name_search",
     # Known only in the writing process, which adds them to Citizen.resident_values:
     "unit_id",
     "province_code",
@@ -913,7 +919,7 @@ def _households_named(
     rows: list[tuple[Citizen, AdminUnit]],
 ) -> tuple[list[HouseholdKey], dict[HouseholdKey, int], list[tuple[int, str, str, str]]]:
     """Each row's household key; the stored households among them (key → id); and the
-    (unit_id, code, address, province_code) of those to create. Reads only."""
+    (unit_id, code, address, province_code, walk_key) of those to create. Reads only."""
     keys = [_household_key(c.household_code, u.id, c.address) for c, u in rows]
     found: dict[HouseholdKey, int] = {}
     missing: list[tuple[int, str, str, str]] = []
@@ -921,7 +927,7 @@ def _households_named(
     if codes:
         found.update(select_in(HOUSEHOLDS_BY_CODE, list(codes)))
         missing += [
-            (u.id, code, c.address, u.province_code)
+            (u.id, code, c.address, u.province_code, walk_key_for(c.address, u))
             for code, (c, u) in codes.items()
             if code not in found
         ]
@@ -929,35 +935,37 @@ def _households_named(
     if addressed:
         found.update(_households_by_address({k[1] for k in addressed}))
         missing += [
-            (unit_id, "", address, u.province_code)
+            (unit_id, "", address, u.province_code, walk_key_for(address, u))
             for (unit_id, address), (_c, u) in addressed.items()
             if (unit_id, address) not in found
         ]
     return keys, found, missing
 
 
-def _households_insert(rows: list[tuple[int, str, str, str]]) -> dict[HouseholdKey, int]:
-    """Insert (unit_id, code, address, province_code) rows; returns each new household's key
-    → id without a second query to find the ids. PostgreSQL: inside the chunk's
+def _households_insert(rows: list[tuple[int, str, str, str, str]]) -> dict[HouseholdKey, int]:
+    """Insert (unit_id, code, address, province_code, walk_key) rows; returns each new
+    household's key → id without a second query to find the ids. PostgreSQL: inside the chunk's
     references_locked, which covers the units."""
     returned: list[tuple[int, str, str, int]] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # One array per column (see pg_array): 4 parameters, where VALUES would need 4
+            # One array per column (see pg_array): 5 parameters, where VALUES would need 5
             # per row.
             cursor.execute(
-                f"INSERT INTO {HOUSEHOLDS} (unit_id, code, address, province_code) "
-                "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) "
+                f"INSERT INTO {HOUSEHOLDS} (unit_id, code, address, province_code, walk_key) "
+                "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], "
+                "%s::text[]) "
                 "RETURNING unit_id, code, address, id",
                 [pg_array(column) for column in zip(*rows, strict=True)],
             )
             returned = cursor.fetchall()
         else:
-            for start in range(0, len(rows), 8000):  # SQLite allows 32,766 variables
-                batch = rows[start : start + 8000]
+            for start in range(0, len(rows), 6000):  # SQLite allows 32,766 variables
+                batch = rows[start : start + 6000]
                 cursor.execute(
-                    f"INSERT INTO {HOUSEHOLDS} (unit_id, code, address, province_code) VALUES "
-                    + ", ".join(["(%s, %s, %s, %s)"] * len(batch))
+                    f"INSERT INTO {HOUSEHOLDS} (unit_id, code, address, province_code, walk_key) "
+                    "VALUES "
+                    + ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch))
                     + " RETURNING unit_id, code, address, id",
                     [value for row in batch for value in row],
                 )

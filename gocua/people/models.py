@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gocua.lib.text import fold
+
 
 class Stage(models.TextChoices):
     """The level-2 VNeID funnel. `failed` branches off `registered`."""
@@ -22,6 +24,18 @@ class Sex(models.TextChoices):
     FEMALE = "F", _("Nữ")
 
 
+class BytewiseCharField(models.CharField):
+    """Text compared byte by byte, for stored sort and search keys: PostgreSQL's "C" collation
+    (a language collation would ignore the spaces and punctuation the walking-order key is
+    built on, and a LIKE 'prefix%' could not use the index); SQLite compares bytes already."""
+
+    def db_parameters(self, connection):
+        params = super().db_parameters(connection)
+        if connection.vendor == "postgresql":
+            params["collation"] = "C"
+        return params
+
+
 class Household(models.Model):
     """A household (hộ) in a hamlet (or directly in a commune when the file names no hamlet)."""
 
@@ -31,6 +45,9 @@ class Household(models.Model):
     lat = models.FloatField(null=True, blank=True)
     lon = models.FloatField(null=True, blank=True)
     province_code = models.CharField(max_length=3)
+    # Walking order (commune, hamlet, street, house number), computed on every write from the
+    # address and the unit: see gocua.people.walking. Every list of households sorts by it.
+    walk_key = BytewiseCharField(max_length=255, default="", db_default="", editable=False)
 
     class Meta:
         constraints = [
@@ -38,15 +55,26 @@ class Household(models.Model):
                 fields=["code"], condition=~models.Q(code=""), name="household_code"
             ),
         ]
-        # Imports find a household without a Mã hộ by its address (see imports.citizens).
         indexes = [
+            # Imports find a household without a Mã hộ by its address (see imports.citizens).
             models.Index(
                 fields=["address"], condition=models.Q(code=""), name="household_address_nocode"
-            )
+            ),
+            # A page of a worklist is the next N households in walking order.
+            models.Index(fields=["walk_key"], name="household_walk_key"),
         ]
 
     def __str__(self) -> str:
         return self.address or self.code or f"#{self.pk}"
+
+    def save(self, *args, **kwargs) -> None:
+        from gocua.people.walking import walk_key_for
+
+        self.walk_key = walk_key_for(self.address, self.unit)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"address", "unit"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "walk_key"}
+        super().save(*args, **kwargs)
 
 
 class Resident(models.Model):
@@ -58,6 +86,9 @@ class Resident(models.Model):
 
     national_id = models.CharField(max_length=12)
     full_name = models.CharField(max_length=120)
+    # The name as searched: lower case, no diacritics, đ → d ("nguyen van long"); written with
+    # the name on every path (save, imports, the generator) by `name_search_of`.
+    name_search = BytewiseCharField(max_length=120, default="", db_default="", editable=False)
     birth_date = models.DateField()  # 1 January when only the year is known
     birth_year_only = models.BooleanField(default=False)
     sex = models.CharField(max_length=1, choices=Sex.choices)
@@ -90,9 +121,23 @@ class Resident(models.Model):
         # A constraint, not unique=True: on PostgreSQL unique=True on a CharField adds a second
         # `_like` index that slows bulk loads by half and is never used (IDs are matched whole).
         constraints = [models.UniqueConstraint(fields=["national_id"], name="resident_nid")]
+        # A search by the start of a name reads the index (byte order: LIKE 'prefix%').
+        indexes = [models.Index(fields=["name_search"], name="resident_name_search")]
 
     def __str__(self) -> str:
         return self.full_name
+
+    def save(self, *args, **kwargs) -> None:
+        self.name_search = name_search_of(self.full_name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "full_name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_search"}
+        super().save(*args, **kwargs)
+
+
+def name_search_of(full_name: str) -> str:
+    """The stored search form of a name, and of what is typed in the search box."""
+    return fold(full_name)[:120]
 
 
 class StageEvent(models.Model):

@@ -9,37 +9,37 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
 from gocua.accounts.selectors import (
     can_search_residents,
     resident_for_user_or_404,
-    resident_search,
     residents_for_user,
-    search_kind,
     unit_for_user_or_404,
 )
 from gocua.accounts.services import audit_record, audit_view
-from gocua.people.selectors import moves_for_user
+from gocua.people.selectors import moves_for_user, resident_search, search_kind
 
 PAGE_SIZE = 50
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_GET
 def resident_list(request: HttpRequest) -> HttpResponse:
-    """Residents of the user's jurisdiction (or of `?unit=CODE` inside it), by name.
+    """Residents of the user's jurisdiction (or of `?unit=CODE` inside it), by name or ID.
 
-    A search travels by POST, so a national ID typed in the box never lands in a URL (browser
-    history, proxy logs); `?unit=` and the page number may be in the URL."""
+    A search is a GET (`?q=`), so Back and a shared link work. A national ID in the URL stays
+    out of the logs: the access log writes the path without the query string and every log line
+    is scrubbed (gocua.accounts.logs); pages are `no-store` and the referrer stays on the
+    site."""
     if not can_search_residents(request.user):
         raise Http404
-    data = request.POST if request.method == "POST" else request.GET
+    data = request.GET
     unit = None
     code = (data.get("unit") or "").strip()
     if code:
         unit = unit_for_user_or_404(request.user, None, code)
-    query = (request.POST.get("q") or "").strip()[:120]
+    query = (data.get("q") or "").strip()[:120]
     residents = resident_search(request.user, query=query, unit=unit)
     page = Paginator(residents, PAGE_SIZE).get_page(data.get("page"))
     # Who looked whom up: the residents shown, and how the search was made (never the words

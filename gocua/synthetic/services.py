@@ -37,7 +37,8 @@ from gocua.geo.models import AdminUnit, Level
 from gocua.lib import nid as nid_lib
 from gocua.lib.bulk import analyze, bulk_insert
 from gocua.lib.text import key
-from gocua.people.models import Household, Resident, StageEvent
+from gocua.people.models import Household, Resident, StageEvent, name_search_of
+from gocua.people.walking import walk_key_for
 from gocua.reports.rollups import rollup_rebuild
 from gocua.synthetic import history, population, teams
 from gocua.synthetic.purge import PurgeError, Selection, keep_protected, purge
@@ -355,7 +356,8 @@ class _Tables:
         through = HomeSupportRequest.officers.through
         self.tables = {
             "households": Table(
-                Household, ["id", "unit_id", "code", "address", "lat", "lon", "province_code"]
+                Household,
+                ["id", "unit_id", "code", "address", "lat", "lon", "province_code", "walk_key"],
             ),
             "residents": Table(
                 Resident,
@@ -363,6 +365,7 @@ class _Tables:
                     "id",
                     "national_id",
                     "full_name",
+                    "name_search",
                     "birth_date",
                     "birth_year_only",
                     "sex",
@@ -480,6 +483,7 @@ class _Tables:
                     home.lat,
                     home.lon,
                     province_code,
+                    walk_key_for(home.address, home.hamlet),
                 )
                 + extra["households"]
             )
@@ -489,6 +493,7 @@ class _Tables:
                         p.id,
                         p.national_id,
                         p.full_name,
+                        name_search_of(p.full_name),
                         p.birth_date,
                         p.birth_year_only,
                         p.sex,

@@ -43,7 +43,7 @@ def shown(entry) -> set[int]:
 
 def test_a_search_by_national_id_is_recorded_without_the_number(client, bob, work):
     client.force_login(bob)
-    page = client.post("/residents/", {"q": work.an.national_id})
+    page = client.get("/residents/", {"q": work.an.national_id})
     assert work.an.full_name in page.content.decode()
     entry = only_entry(object_type="resident_list")
     assert (entry.user, entry.action, entry.detail["search"]) == (bob, "view", "national_id")
