@@ -137,7 +137,9 @@ class Resident(models.Model):
 
 def name_search_of(full_name: str) -> str:
     """The stored search form of a name, and of what is typed in the search box."""
-    return fold(full_name)[:120]
+    # Uncached: names are nearly all different, so caching them would only evict the headers
+    # and hamlet names `fold`'s cache is for (and hold megabytes through an import).
+    return fold.__wrapped__(full_name)[:120]
 
 
 class StageEvent(models.Model):
