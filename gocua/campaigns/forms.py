@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gocua.accounts.models import Role, User
 from gocua.campaigns.models import Affiliation, Campaign, Metric
+from gocua.campaigns.selectors import team_leader
 from gocua.campaigns.services import OperationRefused
 from gocua.geo.models import AdminUnit, Level
 from gocua.lib.forms import TextField
@@ -60,6 +61,14 @@ class CampaignForm(forms.Form):
     district_team_youth = forms.IntegerField(label=_("Tổ cấp huyện: đoàn viên"), initial=10)
     commune_team_police = forms.IntegerField(label=_("Tổ cấp xã: công an"), initial=2)
     commune_team_youth = forms.IntegerField(label=_("Tổ cấp xã: đoàn viên"), initial=10)
+    home_support_per_officer_day = forms.IntegerField(
+        label=_("Hỗ trợ tại nhà: số lượt tối đa của một cán bộ trong ngày"),
+        initial=8,
+        min_value=1,
+        max_value=50,
+        required=False,  # left out: the default on creation, unchanged on an edit
+        help_text=_("Xếp lịch quá số này sẽ được cảnh báo và phải xác nhận."),
+    )
 
     @classmethod
     def for_campaign(cls, campaign: Campaign, data=None) -> "CampaignForm":
@@ -98,8 +107,15 @@ class MemberForm(forms.Form):
     )
     is_leader = forms.BooleanField(label=_("Tổ trưởng"), required=False)
 
-    def __init__(self, *args, team, **kwargs):
+    def __init__(self, *args, team, member=None, **kwargs):
         super().__init__(*args, **kwargs)
+        leader = team_leader(team)
+        if leader is not None and leader != member:
+            # Said before saving: ticking someone else replaces the current leader.
+            self.fields["is_leader"].help_text = _(
+                "Tổ trưởng hiện tại: %(name)s. Đánh dấu người này sẽ thay %(name)s làm tổ trưởng "
+                "(mỗi tổ chỉ có một tổ trưởng)."
+            ) % {"name": leader.full_name}
         unit = team.unit
         self.fields["user"].queryset = User.objects.filter(
             is_active=True,

@@ -24,6 +24,9 @@ class Campaign(models.Model):
     district_team_youth = models.PositiveSmallIntegerField(default=10)
     commune_team_police = models.PositiveSmallIntegerField(default=2)
     commune_team_youth = models.PositiveSmallIntegerField(default=10)
+    # Home support: how many visits one police officer can make in a day before scheduling
+    # warns (fieldwork.services.home_support_schedule asks for a confirmation past it).
+    home_support_per_officer_day = models.PositiveSmallIntegerField(default=8)
 
     class Meta:
         constraints = [
@@ -102,6 +105,15 @@ class Member(models.Model):
         related_name="memberships",
     )
     active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            # One leader per team, whatever writes the roster (campaigns.services.member_add /
+            # member_update move the leadership; this is the net under them).
+            models.UniqueConstraint(
+                fields=["team"], condition=models.Q(is_leader=True), name="one_leader_per_team"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.full_name

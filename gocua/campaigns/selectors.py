@@ -290,6 +290,11 @@ def roster(team: Team) -> list[Member]:
     return sorted(members, key=lambda m: (not m.is_leader, order[m.affiliation], m.full_name))
 
 
+def team_leader(team: Team) -> Member | None:
+    """The team's leader (at most one: the database allows no second)."""
+    return Member.objects.filter(team=team, is_leader=True).first()
+
+
 _MEMBER = Columns(Member, "m")
 _MEMBER_TEAM = Columns(Team, "t")
 _MEMBER_CAMPAIGN = Columns(Campaign, "c")

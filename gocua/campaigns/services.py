@@ -88,6 +88,13 @@ CAMPAIGN_FIELDS = (
     "district_team_youth",
     "commune_team_police",
     "commune_team_youth",
+    "home_support_per_officer_day",
+)
+TEAM_SIZE_FIELDS = (
+    "district_team_police",
+    "district_team_youth",
+    "commune_team_police",
+    "commune_team_youth",
 )
 
 
@@ -119,9 +126,14 @@ def _check_campaign(campaign: Campaign) -> None:
             raise OperationRefused(
                 _("Chỉ tiêu phải lớn hơn 0% và không quá 100%."), field=f"target_{metric}"
             )
-    for name in CAMPAIGN_FIELDS[-4:]:
+    for name in TEAM_SIZE_FIELDS:
         if not 0 <= getattr(campaign, name) <= 200:
             raise OperationRefused(_("Số thành viên phải từ 0 đến 200."), field=name)
+    if not 1 <= campaign.home_support_per_officer_day <= 50:
+        raise OperationRefused(
+            _("Số lượt hỗ trợ tại nhà mỗi ngày phải từ 1 đến 50."),
+            field="home_support_per_officer_day",
+        )
 
 
 @transaction.atomic
@@ -140,6 +152,7 @@ def campaign_create(
     district_team_youth: int = 10,
     commune_team_police: int = 2,
     commune_team_youth: int = 10,
+    home_support_per_officer_day: int | None = None,
     make_current: bool = False,
     actor: User | None = None,
 ) -> Campaign:
@@ -165,6 +178,8 @@ def campaign_create(
         commune_team_police=commune_team_police,
         commune_team_youth=commune_team_youth,
     )
+    if home_support_per_officer_day is not None:
+        campaign.home_support_per_officer_day = home_support_per_officer_day
     _check_campaign(campaign)
     campaign.save()
     first = not Campaign.objects.filter(province=province, is_current=True).exists()
@@ -353,7 +368,8 @@ def member_add(
     actor: User | None = None,
 ) -> Member:
     """Add a person to a team's roster. The phone is stored as 10 digits; a user account, if
-    given, must belong to the team's unit and to no other team of the campaign."""
+    given, must belong to the team's unit and to no other team of the campaign. A new leader
+    takes the place of the previous one (see _leadership_moves_to)."""
     require_manager_of(actor, team.unit)
     fields = _clean_member_fields(
         team,
@@ -365,7 +381,23 @@ def member_add(
             "is_leader": is_leader,
         },
     )
+    if fields["is_leader"]:
+        _leadership_moves_to(team)
     return Member.objects.create(team=team, **fields)
+
+
+def _leadership_moves_to(team: Team) -> Member | None:
+    """Untick the team's current leader before another member is ticked, so a team never has
+    two. Ticking a new leader is how a manager replaces one (asking them to untick the old
+    leader first would be one more step for the same result); the page names who was replaced.
+    The team row is locked so two managers ticking at once are applied one after the other
+    (the unique constraint `one_leader_per_team` refuses anything that slips past)."""
+    Team.objects.select_for_update().filter(pk=team.pk).first()
+    previous = Member.objects.filter(team=team, is_leader=True).first()
+    if previous is not None:
+        previous.is_leader = False
+        previous.save(update_fields=["is_leader"])
+    return previous
 
 
 MEMBER_FIELDS = ("full_name", "affiliation", "phone", "user", "is_leader")
@@ -373,12 +405,16 @@ MEMBER_FIELDS = ("full_name", "affiliation", "phone", "user", "is_leader")
 
 @transaction.atomic
 def member_update(*, member: Member, actor: User | None = None, **changes: object) -> Member:
-    """Change any of MEMBER_FIELDS, validated as in member_add."""
+    """Change any of MEMBER_FIELDS, validated as in member_add; ticking a member as leader
+    unticks the previous leader."""
     require_manager_of(actor, member.team.unit)
     unknown = set(changes) - set(MEMBER_FIELDS)
     if unknown:
         raise TypeError(f"member_update() got unknown fields {sorted(unknown)}")
-    for name, value in _clean_member_fields(member.team, changes, member=member).items():
+    cleaned = _clean_member_fields(member.team, changes, member=member)
+    if cleaned.get("is_leader") and not member.is_leader:
+        _leadership_moves_to(member.team)
+    for name, value in cleaned.items():
         setattr(member, name, value)
     if changes:
         member.save(update_fields=list(changes))

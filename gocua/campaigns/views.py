@@ -283,6 +283,7 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
     team = _team_for_manager(request, pk)
     form = MemberForm(request.POST or None, team=team)
     if request.method == "POST" and form.is_valid():
+        previous = selectors.team_leader(team)
         try:
             member = services.member_add(team=team, actor=request.user, **form.cleaned_data)
         except OperationRefused as exc:
@@ -290,6 +291,7 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             _audit(request, "create", member, team.unit)
             messages.success(request, _("Đã thêm %(name)s.") % {"name": member.full_name})
+            _say_leader_replaced(request, member, previous)
             return redirect("campaigns:team", pk=team.pk)
     members = selectors.roster(team)
     hamlets = selectors.member_hamlet_names(members)
@@ -325,8 +327,9 @@ def member_edit(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
         "user": member.user_id,
         "is_leader": member.is_leader,
     }
-    form = MemberForm(request.POST or None, team=team, initial=initial)
+    form = MemberForm(request.POST or None, team=team, member=member, initial=initial)
     if request.method == "POST" and form.is_valid():
+        previous = selectors.team_leader(team)
         try:
             services.member_update(member=member, actor=request.user, **form.cleaned_data)
         except OperationRefused as exc:
@@ -334,10 +337,20 @@ def member_edit(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
         else:
             _audit(request, "update", member, team.unit)
             messages.success(request, _("Đã lưu."))
+            _say_leader_replaced(request, member, previous)
             return redirect("campaigns:team", pk=team.pk)
     return render(
         request, "campaigns/member_form.html", {"team": team, "member": member, "form": form}
     )
+
+
+def _say_leader_replaced(request: HttpRequest, member: Member, previous: Member | None) -> None:
+    if member.is_leader and previous is not None and previous.pk != member.pk:
+        messages.info(
+            request,
+            _("%(name)s nay là tổ trưởng, thay %(previous)s.")
+            % {"name": member.full_name, "previous": previous.full_name},
+        )
 
 
 def _cards(request: HttpRequest, team, given: list[tuple[Member, str]]) -> HttpResponse:

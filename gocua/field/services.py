@@ -24,7 +24,6 @@ from gocua.accounts.services import audit_record
 from gocua.campaigns.models import Assignment, Member
 from gocua.campaigns.selectors import date_outside_message
 from gocua.fieldwork.models import (
-    CLAIM_STAGE,
     OUTCOME_CODES,
     FollowUp,
     HomeSupportRequest,
@@ -35,8 +34,8 @@ from gocua.fieldwork.models import (
 from gocua.fieldwork.services import (
     FUTURE_SLACK,
     NEXT_TIME_OF_DAY,
-    STAGE_RANK,
     VisitRefused,
+    claim_for,
     time_of_day,
     visit_record,
 )
@@ -320,7 +319,15 @@ _VISIT_COLUMNS = _columns(
     Visit, "id", "household", "member", "recorded_by", "at", "received_at", "note", "lat", "lon"
 )
 _OUTCOME_COLUMNS = _columns(
-    VisitOutcome, "visit", "resident", "outcome", "note", "claimed_stage", "confirmed_at", "review"
+    VisitOutcome,
+    "visit",
+    "resident",
+    "outcome",
+    "note",
+    "claimed_stage",
+    "skipped_from",
+    "confirmed_at",
+    "review",
 )
 
 
@@ -341,15 +348,14 @@ def _insert(*, user: User, member: Member, accepted: list[Accepted]) -> None:
         outcomes = []
         for resident_id, outcome, note in visit.outcomes:
             resident = residents[int(resident_id)]
-            claimed = CLAIM_STAGE.get(outcome, "")
-            confirmed_at = None
-            if claimed and STAGE_RANK.get(resident.eid_stage, 0) >= STAGE_RANK[claimed]:
-                # The registry already shows it: nothing for an extract to confirm.
-                confirmed_at = resident.stage_at or at
+            claim = claim_for(outcome, resident.eid_stage)
+            # Already shown by the registry: nothing for an extract to confirm.
+            confirmed_at = (resident.stage_at or at) if claim.confirmed else None
             note = nfc(note or "")[:500]
             outcome_rows.append(
-                (key, resident.id, outcome, note, claimed, db_datetime(confirmed_at), "")
-            )
+                (key, resident.id, outcome, note, claim.stage, claim.skipped_from,
+                 db_datetime(confirmed_at), "")
+            )  # fmt: skip
             outcomes.append((resident.id, outcome, note))
         recorded.append(_Recorded(visit.id, visit.household, at, outcomes))
     insert_rows(_VISITS, _VISIT_COLUMNS, visit_rows)

@@ -60,9 +60,9 @@ class VisitForm(forms.Form):
     )
     note = LongTextField(label=_("Ghi chú về hộ"), required=False, max_length=2000)
 
-    def __init__(self, data=None, *, residents, members, fixed_member=None):
+    def __init__(self, data=None, *, residents, members, fixed_member=None, client_id=None):
         initial = {
-            "client_id": uuid.uuid4(),
+            "client_id": client_id or uuid.uuid4(),
             "at": timezone.localtime().replace(second=0, microsecond=0),
         }
         if fixed_member is not None:
@@ -113,6 +113,12 @@ class HomeSupportScheduleForm(forms.Form):
         queryset=Member.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Chỉ công an được thu nhận sinh trắc học: chọn đúng hai người."),
+    )
+
+    over_limit_ok = forms.BooleanField(
+        label=_("Vẫn xếp lịch dù cán bộ đã đủ số lượt trong ngày"),
+        required=False,
+        help_text=_("Chỉ đánh dấu sau khi đã xem lịch của cán bộ trong ngày (bên dưới)."),
     )
 
     def __init__(self, *args, police, **kwargs):

@@ -82,6 +82,10 @@ class VisitOutcome(models.Model):
     # For claims: the stage claimed, and when an extract confirmed it (null = unconfirmed).
     claimed_stage = models.CharField(max_length=10, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # A claim that skipped a step (e.g. "guided to use" someone the registry shows only as
+    # approved): what the volunteer claimed; claimed_stage then holds the step it can really
+    # be (fieldwork.services.claim_for). Blank for every other outcome.
+    skipped_from = models.CharField(max_length=10, blank=True)
     # For `deceased` / `moved_away`: the registry changes only when a unit manager confirms.
     review = models.CharField(max_length=10, choices=Review.choices, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)

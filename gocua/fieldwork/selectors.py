@@ -409,6 +409,53 @@ def police_for_resident(resident: Resident, campaign: Campaign | None) -> QueryS
     )
 
 
+def visit_saved_before(client_id: str, moment: dt.datetime) -> bool:
+    """Whether the visit with this client UUID was received before `moment`."""
+    return Visit.objects.filter(pk=client_id, received_at__lt=moment).exists()
+
+
+def officers_booked_on(
+    user: User, officers: Iterable[Member], day: dt.date, *, limit: int, exclude: int | None = None
+) -> list[dict]:
+    """Each officer's home-support bookings on `day` (scheduled or done), for the scheduling
+    page: {"member", "count" (all their bookings), "bookings" (those of residents in the
+    user's jurisdiction, with their household), "full" (one more would pass `limit`, the
+    campaign's visits per officer per day)}. `exclude` leaves out the request being
+    scheduled."""
+    officers = list(officers)
+    booked = (
+        HomeSupportRequest.officers.through.objects.filter(
+            member_id__in=[m.pk for m in officers],
+            homesupportrequest__scheduled_for=day,
+            homesupportrequest__status__in=(
+                HomeSupportRequest.Status.SCHEDULED,
+                HomeSupportRequest.Status.DONE,
+            ),
+        )
+        .exclude(homesupportrequest_id=exclude)
+        .values_list("member_id", "homesupportrequest_id")
+    )
+    by_member: dict[int, list[int]] = {}
+    for member_id, request_id in booked:
+        by_member.setdefault(member_id, []).append(request_id)
+    visible = {
+        r.pk: r
+        for r in HomeSupportRequest.objects.filter(
+            pk__in=[i for ids in by_member.values() for i in ids],
+            resident__in=residents_for_user(user),
+        ).select_related("resident", "resident__household", "resident__unit")
+    }
+    return [
+        {
+            "member": m,
+            "count": len(by_member.get(m.pk, [])),
+            "bookings": [visible[i] for i in by_member.get(m.pk, []) if i in visible],
+            "full": len(by_member.get(m.pk, [])) >= limit,
+        }
+        for m in officers
+    ]
+
+
 # --- claims and reports to confirm -----------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ message (and `.code`, `.field`).
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -43,6 +44,48 @@ from gocua.people.models import Household, Resident
 
 # Funnel order for comparing a claim with a confirmed stage.
 STAGE_RANK = {"none": 0, "failed": 1, "registered": 1, "approved": 2, "activated": 3, "used": 4}
+
+# The furthest funnel step a volunteer can really have helped with, by confirmed stage.
+# Approval is the authority's step, not a volunteer's (and a registered dossier may have been
+# approved since the last extract), so after `registered` the next step to help with is
+# activating the account.
+CLAIMABLE_AFTER = {
+    "none": "registered",
+    "failed": "registered",
+    "registered": "activated",
+    "approved": "activated",
+    "activated": "used",
+    "used": "used",
+}
+
+
+class Claim(NamedTuple):
+    """How one outcome is recorded as a claim (claim_for)."""
+
+    stage: str  # the stage recorded as claimed ("" when the outcome claims nothing)
+    skipped_from: str  # what the volunteer claimed, when that skipped a step; else ""
+    confirmed: bool  # the registry already shows the recorded stage
+
+
+def claim_for(outcome: str, confirmed_stage: str) -> Claim:
+    """The claim an outcome makes for a resident whose confirmed stage is `confirmed_stage`.
+
+    The rule for a claim that skips a step (e.g. "guided to use" for someone the registry
+    shows as approved, not activated): it is not refused, since the visit and the help were
+    real, but recorded as the step it can really be, the next one after the confirmed stage
+    (CLAIMABLE_AFTER: here `activated`), with `skipped_from` keeping what was claimed. The
+    rollups count it as that step, and the claims and reconciliation pages list it apart.
+    Used by both writers of visits (visit_record and the field sync), so they cannot differ."""
+    claimed = CLAIM_STAGE.get(outcome, "")
+    if not claimed:
+        return Claim("", "", False)
+    if STAGE_RANK.get(confirmed_stage, 0) >= STAGE_RANK[claimed]:
+        return Claim(claimed, "", True)
+    reachable = CLAIMABLE_AFTER.get(confirmed_stage, "registered")
+    if STAGE_RANK[claimed] > STAGE_RANK[reachable]:
+        return Claim(reachable, claimed, False)
+    return Claim(claimed, "", False)
+
 
 # How far ahead a visit may be dated (clocks on phones drift).
 FUTURE_SLACK = dt.timedelta(minutes=30)
@@ -120,7 +163,8 @@ def visit_record(
     - claims (`helped_register` → registered, `helped_activate` → activated, `guided_usage` →
       used) are stored as VisitOutcome.claimed_stage beside the confirmed stage; they never
       change Resident.eid_stage. A claim the registry already shows is confirmed at once, the
-      others wait for an extract (claims_confirm);
+      others wait for an extract (claims_confirm); one that skips a step is recorded as the
+      step it can really be and flagged (claim_for);
     - `_after_visit(visit, outcomes)` runs last (the hook for rollups).
     """
     try:
@@ -239,18 +283,17 @@ def _record_outcomes(
     rows = []
     for resident_id, outcome, note in outcomes:
         resident = residents[int(resident_id)]
-        claimed = CLAIM_STAGE.get(outcome, "")
-        confirmed_at = None
-        if claimed and STAGE_RANK.get(resident.eid_stage, 0) >= STAGE_RANK[claimed]:
-            # The registry already shows it: nothing for an extract to confirm.
-            confirmed_at = resident.stage_at or visit.at
+        claim = claim_for(outcome, resident.eid_stage)
+        # Already shown by the registry: nothing for an extract to confirm.
+        confirmed_at = (resident.stage_at or visit.at) if claim.confirmed else None
         rows.append(
             VisitOutcome(
                 visit=visit,
                 resident=resident,
                 outcome=outcome,
                 note=nfc(note or "")[:500],
-                claimed_stage=claimed,
+                claimed_stage=claim.stage,
+                skipped_from=claim.skipped_from,
                 confirmed_at=confirmed_at,
             )
         )
@@ -517,10 +560,16 @@ def home_support_schedule(
     officers: Iterable[Member],
     actor: User | None = None,
     on: dt.date | None = None,
+    over_limit_ok: bool = False,
 ) -> HomeSupportRequest:
     """requested (or scheduled, to reschedule) → scheduled, on `date` (today or later, in the
     campaign period) with exactly two police officers from the rosters of teams covering the
-    resident (only police collect biometrics)."""
+    resident (only police collect biometrics).
+
+    An officer who already has the campaign's `home_support_per_officer_day` bookings that day
+    is a warning, not a wall: refused (code over_limit, naming them and their count) unless
+    `over_limit_ok` says the manager saw it and confirms (a day with several elderly people
+    in one hamlet can be worth it; silently booking a twelfth visit is not)."""
     request = _home_support_locked(request)
     resident = request.resident
     require_manager_of(actor, resident.unit)
@@ -549,12 +598,39 @@ def home_support_schedule(
     if date < on:
         raise OperationRefused(_("Ngày hỗ trợ phải từ hôm nay trở đi."), field="date")
     _check_window(date, campaign, field="date")
+    if not over_limit_ok:
+        _check_officer_day(request, officers, date, campaign.home_support_per_officer_day)
     request.status = HS.SCHEDULED
     request.scheduled_for = date
     request.scheduled_at = timezone.now()
     request.save(update_fields=["status", "scheduled_for", "scheduled_at"])
     request.officers.set(officers)
     return request
+
+
+def _check_officer_day(
+    request: HomeSupportRequest, officers: list[Member], date: dt.date, limit: int
+) -> None:
+    for m in officers:
+        booked = (
+            HomeSupportRequest.objects.filter(
+                officers=m, scheduled_for=date, status__in=(HS.SCHEDULED, HS.DONE)
+            )
+            .exclude(pk=request.pk)
+            .count()
+        )
+        if booked >= limit:
+            raise OperationRefused(
+                _(
+                    "%(name)s đã có %(count)s lượt hỗ trợ tại nhà ngày %(date)s (giới hạn của "
+                    "chiến dịch: %(limit)s lượt/ngày). Chọn ngày hoặc cán bộ khác, hoặc đánh dấu "
+                    "“Vẫn xếp lịch” để xác nhận."
+                )
+                % {"name": m.full_name, "count": booked, "date": f"{date:%d/%m/%Y}",
+                   "limit": limit},
+                field="over_limit_ok",
+                code="over_limit",
+            )  # fmt: skip
 
 
 @transaction.atomic

@@ -8,11 +8,13 @@ audited and redirect.
 """
 
 import datetime as dt
+import uuid
 from itertools import groupby
 from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -349,12 +351,15 @@ def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
         _404_unless(fixed is not None)
         members = Member.objects.filter(pk=fixed.pk)
     residents = selectors.household_residents(household)
-    form = VisitForm(
-        request.POST if request.method == "POST" else None,
-        residents=residents,
-        members=members,
-        fixed_member=fixed,
-    )
+
+    def new_form(data=None) -> VisitForm:
+        client_id = None if data is not None else _form_client_id(request, household.pk)
+        return VisitForm(
+            data, residents=residents, members=members, fixed_member=fixed, client_id=client_id
+        )
+
+    form = new_form(request.POST if request.method == "POST" else None)
+    already_saved = False
     back = _next_url(request, reverse("fieldwork:worklist"))
     if request.method == "GET":
         audit_view(
@@ -383,14 +388,19 @@ def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(
                     request, _("Đã ghi kết quả thăm hộ %(household)s.") % {"household": household}
                 )
-            else:
-                messages.info(request, _("Lượt thăm này đã được ghi trước đó."))
-            return redirect(back)
+                _say_skipped_claims(request, visit)
+                return redirect(back)
+            # The same page sent again (a double click, or Back then Save): nothing recorded;
+            # say so on the household's page, with a new form in case it is a new visit.
+            already_saved = True
+            _forget_client_id(request, household.pk)
+            form = new_form()
     return render(
         request,
         "fieldwork/visit_form.html",
         {
             "household": household,
+            "already_saved": already_saved,
             "form": form,
             "visits": selectors.household_visits(household),
             "no_member": not members.exists(),
@@ -400,6 +410,50 @@ def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
             "today": timezone.localdate(),
         },
     )
+
+
+# Back after saving shows the form again, fetched anew (pages are not cached), so a UUID made
+# per page view would differ from the saved one and a second Save would record a second
+# visit. The form's UUID is therefore kept in the session per household until the visit it
+# saved is older than this: within it, the form shown again carries the saved UUID and a
+# repeated Save is recognised as the same visit.
+RESUBMIT_WINDOW = dt.timedelta(minutes=15)
+_CLIENT_IDS = "visit_form_ids"
+
+
+def _form_client_id(request: HttpRequest, household_id: int) -> str:
+    ids = request.session.get(_CLIENT_IDS, {})
+    kept = ids.get(str(household_id))
+    if kept and not selectors.visit_saved_before(kept, timezone.now() - RESUBMIT_WINDOW):
+        return kept
+    ids.pop(str(household_id), None)
+    ids[str(household_id)] = str(uuid.uuid4())
+    request.session[_CLIENT_IDS] = dict(list(ids.items())[-20:])  # the last few households
+    return ids[str(household_id)]
+
+
+def _forget_client_id(request: HttpRequest, household_id: int) -> None:
+    ids = request.session.get(_CLIENT_IDS, {})
+    if ids.pop(str(household_id), None):
+        request.session[_CLIENT_IDS] = ids
+
+
+def _say_skipped_claims(request: HttpRequest, visit) -> None:
+    """A claim that skipped a step is recorded as the step it can really be: say which."""
+    for o in visit.outcomes.exclude(skipped_from="").select_related("resident"):
+        messages.warning(
+            request,
+            _(
+                "%(name)s: trạng thái chính thức là “%(stage)s”, chưa thể “%(claimed)s”; kết quả "
+                "được ghi là “%(recorded)s” (vượt bước) và chờ đối soát."
+            )
+            % {
+                "name": o.resident.full_name,
+                "stage": STAGE_LABELS.get(o.resident.eid_stage, o.resident.eid_stage),
+                "claimed": STAGE_LABELS.get(o.skipped_from, o.skipped_from),
+                "recorded": STAGE_LABELS.get(o.claimed_stage, o.claimed_stage),
+            },
+        )
 
 
 # --- follow-ups ------------------------------------------------------------------------------
@@ -569,6 +623,7 @@ def _home_support_page(request: HttpRequest, item: HomeSupportRequest, **forms) 
         },
     )
     today = timezone.localdate()
+    day = _schedule_day(schedule)
     return render(
         request,
         "fieldwork/home_support_detail.html",
@@ -577,11 +632,32 @@ def _home_support_page(request: HttpRequest, item: HomeSupportRequest, **forms) 
             "age": age_on(item.resident.birth_date, today),
             "waiting_days": (today - timezone.localdate(item.requested_at)).days,
             "schedule_form": schedule,
+            "officer_day": selectors.officers_booked_on(
+                request.user,
+                police,
+                day,
+                exclude=item.pk,
+                limit=campaign.home_support_per_officer_day if campaign else 0,
+            )
+            if campaign and day
+            else [],
+            "officer_day_date": day,
+            "day_limit": campaign.home_support_per_officer_day if campaign else None,
             "done_form": forms.get("done") or DoneForm(),
             "cancel_form": forms.get("cancel") or CloseForm(),
             "period": period_text(campaign) if campaign else "",
         },
     )
+
+
+def _schedule_day(form: HomeSupportScheduleForm) -> dt.date | None:
+    """The day the scheduling form is about: what was typed if it parses, else its default."""
+    if form.is_bound:
+        try:
+            return form.fields["date"].clean(form.data.get("date"))
+        except ValidationError:
+            return None
+    return form.initial.get("date")
 
 
 def _home_support_step(
@@ -608,12 +684,15 @@ def _home_support_step(
 def home_support_schedule(request: HttpRequest, pk: int) -> HttpResponse:
     item = _home_support_or_404(request, pk)
     police = selectors.police_for_resident(item.resident, current_campaign(item.resident.unit))
+    form = HomeSupportScheduleForm(request.POST, police=police)
+    if "show_day" in request.POST:  # "Xem lịch ngày này": the officers' day, nothing saved
+        return _home_support_page(request, item, schedule=form)
     return _home_support_step(
-        request, item, HomeSupportScheduleForm(request.POST, police=police),
+        request, item, form,
         slot="schedule", status="scheduled", done=_("Đã xếp lịch hỗ trợ tại nhà."),
         apply=lambda data: services.home_support_schedule(
             request=item, date=data["date"], officers=list(data["officers"]),
-            actor=request.user,
+            actor=request.user, over_limit_ok=data["over_limit_ok"],
         ),
     )  # fmt: skip
 
@@ -697,13 +776,21 @@ def to_confirm_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def claims(request: HttpRequest) -> HttpResponse:
-    """Field claims the extracts have not confirmed yet, beside the confirmed stage."""
+    """Field claims the extracts have not confirmed yet, beside the confirmed stage; claims
+    that skipped a step (recorded as the step they can really be) are listed apart."""
     _manager_only(request)
-    page = Paginator(selectors.open_claims_for(request.user), LIST_PAGE).get_page(
-        request.GET.get("page")
+    claims = selectors.open_claims_for(request.user)
+    page = Paginator(claims.filter(skipped_from=""), LIST_PAGE).get_page(request.GET.get("page"))
+    skipped = list(claims.exclude(skipped_from="")[:SKIPPED_SHOWN])
+    _audit_list(request, "claims", [o.resident_id for o in [*page, *skipped]])
+    return render(
+        request,
+        "fieldwork/claims.html",
+        {"page": page, "skipped": skipped, "skipped_shown": SKIPPED_SHOWN},
     )
-    _audit_list(request, "claims", [o.resident_id for o in page])
-    return render(request, "fieldwork/claims.html", {"page": page})
+
+
+SKIPPED_SHOWN = 200
 
 
 # --- outreach --------------------------------------------------------------------------------

@@ -385,6 +385,7 @@ def unconfirmed_claims(unit: AdminUnit, residents, *, extract: dt.datetime | Non
     claims = VisitOutcome.objects.filter(
         unsupported,
         visit__at__lt=extract,
+        skipped_from="",  # listed apart: skipped_claims
         resident__in=residents.filter(unit__edition=unit.edition, unit__path__startswith=unit.path),
     )
     total = claims.count()
@@ -394,6 +395,23 @@ def unconfirmed_claims(unit: AdminUnit, residents, *, extract: dt.datetime | Non
         )[:limit]
     )
     return listed, total
+
+
+def skipped_claims(unit: AdminUnit, residents, *, limit: int = 50):
+    """Claims that skipped a step (recorded as the step they can really be, see
+    fieldwork.services.claim_for), newest first, among `residents` under `unit`."""
+    from gocua.fieldwork.models import VisitOutcome
+
+    claims = VisitOutcome.objects.filter(
+        resident__in=residents.filter(unit__edition=unit.edition, unit__path__startswith=unit.path)
+    ).exclude(skipped_from="")
+    listed = list(
+        claims.select_related("resident", "resident__unit", "visit", "visit__member").order_by(
+            "-visit__at", "-id"
+        )[:limit]
+    )
+    # Counted only when the list is full: usually there are few, and the page stays O(1).
+    return listed, len(listed) if len(listed) < limit else claims.count()
 
 
 def regressions(unit: AdminUnit, residents, *, limit: int = 50):

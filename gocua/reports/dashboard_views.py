@@ -35,6 +35,7 @@ from gocua.reports.dashboard import (
     dashboard_for,
     last_extract_at,
     regressions,
+    skipped_claims,
     unconfirmed_claims,
 )
 from gocua.reports.exports import committee_csv, committee_xlsx, snapshot_csv, snapshot_xlsx
@@ -210,6 +211,7 @@ def reconciliation(request: HttpRequest, edition: int | None = None, code: str |
     residents = residents_for_user(request.user)
     extract = last_extract_at()
     claims, claims_total = unconfirmed_claims(unit, residents, extract=extract)
+    skipped, skipped_total = skipped_claims(unit, residents)
     backwards, backwards_total = regressions(unit, residents)
     labels = dict(Stage.choices)
     for b in backwards:
@@ -231,6 +233,8 @@ def reconciliation(request: HttpRequest, edition: int | None = None, code: str |
             "members": members,
             "claims": claims,
             "claims_total": claims_total,
+            "skipped": skipped,
+            "skipped_total": skipped_total,
             "backwards": backwards,
             "backwards_total": backwards_total,
             "gaps": gaps,

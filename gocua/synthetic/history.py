@@ -9,8 +9,11 @@ Conventions (tested in tests/test_history.py):
   and stage_at (the last event's time); last_used_at is the time of the event into `used`.
   A resident with no events is (none, 0) with stage_at and last_used_at empty.
 - Day d of the window (1..60) is [(d-1)·DAY, d·DAY) in campaign seconds (see writer.Clock);
-  day 60 is today. Extract changes happen in office hours on days 1..59 and in the night
-  extract (00:30–05:30) of day 60; visits happen on days 1..59.
+  day 60 is today. Extract changes happen in office hours on days 1..59; the last day's
+  changes come from the night extract read late on day 59 (21:00–23:30); visits happen on
+  days 1..59. Nothing is dated after LAST_MOMENT, midnight at the start of today, so nothing
+  the generator writes is later than the moment it runs, whenever today it runs (the demo
+  made at 01:09 showed an extract "at 05:29").
 - A claim is confirmed at the time of the first later event that reaches the claimed stage
   (the rule of fieldwork.services.claims_confirm); claims on people the extracts never moved
   stay unconfirmed, for the reconciliation report.
@@ -72,9 +75,14 @@ class Quotas:
         self.given[name] += count
 
 
+def last_moment(window: int) -> int:
+    """Midnight at the start of the last day (today): the latest time the history may use."""
+    return (window - 1) * DAY
+
+
 def office_time(rng: random.Random, day: int, window: int) -> int:
-    if day >= window:  # today: only the night extract
-        return (day - 1) * DAY + rng.randint(1_800, 19_800)
+    if day >= window:  # today's changes: the night extract, read before today began
+        return last_moment(window) - rng.randint(1_800, 10_800)  # 21:00–23:30 the day before
     return (day - 1) * DAY + rng.randint(27_000, 70_200)  # 07:30–19:30
 
 
@@ -397,7 +405,7 @@ def commune_fieldwork(
     move is confirmed by the unit manager (the resident's flag is set)."""
     rows = FieldRows()
     r = rng.random
-    last_moment = (window - 1) * DAY + 6 * 3600  # 06:00 on the last day: nothing after it
+    latest = last_moment(window)  # nothing after it
     for home in homes:
         member = hamlet_member[home.hamlet.id]
         visits: dict[int, _Visit] = {}
@@ -483,7 +491,7 @@ def commune_fieldwork(
                 review, reviewed = "", None
                 if outcome in _STATUS_OUTCOMES:  # the flag is set: a manager confirmed it
                     review = "confirmed"
-                    reviewed = min(visit.t + rng.randint(1, 3) * DAY, last_moment)
+                    reviewed = min(visit.t + rng.randint(1, 3) * DAY, latest)
                 rows.outcomes.append(
                     (visit.id, p.id, outcome, note, claimed, confirmed, review, reviewed)
                 )
@@ -512,18 +520,19 @@ def commune_fieldwork(
             requested = row[5]
             scheduled_at = requested + rng.randint(1, 2) * DAY
             if person in reg_at:
-                row[4], row[6], row[7] = "done", scheduled_at, reg_at[person] // DAY + 1
+                row[4], row[6] = "done", min(scheduled_at, reg_at[person])
+                row[7] = reg_at[person] // DAY + 1
                 row[8] = reg_at[person]
                 rows.officers.extend((row[0], m) for m in police[:2])
             elif requested // DAY + 1 >= window - 7 or r() < 0.1:
                 continue  # still waiting to be scheduled
             elif r() < 0.9:
-                row[4], row[6] = "scheduled", min(scheduled_at, last_moment)
+                row[4], row[6] = "scheduled", min(scheduled_at, latest)
                 first = row[6] // DAY + 1
                 row[7] = min(first + rng.randint(0, 14), deadline_day)
                 rows.officers.extend((row[0], m) for m in police[:2])
             else:
-                row[4], row[8] = "cancelled", min(requested + 2 * DAY, last_moment)
+                row[4], row[8] = "cancelled", min(requested + 2 * DAY, latest)
                 row[9] = "Gia đình hẹn lại sau"
     return rows
 

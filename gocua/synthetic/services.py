@@ -43,7 +43,6 @@ from gocua.reports.rollups import rollup_rebuild
 from gocua.synthetic import history, population, teams
 from gocua.synthetic.purge import PurgeError, Selection, keep_protected, purge
 from gocua.synthetic.writer import (
-    DAY,
     Clock,
     IdBlock,
     Table,
@@ -468,9 +467,9 @@ class _Tables:
         def db_uuid(value: uuid.UUID):
             return value if self.native_uuid else value.hex
 
-        # "Written" at 06:00 on the last day, after the night extract (not at now(): the same
-        # seed must give the same rows).
-        stamp = at((clock.window - 1) * DAY + 6 * 3600)
+        # "Written" when the history ends, after the night extract (not at now(): the same
+        # seed must give the same rows; and never after the run, see history.last_moment).
+        stamp = at(history.last_moment(clock.window))
         households, residents, events = [], [], []
         for home in homes:
             province_code = home.hamlet.province_code

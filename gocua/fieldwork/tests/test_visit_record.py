@@ -337,7 +337,9 @@ def test_it_keeps_claims_beside_the_confirmed_stage(member_vy, home):
     binh.refresh_from_db()
     assert an.eid_stage == "none" and binh.eid_stage == "registered"
     claims = dict(VisitOutcome.objects.values_list("resident_id", "claimed_stage"))
-    assert claims == {an.pk: "registered", binh.pk: "used"}
+    # Guided to use a registered (not yet activated) person: recorded as activated, flagged.
+    assert claims == {an.pk: "registered", binh.pk: "activated"}
+    assert VisitOutcome.objects.get(resident=binh).skipped_from == "used"
     assert not VisitOutcome.objects.filter(confirmed_at__isnull=False).exists()
 
 
