@@ -11,8 +11,8 @@ class CodeLoginForm(forms.Form):
     """The first login: the name and one-time code of a login card, and a password of one's
     own."""
 
-    username = TextField(label=_("Tên đăng nhập"), max_length=150)
-    code = TextField(label=_("Mã dùng một lần (trên thẻ)"), max_length=20)
+    username = TextField(label=_("Tên đăng nhập"), max_length=150, state_limit=False)
+    code = TextField(label=_("Mã dùng một lần (trên thẻ)"), max_length=20, state_limit=False)
     password1 = forms.CharField(
         label=_("Mật khẩu mới"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),

@@ -9,10 +9,17 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from gocua.accounts.audit_labels import (
+    ACTION_LABELS,
+    AccountNames,
+    action_label,
+    audit_rows_labelled,
+    object_label,
+)
 from gocua.accounts.cards import login_card
 from gocua.accounts.forms import AccountForm, CodeLoginForm
 from gocua.accounts.models import Role
@@ -121,12 +128,14 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     if action:
         entries = entries.filter(action=action)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    audit_rows_labelled(page.object_list)
     return render(
         request,
         "accounts/audit_list.html",
         {
             "page": page,
             "action": action,
+            "actions": [(code, str(label)) for code, label in ACTION_LABELS.items()],
             "query_string": urlencode({"action": action}) if action else "",
         },
     )
@@ -155,29 +164,36 @@ def audit_export(request: HttpRequest) -> StreamingHttpResponse:
     )
     writer = csv_writer(_Echo())
     header = [
-        "at",
-        "username",
-        "action",
-        "object_type",
-        "object_id",
-        "unit_code",
-        "unit_name",
-        "ip",
-        "detail",
+        _("Thời điểm"),
+        _("Người dùng"),
+        _("Hành động"),
+        _("Đối tượng"),
+        _("Số hoặc tên đối tượng"),
+        _("Mã đơn vị"),
+        _("Tên đơn vị"),
+        "IP",
+        _("Chi tiết"),
     ]
+    names = AccountNames()
+    language = translation.get_language()
 
     def rows():
         yield "\ufeff" + writer.writerow(header)
         for e in entries.iterator(chunk_size=2000):
+            # Streamed after the view returned: word the rows in the reader's language.
+            with translation.override(language):
+                row = (
+                    action_label(e.action),
+                    object_label(e.object_type),
+                    names.object_name(e),
+                )
             yield writer.writerow(
                 [
                     "" if v is None else str(v)
                     for v in (
                         timezone.localtime(e.at).isoformat(timespec="seconds"),
                         e.username,
-                        e.action,
-                        e.object_type,
-                        e.object_id,
+                        *row,
                         e.unit.code if e.unit else "",
                         e.unit.name if e.unit else "",
                         e.ip or "",

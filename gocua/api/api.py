@@ -23,7 +23,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from gocua.api.common import bearer_auth, session_auth, too_large_message
+from gocua.api.common import bearer_auth, error_text, session_auth, too_large_message
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +52,7 @@ def _where(loc) -> str:
 
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    message = "; ".join(
-        f"{_where(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in exc.errors
-    )
+    message = "; ".join(f"{_where(e.get('loc', ()))}: {error_text(e)}" for e in exc.errors)
     return _error(request, 422, message or "invalid request")
 
 

@@ -32,6 +32,7 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Strict
 
 from gocua.accounts.models import User
 from gocua.accounts.services import token_authenticate
+from gocua.lib.limits import too_long
 from gocua.lib.text import control_character
 
 
@@ -238,12 +239,21 @@ def json_body(request: HttpRequest) -> object:
     return data
 
 
+def error_text(error: dict) -> str:
+    """What one pydantic error says; a text over its limit in the same words as the web forms
+    and the imports (its length and the limit)."""
+    if error.get("type") == "string_too_long":
+        given = error.get("input")  # the API's own validation error drops it
+        return too_long(error["ctx"]["max_length"], len(given) if isinstance(given, str) else None)
+    return error.get("msg", "invalid")
+
+
 def validation_message(exc: pydantic.ValidationError) -> str:
     """A pydantic error as one line a person can read: `field: what is wrong; ...`."""
     parts = []
     for error in exc.errors():
         where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "data"))
-        parts.append(f"{where or 'request'}: {error.get('msg', 'invalid')}")
+        parts.append(f"{where or 'request'}: {error_text(error)}")
     return "; ".join(parts) or "invalid request"
 
 

@@ -10,6 +10,7 @@ from gocua.campaigns.models import Affiliation, Campaign, Metric
 from gocua.campaigns.selectors import team_leader
 from gocua.campaigns.services import OperationRefused
 from gocua.geo.models import AdminUnit, Level
+from gocua.lib import limits
 from gocua.lib.forms import TextField
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -96,9 +97,9 @@ class UnitTargetForm(forms.Form):
 
 
 class MemberForm(forms.Form):
-    full_name = TextField(label=_("Họ và tên"), max_length=120)
+    full_name = TextField(label=_("Họ và tên"), max_length=limits.PERSON_NAME)
     affiliation = forms.ChoiceField(label=_("Lực lượng"), choices=Affiliation.choices)
-    phone = TextField(label=_("Số điện thoại"), max_length=20, required=False)
+    phone = TextField(label=_("Số điện thoại"), max_length=20, required=False, state_limit=False)
     user = forms.ModelChoiceField(
         label=_("Tài khoản GõCửa"),
         queryset=User.objects.none(),

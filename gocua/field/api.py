@@ -39,6 +39,7 @@ from gocua.api.common import (
     Moment,
     Text,
     api_user,
+    error_text,
     json_body,
     openapi_body,
     session_auth,
@@ -51,6 +52,7 @@ from gocua.field.services import REJECTED, SyncResult, SyncVisit, visits_sync
 from gocua.fieldwork import selectors as fieldwork_selectors
 from gocua.fieldwork import services as fieldwork_services
 from gocua.fieldwork.models import FollowUp, HomeSupportRequest, Outcome, OutreachEvent
+from gocua.lib import limits
 from gocua.lib.ranges import compress
 
 router = Router()
@@ -217,7 +219,7 @@ class LocationIn(pydantic.BaseModel):
 class OutcomeIn(pydantic.BaseModel):
     resident: Id
     outcome: Text = Field(..., max_length=40, description=", ".join(Outcome.values))
-    note: LongText = Field("", max_length=500)
+    note: LongText = Field("", max_length=limits.OUTCOME_NOTE)
 
 
 class VisitIn(pydantic.BaseModel):
@@ -274,7 +276,7 @@ def _item_error(exc: pydantic.ValidationError) -> str:
     parts = []
     for error in exc.errors():
         where = ".".join(str(p) for p in error.get("loc", ())) or "visit"
-        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+        parts.append(f"{where}: {error_text(error)}")
     return _("Dữ liệu không hợp lệ: %(errors)s") % {"errors": "; ".join(parts)}
 
 
@@ -516,7 +518,7 @@ class HomeSupportQuery(PageQuery):
 
 class HomeSupportIn(Schema):
     resident: Id
-    reason: LongText = Field("", max_length=300)
+    reason: LongText = Field("", max_length=limits.REASON)
 
 
 class HomeSupportOut(Schema):
@@ -621,13 +623,13 @@ class OutreachIn(Schema):
     unit: Text = Field(..., max_length=20, description="unit code, in the user's jurisdiction")
     edition: Literal[2023, 2025] | None = None
     kind: Literal["agency", "business", "school", "market", "residential", "other"]
-    place: Text = Field(..., max_length=200)
+    place: Text = Field(..., max_length=limits.PLACE)
     date: IsoDate
     team: Id | None = None
     people_reached: Count = 0
     dossiers_collected: Count = 0
     activations_helped: Count = 0
-    note: LongText = Field("", max_length=2000)
+    note: LongText = Field("", max_length=limits.NOTE)
 
 
 class OutreachOut(Schema):

@@ -12,6 +12,7 @@ from gocua.campaigns.selectors import GAP_LABELS, GAPS
 from gocua.fieldwork.models import FollowUp, Outcome, OutreachEvent, TrainingSession
 from gocua.fieldwork.selectors import FLAG_LABELS, FLAGS
 from gocua.geo.models import AdminUnit
+from gocua.lib import limits
 from gocua.lib.forms import LongTextField, TextField
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -58,7 +59,7 @@ class VisitForm(forms.Form):
     at = forms.DateTimeField(
         label=_("Thời điểm"), widget=DATETIME, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
     )
-    note = LongTextField(label=_("Ghi chú về hộ"), required=False, max_length=2000)
+    note = LongTextField(label=_("Ghi chú về hộ"), required=False, max_length=limits.NOTE)
 
     def __init__(self, data=None, *, residents, members, fixed_member=None, client_id=None):
         initial = {
@@ -81,7 +82,7 @@ class VisitForm(forms.Form):
                 label=r.full_name, choices=OUTCOME_CHOICES, required=False
             )
             self.fields[f"note_{r.pk}"] = TextField(
-                label=_("Ghi chú"), required=False, max_length=500
+                label=_("Ghi chú"), required=False, max_length=limits.OUTCOME_NOTE
             )
 
     def resident_rows(self):
@@ -134,25 +135,25 @@ class HomeSupportScheduleForm(forms.Form):
 
 
 class CloseForm(forms.Form):
-    reason = TextField(label=_("Lý do"), max_length=300)
+    reason = TextField(label=_("Lý do"), max_length=limits.REASON)
 
 
 class DoneForm(forms.Form):
-    note = TextField(label=_("Ghi chú"), max_length=300, required=False)
+    note = TextField(label=_("Ghi chú"), max_length=limits.REASON, required=False)
 
 
 class OutreachForm(forms.Form):
     unit = forms.ModelChoiceField(label=_("Đơn vị"), queryset=AdminUnit.objects.none())
     team = forms.ModelChoiceField(label=_("Tổ"), queryset=None, required=False)
     kind = forms.ChoiceField(label=_("Loại"), choices=OutreachEvent.Kind.choices)
-    place = TextField(label=_("Địa điểm"), max_length=200)
+    place = TextField(label=_("Địa điểm"), max_length=limits.PLACE)
     date = forms.DateField(label=_("Ngày"), widget=DATE)
     people_reached = forms.IntegerField(label=_("Số người được tiếp cận"), min_value=0, initial=0)
     dossiers_collected = forms.IntegerField(label=_("Hồ sơ thu nhận"), min_value=0, initial=0)
     activations_helped = forms.IntegerField(
         label=_("Tài khoản hỗ trợ kích hoạt"), min_value=0, initial=0
     )
-    note = LongTextField(label=_("Ghi chú"), required=False, max_length=2000)
+    note = LongTextField(label=_("Ghi chú"), required=False, max_length=limits.NOTE)
 
     def __init__(self, *args, units, teams, **kwargs):
         super().__init__(*args, **kwargs)
@@ -166,10 +167,10 @@ class TrainingForm(forms.Form):
     topic = forms.ChoiceField(label=_("Nội dung"), choices=TrainingSession.Topic.choices)
     organiser = TextField(
         label=_("Đơn vị tổ chức"),
-        max_length=200,
+        max_length=limits.PLACE,
         help_text=_("Ví dụ: Sở Thông tin và Truyền thông, Sở Lao động – Thương binh và Xã hội"),
     )
-    note = LongTextField(label=_("Ghi chú"), required=False, max_length=2000)
+    note = LongTextField(label=_("Ghi chú"), required=False, max_length=limits.NOTE)
 
     def __init__(self, *args, units, **kwargs):
         super().__init__(*args, **kwargs)
@@ -177,5 +178,5 @@ class TrainingForm(forms.Form):
 
 
 class StaffForm(forms.Form):
-    name = TextField(label=_("Họ và tên (cán bộ xã)"), max_length=120)
+    name = TextField(label=_("Họ và tên (cán bộ xã)"), max_length=limits.PERSON_NAME)
     passed = forms.BooleanField(label=_("Đạt"), required=False)

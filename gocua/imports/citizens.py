@@ -15,6 +15,8 @@ from typing import NamedTuple
 
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gocua.accounts.models import User
 from gocua.accounts.selectors import WHOLE_INSTALLATION, Jurisdiction, jurisdiction_for
@@ -28,6 +30,7 @@ from gocua.imports.common import (
     RowError,
     SeenSet,
     check_controls,
+    check_length,
     check_utf8,
     chunk_commit,
     collector_paused,
@@ -43,6 +46,7 @@ from gocua.imports.common import (
 )
 from gocua.imports.models import ImportJob
 from gocua.imports.readers import Table, open_table, text_of
+from gocua.lib import limits
 from gocua.lib import nid as nid_lib
 from gocua.lib import phone as phone_lib
 from gocua.lib.bulk import (
@@ -195,10 +199,11 @@ class CitizenParser:
         check_utf8(raw_name, raw_hamlet, raw_address)
         check_controls(("full_name", raw_name), ("hamlet", raw_hamlet), ("address", raw_address))
         if raw_name in (None, ""):
-            raise RowError("full_name", "missing")
+            raise RowError("full_name", _("bị trống"))
         name = nfc(str(raw_name))
         if _DIGIT.search(name):
-            raise RowError("full_name", "contains digits")
+            raise RowError("full_name", _("có chữ số"))
+        check_length("full_name", name, limits.PERSON_NAME)
         try:
             national_id = nid_lib.normalize(raw_nid)
         except nid_lib.NationalIdError as exc:
@@ -207,7 +212,10 @@ class CitizenParser:
         sex = SEX_WORDS.get(key(str(raw_sex))) if raw_sex not in (None, "") else None
         if sex is None:
             raise RowError(
-                "sex", f"{raw_sex!r} is not Nam/Nữ, male/female or M/F" if raw_sex else "missing"
+                "sex",
+                _("“%(value)s” không phải Nam/Nữ, male/female hay M/F") % {"value": raw_sex}
+                if raw_sex
+                else _("bị trống"),
             )
         birth = self.births.get(raw_birth) or self._birth(raw_birth)
         born, year_only, born_year, elderly = birth
@@ -221,16 +229,22 @@ class CitizenParser:
         try:
             phone = phone_lib.normalize(raw_phone)
         except phone_lib.PhoneError as exc:
-            warn(f"phone {phone_lib.mask(text_of(raw_phone))} {exc}; phone dropped")
+            warn(
+                _("số điện thoại %(phone)s: %(why)s; đã bỏ số này")
+                % {"phone": phone_lib.mask(text_of(raw_phone)), "why": exc}
+            )
 
         unit_code = _text(raw_unit)
         if not unit_code:
-            raise RowError("unit_code", "missing")
+            raise RowError("unit_code", _("bị trống"))
         hamlet, hamlet_key = self.hamlets.get(raw_hamlet) or self._hamlet(raw_hamlet)
         household_code = _text(raw_household)
         if raw_address.__class__ is not str or raw_address != self.last_address[0]:
             self.last_address = (raw_address, nfc(_text(raw_address)))
         address = self.last_address[1]
+        check_length("household_id", household_code, limits.HOUSEHOLD_CODE)
+        check_length("address", address, limits.ADDRESS)
+        check_length("hamlet", hamlet, limits.UNIT_NAME)
         eid_stage = parse_stage(raw_stage)
         eid_level = parse_level(raw_level)
         # Checked last, as when the writing process did it: the row's warnings still count.
@@ -304,8 +318,11 @@ class CitizenParser:
                     (
                         citizen.line,
                         "national_id",
-                        f"conflict: {nid_lib.mask(citizen.national_id)} already appears on "
-                        f"line {prior[1]} with different data (the first row wins)",
+                        _(
+                            "trùng: %(nid)s đã có ở dòng %(line)s với dữ liệu khác "
+                            "(giữ dòng đầu tiên)"
+                        )
+                        % {"nid": nid_lib.mask(citizen.national_id), "line": prior[1]},
                         cells,
                     )
                 )
@@ -326,7 +343,7 @@ class CitizenParser:
         except DateError as exc:
             raise RowError("birth_date", str(exc)) from None
         if birth is None:
-            raise RowError("birth_date", "missing")
+            raise RowError("birth_date", _("bị trống"))
         born, year_only = birth
         value = (born.isoformat(), year_only, born.year, _is_elderly(born, self.today))
         if len(self.births) < BIRTHS_REMEMBERED:
@@ -340,18 +357,20 @@ class CitizenParser:
             if level:
                 raise RowError(
                     "unit_code",
-                    f"{unit_code} is a {level}; give the commune code (Mã xã)",
+                    _("%(code)s là mã %(level)s; hãy ghi mã xã")
+                    % {"code": unit_code, "level": Level(level).label.lower()},
                     national_id=national_id,
                 )
             raise RowError(
                 "unit_code",
-                f"no commune with code {unit_code} in the {self.edition} edition",
+                _("không có xã nào mã %(code)s trong danh mục năm %(edition)s")
+                % {"code": unit_code, "edition": self.edition},
                 national_id=national_id,
             )
         if not self.jurisdiction.covers(commune.edition, commune.path):
             raise RowError(
                 "unit_code",
-                f"commune {unit_code} is outside your jurisdiction",
+                _("xã %(code)s ngoài phạm vi quản lý của bạn") % {"code": unit_code},
                 national_id=national_id,
             )
         return commune
@@ -468,7 +487,11 @@ class CitizenImport:
 
     def warn(self, line: int, national_id: str, text: str) -> None:
         self.summary.warnings += 1
-        message = f"line {line}: {nid_lib.mask(national_id)}: {text}"
+        message = _("dòng %(line)s: %(nid)s: %(text)s") % {
+            "line": line,
+            "nid": nid_lib.mask(national_id),
+            "text": text,
+        }
         self.warned.append(message)
         self.on_warning(message)
 
@@ -651,10 +674,10 @@ class CitizenImport:
             if stored is not None and not self.jurisdiction.covers(
                 stored.unit_edition, stored.unit_path
             ):
-                self.reject(citizen.line, "national_id", OUTSIDE_PERSON, row_cells)
+                self.reject(citizen.line, "national_id", str(OUTSIDE_PERSON), row_cells)
                 del existing[citizen.national_id]
             elif citizen.household_code in foreign_codes:
-                reason = OUTSIDE_HOUSEHOLD.format(code=citizen.household_code)
+                reason = OUTSIDE_HOUSEHOLD % {"code": citizen.household_code}
                 self.reject(citizen.line, "household_id", reason, row_cells)
             else:
                 kept.append(citizen)
@@ -878,12 +901,12 @@ class Touched(NamedTuple):
 
 # Reasons of a row refused because of who or what it names: they must not reveal where a person
 # or a household of another unit is (the same words whichever unit it is).
-OUTSIDE_PERSON = (
-    "outside your jurisdiction: this national ID is registered in a unit you do not manage "
-    "(if the person moved here, the district or province police apply the move)"
+OUTSIDE_PERSON = gettext_lazy(
+    "ngoài phạm vi quản lý: số định danh này thuộc một đơn vị bạn không quản lý "
+    "(nếu người này chuyển đến, công an huyện hoặc tỉnh sẽ làm thủ tục chuyển)"
 )
-OUTSIDE_HOUSEHOLD = (
-    "outside your jurisdiction: household code {code} belongs to a unit you do not manage"
+OUTSIDE_HOUSEHOLD = gettext_lazy(
+    "ngoài phạm vi quản lý: mã hộ %(code)s thuộc một đơn vị bạn không quản lý"
 )
 
 

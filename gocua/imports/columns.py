@@ -1,5 +1,7 @@
 """Column names as offices write them, in English or Vietnamese."""
 
+from django.utils.translation import gettext_lazy as _
+
 from gocua.lib.text import fold
 
 # field -> header spellings (compared after folding case, spacing and diacritics)
@@ -106,4 +108,29 @@ def field_for(header: object) -> str | None:
 REQUIRED = {
     "citizens": ("national_id", "full_name", "birth_date", "sex", "unit_code"),
     "stages": ("national_id", "eid_stage"),
+}
+
+
+def field_label(field: str) -> str:
+    """The column an official knows a field by, in the user's language (the rejects file says
+    which column is at fault): 'national_id' → 'Số định danh cá nhân'."""
+    label = FIELD_LABELS.get(field)
+    return str(label) if label is not None else field
+
+
+FIELD_LABELS = {
+    "national_id": _("Số định danh cá nhân"),
+    "full_name": _("Họ và tên"),
+    "birth_date": _("Ngày sinh"),
+    "sex": _("Giới tính"),
+    "phone": _("Số điện thoại"),
+    "unit_code": _("Mã xã"),
+    "hamlet": _("Ấp/Khu phố"),
+    "household_id": _("Mã hộ"),
+    "address": _("Địa chỉ"),
+    "eid_stage": _("Trạng thái"),
+    "eid_level": _("Mức độ"),
+    "stage_at": _("Ngày cập nhật"),
+    "last_used_at": _("Lần sử dụng cuối"),
+    "row": _("Cả dòng"),
 }

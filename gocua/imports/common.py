@@ -19,8 +19,11 @@ from itertools import chain
 from pathlib import Path
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from gocua.imports.columns import field_label
 from gocua.imports.readers import Undecodable
+from gocua.lib.limits import too_long
 from gocua.lib.spreadsheet import csv_writer
 from gocua.lib.text import control_character, fold
 from gocua.reports.rollups import rollup_catch_up, rollup_units_kept
@@ -108,7 +111,7 @@ def check_utf8(*texts: object) -> None:
         return
     for text in texts:
         if text.__class__ is str and _SURROGATE.search(text):
-            raise RowError("row", "has bytes that are not UTF-8 (a legacy encoding?)")
+            raise RowError("row", _("có byte không phải UTF-8 (tệp lưu theo bảng mã cũ?)"))
 
 
 def check_controls(*fields: tuple[str, object]) -> None:
@@ -119,7 +122,14 @@ def check_controls(*fields: tuple[str, object]) -> None:
         if value.__class__ is str and not value.isprintable():
             found = control_character(value, multiline=True)
             if found:
-                raise RowError(field, f"contains a control character ({found})")
+                raise RowError(field, _("có ký tự điều khiển (%(char)s)") % {"char": found})
+
+
+def check_length(field: str, value: str, limit: int) -> None:
+    """Refuse a row whose text is longer than the product keeps (gocua.lib.limits), with the
+    field, its length and the limit: never cut silently."""
+    if len(value) > limit:
+        raise RowError(field, too_long(limit, len(value)))
 
 
 @dataclass
@@ -611,12 +621,14 @@ def _storable(cell: object) -> str:
 
 def rejects_rows(job) -> Iterator[list]:
     """The rejects CSV of a job, row by row: a header, then one row per rejected row in line
-    order (`line, field, reason`, then the original cells)."""
-    yield ["line", "field", "reason", *job.header]
+    order (`line, field, reason`, then the original cells), in the reader's language: the
+    field by the column name an official knows (the reasons were worded by the import, in the
+    language of who ran it)."""
+    yield [_("Dòng"), _("Cột"), _("Lý do"), *job.header]
     for line, field, reason, cells in (
         job.reject_rows.order_by("line").values_list("line", "field", "reason", "cells").iterator()
     ):
-        yield [line, field, reason, *cells]
+        yield [line, field_label(field), reason, *cells]
 
 
 def rejects_write(job, path: str | Path) -> None:
@@ -727,10 +739,18 @@ def parse_stage(raw: object) -> str | None:
     if stage is None:
         raise RowError(
             "eid_stage",
-            f"{raw!r} is not a stage (none, registered, approved, failed, activated, used, or "
-            f"Chưa đăng ký, Đã thu nhận, Đã duyệt, Không đạt, Đã kích hoạt, Đã sử dụng)",
+            _(
+                "“%(value)s” không phải trạng thái (Chưa đăng ký, Đã thu nhận, Đã duyệt, "
+                "Không đạt, Đã kích hoạt, Đã sử dụng, hoặc none, registered, approved, failed, "
+                "activated, used)"
+            )
+            % {"value": raw},
         )
     return stage
+
+
+def _level_wrong(raw: object) -> str:
+    return _("“%(value)s” không phải mức độ (0, 1 hoặc 2)") % {"value": raw}
 
 
 def parse_level(raw: object) -> int | None:
@@ -743,8 +763,8 @@ def parse_level(raw: object) -> int | None:
         if not str(raw).strip():
             return None
         if len(digits) != 1:
-            raise RowError("eid_level", f"{raw!r} is not a level (0, 1 or 2)")
+            raise RowError("eid_level", _level_wrong(raw))
         value = int(digits)
     if value not in (0, 1, 2):
-        raise RowError("eid_level", f"{raw!r} is not a level (0, 1 or 2)")
+        raise RowError("eid_level", _level_wrong(raw))
     return value

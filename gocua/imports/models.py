@@ -58,6 +58,8 @@ class ImportJob(models.Model):
     header = models.JSONField(default=list, blank=True)  # the file's header row (rejects CSV)
     # The first warnings, national IDs and phones masked (all of them are counted).
     warning_samples = models.JSONField(default=list, blank=True)
+    # The language of who started a web import: the worker words the rejects and warnings in it.
+    language = models.CharField(max_length=8, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status"], name="importjob_status")]

@@ -11,7 +11,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gocua.imports.columns import REQUIRED, field_for
+from django.utils.translation import gettext as _
+
+from gocua.imports.columns import REQUIRED, field_for, field_label
 
 HEADER_SCAN_ROWS = 30  # title rows ("DANH SÁCH ...", unit name, a date) come first
 SNIFF_BYTES = 256 * 1024
@@ -34,7 +36,12 @@ codecs.register_error("gocua-surrogateescape", _surrogate_escape_noted)
 
 
 class ImportFileError(Exception):
-    """The file cannot be read at all (missing, wrong format, no header): exit status 2."""
+    """The file cannot be read at all (missing, wrong format, no header): exit status 2.
+    The message is `<where>: <why>`, the why in the user's language (a page shows only it)."""
+
+
+def _file_error(where: object, why: str) -> ImportFileError:
+    return ImportFileError(f"{where}: {why}")
 
 
 @dataclass
@@ -59,21 +66,22 @@ class Table:
 def open_table(path: str | Path, *, kind: str) -> Table:
     path = Path(path)
     if not path.exists():
-        raise ImportFileError(f"{path}: no such file")
+        raise _file_error(path, _("không có tệp này"))
     if path.is_dir():
-        raise ImportFileError(f"{path}: is a folder, not a file")
+        raise _file_error(path, _("đây là thư mục, không phải tệp"))
     with path.open("rb") as fh:
         head = fh.read(SNIFF_BYTES)
     if not head.strip(b"\xef\xbb\xbf \r\n\t"):
-        raise ImportFileError(f"{path}: the file is empty")
+        raise _file_error(path, _("tệp trống"))
     if head.startswith(b"PK\x03\x04"):
         return _open_xlsx(path, kind)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportFileError(
-            f"{path}: this is an old Excel 97–2003 (.xls) file; save it as .xlsx or CSV UTF-8"
+        raise _file_error(
+            path,
+            _("đây là tệp Excel 97–2003 (.xls) cũ; hãy lưu lại dạng .xlsx hoặc CSV UTF-8"),
         )
     if b"\x00" in head[:4096] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ImportFileError(f"{path}: not a CSV or XLSX file (binary content)")
+        raise _file_error(path, _("không phải tệp CSV hay XLSX (nội dung nhị phân)"))
     return _open_csv(path, head, kind)
 
 
@@ -92,27 +100,46 @@ def _find_header(rows: Iterator[tuple[int, list]], kind: str, where: str):
         if "national_id" in columns and len(columns) >= 2:
             missing = [f for f in required if f not in columns]
             if missing:
-                raise ImportFileError(
-                    f"{where}: the header on line {line} has no column for "
-                    f"{', '.join(missing)} (needed for a {kind} import)"
+                raise _file_error(
+                    where,
+                    _(
+                        "dòng tiêu đề (dòng %(line)s) thiếu cột %(columns)s, cần cho việc nhập %(kind)s"
+                    )
+                    % {
+                        "line": line,
+                        "columns": ", ".join(field_label(f) for f in missing),
+                        "kind": _kind_label(kind),
+                    },
                 )
             return line, ["" if c is None else str(c).strip() for c in cells], columns
         if best is None and any(field_for(c) for c in cells):
             best = (line, [str(c) for c in cells if c not in (None, "")])
-    hint = f" (line {best[0]} looked like a header but has no national ID column)" if best else ""
-    raise ImportFileError(
-        f"{where}: no recognisable header in the first {HEADER_SCAN_ROWS} rows{hint}; expected "
-        f"columns such as national_id / Số định danh cá nhân, full_name / Họ và tên"
+    hint = (
+        _(" (dòng %(line)s giống dòng tiêu đề nhưng không có cột số định danh)") % {"line": best[0]}
+        if best
+        else ""
     )
+    raise _file_error(
+        where,
+        _(
+            "không tìm thấy dòng tiêu đề trong %(rows)s dòng đầu%(hint)s; cần các cột như "
+            "Số định danh cá nhân / national_id, Họ và tên / full_name"
+        )
+        % {"rows": HEADER_SCAN_ROWS, "hint": hint},
+    )
+
+
+def _kind_label(kind: str) -> str:
+    return _("danh sách dân cư") if kind == "citizens" else _("trạng thái VNeID")
 
 
 def _open_csv(path: Path, head: bytes, kind: str) -> Table:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ImportFileError(
-            f"{path}: the file is UTF-16 (Excel 'Unicode Text'); save it as 'CSV UTF-8'"
+        raise _file_error(
+            path, _("tệp mã hoá UTF-16 (Excel 'Unicode Text'); hãy lưu lại dạng 'CSV UTF-8'")
         )
     if _looks_legacy(head):
-        raise ImportFileError(f"{path}: {_legacy_encoding_message(head)}")
+        raise _file_error(path, _legacy_encoding_message(head))
     text = head.decode("utf-8", errors="ignore").lstrip("\ufeff")
     delimiter = _sniff_delimiter(text)
     fh = path.open("r", encoding="utf-8-sig", errors="gocua-surrogateescape", newline="")
@@ -129,7 +156,9 @@ def _open_csv(path: Path, head: bytes, kind: str) -> Table:
             for cells in reader:
                 yield reader.line_num, cells
         except csv.Error as exc:
-            raise ImportFileError(f"{path}: line {reader.line_num}: {exc}") from None
+            raise _file_error(
+                path, _("dòng %(line)s: %(why)s") % {"line": reader.line_num, "why": exc}
+            ) from None
 
     iterator = rows()
     try:
@@ -159,13 +188,13 @@ def _legacy_encoding_message(head: bytes) -> str:
     from charset_normalizer import from_bytes
 
     guess = from_bytes(head[:65536]).best()
-    name = guess.encoding if guess else "an unknown encoding"
+    name = guess.encoding if guess else _("một bảng mã không rõ")
     if name in ("windows_1258", "cp1258", "cp1252", "windows_1252", "latin_1", "iso8859_1"):
-        name = f"{name} (a Windows/TCVN code page)"
-    return (
-        f"the file is not UTF-8 (it looks like {name}); open it in Excel and save as "
-        f"'CSV UTF-8', so Vietnamese names are not garbled"
-    )
+        name = _("%(name)s (bảng mã Windows/TCVN)") % {"name": name}
+    return _(
+        "tệp không phải UTF-8 (có vẻ là %(name)s); hãy mở bằng Excel và lưu dạng "
+        "'CSV UTF-8' để tên tiếng Việt không bị lỗi font"
+    ) % {"name": name}
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -190,7 +219,7 @@ def _open_xlsx(path: Path, kind: str) -> Table:
         book = openpyxl.load_workbook(fh, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, InvalidFileException) as exc:
         fh.close()
-        raise ImportFileError(f"{path}: not a readable XLSX file ({exc})") from None
+        raise _file_error(path, _("không đọc được tệp XLSX (%(why)s)") % {"why": exc}) from None
     closer = _Closer(book, fh)
     skipped: list[str] = []
     for sheet in book.worksheets:
@@ -210,20 +239,29 @@ def _open_xlsx(path: Path, kind: str) -> Table:
             continue
         notes = []
         if len(book.worksheets) > 1:
+            note = _(
+                "tệp có %(count)s trang tính; đọc trang '%(sheet)s' (trang đầu có dòng tiêu đề)"
+            )
             notes.append(
-                f"the workbook has {len(book.worksheets)} sheets; reading sheet "
-                f"'{sheet.title}' (the first with a header)"
-                + (f", skipped {', '.join(repr(s) for s in skipped)}" if skipped else "")
+                note % {"count": len(book.worksheets), "sheet": sheet.title}
+                + (
+                    _(", bỏ qua %(sheets)s") % {"sheets": ", ".join(repr(s) for s in skipped)}
+                    if skipped
+                    else ""
+                )
             )
         return Table(
             "xlsx", header, columns, line, iterator, sheet.title, notes, closer=closer,
             position=lambda last=last, total=total: min(last[0] / total, 1.0),
         )  # fmt: skip
     closer.close()
-    raise ImportFileError(
-        f"{path}: no sheet has a recognisable header (sheets: "
-        f"{', '.join(repr(s) for s in skipped) or 'none'}); expected columns such as "
-        f"national_id / Số định danh cá nhân"
+    raise _file_error(
+        path,
+        _(
+            "không trang tính nào có dòng tiêu đề (các trang: %(sheets)s); cần các cột như "
+            "Số định danh cá nhân / national_id"
+        )
+        % {"sheets": ", ".join(repr(s) for s in skipped) or _("không có")},
     )
 
 

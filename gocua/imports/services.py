@@ -9,6 +9,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils import translation
 
 from gocua.accounts.models import Role, User
 from gocua.accounts.selectors import effective_role, is_manager, is_unrestricted, scope_unit
@@ -47,6 +48,7 @@ def import_upload(
             status=ImportJob.Status.QUEUED,
             upload=stored,
             size_bytes=upload.size or 0,
+            language=translation.get_language() or "",
         )
         audit_record(
             user=user, action="import", object_type="import_job", object_id=job.pk,

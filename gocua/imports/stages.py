@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gocua.accounts.models import User
 from gocua.accounts.selectors import WHOLE_INSTALLATION, Jurisdiction, jurisdiction_for
@@ -67,7 +68,7 @@ def parse_stage_row(
         raise RowError("national_id", str(exc)) from None
     stage = parse_stage(cell("eid_stage"))
     if stage is None:
-        raise RowError("eid_stage", "missing")
+        raise RowError("eid_stage", _("bị trống"))
     level = parse_level(cell("eid_level"))
     try:
         stage_at = parse_datetime(cell("stage_at"), tz)
@@ -78,12 +79,16 @@ def parse_stage_row(
     except DateError as exc:
         raise RowError("last_used_at", str(exc)) from None
     if stage_at is not None and stage_at > now + dt.timedelta(days=1):
-        raise RowError("stage_at", f"{stage_at:%d/%m/%Y %H:%M} is in the future")
+        raise RowError("stage_at", _future(stage_at))
     if last_used_at is not None and last_used_at > now + dt.timedelta(days=1):
-        raise RowError("last_used_at", f"{last_used_at:%d/%m/%Y %H:%M} is in the future")
+        raise RowError("last_used_at", _future(last_used_at))
     if stage == "used" and last_used_at is None:
         last_used_at = stage_at
     return StageRow(line, national_id, stage, level, stage_at or now, last_used_at, cells)
+
+
+def _future(moment: dt.datetime) -> str:
+    return _("%(moment)s là thời điểm trong tương lai") % {"moment": f"{moment:%d/%m/%Y %H:%M}"}
 
 
 def stages_import(
@@ -195,8 +200,11 @@ def _apply_chunk(
             reject(
                 row.line,
                 "national_id",
-                f"{nid_lib.mask(row.national_id)} is not in the registry of your units "
-                "(import the citizens list first)",
+                _(
+                    "%(nid)s không có trong danh sách dân cư của đơn vị bạn "
+                    "(hãy nhập danh sách dân cư trước)"
+                )
+                % {"nid": nid_lib.mask(row.national_id)},
                 row.cells,
             )
             continue

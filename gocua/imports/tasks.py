@@ -2,7 +2,9 @@
 
 import logging
 
+from django.conf import settings
 from django.core.files.storage import default_storage
+from django.utils import translation
 from django_tasks import task
 
 from gocua.imports.citizens import citizens_import
@@ -16,10 +18,15 @@ log = logging.getLogger("gocua.imports")
 
 @task()
 def import_run(job_id: int) -> dict:
-    """Run (or, after a killed worker, resume) a queued web import. Its file is deleted when
-    the job ends, however it ends; a job that was killed keeps it for the worker that takes
-    the job up again."""
+    """Run (or, after a killed worker, resume) a queued web import, its rejects and warnings
+    worded in the language of who started it. Its file is deleted when the job ends, however it
+    ends; a job that was killed keeps it for the worker that takes the job up again."""
     job = ImportJob.objects.select_related("user__unit").get(pk=job_id)
+    with translation.override(job.language or settings.LANGUAGE_CODE):
+        return _run(job)
+
+
+def _run(job: ImportJob) -> dict:
     if job.finished:  # ended meanwhile (cancelled before it started, or a repeat)
         upload_discard(job)
         return {"status": job.status}

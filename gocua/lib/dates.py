@@ -3,6 +3,8 @@
 import datetime as dt
 from functools import lru_cache
 
+from django.utils.translation import gettext as _
+
 _EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 (with its 1900 leap-year bug)
 
 
@@ -25,7 +27,7 @@ def parse_date(raw: object) -> dt.date | None:
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         if 1 <= raw < 100000:
             return excel_serial(raw)
-        raise DateError(f"{raw!r} is not a date")
+        raise DateError(_("“%(value)s” không phải ngày") % {"value": raw})
     text = str(raw).strip()
     if not text:
         return None
@@ -34,7 +36,7 @@ def parse_date(raw: object) -> dt.date | None:
             sep = "/" if "/" in text else "."
             day, month, year = (int(p) for p in text.split(sep))
             if year < 100:
-                raise DateError(f"{text!r}: write the year with 4 digits")
+                raise DateError(_("“%(value)s”: hãy ghi năm đủ 4 chữ số") % {"value": text})
             return dt.date(year, month, day)
         if "-" in text:
             head = text.split(" ")[0].split("T")[0]
@@ -47,8 +49,8 @@ def parse_date(raw: object) -> dt.date | None:
     except DateError:
         raise
     except (ValueError, IndexError) as exc:
-        raise DateError(f"{text!r} is not a valid date") from exc
-    raise DateError(f"{text!r} is not a date (use dd/mm/yyyy)")
+        raise DateError(_("“%(value)s” không phải ngày có thật") % {"value": text}) from exc
+    raise DateError(_("“%(value)s” không phải ngày (ghi theo dd/mm/yyyy)") % {"value": text})
 
 
 @lru_cache(maxsize=131072)  # birth dates repeat a lot in a province-sized file
@@ -70,9 +72,9 @@ def parse_birth(raw: object, today: dt.date) -> tuple[dt.date, bool] | None:
             if born is None:
                 return None
     if born > today:
-        raise DateError(f"{born:%d/%m/%Y} is in the future")
+        raise DateError(_("%(date)s là ngày trong tương lai") % {"date": f"{born:%d/%m/%Y}"})
     if born.year < today.year - 120:
-        raise DateError(f"{born:%d/%m/%Y} is more than 120 years ago")
+        raise DateError(_("%(date)s cách đây hơn 120 năm") % {"date": f"{born:%d/%m/%Y}"})
     return born, year_only
 
 
@@ -95,7 +97,7 @@ def parse_datetime(raw: object, tz: dt.tzinfo) -> dt.datetime | None:
         return value if value.tzinfo else value.replace(tzinfo=tz)
     except ValueError:
         pass
-    date_part, _, time_part = text.partition(" ")
+    date_part, _space, time_part = text.partition(" ")
     day = parse_date(date_part)
     if day is None:
         return None
@@ -104,5 +106,7 @@ def parse_datetime(raw: object, tz: dt.tzinfo) -> dt.datetime | None:
         try:
             clock = dt.time.fromisoformat(time_part.strip())
         except ValueError as exc:
-            raise DateError(f"{time_part!r} is not a time (use HH:MM)") from exc
+            raise DateError(
+                _("“%(value)s” không phải giờ (ghi theo HH:MM)") % {"value": time_part}
+            ) from exc
     return dt.datetime.combine(day, clock, tz)

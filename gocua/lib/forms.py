@@ -2,12 +2,19 @@
 
 Django's CharField already refuses NUL; a form field of GõCửa refuses every control character
 (what no keyboard types, and what broken or hostile input carries), with the same words the
-API uses. `LongTextField` (notes) allows tabs and line breaks."""
+API uses. `LongTextField` (notes) allows tabs and line breaks. Both state and enforce their
+`max_length` (take it from gocua.lib.limits)."""
+
+from functools import partial
 
 from django import forms
+from django.core import validators
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 
+from gocua.lib.limits import limit_help, over_limit
 from gocua.lib.text import control_character
 
 
@@ -28,11 +35,38 @@ def no_control_characters_but_lines(value: str) -> None:
     _refuse_controls(value, multiline=True)
 
 
-class TextField(forms.CharField):
+_limit_help = lazy(limit_help, str)
+
+
+class LimitedMixin:
+    """A text field whose limit (`max_length`, one of gocua.lib.limits) is said under it
+    ('Tối đa 2.000 ký tự.'; `state_limit=False` where it goes without saying, a login), carried by the input's maxlength and, past it, refused with the
+    length and the limit in the same words as the API and the imports."""
+
+    def __init__(self, *, state_limit: bool = True, **kwargs) -> None:
+        limit = kwargs.get("max_length")
+        if limit is not None and state_limit:
+            given = kwargs.get("help_text")
+            said = _limit_help(limit)
+            kwargs["help_text"] = format_lazy("{} {}", given, said) if given else said
+        super().__init__(**kwargs)
+        if limit is not None:
+            self.validators = [
+                v for v in self.validators if not isinstance(v, validators.MaxLengthValidator)
+            ] + [partial(_within, limit=limit)]
+
+
+def _within(value: str, *, limit: int) -> None:
+    refusal = over_limit(value or "", limit)
+    if refusal:
+        raise ValidationError(refusal, code="max_length")
+
+
+class TextField(LimitedMixin, forms.CharField):
     default_validators = [no_control_characters]
 
 
-class LongTextField(forms.CharField):
+class LongTextField(LimitedMixin, forms.CharField):
     default_validators = [no_control_characters_but_lines]
 
     def __init__(self, *, rows: int = 2, **kwargs) -> None:

@@ -6,6 +6,8 @@ century, 2 digits of the birth year, 6 random digits.
 
 from functools import cache
 
+from django.utils.translation import gettext as _
+
 from gocua.lib.adminunits import query
 
 
@@ -25,30 +27,38 @@ def normalize(raw: object) -> str:
     if raw.__class__ is str and len(raw) == 12 and raw.isdigit() and raw.isascii():
         # The usual cell, already clean: the rules below would leave it as it is.
         if raw[:3] not in province_codes():
-            raise NationalIdError(f"province code {raw[:3]} does not exist")
+            raise NationalIdError(_province_unknown(raw[:3]))
         return raw
     if isinstance(raw, float):
         if not raw.is_integer():
-            raise NationalIdError("not a whole number")
+            raise NationalIdError(_("không phải số nguyên"))
         raw = int(raw)
     text = str(raw).strip().replace(" ", "").replace(".", "") if raw is not None else ""
     if text.startswith("'"):
         text = text[1:]
     if not text:
-        raise NationalIdError("missing")
+        raise NationalIdError(_("bị trống"))
     if not text.isdigit() or not text.isascii():
-        raise NationalIdError("must contain digits only")
+        raise NationalIdError(_("chỉ được gồm chữ số"))
     if len(text) > 12:
-        raise NationalIdError(f"has {len(text)} digits, must have 12")
+        raise NationalIdError(_length_wrong(len(text)))
     if len(text) < 12:
         # Every province code starts with 0, so an ID stored as a number lost one zero
         # (or two for 001–009). Anything shorter than 10 digits is not such a number.
         if len(text) < 10:
-            raise NationalIdError(f"has {len(text)} digits, must have 12")
+            raise NationalIdError(_length_wrong(len(text)))
         text = text.zfill(12)
     if text[:3] not in province_codes():
-        raise NationalIdError(f"province code {text[:3]} does not exist")
+        raise NationalIdError(_province_unknown(text[:3]))
     return text
+
+
+def _province_unknown(code: str) -> str:
+    return _("mã tỉnh %(code)s không tồn tại") % {"code": code}
+
+
+def _length_wrong(digits: int) -> str:
+    return _("có %(count)s chữ số, phải đủ 12") % {"count": digits}
 
 
 def century_and_sex(nid: str) -> tuple[int, str]:
@@ -58,7 +68,7 @@ def century_and_sex(nid: str) -> tuple[int, str]:
 
 
 def birth_year_of(nid: str) -> int:
-    century, _ = century_and_sex(nid)
+    century, _sex = century_and_sex(nid)
     return century + int(nid[4:6])
 
 
@@ -74,16 +84,24 @@ def check_against(nid: str, *, birth_year: int | None, sex: str | None) -> None:
     """Raise when the ID's sex/century digit or year digits disagree with the person."""
     century, id_sex = century_and_sex(nid)
     if sex and sex != id_sex:
-        label = "male" if id_sex == "M" else "female"
-        raise NationalIdError(f"4th digit {nid[3]} means {label}, the row says otherwise")
+        message = (
+            _("chữ số thứ 4 (%(digit)s) là của nam, nhưng dòng ghi giới tính nữ")
+            if id_sex == "M"
+            else _("chữ số thứ 4 (%(digit)s) là của nữ, nhưng dòng ghi giới tính nam")
+        )
+        raise NationalIdError(message % {"digit": nid[3]})
     if birth_year is not None:
         if not century <= birth_year < century + 100:
             raise NationalIdError(
-                f"4th digit {nid[3]} means born {century}–{century + 99}, not {birth_year}"
+                _(
+                    "chữ số thứ 4 (%(digit)s) là của người sinh %(first)s–%(last)s, không phải %(year)s"
+                )
+                % {"digit": nid[3], "first": century, "last": century + 99, "year": birth_year}
             )
         if int(nid[4:6]) != birth_year % 100:
             raise NationalIdError(
-                f"5th–6th digits {nid[4:6]} do not match the birth year {birth_year}"
+                _("chữ số thứ 5–6 (%(digits)s) không khớp năm sinh %(year)s")
+                % {"digits": nid[4:6], "year": birth_year}
             )
 
 

@@ -2,6 +2,8 @@
 
 import re
 
+from django.utils.translation import gettext as _
+
 # Mobile prefixes in use after the 2018 renumbering (Viettel, MobiFone, VinaPhone,
 # Vietnamobile, Gmobile, Itel, Reddi, and the MVNOs on 087x/089x).
 MOBILE_PREFIXES = frozenset(
@@ -34,7 +36,7 @@ def normalize(raw: object) -> str:
     ):
         # The usual cell, already clean: the rules below would leave it as it is.
         if raw[:3] not in MOBILE_PREFIXES:
-            raise PhoneError(f"prefix {raw[:3]} is not a Vietnamese mobile prefix")
+            raise PhoneError(_prefix_unknown(raw[:3]))
         return raw
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
@@ -49,12 +51,16 @@ def normalize(raw: object) -> str:
     elif len(text) == 9 and not text.startswith("0"):
         text = "0" + text  # a number cell in Excel drops the leading zero
     if not text.isdigit() or not text.isascii():
-        raise PhoneError("is not a phone number")
+        raise PhoneError(_("không phải số điện thoại"))
     if len(text) != 10:
-        raise PhoneError(f"has {len(text)} digits, a mobile number has 10")
+        raise PhoneError(_("có %(count)s chữ số, số di động phải có 10") % {"count": len(text)})
     if text[:3] not in MOBILE_PREFIXES:
-        raise PhoneError(f"prefix {text[:3]} is not a Vietnamese mobile prefix")
+        raise PhoneError(_prefix_unknown(text[:3]))
     return text
+
+
+def _prefix_unknown(prefix: str) -> str:
+    return _("đầu số %(prefix)s không phải đầu số di động Việt Nam") % {"prefix": prefix}
 
 
 def mask(phone: str) -> str:

@@ -167,6 +167,33 @@ def committee_report(request: HttpRequest, edition: int, code: str, fmt: str) ->
     return response
 
 
+def snapshot_range(
+    asked_from: str, asked_to: str, first_day: dt.date, last_day: dt.date
+) -> tuple[dt.date, dt.date]:
+    """The days of a daily export: the range asked (either end may be left empty) within the
+    days the rollups hold. ValueError, with what to correct, for a date that is not one, an
+    empty range or one longer than MAX_SNAPSHOT_DAYS."""
+    try:
+        first = dt.date.fromisoformat(asked_from) if asked_from else first_day
+        last = dt.date.fromisoformat(asked_to) if asked_to else last_day
+    except ValueError:
+        raise ValueError(
+            _("Ngày không hợp lệ: hãy chọn ngày trên lịch (năm-tháng-ngày).")
+        ) from None
+    first, last = max(first, first_day), min(last, last_day)
+    if last < first:
+        raise ValueError(
+            _("Không có số liệu trong khoảng ngày này: số liệu có từ %(first)s đến %(last)s.")
+            % {"first": f"{first_day:%d/%m/%Y}", "last": f"{last_day:%d/%m/%Y}"}
+        )
+    if (last - first).days > MAX_SNAPSHOT_DAYS:
+        raise ValueError(
+            _("Khoảng ngày quá dài: mỗi lần xuất tối đa %(days)s ngày.")
+            % {"days": MAX_SNAPSHOT_DAYS}
+        )
+    return first, last
+
+
 @login_required
 @require_GET
 def snapshot(request: HttpRequest, edition: int, code: str) -> HttpResponse:
@@ -175,14 +202,20 @@ def snapshot(request: HttpRequest, edition: int, code: str) -> HttpResponse:
     state = rollups.rollup_state()
     if state is None:
         raise Http404("rollups not built")
+    asked_from, asked_to = request.GET.get("from") or "", request.GET.get("to") or ""
     try:
-        first = dt.date.fromisoformat(request.GET.get("from") or state.first_day.isoformat())
-        last = dt.date.fromisoformat(request.GET.get("to") or state.day.isoformat())
-    except ValueError:
-        return HttpResponse("from/to: YYYY-MM-DD", status=400, content_type="text/plain")
-    first, last = max(first, state.first_day), min(last, state.day)
-    if last < first or (last - first).days > MAX_SNAPSHOT_DAYS:
-        return HttpResponse("empty or too long a range", status=400, content_type="text/plain")
+        first, last = snapshot_range(asked_from, asked_to, state.first_day, state.day)
+    except ValueError as exc:
+        # Shown inside the normal page, the form kept as it was filled, to be corrected.
+        return render(
+            request,
+            "reports/snapshot.html",
+            {
+                "unit": unit, "error": str(exc), "snapshot_from": asked_from,
+                "snapshot_to": asked_to, "snapshot_format": request.GET.get("format"),
+            },
+            status=400,
+        )  # fmt: skip
     units = list(units_in_subtree(unit).filter(depth__lte=unit.depth + 1).order_by("path"))
     rows = daily_rows(units, first, last)
     fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"

@@ -459,12 +459,18 @@ def snapshot_rows(units: list[AdminUnit], first: dt.date, last: dt.date) -> list
     return out
 
 
+def _snapshot_value(row: dict, key: str) -> object:
+    """A snapshot cell as an official reads it: the level by its name ('Xã/Phường')."""
+    value = row[key]
+    return str(Level(value).label) if key == "level" else value
+
+
 def snapshot_csv(rows: list[dict], stream) -> None:
     stream.write("\ufeff")
     writer = csv_writer(stream)
     writer.writerow([label for _k, label in SNAPSHOT_COLUMNS])
     for row in rows:
-        writer.writerow([row[key] for key, _label in SNAPSHOT_COLUMNS])
+        writer.writerow([_snapshot_value(row, key) for key, _label in SNAPSHOT_COLUMNS])
 
 
 def snapshot_xlsx(rows: list[dict], output) -> None:
@@ -479,7 +485,7 @@ def snapshot_xlsx(rows: list[dict], output) -> None:
         sheet.write(0, col, label, head)
     for r, row in enumerate(rows, start=1):
         for col, (key, _label) in enumerate(SNAPSHOT_COLUMNS):
-            value = row[key]
+            value = _snapshot_value(row, key)
             if key == "day":
                 sheet.write_datetime(r, col, dt.datetime.fromisoformat(value), date)
             elif key.endswith("_rate"):

@@ -91,7 +91,7 @@ def test_an_import_rejects_a_row_with_a_control_character(tree, tmp_path):
     summary, _ = citizens_import(str(path), edition=2023, rejects_path=str(rejects))
     assert (summary.inserted, summary.rejected) == (1, 2)
     table = read_rejects(rejects)
-    assert [(r[0], r[1]) for r in table[1:]] == [("3", "full_name"), ("6", "address")]
+    assert [(r[0], r[1]) for r in table[1:]] == [("3", "Họ và tên"), ("6", "Địa chỉ")]
     assert "U+0000" in table[1][2] and "U+0007" in table[2][2]
     assert Resident.objects.get().household.address == "12 Trần Hưng Đạo"
 

@@ -131,7 +131,7 @@ def test_it_reads_the_first_sheet_that_has_a_header_and_says_which(tay_ninh, wri
     summary, notes = run(path)
     assert summary["inserted"] == 1
     assert Resident.objects.filter(national_id=AN[0]).exists()
-    assert "reading sheet 'Danh sách'" in notes[0] and "'Hướng dẫn'" in notes[0]
+    assert "đọc trang 'Danh sách'" in notes[0] and "'Hướng dẫn'" in notes[0]
 
 
 def test_it_rejects_a_row_per_broken_rule_naming_line_field_and_reason(
@@ -153,17 +153,23 @@ def test_it_rejects_a_row_per_broken_rule_naming_line_field_and_reason(
     summary, _ = run(write_csv(bad), rejects_path=str(rejects))
     assert summary["rejected"] == 9 and summary["inserted"] == 1
     table = read_rejects(rejects)
-    assert table[0] == ["line", "field", "reason", *EN]
+    assert table[0] == ["Dòng", "Cột", "Lý do", *EN]
     by_line = {int(r[0]): (r[1], r[2], r[3:]) for r in table[1:]}
-    assert by_line[2][:2] == ("national_id", "province code 073 does not exist")
-    assert by_line[3][0] == "national_id" and "means female" in by_line[3][1]
-    assert by_line[4][0] == "national_id" and "5th–6th digits 91" in by_line[4][1]
-    assert by_line[5][0] == "birth_date" and "future" in by_line[5][1]
-    assert by_line[6][0] == "sex"
-    assert by_line[7][:2] == ("unit_code", "no commune with code 99999 in the 2023 edition")
-    assert by_line[8][0] == "unit_code" and "is a district" in by_line[8][1]
-    assert by_line[9][:2] == ("national_id", "missing")
-    assert by_line[10][:2] == ("full_name", "missing")
+    assert by_line[2][:2] == ("Số định danh cá nhân", "mã tỉnh 073 không tồn tại")
+    assert by_line[3][:2] == (
+        "Số định danh cá nhân",
+        "chữ số thứ 4 (1) là của nữ, nhưng dòng ghi giới tính nam",
+    )
+    assert by_line[4][:2] == (
+        "Số định danh cá nhân",
+        "chữ số thứ 5–6 (91) không khớp năm sinh 1990",
+    )
+    assert by_line[5][0] == "Ngày sinh" and "là ngày trong tương lai" in by_line[5][1]
+    assert by_line[6][0] == "Giới tính"
+    assert by_line[7][:2] == ("Mã xã", "không có xã nào mã 99999 trong danh mục năm 2023")
+    assert by_line[8][:2] == ("Mã xã", "703 là mã quận/huyện; hãy ghi mã xã")
+    assert by_line[9][:2] == ("Số định danh cá nhân", "bị trống")
+    assert by_line[10][:2] == ("Họ và tên", "bị trống")
     assert by_line[2][2] == bad[0]  # the original cells follow
     assert Resident.objects.filter(national_id=AN[0]).exists()
 
@@ -176,7 +182,10 @@ def test_it_keeps_the_row_but_drops_a_phone_with_an_unknown_prefix(tay_ninh, wri
     assert summary["inserted"] == 1 and summary["warnings"] == 1
     assert Resident.objects.get(national_id=AN[0]).phone == ""
     assert len(read_rejects(rejects)) == 1  # header only: warnings are not rejects
-    assert "072******234" in warnings[0] and "01*****333" in warnings[0]
+    assert warnings == [
+        "dòng 2: 072******234: số điện thoại 01*****333: "
+        "đầu số 011 không phải đầu số di động Việt Nam; đã bỏ số này"
+    ]
     assert AN[0] not in warnings[0] and "0111222333" not in warnings[0]
 
 
@@ -195,7 +204,8 @@ def test_it_lets_the_first_row_win_a_conflict_in_one_file(tay_ninh, write_csv, t
     }
     assert Resident.objects.get(national_id=AN[0]).full_name == "Nguyễn Văn An"
     line, field, reason = read_rejects(rejects)[1][:3]
-    assert (line, field) == ("4", "national_id") and "conflict" in reason and "line 2" in reason
+    assert (line, field) == ("4", "Số định danh cá nhân")
+    assert reason == "trùng: 072******234 đã có ở dòng 2 với dữ liệu khác (giữ dòng đầu tiên)"
 
 
 def test_it_detects_conflicts_across_chunks(tay_ninh, write_csv, monkeypatch):
@@ -302,19 +312,19 @@ def test_a_unit_manager_import_touches_only_their_units(tay_ninh, write_csv):
 @pytest.mark.parametrize(
     "content, message",
     [
-        (None, "no such file"),
-        (b"", "empty"),
-        (b"\xef\xbb\xbf\r\n\r\n", "empty"),
-        (b"%PDF-1.4\x00\x01\x02binary", "not a CSV or XLSX"),
+        (None, "không có tệp này"),
+        (b"", "tệp trống"),
+        (b"\xef\xbb\xbf\r\n\r\n", "tệp trống"),
+        (b"%PDF-1.4\x00\x01\x02binary", "không phải tệp CSV hay XLSX"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1old excel", "Excel 97"),
-        ("ho ten,dia chi\nAn,Tây Ninh\n".encode(), "no recognisable header"),
-        (b"national_id,full_name\n072090001234,An\n", "no column for birth_date"),
+        ("ho ten,dia chi\nAn,Tây Ninh\n".encode(), "không tìm thấy dòng tiêu đề"),
+        (b"national_id,full_name\n072090001234,An\n", "thiếu cột Ngày sinh, Giới tính"),
         (
             "national_id,full_name,birth_date,sex,unit_code\n072090001234,Trương Văn Hưng,"
             "05/03/1990,Nam,25456\n".encode("cp1258"),
-            "not UTF-8",
+            "tệp không phải UTF-8",
         ),
-        (b"PK\x03\x04this is not really a zip", "not a readable XLSX"),
+        (b"PK\x03\x04this is not really a zip", "không đọc được tệp XLSX"),
     ],
 )
 def test_it_refuses_files_it_cannot_read_before_writing_anything(
@@ -411,3 +421,28 @@ def test_a_chunk_keeps_the_stored_household_and_hamlet_its_new_residents_join(
     assert summary["inserted"] == 1
     assert blocked == ["people_household", "geo_adminunit"]
     assert Resident.objects.get(national_id=BINH[0]).household == house
+
+
+def test_it_refuses_a_text_longer_than_kept_naming_the_column_and_the_limit(
+    tay_ninh, write_csv, tmp_path
+):
+    """A name or an address too long for the register is refused with its length and the limit
+    (the web form and the API say the same), never cut."""
+    rejects = tmp_path / "rejects.csv"
+    long_name = [AN[0], "Nguyễn " * 20 + "An", *AN[2:]]
+    summary, _ = run(write_csv([long_name]), rejects_path=str(rejects))
+    assert summary["rejected"] == 1 and summary["inserted"] == 0
+    header, row = read_rejects(rejects)
+    assert row[:3] == ["2", "Họ và tên", "Dài 142 ký tự, tối đa 120 ký tự."]
+
+
+def test_the_rejects_file_is_written_in_vietnamese_from_the_command_line(
+    tay_ninh, write_csv, tmp_path
+):
+    """An official opens it: Vietnamese header, column names and reasons (the CLI's default)."""
+    bad = [["", "Thiếu Số", "05/03/1990", "Nam", "", "25456", "", "", ""]]
+    rejects = tmp_path / "r.csv"
+    run(write_csv(bad), rejects_path=str(rejects))
+    header, row = read_rejects(rejects)
+    assert header[:3] == ["Dòng", "Cột", "Lý do"]
+    assert row[:3] == ["2", "Số định danh cá nhân", "bị trống"]

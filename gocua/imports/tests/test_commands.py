@@ -42,7 +42,7 @@ def test_import_stages_json_has_stale(tay_ninh, write_csv, capsys):
 def test_an_unreadable_file_stops_with_status_2(tay_ninh, tmp_path):
     with pytest.raises(CommandError) as error:
         call_command("import", "citizens", str(tmp_path / "missing.csv"))
-    assert error.value.returncode == 2 and "no such file" in str(error.value)
+    assert error.value.returncode == 2 and "không có tệp này" in str(error.value)
 
 
 def test_both_editions_loaded_and_none_named_stops_with_a_clear_message(tay_ninh, write_csv):
@@ -86,7 +86,7 @@ def test_the_gocua_binary_keeps_stdout_for_json_and_exits_2_on_bad_files(tmp_pat
     assert "072******234" in done.stderr and AN[0] not in done.stderr
     assert "0111222333" not in done.stderr
     missing = gocua("import", "citizens", str(tmp_path / "nope.xlsx"), "--json")
-    assert missing.returncode == 2 and missing.stdout == "" and "no such file" in missing.stderr
+    assert missing.returncode == 2 and missing.stdout == "" and "không có tệp này" in missing.stderr
     assert "Traceback" not in missing.stderr
     kpi = gocua("report", "kpi", "--unit", "25456", "--format", "json")
     rows = json.loads(kpi.stdout)["rows"]

@@ -66,7 +66,7 @@ def test_it_queues_the_file_and_imports_only_the_officers_own_units(
     assert not [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]  # file gone
     rejects = client.get(f"/imports/{job.pk}/rejects.csv")
     body = b"".join(rejects.streaming_content).decode()
-    assert "outside your jurisdiction" in body and "25459" in body
+    assert "ngoài phạm vi quản lý" in body and "25459" in body
     page = client.get(f"/imports/{job.pk}/").content.decode()
     assert "Xong" in page and "tải tệp lỗi" in page
 
@@ -100,7 +100,7 @@ def test_an_unreadable_file_says_why_without_the_server_path(client, bob, settin
     client.force_login(bob)
     bad = SimpleUploadedFile("x.csv", b"ho ten,dia chi\nAn,Tay Ninh\n")
     page = client.post("/imports/", {"kind": "citizens", "file": bad}).content.decode()
-    assert "no recognisable header" in page and str(settings.MEDIA_ROOT) not in page
+    assert "không tìm thấy dòng tiêu đề" in page and str(settings.MEDIA_ROOT) not in page
     assert not Resident.objects.exists() and not ImportJob.objects.exists()
     assert not [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
 

@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from conftest import make_resident
 from gocua.accounts.models import AuditEntry
 from gocua.imports.citizens import citizens_import
+from gocua.imports.columns import field_label
 from gocua.imports.services import import_upload
 from gocua.imports.stages import stages_import
 from gocua.imports.tests.conftest import EN, read_rejects
@@ -78,9 +79,9 @@ def _snapshot(resident: Resident) -> tuple:
 def _assert_rejected(summary, rejects_path, *, field, case):
     assert (summary["inserted"], summary["updated"], summary["rejected"]) == (0, 0, 1), summary
     table = read_rejects(rejects_path)
-    assert [row[1] for row in table[1:]] == [field]
+    assert [row[1] for row in table[1:]] == [field_label(field)]
     reason = table[1][2]
-    assert "outside your jurisdiction" in reason
+    assert "ngoài phạm vi quản lý" in reason
     # Nothing in the reason says where the person or household is.
     for revealing in (case.foreign.code, case.foreign.name, case.resident.unit.name):
         assert revealing not in reason
@@ -127,7 +128,7 @@ def test_a_foreign_unit_code_is_rejected(case, tmp_path):
         rejects_path=str(rejects),
     )
     assert (summary.inserted, summary.rejected) == (0, 1)
-    assert read_rejects(rejects)[1][1] == "unit_code"
+    assert read_rejects(rejects)[1][1] == "Mã xã"
     assert not Resident.objects.filter(national_id=newcomer).exists()
 
 
@@ -138,7 +139,7 @@ def test_a_foreign_person_in_a_stage_extract_keeps_their_stage(case, tmp_path):
     summary, _ = stages_import(path, user=case.officer, rejects_path=str(rejects))
     assert (summary.updated, summary.rejected) == (0, 1)
     # The words of an unknown ID: the file must not reveal that the ID exists elsewhere.
-    assert "not in the registry of your units" in read_rejects(rejects)[1][2]
+    assert "không có trong danh sách dân cư của đơn vị bạn" in read_rejects(rejects)[1][2]
     assert _snapshot(case.resident) == before
 
 

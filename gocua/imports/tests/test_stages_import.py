@@ -114,7 +114,12 @@ def test_it_rejects_unknown_people_and_bad_stages_and_keeps_the_rest(people, wri
     assert summary["rejected"] == 4 and summary["updated"] == 1
     table = read_rejects(rejects)
     fields = {row[0]: row[1] for row in table[1:]}
-    assert fields == {"2": "national_id", "3": "eid_stage", "4": "eid_level", "5": "stage_at"}
+    assert fields == {
+        "2": "Số định danh cá nhân",
+        "3": "Trạng thái",
+        "4": "Mức độ",
+        "5": "Ngày cập nhật",
+    }
     assert "072******999" in table[1][2] and "072090009999" not in table[1][2]
 
 
@@ -130,7 +135,7 @@ def test_a_unit_manager_gets_the_same_answer_for_unknown_and_foreign_people(
     path = write_csv([[CUONG[0], "registered", "", "2026-11-01", ""]], header=HEADER, name="f.csv")
     summary = stages(path, user=officer, rejects_path=str(rejects))
     assert summary["rejected"] == 1
-    assert "not in the registry of your units" in read_rejects(rejects)[1][2]
+    assert "không có trong danh sách dân cư của đơn vị bạn" in read_rejects(rejects)[1][2]
     assert Resident.objects.get(national_id=CUONG[0]).eid_stage == "none"
 
 

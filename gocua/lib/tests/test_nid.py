@@ -18,18 +18,18 @@ def test_it_restores_two_zeros_for_provinces_001_to_009():
 
 
 def test_it_refuses_an_unknown_province_code():
-    with pytest.raises(nid.NationalIdError, match="province code 003 does not exist"):
+    with pytest.raises(nid.NationalIdError, match="mã tỉnh 003 không tồn tại"):
         nid.normalize("003090001234")
 
 
 def test_it_refuses_wrong_lengths_and_letters():
-    with pytest.raises(nid.NationalIdError, match="13 digits"):
+    with pytest.raises(nid.NationalIdError, match="có 13 chữ số, phải đủ 12"):
         nid.normalize("0720900012345")
-    with pytest.raises(nid.NationalIdError, match="9 digits"):
+    with pytest.raises(nid.NationalIdError, match="có 9 chữ số, phải đủ 12"):
         nid.normalize("720900012")
-    with pytest.raises(nid.NationalIdError, match="digits only"):
+    with pytest.raises(nid.NationalIdError, match="chỉ được gồm chữ số"):
         nid.normalize("07209000123A")
-    with pytest.raises(nid.NationalIdError, match="missing"):
+    with pytest.raises(nid.NationalIdError, match="bị trống"):
         nid.normalize("")
 
 
@@ -37,14 +37,14 @@ def test_it_checks_the_sex_and_century_digit():
     nid.check_against("072090001234", birth_year=1990, sex="M")
     nid.check_against("072195001235", birth_year=1995, sex="F")
     nid.check_against("072205001235", birth_year=2005, sex="M")
-    with pytest.raises(nid.NationalIdError, match="means female"):
+    with pytest.raises(nid.NationalIdError, match="là của nữ, nhưng dòng ghi giới tính nam"):
         nid.check_against("072190001234", birth_year=1990, sex="M")
-    with pytest.raises(nid.NationalIdError, match="born 2000–2099"):
+    with pytest.raises(nid.NationalIdError, match="là của người sinh 2000–2099"):
         nid.check_against("072290001234", birth_year=1990, sex="M")
 
 
 def test_it_checks_the_year_digits():
-    with pytest.raises(nid.NationalIdError, match="5th–6th digits 91"):
+    with pytest.raises(nid.NationalIdError, match="chữ số thứ 5–6 \\(91\\)"):
         nid.check_against("072091001234", birth_year=1990, sex="M")
 
 

@@ -26,12 +26,12 @@ def test_it_keeps_empty_as_empty():
 
 
 def test_it_refuses_an_unknown_mobile_prefix():
-    with pytest.raises(phone.PhoneError, match="prefix 011"):
+    with pytest.raises(phone.PhoneError, match="đầu số 011 không phải đầu số di động Việt Nam"):
         phone.normalize("0111222333")
 
 
 def test_it_refuses_wrong_lengths():
-    with pytest.raises(phone.PhoneError, match="11 digits"):
+    with pytest.raises(phone.PhoneError, match="có 11 chữ số, số di động phải có 10"):
         phone.normalize("09123456789")
 
 

@@ -160,9 +160,39 @@ def test_it_downloads_daily_rows_for_a_date_range(client, bob, data):
     response = client.get("/dashboard/2023/25456/so-lieu-ngay/", {"from": first.isoformat()})
     lines = response.content.decode("utf-8-sig").splitlines()
     assert response.status_code == 200 and len(lines) == 1 + 2 * 3
-    assert lines[-1].startswith(f"{today.isoformat()},25456-02,Khu phố 2,hamlet,12")
+    assert lines[-1].startswith(f"{today.isoformat()},25456-02,Khu phố 2,Ấp/Khu phố,12")
     bad = client.get("/dashboard/2023/25456/so-lieu-ngay/", {"from": "hôm qua"})
     assert bad.status_code == 400
+
+
+def test_a_daily_export_it_cannot_make_says_why_inside_the_page(client, bob, data):
+    """Not a bare white page: the message in Vietnamese, under the menu, with the form filled
+    as it was, to correct it."""
+    client.force_login(bob)
+    url = "/dashboard/2023/25456/so-lieu-ngay/"
+    later = (timezone.localdate() + dt.timedelta(days=5)).isoformat()
+    cases = {
+        "hôm qua": "Ngày không hợp lệ: hãy chọn ngày trên lịch (năm-tháng-ngày).",
+        later: "Không có số liệu trong khoảng ngày này: số liệu có từ ",
+    }
+    for asked, message in cases.items():
+        response = client.get(url, {"from": asked})
+        page = response.content.decode()
+        assert response.status_code == 400 and "text/html" in response["Content-Type"]
+        assert f'<p class="error" role="alert">{message}' in page
+        names = [t.name for t in response.templates]
+        assert "reports/snapshot.html" in names and "base.html" in names
+        assert 'href="/dashboard/">' in page  # the menu is there
+        assert f'value="{asked}"' in page  # the form as it was filled
+
+
+def test_a_daily_export_range_is_at_most_400_days():
+    from gocua.reports.dashboard_views import snapshot_range
+
+    first, last = dt.date(2025, 1, 1), dt.date(2026, 12, 31)
+    assert snapshot_range("2026-01-01", "", first, last) == (dt.date(2026, 1, 1), last)
+    with pytest.raises(ValueError, match="^Khoảng ngày quá dài: mỗi lần xuất tối đa 400 ngày.$"):
+        snapshot_range("", "", first, last)
 
 
 def test_it_lists_unconfirmed_claims_and_stages_gone_back(client, bob, olivia, data):

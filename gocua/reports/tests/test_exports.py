@@ -43,8 +43,8 @@ def test_it_exports_a_daily_snapshot_for_a_date_range(population, tree, tmp_path
     assert table[0][:6] == ["Ngày", "Mã đơn vị", "Tên đơn vị", "Cấp", "Công dân đủ điều kiện",
                             "Đã thu nhận hồ sơ (lũy kế)"]  # fmt: skip
     assert len(table) == 1 + 3 * 3  # 3 days x (the commune and its 2 hamlets)
-    assert table[1][:6] == [first.isoformat(), "25456", "Phường 1", "commune", "6", "5"]
-    assert table[-1][:5] == [today.isoformat(), "25456-02", "Khu phố 2", "hamlet", "2"]
+    assert table[1][:6] == [first.isoformat(), "25456", "Phường 1", "Xã/Phường", "6", "5"]
+    assert table[-1][:5] == [today.isoformat(), "25456-02", "Khu phố 2", "Ấp/Khu phố", "2"]
     path = tmp_path / "snap.xlsx"
     call_command("report", "snapshot", "--unit", "25456", "--from", first.isoformat(),
                  "--format", "xlsx", "--output", str(path))  # fmt: skip
