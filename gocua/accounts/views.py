@@ -52,8 +52,14 @@ from gocua.lib.spreadsheet import csv_writer
 
 
 def landing_url(user) -> str:
-    """Where a person's work is: a field member's phone page, everyone else's dashboard."""
-    return reverse("field:page") if effective_role(user) == Role.FIELD_MEMBER else "/"
+    """Where a person's work is: a field member's phone page, a unit manager's day (what is
+    due today in their unit), everyone else's dashboard."""
+    role = effective_role(user)
+    if role == Role.FIELD_MEMBER:
+        return reverse("field:page")
+    if role == Role.UNIT_MANAGER:
+        return reverse("fieldwork:today")
+    return "/"
 
 
 class LoginView(auth_views.LoginView):

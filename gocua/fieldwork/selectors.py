@@ -571,3 +571,112 @@ def untrained_by_team(user: User, campaign: Campaign | None) -> list[tuple[Team,
         .order_by("team__unit__path", "full_name", "id")
     )
     return [(team, list(group)) for team, group in groupby(members, key=lambda m: m.team)]
+
+
+# --- the officer's day -----------------------------------------------------------------------
+
+TODAY_ROWS = 20  # rows shown per list on the day page; the full lists are one link away
+NOT_SYNCED_DAYS = 2
+FINISHED_IMPORT_DAYS = 2
+
+
+def hamlets_never_visited(user: User) -> list[dict] | None:
+    """For each hamlet of the user's commune (and the commune itself, for households a file
+    put in no hamlet): its households and how many nobody has visited yet, most unvisited
+    first. None when the user's scope is above a commune (a district or a province would make
+    this a scan of every household; their people look at dashboards).
+
+    Two queries, each O(the commune's households): the households per unit by their unit
+    index, and those without a visit as an anti-join probing the visit's household index once
+    per household (PostgreSQL: "Nested Loop Anti Join" over "Index Only Scan"; as a FILTER in
+    one query it would hash every visit of the province instead). No resident is read."""
+    from gocua.accounts.selectors import scope_unit
+    from gocua.geo.models import Level
+
+    root = scope_unit(user)
+    if root is None or root.level not in (Level.COMMUNE, Level.HAMLET):
+        return None
+    households = households_for_user(user)
+    never = dict(
+        households.filter(~Exists(Visit.objects.filter(household_id=OuterRef("pk"))))
+        .values("unit_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("unit_id", "n")
+    )
+    rows = (
+        households.values("unit_id", "unit__name", "unit__path")
+        .annotate(households=Count("id"))
+        .order_by()
+    )
+    hamlets = [
+        {"id": r["unit_id"], "name": r["unit__name"], "path": r["unit__path"],
+         "households": r["households"], "never": never.get(r["unit_id"], 0)}
+        for r in rows
+    ]  # fmt: skip
+    hamlets.sort(key=lambda h: (-h["never"], h["path"]))
+    return hamlets
+
+
+def members_not_synced(
+    user: User, campaign: Campaign | None, *, now: dt.datetime | None = None
+) -> list[Member]:
+    """Active members of the user's teams who have an account and whose phone has not reached
+    the server for NOT_SYNCED_DAYS days (or never): every download and every sync of the field
+    page is an API call, and each touches its token's `last_used_at`. Each member carries
+    `last_sync` (None: never). One query."""
+    from django.db.models import Max
+
+    if campaign is None:
+        return []
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=NOT_SYNCED_DAYS)
+    return list(
+        Member.objects.filter(
+            active=True,
+            team__campaign=campaign,
+            team__unit__in=units_for_user(user),
+            user__isnull=False,
+            user__is_active=True,
+        )
+        .annotate(last_sync=Max("user__api_tokens__last_used_at"))
+        .filter(Q(last_sync__isnull=True) | Q(last_sync__lt=cutoff))
+        .select_related("team", "team__unit")
+        .order_by("team__unit__path", "full_name", "id")
+    )
+
+
+def officer_day(user: User, *, now: dt.datetime | None = None) -> dict:
+    """What a commune officer looks at first in the morning, all in the user's jurisdiction:
+    follow-ups due today and overdue, home-support visits scheduled (the earliest first),
+    households never visited per hamlet, members whose phone has not synced for two days, and
+    imports that finished in the last two days. Lists are cut at TODAY_ROWS with their full
+    counts beside them; a fixed number of queries whatever the unit's size."""
+    from gocua.imports.models import ImportJob
+    from gocua.imports.services import import_jobs_for_user
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    campaign = current_campaign_for_user(user)
+    due_today = follow_ups_for(user, due="today", on=today)
+    overdue = follow_ups_for(user, due="overdue", on=today)
+    scheduled = home_support_for(user, status=HomeSupportRequest.Status.SCHEDULED).order_by(
+        "scheduled_for", "resident__unit__path", "id"
+    )
+    imports = import_jobs_for_user(user).filter(
+        status__in=ImportJob.FINISHED,
+        finished_at__gte=now - dt.timedelta(days=FINISHED_IMPORT_DAYS),
+    )
+    return {
+        "today": today,
+        "campaign": campaign,
+        "due_today": list(due_today[:TODAY_ROWS]),
+        "due_today_count": due_today.count(),
+        "overdue": list(overdue[:TODAY_ROWS]),
+        "overdue_count": overdue.count(),
+        "home_support": list(scheduled[:TODAY_ROWS]),
+        "home_support_count": scheduled.count(),
+        "hamlets": hamlets_never_visited(user),
+        "not_synced": members_not_synced(user, campaign, now=now),
+        "imports": list(imports.order_by("-finished_at", "-id")[:TODAY_ROWS]),
+    }

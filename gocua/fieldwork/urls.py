@@ -6,6 +6,7 @@ from gocua.fieldwork import views
 app_name = "fieldwork"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="fieldwork:worklist"), name="index"),
+    path("today/", views.today, name="today"),
     path("worklist/", views.worklist, name="worklist"),
     path("worklist/print/", views.worklist_print, name="worklist_print"),
     path("households/<int:pk>/visit/", views.visit_new, name="visit"),

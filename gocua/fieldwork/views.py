@@ -456,6 +456,22 @@ def _say_skipped_claims(request: HttpRequest, visit) -> None:
         )
 
 
+# --- the officer's day -----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def today(request: HttpRequest) -> HttpResponse:
+    """A unit manager's landing page: what is due today in their jurisdiction."""
+    _404_unless(is_manager(request.user))
+    day = selectors.officer_day(request.user)
+    shown = [f.resident_id for f in (*day["due_today"], *day["overdue"]) if f.resident_id]
+    _audit_list(request, "today", shown + [r.resident_id for r in day["home_support"]])
+    for f in day["overdue"]:
+        f.late_days = (day["today"] - f.due_date).days
+    return render(request, "fieldwork/today.html", day)
+
+
 # --- follow-ups ------------------------------------------------------------------------------
 
 DUE_TABS = ("today", "overdue", "upcoming")

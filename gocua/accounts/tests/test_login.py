@@ -18,7 +18,8 @@ def test_it_shows_the_login_page_in_vietnamese(client, db):
 
 def test_it_logs_in_and_audits_the_login(client, bob):
     response = login(client, "bob", bob.raw_password, REMOTE_ADDR="10.0.0.7")
-    assert response.status_code == 302 and response["Location"] == "/"
+    # A unit manager lands on their day: what is due today in their unit.
+    assert response.status_code == 302 and response["Location"] == "/fieldwork/today/"
     entry = AuditEntry.objects.get(action="login")
     assert (entry.user, entry.unit, entry.ip) == (bob, bob.unit, "10.0.0.7")
     assert client.get("/").status_code == 200

@@ -75,6 +75,7 @@ EXPECTED_PLAIN = {
     "accounts:audit": lambda role: 200 if role == "province_admin" else 404,
     "accounts:audit_export": lambda role: 200 if role == "province_admin" else 404,
     "people:list": lambda role: 200 if role in MANAGERS else 404,
+    "fieldwork:today": lambda role: 200 if role in MANAGERS else 404,
     "api:me": lambda role: 200,
     "api:openapi-json": lambda role: 200,
     "api:token_obtain": lambda role: 405,  # POST only
