@@ -412,6 +412,22 @@ def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+# --- the officer's day -----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def today(request: HttpRequest) -> HttpResponse:
+    """A unit manager's landing page: what is due today in their jurisdiction."""
+    _404_unless(is_manager(request.user))
+    day = selectors.officer_day(request.user)
+    shown = [f.resident_id for f in (*day["due_today"], *day["overdue"]) if f.resident_id]
+    _audit_list(request, "today", shown + [r.resident_id for r in day["home_support"]])
+    for f in day["overdue"]:
+        f.late_days = (day["today"] - f.due_date).days
+    return render(request, "fieldwork/today.html", day)
+
+
 # Back after saving shows the form again, fetched anew (pages are not cached), so a UUID made
 # per page view would differ from the saved one and a second Save would record a second
 # visit. The form's UUID is therefore kept in the session per household until the visit it
@@ -454,22 +470,6 @@ def _say_skipped_claims(request: HttpRequest, visit) -> None:
                 "recorded": STAGE_LABELS.get(o.claimed_stage, o.claimed_stage),
             },
         )
-
-
-# --- the officer's day -----------------------------------------------------------------------
-
-
-@login_required
-@require_GET
-def today(request: HttpRequest) -> HttpResponse:
-    """A unit manager's landing page: what is due today in their jurisdiction."""
-    _404_unless(is_manager(request.user))
-    day = selectors.officer_day(request.user)
-    shown = [f.resident_id for f in (*day["due_today"], *day["overdue"]) if f.resident_id]
-    _audit_list(request, "today", shown + [r.resident_id for r in day["home_support"]])
-    for f in day["overdue"]:
-        f.late_days = (day["today"] - f.due_date).days
-    return render(request, "fieldwork/today.html", day)
 
 
 # --- follow-ups ------------------------------------------------------------------------------

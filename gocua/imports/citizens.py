@@ -940,12 +940,12 @@ def _household_key(code: str, unit_id: int, address: str) -> HouseholdKey:
 
 def _households_named(
     rows: list[tuple[Citizen, AdminUnit]],
-) -> tuple[list[HouseholdKey], dict[HouseholdKey, int], list[tuple[int, str, str, str]]]:
+) -> tuple[list[HouseholdKey], dict[HouseholdKey, int], list[tuple[int, str, str, str, str]]]:
     """Each row's household key; the stored households among them (key → id); and the
     (unit_id, code, address, province_code, walk_key) of those to create. Reads only."""
     keys = [_household_key(c.household_code, u.id, c.address) for c, u in rows]
     found: dict[HouseholdKey, int] = {}
-    missing: list[tuple[int, str, str, str]] = []
+    missing: list[tuple[int, str, str, str, str]] = []
     codes = {c.household_code: (c, u) for c, u in rows if c.household_code}
     if codes:
         found.update(select_in(HOUSEHOLDS_BY_CODE, list(codes)))
