@@ -203,7 +203,7 @@ def test_day_one_of_a_province(live_server, browser, worker, settings, tmp_path)
     # 3. The officer forms the team, assigns a hamlet, gives every member an account.
     office, officer = new_page(browser, DESKTOP, errors)
     first_login(officer, url, officer_name, officer_code)
-    officer.wait_for_url(f"{url}/")
+    officer.wait_for_url(f"{url}/fieldwork/today/")  # a commune officer lands on their day
     officer.goto(f"{url}/campaigns/teams/")
     officer.click("text=Lập các tổ còn thiếu")
     officer.locator("table a", has_text="Tổ").first.click()
