@@ -221,3 +221,24 @@ def token_for(db):
         return token_create(user=user, campaign_deadline=None)[1]
 
     return make
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """Debian's chromium driven by Playwright, for the browser tests (gocua.browser_testing)."""
+    from django.db import connections
+    from playwright.sync_api import expect, sync_playwright
+
+    from gocua.browser_testing import ARGS, CHROMIUM
+
+    # The machine may be busy (2 cores shared with the server thread and other work).
+    expect.set_options(timeout=30_000)
+    # Playwright's sync API runs an event loop in this thread; the test's ORM calls are safe.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+        # While Playwright's loop runs, the test's queries use a connection of their own (the
+        # connections are context-local): close it, or PostgreSQL cannot drop the test database.
+        connections.close_all()

@@ -27,7 +27,9 @@ PG_NAME = "gocua_bench_pages"
 TARGET_MS = 300
 
 
-def configure(db: str) -> None:
+def configure(db: str, name: str = PG_NAME) -> None:
+    """Django set up on a bench database of its own: PostgreSQL database `name` (created when
+    missing) or the SQLite file bench/out/<name without its gocua_bench_ prefix>.sqlite3."""
     os.environ.setdefault("GOCUA_SECRET_KEY", "bench-only-key")
     os.environ["DJANGO_SETTINGS_MODULE"] = "gocua.settings"
     os.environ.setdefault("GOCUA_LOG_LEVEL", "WARNING")
@@ -36,15 +38,15 @@ def configure(db: str) -> None:
 
         with psycopg.connect(PG + "postgres", autocommit=True) as conn:
             exists = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (PG_NAME,)
+                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
             ).fetchone()
             if not exists:
-                conn.execute(f"CREATE DATABASE {PG_NAME}")
-        os.environ["DATABASE_URL"] = PG + PG_NAME
+                conn.execute(f"CREATE DATABASE {name}")
+        os.environ["DATABASE_URL"] = PG + name
     else:
         OUT.mkdir(parents=True, exist_ok=True)
         os.environ.pop("DATABASE_URL", None)
-        os.environ["GOCUA_SQLITE_PATH"] = str(OUT / "pages.sqlite3")
+        os.environ["GOCUA_SQLITE_PATH"] = str(OUT / f"{name.removeprefix('gocua_bench_')}.sqlite3")
     import django
 
     django.setup()

@@ -14,7 +14,6 @@ the page. Target: < 2 s median ("a whole district prints in under 2 seconds").
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -23,33 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.pages import OUT, PG, build  # noqa: E402
+from bench.pages import build, configure  # noqa: E402
 
 PG_NAME = "gocua_bench_print"
 TARGET_S = 2.0
-
-
-def configure(db: str) -> None:
-    os.environ.setdefault("GOCUA_SECRET_KEY", "bench-only-key")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "gocua.settings"
-    os.environ.setdefault("GOCUA_LOG_LEVEL", "WARNING")
-    if db == "postgres":
-        import psycopg
-
-        with psycopg.connect(PG + "postgres", autocommit=True) as conn:
-            exists = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (PG_NAME,)
-            ).fetchone()
-            if not exists:
-                conn.execute(f"CREATE DATABASE {PG_NAME}")
-        os.environ["DATABASE_URL"] = PG + PG_NAME
-    else:
-        OUT.mkdir(parents=True, exist_ok=True)
-        os.environ.pop("DATABASE_URL", None)
-        os.environ["GOCUA_SQLITE_PATH"] = str(OUT / "print.sqlite3")
-    import django
-
-    django.setup()
 
 
 def district_team_and_admin(edition: int):
@@ -89,7 +65,7 @@ def main() -> None:
     parser.add_argument("--html", help="write the printed page to this file")
     args = parser.parse_args()
 
-    configure(args.db)
+    configure(args.db, PG_NAME)
     build(args.province, args.edition, args.people, args.seed, args.reuse)
 
     from django.test import Client

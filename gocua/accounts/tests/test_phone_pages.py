@@ -6,43 +6,17 @@ Set GOCUA_SCREENSHOTS=docs/screenshots to save the phone-*.png screenshots."""
 
 import datetime as dt
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
+from gocua.browser_testing import DESKTOP, PHONE, needs_chromium, shoot
 from gocua.campaigns.tests.conftest import campaign, household_factory, team_a  # noqa: F401
-from gocua.field.tests.test_browser import ARGS, CHROMIUM
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1366, "height": 900}
 MIN_TAP = 44
 
-pytestmark = pytest.mark.skipif(
-    not shutil.which(CHROMIUM), reason="Debian's chromium is missing: apt-get install chromium"
-)
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    from django.db import connections
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=20_000)
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-        connections.close_all()
-
-
-def shoot(page, name: str) -> None:
-    folder = os.environ.get("GOCUA_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+pytestmark = needs_chromium
 
 
 @pytest.fixture

@@ -3,42 +3,16 @@ download the worklist, go offline, record visits, reload offline, come back, syn
 
 Set GOCUA_SCREENSHOTS=docs/screenshots to save the phone-size screenshots of the README."""
 
-import os
-import shutil
 import time
-from pathlib import Path
 
 import pytest
 
+from gocua.browser_testing import needs_chromium, shoot
 from gocua.fieldwork.models import Visit
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 PHONE = {"width": 360, "height": 740}
 
-pytestmark = pytest.mark.skipif(
-    not shutil.which(CHROMIUM), reason="Debian's chromium is missing: apt-get install chromium"
-)
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    from django.db import connections
-    from playwright.sync_api import expect, sync_playwright
-
-    # The machine may be busy (2 cores shared with the server thread and other work).
-    expect.set_options(timeout=20_000)
-
-    # Playwright's sync API runs an event loop in this thread; the test's ORM calls are safe.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-        # While Playwright's loop runs, the test's queries use a connection of their own (the
-        # connections are context-local): close it, or PostgreSQL cannot drop the test database.
-        connections.close_all()
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -47,13 +21,6 @@ def street(homes, tree, household_factory, resident_factory):
     homes.h3 = household_factory(tree.kp1, address="16 Hẻm 3")
     homes.hoa = resident_factory(tree.kp1, name="Ngô Thị Hoa", sex="F", household=homes.h3)
     return homes
-
-
-def shoot(page, name):
-    folder = os.environ.get("GOCUA_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"field-{name}.png"))
 
 
 def log_in(page, url, user):
@@ -83,7 +50,7 @@ def record(page, address, outcome_index, *, shot=None):
     page.locator("#residents .resident").first.click()
     page.locator("#sheet-outcomes .outcome-button").nth(outcome_index).click()
     if shot:
-        shoot(page, shot)
+        shoot(page, f"field-{shot}", full_page=False)
     page.click("#save")
     expect(page.locator("#view-list")).to_be_visible()
 
@@ -103,7 +70,7 @@ def test_it_works_offline_and_syncs_when_back_online(live_server, browser, vy, s
     assert street.an.national_id not in page.content()
     page.click("#back")
     wait_controlled(page)
-    shoot(page, "online")
+    shoot(page, "field-online", full_page=False)
 
     context.set_offline(True)
     expect(page.locator("#net")).to_have_text("Ngoại tuyến")
@@ -119,13 +86,13 @@ def test_it_works_offline_and_syncs_when_back_online(live_server, browser, vy, s
     expect(page.locator("#outbox-count")).to_have_text("3")
     page.click(".tab[data-view=outbox]")
     expect(page.locator("#outbox .visit.waiting")).to_have_count(3)
-    shoot(page, "offline")
+    shoot(page, "field-offline", full_page=False)
     assert Visit.objects.count() == before
 
     context.set_offline(False)  # the "online" event sends the outbox at once
     expect(page.locator("#outbox-count")).to_have_text("0", timeout=20_000)
     expect(page.locator("#sent .visit")).to_have_count(3)
-    shoot(page, "synced")
+    shoot(page, "field-synced", full_page=False)
     visits = Visit.objects.filter(member__user=vy)
     assert visits.count() == before + 3
     assert set(visits.values_list("household__address", flat=True)) == {

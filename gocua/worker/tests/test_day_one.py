@@ -13,7 +13,6 @@ import datetime as dt
 import os
 import random
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,24 +22,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
-DESKTOP = {"width": 1366, "height": 900}
-PHONE = {"width": 390, "height": 844}
+from gocua.browser_testing import DESKTOP, PHONE, needs_chromium, shoot
+
 PASSWORD = "mật-khẩu-ngày-đầu-2026"
 ROWS = 3000
 
-pytestmark = pytest.mark.skipif(
-    not shutil.which(CHROMIUM), reason="Debian's chromium is missing: apt-get install chromium"
-)
-
-
-def shoot(page, name: str) -> None:
-    folder = os.environ.get("GOCUA_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"day-one-{name}.png"), full_page=True)
+pytestmark = needs_chromium
 
 
 def resident_list(path: Path, rows: int) -> None:
@@ -108,20 +95,6 @@ def worker(settings, transactional_db):
         process.kill()
 
 
-@pytest.fixture
-def browser(monkeypatch):
-    from django.db import connections
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=30_000)
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-        connections.close_all()
-
-
 def new_page(browser, viewport, errors):
     context = browser.new_context(viewport=viewport, timezone_id="Asia/Ho_Chi_Minh", locale="vi-VN")
     page = context.new_page()
@@ -178,7 +151,7 @@ def test_day_one_of_a_province(live_server, browser, worker, settings, tmp_path)
     admin.fill("#id_start_date", (timezone.localdate() - dt.timedelta(days=2)).isoformat())
     admin.click("form.panel button[type=submit]")
     expect(admin.locator("h1")).to_contain_text("Cao điểm 60 ngày VNeID")
-    shoot(admin, "1-campaign")
+    shoot(admin, "day-one-1-campaign")
 
     resident_list(tmp_path / "danh-sach.csv", ROWS)
     admin.goto(f"{url}/imports/")
@@ -187,7 +160,7 @@ def test_day_one_of_a_province(live_server, browser, worker, settings, tmp_path)
     admin.click("form.import-form button[type=submit]")
     admin.wait_for_url(re.compile(r".*/imports/\d+/$"))
     expect(admin.locator("#job-progress")).to_contain_text("Xong", timeout=120_000)
-    shoot(admin, "2-import")
+    shoot(admin, "day-one-2-import")
     assert Resident.objects.count() == ROWS
 
     # 2. The admin gives the officer of Phường 1 an account: a login card, no password.
@@ -197,7 +170,7 @@ def test_day_one_of_a_province(live_server, browser, worker, settings, tmp_path)
     admin.select_option("#id_unit", label="Phường 1 (25456)")
     admin.click("form button.btn")
     expect(admin.locator(".login-card")).to_have_count(1)
-    shoot(admin, "3-officer-card")
+    shoot(admin, "day-one-3-officer-card")
     officer_name, officer_code = card_of(admin)
 
     # 3. The officer forms the team, assigns a hamlet, gives every member an account.
@@ -220,7 +193,7 @@ def test_day_one_of_a_province(live_server, browser, worker, settings, tmp_path)
     officer.goto(team_url)
     officer.click("text=Cấp tài khoản cho 3 thành viên và in thẻ")
     expect(officer.locator(".login-card")).to_have_count(3)
-    shoot(officer, "4-team-cards")
+    shoot(officer, "day-one-4-team-cards")
     cards = {
         card.locator("dd").nth(0).inner_text().strip(): (
             card.locator("dd").nth(1).inner_text().strip(),
@@ -235,7 +208,7 @@ def test_day_one_of_a_province(live_server, browser, worker, settings, tmp_path)
     first_login(phone, url, mai_name, mai_code)
     phone.wait_for_url(f"{url}/field/")
     expect(phone.locator("#households .household").first).to_be_visible()
-    shoot(phone, "5-field")
+    shoot(phone, "day-one-5-field")
     phone.locator("#households .household").first.click()
     phone.locator("#residents .resident").first.click()
     phone.locator("#sheet-outcomes .outcome-button").nth(1).click()  # helped_activate
@@ -251,7 +224,7 @@ def test_day_one_of_a_province(live_server, browser, worker, settings, tmp_path)
         page.goto(f"{url}/dashboard/2023/{code}/")
         reached = page.locator(".card", has_text="Hộ đã đến").locator("b")
         expect(reached).to_have_text("1")
-        shoot(page, shot)
+        shoot(page, f"day-one-{shot}")
     assert not errors, errors
     for context in (desk, office, pocket):
         context.close()
