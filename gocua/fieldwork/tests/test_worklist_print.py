@@ -99,3 +99,21 @@ def test_the_page_is_laid_out_for_a4_landscape(printed, tree, resident_factory):
         rules = css.read()
     assert "size:A4 landscape" in rules
     assert "tbody.household { break-inside:avoid" in rules
+
+
+def test_the_phone_layout_never_reaches_paper():
+    """The narrow-screen rules (tables as blocks, wide cells) once turned the printed sheet into
+    a cut-off table: a width query must say `screen`, so paper only gets the print rules."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    folder = Path(settings.BASE_DIR) / "gocua" / "static" / "css"
+    queries = [
+        (css.name, query.strip())
+        for css in sorted(folder.glob("*.css"))
+        for query in re.findall(r"@media([^{]*)\{", css.read_text())
+    ]
+    assert queries, "no media queries found: the stylesheets moved?"
+    unfenced = [(n, q) for n, q in queries if "width" in q and not q.startswith("screen")]
+    assert unfenced == []
