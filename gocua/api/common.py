@@ -24,6 +24,7 @@ import pydantic
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Schema
 from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
@@ -39,14 +40,14 @@ from gocua.lib.text import control_character
 def _one_line(value: str) -> str:
     found = control_character(value)
     if found:
-        raise ValueError(f"must not contain control characters (found {found})")
+        raise ValueError(_("có ký tự điều khiển (%(char)s)") % {"char": found})
     return value
 
 
 def _lines(value: str) -> str:
     found = control_character(value, multiline=True)
     if found:
-        raise ValueError(f"must not contain control characters (found {found})")
+        raise ValueError(_("có ký tự điều khiển (%(char)s)") % {"char": found})
     return value
 
 

@@ -37,8 +37,10 @@ from gocua.fieldwork.services import (
     VisitRefused,
     claim_for,
     time_of_day,
+    typed,
     visit_record,
 )
+from gocua.lib import limits
 from gocua.lib.bulk import db_datetime, db_uuid, insert_objects, insert_rows, select_in
 from gocua.lib.rows import db_value
 from gocua.lib.text import nfc
@@ -273,7 +275,8 @@ def _check_outcomes(visit: SyncVisit, residents: dict[int, _Resident]) -> dict[i
     ids = [int(resident_id) for resident_id, _outcome, _note in visit.outcomes]
     if len(set(ids)) != len(ids):
         raise VisitRefused(_("Mỗi người chỉ ghi một kết quả."), code="duplicate_resident")
-    for _resident_id, outcome, _note in visit.outcomes:
+    for _resident_id, outcome, note in visit.outcomes:
+        typed(note, limits.OUTCOME_NOTE, "outcomes", VisitRefused)
         if outcome not in OUTCOME_CODES:
             raise VisitRefused(
                 _("Kết quả không hợp lệ: %(outcome)s.") % {"outcome": outcome},
@@ -351,7 +354,7 @@ def _insert(*, user: User, member: Member, accepted: list[Accepted]) -> None:
             claim = claim_for(outcome, resident.eid_stage)
             # Already shown by the registry: nothing for an extract to confirm.
             confirmed_at = (resident.stage_at or at) if claim.confirmed else None
-            note = nfc(note or "")[:500]
+            note = nfc(note or "")  # its length was checked by _check_outcomes
             outcome_rows.append(
                 (key, resident.id, outcome, note, claim.stage, claim.skipped_from,
                  db_datetime(confirmed_at), "")

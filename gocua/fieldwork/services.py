@@ -39,6 +39,7 @@ from gocua.fieldwork.models import (
     VisitOutcome,
 )
 from gocua.geo.models import AdminUnit
+from gocua.lib import limits
 from gocua.lib.text import nfc
 from gocua.people.models import Household, Resident
 
@@ -85,6 +86,17 @@ def claim_for(outcome: str, confirmed_stage: str) -> Claim:
     if STAGE_RANK[claimed] > STAGE_RANK[reachable]:
         return Claim(reachable, claimed, False)
     return Claim(claimed, "", False)
+
+
+def typed(text: str | None, limit: int, field: str, error=OperationRefused) -> str:
+    """Text a person typed, as stored: NFC, and refused (never cut) when longer than `limit`.
+    Forms and the API refuse it first with the same limits (gocua.lib.limits); this is the rule
+    for every caller, the batch sync included (`error=VisitRefused` rejects that visit alone)."""
+    text = nfc(text or "")
+    refusal = limits.over_limit(text, limit)
+    if refusal:
+        raise error(refusal, field=field, code="too_long")
+    return text
 
 
 # How far ahead a visit may be dated (clocks on phones drift).
@@ -186,7 +198,7 @@ def visit_record(
                     member=member,
                     recorded_by=recorded_by,
                     at=at,
-                    note=nfc(note)[:2000] if note else "",
+                    note=typed(note, limits.NOTE, "note", VisitRefused),
                     lat=lat,
                     lon=lon,
                 )
@@ -291,7 +303,7 @@ def _record_outcomes(
                 visit=visit,
                 resident=resident,
                 outcome=outcome,
-                note=nfc(note or "")[:500],
+                note=typed(note, limits.OUTCOME_NOTE, "outcomes", VisitRefused),
                 claimed_stage=claim.stage,
                 skipped_from=claim.skipped_from,
                 confirmed_at=confirmed_at,
@@ -546,7 +558,7 @@ def home_support_request(
     request = HomeSupportRequest.objects.create(
         resident=resident,
         visit=visit,
-        reason=nfc(reason)[:300] if reason else "",
+        reason=typed(reason, limits.REASON, "reason"),
         requested_at=at or timezone.now(),
     )
     return request, True
@@ -646,7 +658,7 @@ def home_support_done(
         )
     request.status = HS.DONE
     request.closed_at = timezone.now()
-    request.close_reason = nfc(note)[:300] if note else ""
+    request.close_reason = typed(note, limits.REASON, "note")
     request.save(update_fields=["status", "closed_at", "close_reason"])
     return request
 
@@ -660,12 +672,12 @@ def home_support_cancel(
     require_manager_of(actor, request.resident.unit)
     if request.status not in (HS.REQUESTED, HS.SCHEDULED):
         raise OperationRefused(_("Yêu cầu này đã đóng, không thể huỷ."), code="bad_transition")
-    reason = nfc(reason or "")
+    reason = typed(reason, limits.REASON, "reason")
     if not reason:
         raise OperationRefused(_("Hãy ghi lý do huỷ."), field="reason")
     request.status = HS.CANCELLED
     request.closed_at = timezone.now()
-    request.close_reason = reason[:300]
+    request.close_reason = reason
     request.save(update_fields=["status", "closed_at", "close_reason"])
     return request
 
@@ -693,7 +705,7 @@ def outreach_record(
     require_manager_of(actor, unit)
     if kind not in OutreachEvent.Kind.values:
         raise OperationRefused(_("Loại hoạt động không hợp lệ."), field="kind")
-    place = nfc(place or "")
+    place = typed(place, limits.PLACE, "place")
     if not place:
         raise OperationRefused(_("Hãy ghi địa điểm."), field="place")
     for name, value in (
@@ -724,12 +736,12 @@ def outreach_record(
         unit=unit,
         team=team,
         kind=kind,
-        place=place[:200],
+        place=place,
         date=date,
         people_reached=people_reached,
         dossiers_collected=dossiers_collected,
         activations_helped=activations_helped,
-        note=nfc(note) if note else "",
+        note=typed(note, limits.NOTE, "note"),
     )
 
 
@@ -757,12 +769,16 @@ def training_create(
     require_manager_of(actor, unit)
     if topic not in TrainingSession.Topic.values:
         raise OperationRefused(_("Chủ đề không hợp lệ."), field="topic")
-    organiser = nfc(organiser or "")
+    organiser = typed(organiser, limits.PLACE, "organiser")
     if not organiser:
         raise OperationRefused(_("Hãy ghi đơn vị tổ chức."), field="organiser")
     _check_window(date, campaign or current_campaign(unit), field="date")
     return TrainingSession.objects.create(
-        unit=unit, date=date, topic=topic, organiser=organiser[:200], note=nfc(note) if note else ""
+        unit=unit,
+        date=date,
+        topic=topic,
+        organiser=organiser,
+        note=typed(note, limits.NOTE, "note"),
     )
 
 

@@ -260,3 +260,15 @@ def test_it_costs_the_same_queries_for_5_visits_as_for_50(
         sync(api, vy, *batch(5))
     with django_assert_max_num_queries(len(small.captured_queries)):
         sync(api, vy, *batch(50))
+
+
+def test_a_too_long_outcome_note_rejects_that_visit_alone(api, vy, homes):
+    from gocua.lib import limits
+
+    good = visit(homes.h2, (homes.dung, "not_home"))
+    long = visit(homes.h1, (homes.an, "refused"))
+    long["outcomes"][0]["note"] = "x" * (limits.OUTCOME_NOTE + 1)
+    results = sync(api, vy, long, good)
+    assert results[0]["status"] != "created" and "tối đa" in results[0]["error"]
+    assert results[1]["status"] == "created"
+    assert [str(v) for v in Visit.objects.values_list("id", flat=True)] == [good["id"]]

@@ -31,7 +31,7 @@ def test_one_visit_with_a_nul_in_its_note_is_rejected_alone(api, vy, homes):
 @pytest.mark.parametrize("char", ["\u0000", "\u0007", "\u001b"])
 def test_the_apis_text_fields_answer_422(api, bob, homes, tree, char):
     reason = api(bob).post("/api/v1/home-support", {"resident": homes.an.pk, "reason": f"x{char}"})
-    assert reason.status_code == 422 and "control character" in reason.json()["detail"]
+    assert reason.status_code == 422 and "ký tự điều khiển" in reason.json()["detail"]
     base = {"unit": tree.xa_a.code, "kind": "market", "date": "2026-11-20"}
     for field in ("place", "note"):
         body = {**base, "place": "Chợ", field: f"Chợ{char}"}

@@ -398,3 +398,23 @@ def test_it_refuses_malformed_ids(member_vy, home):
         )
     assert exc.value.code == "bad_location"
     assert not Visit.objects.exists()
+
+
+@pytest.mark.parametrize("where", ["visit note", "outcome note"])
+def test_a_too_long_note_is_refused_whole_never_cut(member_vy, home, where):
+    from gocua.lib import limits
+
+    household, an, _binh = home
+    visit_note, outcome_note = "", ""
+    if where == "visit note":
+        visit_note = "x" * (limits.NOTE + 1)
+    else:
+        outcome_note = "x" * (limits.OUTCOME_NOTE + 1)
+    with pytest.raises(VisitRefused) as refused:
+        visit_record(
+            member=member_vy, household=household, at=morning(),
+            outcomes=[(an.pk, "refused", outcome_note)], note=visit_note,
+        )  # fmt: skip
+    assert refused.value.code == "too_long"
+    assert "tối đa" in refused.value.message
+    assert not Visit.objects.exists() and not VisitOutcome.objects.exists()
