@@ -19,12 +19,39 @@ def nfc(value: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf"))
 
 
+def _without_marks(value: str) -> str:
+    decomposed = unicodedata.normalize("NFD", value)
+    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+
+
+def _bare_table() -> dict[int, str | None]:
+    """Each Latin letter with diacritics → its bare letter(s), combining marks → nothing, đ → d:
+    one str.translate does per character what NFD + dropping the marks does, at C speed."""
+    table: dict[int, str | None] = {mark: None for mark in range(0x0300, 0x0370)}
+    for start, end in ((0x00C0, 0x0250), (0x1E00, 0x1F00)):  # Latin-1 to Extended-B; Viet ạ..ỹ
+        for code in range(start, end):
+            bare = _without_marks(chr(code))
+            if bare != chr(code):
+                table[code] = bare
+    table[ord("đ")], table[ord("Đ")] = "d", "D"
+    return table
+
+
+_BARE = _bare_table()
+
+
+def bare(value: str) -> str:
+    """`value` without diacritics (đ → d), case and spacing kept: 'Nguyễn Đức' → 'Nguyen Duc'.
+    A name, an address or a header is folded for every row of an import: the table does the
+    Vietnamese letters; only text with other marks takes the slower Unicode path."""
+    text = value.translate(_BARE)
+    return text if text.isascii() else _without_marks(text)
+
+
 @lru_cache(maxsize=65536)  # headers, hamlet names and sex words repeat on every row
 def fold(value: str) -> str:
     """Lower-case, strip diacritics (đ → d) and spacing: 'Số  CCCD' → 'so cccd'."""
-    decomposed = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
-    bare = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    return _SPACES.sub(" ", bare.lower()).strip()
+    return _SPACES.sub(" ", bare(value).lower()).strip()
 
 
 @lru_cache(maxsize=65536)

@@ -15,10 +15,11 @@ generator and the migration that filled the existing rows.
 """
 
 import re
-import unicodedata
 from functools import lru_cache
 
 from natsort import natsort_keygen
+
+from gocua.lib.text import bare
 
 _natural_tokens = natsort_keygen()  # "12/3a" → ('', 12, '/', 3, 'a')
 
@@ -48,10 +49,10 @@ _NOT_KEY_TEXT = re.compile(r"[^a-z0-9/]+")
 
 def plain(text: str) -> str:
     """Lower case without diacritics (đ → d), for parsing and sorting, keeping '/'."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn").lower().strip()
+    return bare(text).lower().strip()
 
 
+@lru_cache(maxsize=16384)  # street names repeat on every household of the street
 def natural(text: str) -> str:
     """`text` as a natural-order field of the key: plain letters, '.' for a space, each digit
     run as its length then its digits ('Ấp 10' → 'ap.210')."""
