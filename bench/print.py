@@ -71,7 +71,7 @@ def main() -> None:
     from django.test import Client
     from django.urls import reverse
 
-    from gocua.fieldwork.views import PRINT_LIMIT
+    from gocua.fieldwork.views.worklists import PRINT_LIMIT
 
     team, admin, residents = district_team_and_admin(args.edition)
     client = Client(SERVER_NAME="127.0.0.1")

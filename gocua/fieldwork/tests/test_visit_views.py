@@ -143,6 +143,6 @@ def test_it_renders_the_visit_page_in_bounded_queries(
 ):
     household, _ = home
     client = as_user(bob)
-    # 12, plus the session keeping the form's id (see views.RESUBMIT_WINDOW).
+    # 12, plus the session keeping the form's id (see views.visits.RESUBMIT_WINDOW).
     with django_assert_max_num_queries(14):
         assert client.get(reverse("fieldwork:visit", args=[household.pk])).status_code == 200

@@ -72,11 +72,11 @@ def test_phones_and_ids_are_masked(printed, tree, resident_factory):
 def test_residents_without_a_household_print_under_their_hamlet_without_an_address(
     printed, tree, resident_factory, monkeypatch
 ):
-    from gocua.fieldwork import views
+    from gocua.fieldwork.views import worklists
 
     street(tree.kp1, resident_factory, 1, prefix="Trần Phú")
     alone = resident_factory(tree.kp1, name="Lê Thị Một Mình", phone="0912000111")
-    real = views._worklist_rows
+    real = worklists._worklist_rows
 
     def with_alone(ctx, *, offset, limit):
         rows = real(ctx, offset=offset, limit=limit)
@@ -84,7 +84,7 @@ def test_residents_without_a_household_print_under_their_hamlet_without_an_addre
         no_household = {**rows[0], "id": None, "address": "", "residents": [person]}
         return [*rows, no_household]
 
-    monkeypatch.setattr(views, "_worklist_rows", with_alone)
+    monkeypatch.setattr(worklists, "_worklist_rows", with_alone)
     (sheet,) = _sheets(printed())
     assert "Lê Thị Một Mình" in sheet and "09*****111" in sheet
     assert '<td class="addr" rowspan="1"></td>' in sheet

@@ -1,0 +1,23 @@
+"""The officer's day: a unit manager's landing page."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from gocua.accounts.selectors import is_manager
+from gocua.fieldwork import selectors
+from gocua.fieldwork.views._common import _404_unless, _audit_list
+
+
+@login_required
+@require_GET
+def today(request: HttpRequest) -> HttpResponse:
+    """A unit manager's landing page: what is due today in their jurisdiction."""
+    _404_unless(is_manager(request.user))
+    day = selectors.officer_day(request.user)
+    shown = [f.resident_id for f in (*day["due_today"], *day["overdue"]) if f.resident_id]
+    _audit_list(request, "today", shown + [r.resident_id for r in day["home_support"]])
+    for f in day["overdue"]:
+        f.late_days = (day["today"] - f.due_date).days
+    return render(request, "fieldwork/today.html", day)
