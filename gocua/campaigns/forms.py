@@ -12,6 +12,7 @@ from gocua.campaigns.services import OperationRefused
 from gocua.geo.models import AdminUnit, Level
 from gocua.lib import limits
 from gocua.lib.forms import TextField
+from gocua.people.funnel import DEFAULT_MIN_AGE
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -54,7 +55,7 @@ class CampaignForm(forms.Form):
         required=False,
         help_text=_("Bỏ trống: ngày 31/12 của năm kết thúc đợt cao điểm."),
     )
-    min_age = forms.IntegerField(label=_("Độ tuổi tối thiểu"), initial=14, min_value=0)
+    min_age = forms.IntegerField(label=_("Độ tuổi tối thiểu"), initial=DEFAULT_MIN_AGE, min_value=0)
     target_registration = PercentField(label=_("Chỉ tiêu đăng ký (%)"), initial=100)
     target_activation = PercentField(label=_("Chỉ tiêu kích hoạt (%)"), initial=100)
     target_usage = PercentField(label=_("Chỉ tiêu sử dụng (%)"), initial=80)

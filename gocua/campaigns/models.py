@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gocua.people.funnel import DEFAULT_MIN_AGE
+
 
 class Campaign(models.Model):
     """A peak plan: a window (default 60 days), a later deadline, targets and team rules."""
@@ -13,7 +15,7 @@ class Campaign(models.Model):
     start_date = models.DateField()
     window_days = models.PositiveSmallIntegerField(default=60)
     deadline = models.DateField()
-    min_age = models.PositiveSmallIntegerField(default=14)
+    min_age = models.PositiveSmallIntegerField(default=DEFAULT_MIN_AGE)
     target_registration = models.DecimalField(max_digits=5, decimal_places=4, default=1)
     target_activation = models.DecimalField(max_digits=5, decimal_places=4, default=1)
     target_usage = models.DecimalField(max_digits=5, decimal_places=4, default=0.8)

@@ -39,6 +39,7 @@ from gocua.campaigns.selectors import TEAM_LEVELS, is_province_admin, manages_un
 from gocua.geo.models import AdminUnit, Level
 from gocua.lib import phone as phone_lib
 from gocua.lib.text import nfc
+from gocua.people.funnel import DEFAULT_MIN_AGE
 
 
 class OperationRefused(Exception):
@@ -144,7 +145,7 @@ def campaign_create(
     start_date: dt.date,
     window_days: int = 60,
     deadline: dt.date | None = None,
-    min_age: int = 14,
+    min_age: int = DEFAULT_MIN_AGE,
     target_registration: Decimal | float = 1,
     target_activation: Decimal | float = 1,
     target_usage: Decimal | float = Decimal("0.8"),

@@ -33,6 +33,7 @@ from gocua.fieldwork.models import (
 )
 from gocua.geo.models import AdminUnit
 from gocua.lib import nid as nid_lib
+from gocua.people.funnel import DEFAULT_MIN_AGE
 from gocua.people.models import Household, Resident
 from gocua.people.walking import without_household_key
 
@@ -44,7 +45,6 @@ FLAG_LABELS = {
     "disabled": gettext_lazy("Khuyết tật"),
     "needs_id_card": gettext_lazy("Cần làm CCCD"),
 }
-DEFAULT_MIN_AGE = 14
 
 
 # --- worklists -------------------------------------------------------------------------------

@@ -41,10 +41,8 @@ from gocua.fieldwork.models import (
 from gocua.geo.models import AdminUnit
 from gocua.lib import limits
 from gocua.lib.text import nfc
+from gocua.people.funnel import RANK
 from gocua.people.models import Household, Resident
-
-# Funnel order for comparing a claim with a confirmed stage.
-STAGE_RANK = {"none": 0, "failed": 1, "registered": 1, "approved": 2, "activated": 3, "used": 4}
 
 # The furthest funnel step a volunteer can really have helped with, by confirmed stage.
 # Approval is the authority's step, not a volunteer's (and a registered dossier may have been
@@ -80,10 +78,10 @@ def claim_for(outcome: str, confirmed_stage: str) -> Claim:
     claimed = CLAIM_STAGE.get(outcome, "")
     if not claimed:
         return Claim("", "", False)
-    if STAGE_RANK.get(confirmed_stage, 0) >= STAGE_RANK[claimed]:
+    if RANK.get(confirmed_stage, 0) >= RANK[claimed]:
         return Claim(claimed, "", True)
     reachable = CLAIMABLE_AFTER.get(confirmed_stage, "registered")
-    if STAGE_RANK[claimed] > STAGE_RANK[reachable]:
+    if RANK[claimed] > RANK[reachable]:
         return Claim(reachable, claimed, False)
     return Claim(claimed, "", False)
 
@@ -399,7 +397,7 @@ def claims_confirm(*, stages: dict[int, tuple[str, dt.datetime]]) -> int:
         )
         for claim in open_claims:
             stage, at = stages[claim.resident_id]
-            if STAGE_RANK.get(stage, 0) >= STAGE_RANK.get(claim.claimed_stage, 99):
+            if RANK.get(stage, 0) >= RANK.get(claim.claimed_stage, 99):
                 claim.confirmed_at = at or timezone.now()
                 confirmed.append(claim)
     VisitOutcome.objects.bulk_update(confirmed, ["confirmed_at"], batch_size=500)

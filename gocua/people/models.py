@@ -15,10 +15,6 @@ class Stage(models.TextChoices):
     USED = "used", _("Đã sử dụng")
 
 
-REGISTERED_STAGES = (Stage.REGISTERED, Stage.APPROVED, Stage.FAILED, Stage.ACTIVATED, Stage.USED)
-ACTIVATED_STAGES = (Stage.ACTIVATED, Stage.USED)
-
-
 class Sex(models.TextChoices):
     MALE = "M", _("Nam")
     FEMALE = "F", _("Nữ")

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_noop
 
 from gocua.campaigns.selectors import current_campaign
 from gocua.geo.models import AdminUnit, Level
+from gocua.people.funnel import stages_at_least
 from gocua.reports import rollups
 from gocua.reports.models import FLOW_COLUMNS, MEMBER_COLUMNS, STOCK_COLUMNS, MemberDay, UnitDay
 from gocua.reports.selectors import METRICS, Freshness, kpi_rows, rollup_freshness, stock_series
@@ -378,9 +379,9 @@ def unconfirmed_claims(unit: AdminUnit, residents, *, extract: dt.datetime | Non
     if extract is None:
         return [], 0
     unsupported = Q(pk__in=[])
-    for claimed, code in rollups.CLAIM_CODES.items():
+    for claimed in rollups.CLAIM_CODES:
         unsupported |= Q(claimed_stage=claimed) & ~Q(
-            resident__eid_stage__in=rollups._rank_at_least(rollups.RANK[code])
+            resident__eid_stage__in=stages_at_least(claimed)
         )
     claims = VisitOutcome.objects.filter(
         unsupported,

@@ -21,6 +21,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from gocua.geo.models import AdminUnit, Level
 from gocua.lib.spreadsheet import csv_writer, workbook
+from gocua.people.funnel import ACTIVATED_STAGES, REGISTERED_STAGES
 from gocua.reports.labels import FIGURE_LABELS
 from gocua.reports.models import FLOW_COLUMNS, STOCK_COLUMNS, UnitDay
 from gocua.reports.pace import STATUS_LABELS, status_of
@@ -439,8 +440,8 @@ def snapshot_rows(units: list[AdminUnit], first: dt.date, last: dt.date) -> list
             flow = flows.get((unit.id, day)) or {}
             counts = {**stock, **{c: flow.get(c, 0) for c in FLOW_COLUMNS}}
             eligible = sum(counts[c] for c in STOCK_COLUMNS[:6])
-            registered = eligible - counts["st_none"]
-            activated = counts["st_activated"] + counts["st_used"]
+            registered = sum(counts[f"st_{s}"] for s in REGISTERED_STAGES)
+            activated = sum(counts[f"st_{s}"] for s in ACTIVATED_STAGES)
 
             def rate(n: int, eligible: int = eligible) -> float:
                 return round(n / eligible, 4) if eligible else 0.0

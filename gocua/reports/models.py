@@ -7,9 +7,6 @@ of them from residents, stage events and visits.
 
 from django.db import models
 
-# Stage codes used in the rollup tables (and their index in a count vector).
-STAGE_CODES = {"none": 0, "registered": 1, "approved": 2, "failed": 3, "activated": 4, "used": 5}
-
 
 class RollupState(models.Model):
     """One row (pk=1): for which minimum age and from which day the rollups were built, and
@@ -47,7 +44,7 @@ class ResidentSnapshot(models.Model):
     unit_id = models.BigIntegerField()
     birth_date = models.DateField()
     active = models.BooleanField()  # neither deceased nor moved out
-    stage = models.PositiveSmallIntegerField()  # STAGE_CODES
+    stage = models.PositiveSmallIntegerField()  # gocua.people.funnel.STAGE_CODES
     level = models.PositiveSmallIntegerField()
     last_event_id = models.BigIntegerField(default=0)
 

@@ -100,10 +100,16 @@ from gocua.lib.bulk import (
     select_in,
 )
 from gocua.lib.rows import Columns
+from gocua.people.funnel import (
+    DEFAULT_MIN_AGE,
+    RANK_BY_CODE,
+    STAGE_CODES,
+    STAGE_NAMES,
+    stages_at_least,
+)
 from gocua.reports.models import (
     FLOW_COLUMNS,
     MEMBER_COLUMNS,
-    STAGE_CODES,
     STOCK_COLUMNS,
     MemberDay,
     PendingResidents,
@@ -115,18 +121,15 @@ from gocua.reports.models import (
 )
 from gocua.worker.services import enqueue_after_commit, enqueue_once
 
-DEFAULT_MIN_AGE = 14
 LEAD_DAYS = 7  # rows start a week before the campaign, so the first week has a 7-day pace
-STAGE_NAMES = {code: name for name, code in STAGE_CODES.items()}
 LEVEL2 = 6  # index of the level-2 count in a stock vector
-# Funnel rank by stage code (failed ranks with registered: the dossier was received).
-RANK = {0: 0, 1: 1, 2: 2, 3: 1, 4: 3, 5: 4}
-CLAIM_CODES = {"registered": 1, "activated": 4, "used": 5}
 CLAIM_FLOW = {
     "registered": ("claims_registered", "confirmed_registered"),
     "activated": ("claims_activated", "confirmed_activated"),
     "used": ("claims_used", "confirmed_used"),
 }
+# The stages a claim can name, by their code.
+CLAIM_CODES = {stage: STAGE_CODES[stage] for stage in CLAIM_FLOW}
 NOT_HOME = "not_home"
 _BATCH = 400
 
@@ -894,7 +897,7 @@ def _sync_residents(state: RollupState, resident_ids: list[int], national_ids: l
         if old is not None and old[0] != new[0]:
             moved_units.append((rid, new[0]))
         for eid, _eff, frm, to, _fl, _tl, at in fresh:
-            if RANK[to] < RANK[frm]:
+            if RANK_BY_CODE[to] < RANK_BY_CODE[frm]:
                 regressions.append(
                     StageRegression(
                         event_id=eid, resident_id=rid, unit_id=new[0], at=at,
@@ -948,8 +951,8 @@ def _flip_claims(flips: list[tuple[int, int, int]], first: dt.date, last: dt.dat
             if not first <= day <= last:
                 continue
             old, new = by_resident[rid]
-            need = RANK[CLAIM_CODES[claimed]]
-            step = int(RANK[new] >= need) - int(RANK[old] >= need)
+            need = RANK_BY_CODE[CLAIM_CODES[claimed]]
+            step = int(RANK_BY_CODE[new] >= need) - int(RANK_BY_CODE[old] >= need)
             if step:
                 unit_flows[(unit_id, day)][CLAIM_FLOW[claimed][1]] += step
                 if member_id is not None:
@@ -1125,7 +1128,7 @@ def _fold_visits(state: RollupState, keys: list) -> None:
             claims_col, confirmed_col = CLAIM_FLOW[claimed]
             unit[claims_col] += 1
             member["claims"] += 1
-            if RANK[stages.get(resident_id, 0)] >= RANK[CLAIM_CODES[claimed]]:
+            if RANK_BY_CODE[stages.get(resident_id, 0)] >= RANK_BY_CODE[CLAIM_CODES[claimed]]:
                 unit[confirmed_col] += 1
                 member["confirmed"] += 1
     _write_unit_flows(unit_flows)
@@ -1133,10 +1136,6 @@ def _fold_visits(state: RollupState, keys: list) -> None:
 
 
 # --- rebuild ---------------------------------------------------------------------------------
-
-
-def _rank_at_least(need: int) -> list[str]:
-    return [name for name, code in STAGE_CODES.items() if RANK[code] >= need]
 
 
 def rollup_rebuild(*, edition: int | None = None, on: dt.date | None = None) -> dict:
@@ -1277,11 +1276,8 @@ def rollup_rebuild(*, edition: int | None = None, on: dt.date | None = None) -> 
         ):
             member_flows[(member_id, day)]["contacted"] += n
         supported = Q()
-        for claimed, code in CLAIM_CODES.items():
-            supported |= Q(
-                claimed_stage=claimed,
-                resident__eid_stage__in=_rank_at_least(RANK[code]),
-            )
+        for claimed in CLAIM_CODES:
+            supported |= Q(claimed_stage=claimed, resident__eid_stage__in=stages_at_least(claimed))
         for unit_id, member_id, day, claimed, ok, n in (
             scoped(
                 VisitOutcome.objects.filter(
@@ -1311,7 +1307,7 @@ def rollup_rebuild(*, edition: int | None = None, on: dt.date | None = None) -> 
         # Regressions: confirmed stages that went backwards since the first day.
         backwards = Q(pk__in=[])
         for frm, fc in STAGE_CODES.items():
-            lower = [to for to, tc in STAGE_CODES.items() if RANK[tc] < RANK[fc]]
+            lower = [to for to, tc in STAGE_CODES.items() if RANK_BY_CODE[tc] < RANK_BY_CODE[fc]]
             if lower:
                 backwards |= Q(from_stage=frm, to_stage__in=lower)
         regressions = [

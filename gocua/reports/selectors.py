@@ -17,13 +17,19 @@ from django.utils import timezone
 from gocua.campaigns.selectors import current_campaign
 from gocua.geo.models import AdminUnit
 from gocua.geo.selectors import units_in_subtree
+from gocua.people.funnel import (
+    ACTIVATED_STAGES,
+    DEFAULT_MIN_AGE,
+    REGISTERED_STAGES,
+    STAGE_CODES,
+    USED_STAGES,
+)
 from gocua.people.models import Resident
 from gocua.reports import rollups
 from gocua.reports.models import STOCK_COLUMNS, UnitDay
 from gocua.reports.pace import pace_of
 
-DEFAULT_MIN_AGE = rollups.DEFAULT_MIN_AGE
-COUNTED = ("none", "registered", "approved", "failed", "activated", "used")
+COUNTED = tuple(STAGE_CODES)  # every stage, one count each (the KPI row's columns)
 METRICS = ("registration", "activation", "usage")
 METRIC_COUNT = {"registration": "registered", "activation": "activated", "usage": "used"}
 DEFAULT_TARGETS = {"registration": Decimal(1), "activation": Decimal(1), "usage": Decimal("0.8")}
@@ -177,9 +183,9 @@ def stock_series(
 
 def kpi_row(unit: AdminUnit, counts: dict[str, int]) -> dict:
     eligible = sum(counts.get(s, 0) for s in COUNTED)
-    registered = sum(counts.get(s, 0) for s in COUNTED[1:])
-    activated = counts.get("activated", 0) + counts.get("used", 0)
-    used = counts.get("used", 0)
+    registered = sum(counts.get(s, 0) for s in REGISTERED_STAGES)
+    activated = sum(counts.get(s, 0) for s in ACTIVATED_STAGES)
+    used = sum(counts.get(s, 0) for s in USED_STAGES)
 
     def rate(n: int) -> float:
         return round(n / eligible, 4) if eligible else 0.0

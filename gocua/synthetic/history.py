@@ -24,12 +24,11 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from gocua.people.funnel import ACTIVATED_STAGES, LEVEL_2_STAGES, RANK, REGISTERED_STAGES
 from gocua.synthetic.population import CommunePlan, Home, Person, gumbel
 from gocua.synthetic.writer import DAY
 
 IMPORT, EXTRACT = "import", "extract"
-RANK = {"none": 0, "failed": 1, "registered": 1, "approved": 2, "activated": 3, "used": 4}
-LEVEL_2 = ("approved", "activated", "used")
 _GONE_STAGES, _GONE_CUM = ("approved", "activated", "used", "none"), (0.4, 0.7, 0.8, 1.0)
 
 
@@ -278,14 +277,14 @@ def _materialize(rng, p: Person, first: str, base_level: int, steps, window) -> 
         # Before the window: one event from (none, 0), as a citizens list would bring it.
         day = rng.randint(p.earliest, -1)
         t = day * DAY + rng.randint(27_000, 61_200)
-        to_level = 2 if first in LEVEL_2 else base_level
+        to_level = 2 if first in LEVEL_2_STAGES else base_level
         events.append((t, stage, first, level, to_level, IMPORT))
         stage, level = first, to_level
         if first == "used":
             p.last_used_at = t
     for day, to in steps:
         t = office_time(rng, day, window)
-        to_level = 2 if to in LEVEL_2 else level
+        to_level = 2 if to in LEVEL_2_STAGES else level
         events.append((t, stage, to, level, to_level, EXTRACT))
         stage, level = to, to_level
         if to == "used":
@@ -441,7 +440,7 @@ def commune_fieldwork(
         behind = [
             p
             for p in home.members
-            if p.deceased or p.moved_out or (p.eligible and RANK[p.stage] < 3)
+            if p.deceased or p.moved_out or (p.eligible and p.stage not in ACTIVATED_STAGES)
         ]
         gap_day = None
         if behind and r() < 0.8:
@@ -557,8 +556,8 @@ def kpi_tally(people: list[Person]) -> dict[str, int]:
             if t >= 0:
                 break
             start_stage = to
-        tally["registered0"] += RANK[start_stage] >= 1
-        tally["activated0"] += RANK[start_stage] >= 3
-        tally["registered"] += RANK[p.stage] >= 1
-        tally["activated"] += RANK[p.stage] >= 3
+        tally["registered0"] += start_stage in REGISTERED_STAGES
+        tally["activated0"] += start_stage in ACTIVATED_STAGES
+        tally["registered"] += p.stage in REGISTERED_STAGES
+        tally["activated"] += p.stage in ACTIVATED_STAGES
     return tally

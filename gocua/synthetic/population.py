@@ -14,10 +14,10 @@ from itertools import accumulate
 
 from gocua.geo.models import AdminUnit
 from gocua.lib import nid as nid_lib
+from gocua.people.funnel import ELDERLY_AGE
 from gocua.reports.selectors import eligibility_cutoff
 from gocua.synthetic import names
 
-ELDERLY_AGE = 60  # Law on the Elderly 2009; the citizens import uses the same rule
 MAX_AGE = 100
 
 # Vietnam's population by 5-year age group (GSO, 2023, per cent), 0–4 … 95–99.

@@ -10,6 +10,7 @@ from gocua.campaigns.models import Affiliation, Assignment, Campaign, Member, Te
 from gocua.campaigns.services import campaign_create, teams_create_missing
 from gocua.fieldwork.models import OutreachEvent, TrainingAttendance, TrainingSession
 from gocua.geo.models import AdminUnit
+from gocua.people.funnel import DEFAULT_MIN_AGE
 from gocua.synthetic import names
 from gocua.synthetic.population import CommunePlan
 from gocua.synthetic.writer import Clock, Table
@@ -26,7 +27,7 @@ def campaign_plan(*, province: AdminUnit, today: dt.date, window: int) -> Campai
         province=province,
         start_date=today - dt.timedelta(days=window - 1),
         window_days=window,
-        min_age=14,
+        min_age=DEFAULT_MIN_AGE,
         target_registration=Decimal(1),
         target_activation=Decimal(1),
         target_usage=Decimal("0.8"),

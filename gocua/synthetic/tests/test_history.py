@@ -14,7 +14,8 @@ from gocua.fieldwork.models import (
     Visit,
     VisitOutcome,
 )
-from gocua.fieldwork.services import NEXT_TIME_OF_DAY, STAGE_RANK, time_of_day
+from gocua.fieldwork.services import NEXT_TIME_OF_DAY, time_of_day
+from gocua.people.funnel import RANK
 from gocua.people.models import Resident, StageEvent
 
 
@@ -76,7 +77,7 @@ def test_it_confirms_claims_only_by_a_later_event(province, db):
         later = sorted(
             at
             for at, to in events[o.resident_id]
-            if at > o.visit.at and STAGE_RANK[to] >= STAGE_RANK[o.claimed_stage]
+            if at > o.visit.at and RANK[to] >= RANK[o.claimed_stage]
         )
         assert o.confirmed_at == (later[0] if later else None)
         confirmed += bool(later)
