@@ -23,29 +23,23 @@ from gocua.accounts.selectors import WHOLE_INSTALLATION, Jurisdiction, jurisdict
 from gocua.accounts.services import audit_record
 from gocua.geo.models import AdminUnit, Level
 from gocua.geo.services import hamlets_ensure
-from gocua.imports.common import (
-    ImportSummary,
-    ParsedChunk,
-    Rejects,
+from gocua.imports.background import in_background
+from gocua.imports.chunks import ParsedChunk, decode_chunk_as, encode_chunk, parse_chunks
+from gocua.imports.jobs import ImportSummary, chunk_commit, import_run
+from gocua.imports.models import ImportJob
+from gocua.imports.readers import Table, open_table, text_of
+from gocua.imports.rejects import Rejects
+from gocua.imports.rows import (
     RowError,
-    SeenSet,
     check_controls,
     check_length,
     check_utf8,
-    chunk_commit,
-    collector_paused,
-    decode_chunk_as,
-    encode_chunk,
-    import_run,
-    in_background,
-    parse_chunks,
     parse_level,
     parse_stage,
     picker,
-    wal_checkpoints_spaced,
 )
-from gocua.imports.models import ImportJob
-from gocua.imports.readers import Table, open_table, text_of
+from gocua.imports.seen import SeenSet
+from gocua.imports.speed import collector_paused, wal_checkpoints_spaced
 from gocua.lib import limits
 from gocua.lib import nid as nid_lib
 from gocua.lib import phone as phone_lib

@@ -16,19 +16,13 @@ from gocua.accounts.models import User
 from gocua.accounts.selectors import WHOLE_INSTALLATION, Jurisdiction, jurisdiction_for
 from gocua.accounts.services import audit_record
 from gocua.fieldwork.services import claims_confirm
-from gocua.imports.common import (
-    ImportSummary,
-    Rejects,
-    RowError,
-    chunk_commit,
-    import_run,
-    in_background,
-    parse_chunks,
-    parse_level,
-    parse_stage,
-)
+from gocua.imports.background import in_background
+from gocua.imports.chunks import parse_chunks
+from gocua.imports.jobs import ImportSummary, chunk_commit, import_run
 from gocua.imports.models import ImportJob
 from gocua.imports.readers import open_table
+from gocua.imports.rejects import Rejects
+from gocua.imports.rows import RowError, parse_level, parse_stage
 from gocua.lib import nid as nid_lib
 from gocua.lib.dates import DateError, parse_datetime
 from gocua.lib.ranges import compress

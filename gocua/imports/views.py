@@ -12,10 +12,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gocua.accounts.selectors import is_manager
 from gocua.accounts.services import audit_record
-from gocua.imports.common import rejects_rows
 from gocua.imports.forms import ImportForm
 from gocua.imports.models import ImportJob
 from gocua.imports.readers import ImportFileError
+from gocua.imports.rejects import rejects_rows
 from gocua.imports.services import (
     import_cancel,
     import_jobs_for_user,

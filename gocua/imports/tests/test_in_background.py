@@ -1,4 +1,4 @@
-"""common.in_background: an iterator run in a forked process, its items decoded in a thread."""
+"""background.in_background: an iterator run in a forked process, its items decoded in a thread."""
 
 import os
 import signal
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from gocua.imports.common import in_background
+from gocua.imports.background import in_background
 
 
 def receivers() -> list[threading.Thread]:

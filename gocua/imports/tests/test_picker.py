@@ -1,10 +1,10 @@
-"""common.picker: the fields of a row, in order, stripped (one call per row of every import)."""
+"""rows.picker: the fields of a row, in order, stripped (one call per row of every import)."""
 
 import datetime as dt
 
 import pytest
 
-from gocua.imports.common import picker
+from gocua.imports.rows import picker
 
 FIELDS = ("national_id", "full_name", "eid_stage", "phone")
 COLUMNS = {"full_name": 0, "national_id": 2, "phone": 3}  # no stage column

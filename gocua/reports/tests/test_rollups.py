@@ -513,13 +513,13 @@ def test_an_import_s_new_residents_wait_in_a_queue_and_are_counted_as_a_rebuild_
     """An import queues its new residents; meanwhile a page says how many wait, a status
     extract and claims reach some of them and one dies; the catch-up then counts the rest,
     and the rollups are what a rebuild makes."""
-    from gocua.imports import common
+    from gocua.imports import jobs
     from gocua.reports.models import PendingResidents
     from gocua.reports.selectors import rollup_freshness
 
     catch_up = rollups.rollup_catch_up
     monkeypatch.setattr(rollups, "rollup_catch_up", lambda: 0)  # no worker, no end-of-run
-    monkeypatch.setattr(common, "rollup_catch_up", lambda: 0)
+    monkeypatch.setattr(jobs, "rollup_catch_up", lambda: 0)
     rollups.rollup_rebuild()
     world = World(tree, teams, tmp_path, random.Random(11))
     today = timezone.localdate()
@@ -550,11 +550,11 @@ def test_an_import_s_new_residents_wait_in_a_queue_and_are_counted_as_a_rebuild_
 def test_a_rebuild_counts_the_queued_new_residents_and_empties_the_queue(
     tree, teams, tmp_path, monkeypatch
 ):
-    from gocua.imports import common
+    from gocua.imports import jobs
     from gocua.reports.models import PendingResidents
 
     monkeypatch.setattr(rollups, "rollup_catch_up", lambda: 0)
-    monkeypatch.setattr(common, "rollup_catch_up", lambda: 0)
+    monkeypatch.setattr(jobs, "rollup_catch_up", lambda: 0)
     rollups.rollup_rebuild()
     World(tree, teams, tmp_path, random.Random(12)).citizens(
         timezone.localdate(), new=25, edits=0, with_stages=False
