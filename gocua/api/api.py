@@ -1,18 +1,28 @@
 """The one JSON API, version 1, mounted at /api/v1/ (OpenAPI at /api/v1/openapi.json).
 
-Adding routes for another domain is one line at the bottom of this file: write a `Router` in
-your app's `api.py` (schemas `XxxIn`/`XxxOut` with explicit fields; import `ERRORS`, `ErrorOut`
-and `api_user` from `gocua.api.common`, never from this module) and mount it here, e.g.
+This module only creates the NinjaAPI, answers its errors and mounts the routers; each domain
+keeps its routes in its own app's `api.py`:
 
-    api.add_router("/worklist", "gocua.fieldwork.api.worklist_router")
-    api.add_router("/visits", "gocua.fieldwork.api.visits_router")
+    gocua.accounts.api   tokens (POST /auth/token, /auth/revoke) and GET /me
+    gocua.reports.api    GET /units/{code}/kpi
+    gocua.fieldwork.api  the field page's token, the worklist, the visit sync, follow-ups,
+                         home support, outreach
+
+Authentication (bearer token or the browser session) and what every router shares live in
+`gocua.api.common`. Adding routes for another domain is one line at the bottom of this file:
+write a `Router` in your app's `api.py` (schemas `XxxIn`/`XxxOut` with explicit fields; import
+`ERRORS`, `ErrorOut`, `OffsetPage` and `api_user` from `gocua.api.common`, never from this
+module) and mount it here, e.g.
+
+    api.add_router("", "gocua.fieldwork.api.router")
 
 Every route is authenticated by default (bearer token, or the browser session with CSRF for
 unsafe methods); `request.auth` / `api_user(request)` is the user. Scope every query with
 `gocua.accounts.selectors` and answer 404 outside it (`unit_for_user_or_404`,
 `resident_for_user_or_404`, `household_for_user_or_404`). Errors are always
 `{"detail": "<readable message>"}`: raise `Http404("...")`, `ninja.errors.HttpError(status,
-"...")`, or return `(status, {"detail": "..."})` with the status listed in `response=`.
+"...")`, or return `Status(status, {"detail": "..."})` with the status listed in `response=`.
+A list answers one page through `ninja.pagination.paginate(OffsetPage, row=...)`.
 A new version is a new NinjaAPI, never copied modules.
 """
 
@@ -93,5 +103,5 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 # Routers: one line each. Mount yours below (see the module docstring).
 api.add_router("", "gocua.accounts.api.router")
-api.add_router("", "gocua.api.units.router")
-api.add_router("", "gocua.field.api.router")
+api.add_router("", "gocua.reports.api.router")
+api.add_router("", "gocua.fieldwork.api.router")

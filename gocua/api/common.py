@@ -17,7 +17,8 @@ Routers in other apps import from here (never from `gocua.api.api`, which import
 import datetime as dt
 import json
 import re
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 import pydantic
@@ -25,8 +26,9 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Schema
+from ninja import Field, Schema
 from ninja.errors import HttpError
+from ninja.pagination import PaginationBase
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Strict
@@ -149,6 +151,68 @@ session_auth = SessionAuth()
 def api_user(request: HttpRequest) -> User:
     """The authenticated user of an API request (bearer token or session)."""
     return request.auth
+
+
+# --- pages of a list -------------------------------------------------------------------------
+
+
+class PageQuery(Schema):
+    """`?limit=&offset=` of a list; a route's query schema adds its filters to these two."""
+
+    limit: int = Field(100, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=10**9)
+
+
+class OffsetPage(PaginationBase):
+    """Paging for `ninja.pagination.paginate` that answers
+    `{"items": [...], "count": <all of them>, "offset", "limit"}`:
+
+        class OutreachQuery(PageQuery):
+            start: IsoDate | None = None
+
+        @router.get("/outreach", response={200: OutreachPageOut, **ERRORS})
+        @paginate(OffsetPage, query=OutreachQuery, row=_outreach)
+        def outreach_list(request, **page):
+            query = page["query"]  # the whole OutreachQuery, read by the paginator
+            return selectors.outreach_for(api_user(request), start=query.start)  # all of it
+
+    The paginator reads the route's whole query (its filters and the page), so the view takes
+    it from `**page` instead of declaring it: the OpenAPI lists the parameters in one schema,
+    as it did before ninja did the paging. `row` turns one object of the page into its JSON;
+    `shown(request, page)`, when given, is called with the objects of a page that is not empty
+    (to record who saw which residents). The route declares its own `XxxPageOut` (items,
+    count, offset, limit): ninja's would be named `PagedXxxOut` and leave out offset and
+    limit, which the published OpenAPI and the phone's client rely on."""
+
+    Input = PageQuery
+    Output = None  # keep the route's declared page schema (see above)
+
+    def __init__(
+        self,
+        *,
+        query: type[PageQuery] = PageQuery,
+        row: Callable[[Any], dict],
+        shown: Callable[[HttpRequest, list], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(pass_parameter="query", **kwargs)
+        self.Input = query
+        self.row, self.shown = row, shown
+
+    def paginate_queryset(
+        self, queryset, pagination: PageQuery, request: HttpRequest, **params: Any
+    ) -> dict:
+        offset, limit = pagination.offset, pagination.limit
+        page = list(queryset[offset : offset + limit])
+        count = self._items_count(queryset)
+        if page and self.shown is not None:
+            self.shown(request, page)
+        return {
+            "items": [self.row(item) for item in page],
+            "count": count,
+            "offset": offset,
+            "limit": limit,
+        }
 
 
 # --- bodies a route reads itself -------------------------------------------------------------

@@ -31,12 +31,12 @@ def test_it_has_no_swagger_page_needing_a_cdn(client, db):
 
 
 def test_it_answers_json_500_without_a_traceback(client, bob, token_for, monkeypatch):
-    import gocua.api.units as units
+    import gocua.reports.api as reports_api
 
     def boom(*args, **kwargs):
         raise RuntimeError("secret 072079001001")
 
-    monkeypatch.setattr(units, "kpi_rows", boom)
+    monkeypatch.setattr(reports_api, "kpi_rows", boom)
     response = client.get("/api/v1/units/25456/kpi", HTTP_AUTHORIZATION=f"Bearer {token_for(bob)}")
     assert response.status_code == 500
     assert response.json() == {"detail": "internal error; it was logged for the administrators"}

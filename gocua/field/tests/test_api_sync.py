@@ -7,8 +7,8 @@ import re
 import pytest
 from django.utils import timezone
 
-from gocua.field.api import MAX_BYTES, MAX_VISITS
 from gocua.field.tests.conftest import visit, yesterday_at
+from gocua.fieldwork.api import MAX_BYTES, MAX_VISITS
 from gocua.fieldwork.models import FollowUp, Visit, VisitOutcome
 
 SYNC = "/api/v1/visits/sync"

@@ -9,10 +9,10 @@ import uuid
 import pytest
 from django.db import connections, transaction
 
-from gocua.field.services import SyncVisit, visits_sync
 from gocua.field.tests.conftest import yesterday_at
 from gocua.fieldwork.models import FollowUp, HomeSupportRequest, Visit, VisitOutcome
 from gocua.fieldwork.services import VisitRefused, visit_record
+from gocua.fieldwork.sync import SyncVisit, visits_sync
 from gocua.people.models import Resident
 from gocua.reports import rollups
 from gocua.reports.tests.test_rollups import rollup_tables
@@ -182,7 +182,7 @@ def test_it_falls_back_to_one_by_one_when_an_id_was_taken_meanwhile(
     member_vy, vy, homes, monkeypatch
 ):
     """A concurrent request stores one of the batch's ids between the check and the insert."""
-    import gocua.field.services as services
+    import gocua.fieldwork.sync as services
 
     taken = SyncVisit(
         id=uuid.uuid4(),

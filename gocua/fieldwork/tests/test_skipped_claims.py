@@ -7,9 +7,9 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from gocua.field.services import SyncVisit, visits_sync
 from gocua.fieldwork.models import VisitOutcome
 from gocua.fieldwork.services import claim_for, visit_record
+from gocua.fieldwork.sync import SyncVisit, visits_sync
 from gocua.fieldwork.tests.helpers import yesterday_at
 
 

@@ -1,4 +1,4 @@
-"""Writes of the field page: a batch of visits sent by a phone (POST /api/v1/visits/sync).
+"""The visit sync: a batch of visits sent by the field page's phone (POST /api/v1/visits/sync).
 
 `visits_sync` gives every visit of a batch the treatment `gocua.fieldwork.services.visit_record`
 gives one visit (the same checks in the same order, the same messages, the same effects), but in

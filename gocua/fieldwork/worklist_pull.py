@@ -1,4 +1,5 @@
-"""Reads of the field page: the member's worklist, whole or as the changes since a last pull.
+"""The worklist pull of the field page (GET /api/v1/worklist): the member's worklist, whole or
+as the changes since a last pull.
 
 The rows come from `gocua.fieldwork.selectors.worklist_households` (the one worklist), scoped
 to the hamlets assigned to the user (`gocua.accounts.selectors.assigned_hamlets`). A pull
@@ -23,6 +24,8 @@ from gocua.fieldwork.selectors import worklist_households
 from gocua.imports.models import ImportJob
 from gocua.people.models import Household, Resident, StageEvent
 
+# Phones keep cursors signed with this salt: changing it would make every phone pull its whole
+# list again, so it keeps the name of the module this code came from.
 CURSOR_SALT = "gocua.field.worklist"
 # A change committed by a transaction that started before a pull but ended after it carries a
 # time before the cursor: look this far back so it is not missed (re-sending a few households

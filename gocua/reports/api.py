@@ -1,4 +1,5 @@
-"""Unit aggregates: the KPI row of a unit and of its children, inside the user's jurisdiction."""
+"""API routes of the reports: the KPI row of a unit and of its children, inside the user's
+jurisdiction (mounted at /api/v1/ by gocua.api.api)."""
 
 import enum
 
@@ -49,6 +50,8 @@ class KpiQuery(Schema):
     "/units/{code}/kpi",
     response={200: KpiOut, **ERRORS},
     summary="KPI row of a unit and of its children",
+    # The operation id it was published with, from when this route lived in gocua/api/units.py.
+    operation_id="gocua_api_units_unit_kpi",
 )
 def unit_kpi(request: HttpRequest, code: str, query: Query[KpiQuery]):
     """404 for a unit that does not exist or lies outside the user's jurisdiction."""

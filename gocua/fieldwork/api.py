@@ -1,9 +1,12 @@
-"""API routes of the field: the worklist, the visit sync, follow-ups, home support, outreach.
+"""API routes of the fieldwork: the field page's token, the worklist, the visit sync,
+follow-ups, home support, outreach.
 
-Mounted at /api/v1/ by gocua.api.api. Contracts of `GET /worklist` and `POST /visits/sync`
-are in DESIGN.md ("Contracts"); keep their fields as they are. Everything is scoped through
-gocua.accounts.selectors: an object outside the user's jurisdiction answers 404, one inside it
-that the user may not change (a field member and an outreach event) answers 403.
+Mounted at /api/v1/ by gocua.api.api; the offline field page (gocua.field) calls them by URL.
+Contracts of `GET /worklist` and `POST /visits/sync` are in docs/design.md ("Contracts"); keep
+their fields as they are. Everything is scoped through gocua.accounts.selectors: an object
+outside the user's jurisdiction answers 404, one inside it that the user may not change (a
+field member and an outreach event) answers 403. The sync's writes are in
+gocua.fieldwork.sync, the worklist's pull in gocua.fieldwork.worklist_pull.
 """
 
 import datetime as dt
@@ -11,10 +14,12 @@ import uuid
 from typing import Literal
 
 import pydantic
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
+from ninja.pagination import paginate
 
 from gocua.accounts.models import Role
 from gocua.accounts.selectors import (
@@ -37,6 +42,8 @@ from gocua.api.common import (
     IsoDate,
     LongText,
     Moment,
+    OffsetPage,
+    PageQuery,
     Text,
     api_user,
     error_text,
@@ -47,15 +54,15 @@ from gocua.api.common import (
 from gocua.campaigns.models import Team
 from gocua.campaigns.selectors import age_on, campaign_deadline_for, member_for_user
 from gocua.campaigns.services import NotAllowed, OperationRefused
-from gocua.field import selectors
-from gocua.field.services import REJECTED, SyncResult, SyncVisit, visits_sync
-from gocua.fieldwork import selectors as fieldwork_selectors
-from gocua.fieldwork import services as fieldwork_services
+from gocua.fieldwork import selectors, services, worklist_pull
 from gocua.fieldwork.models import FollowUp, HomeSupportRequest, Outcome, OutreachEvent
+from gocua.fieldwork.sync import REJECTED, SyncResult, SyncVisit, visits_sync
 from gocua.lib import limits
 from gocua.lib.ranges import compress
 
 router = Router()
+# Each route keeps the operation id it was published with (clients generated from the OpenAPI
+# name their functions after it) from when these routes lived in gocua/field/api.py.
 
 # A phone sends its outbox in batches of 100; a batch is refused whole past either limit.
 MAX_VISITS = 200
@@ -72,15 +79,6 @@ def _refusal(exc: OperationRefused) -> Status:
     return Status(status, {"detail": where + exc.message})
 
 
-class PageQuery(Schema):
-    limit: int = Field(100, ge=1, le=500)
-    offset: int = Field(0, ge=0, le=10**9)
-
-
-def _page(items, query: PageQuery) -> tuple[list, int]:
-    return list(items[query.offset : query.offset + query.limit]), items.count()
-
-
 # --- the field page's token ------------------------------------------------------------------
 
 
@@ -94,6 +92,7 @@ class FieldTokenOut(Schema):
     response={200: FieldTokenOut, 401: ErrorOut, 403: ErrorOut},
     tags=["auth"],
     summary="Trade the browser session for a bearer token (the offline field page)",
+    operation_id="gocua_field_api_field_token",
 )
 def field_token(request: HttpRequest):
     """The field page logs in once on the login page, then keeps this token on the phone: it
@@ -160,6 +159,7 @@ class WorklistOut(pydantic.BaseModel):
     response={200: WorklistOut, **ERRORS},
     tags=["worklist"],
     summary="The member's assigned households with residents who still have a gap",
+    operation_id="gocua_field_api_worklist",
 )
 def worklist(request: HttpRequest, query: Query[WorklistQuery]):
     """Only the hamlets assigned to the user in the current campaign; national IDs masked;
@@ -168,10 +168,10 @@ def worklist(request: HttpRequest, query: Query[WorklistQuery]):
     since = None
     if query.since:
         try:
-            since = selectors.since_parse(query.since, user=user)
-        except selectors.SinceError as exc:
+            since = worklist_pull.since_parse(query.since, user=user)
+        except worklist_pull.SinceError as exc:
             return Status(422, {"detail": f"since: {exc}"})
-    pull = selectors.worklist_pull(user, since=since, offset=query.offset, limit=query.limit)
+    pull = worklist_pull.worklist_pull(user, since=since, offset=query.offset, limit=query.limit)
     if pull.households:
         # The list leaves the server for a phone's storage: every page is recorded, like an
         # export, naming the residents it carried.
@@ -301,6 +301,7 @@ def _parse_visit(item: object) -> SyncVisit | SyncResult:
     openapi_extra=SYNC_BODY,
     tags=["visits"],
     summary="Send a batch of visits recorded offline; answers per visit, in order",
+    operation_id="gocua_field_api_visits_sync_route",
 )
 def visits_sync_route(request: HttpRequest):
     """Idempotent: each visit carries the phone's UUID, so a batch sent twice records each
@@ -402,49 +403,42 @@ def _follow_up(item: FollowUp) -> dict:
     }
 
 
+def _follow_ups_shown(request: HttpRequest, page: list[FollowUp]) -> None:
+    user = api_user(request)
+    audit_view(
+        user=user, object_type="follow_ups", unit=user.unit, request=request,
+        residents=[f.resident_id for f in page if f.resident_id],
+        detail={"via": "api", "count": len(page)},
+    )  # fmt: skip
+
+
 @router.get(
     "/follow-ups",
     response={200: FollowUpPageOut, **ERRORS},
     tags=["follow-ups"],
     summary="Open follow-ups (come back later) due today, overdue or upcoming",
+    operation_id="gocua_field_api_follow_ups",
 )
-def follow_ups(request: HttpRequest, query: Query[FollowUpQuery]):
+@paginate(OffsetPage, query=FollowUpQuery, row=_follow_up, shown=_follow_ups_shown)
+def follow_ups(request: HttpRequest, **page) -> QuerySet[FollowUp]:
+    query: FollowUpQuery = page["query"]
     user = api_user(request)
     member = None
     if query.mine:
         member = member_for_user(user)
         if member is None:
-            return Status(
-                200, {"items": [], "count": 0, "offset": query.offset, "limit": query.limit}
-            )
+            return FollowUp.objects.none()
     if query.due == "due":
         # "overdue as of tomorrow" is today and before.
         tomorrow = timezone.localdate() + dt.timedelta(days=1)
-        items = fieldwork_selectors.follow_ups_for(user, due="overdue", member=member, on=tomorrow)
-    else:
-        items = fieldwork_selectors.follow_ups_for(user, due=query.due, member=member)
-    page, count = _page(items, query)
-    if page:
-        audit_view(
-            user=user, object_type="follow_ups", unit=user.unit, request=request,
-            residents=[f.resident_id for f in page if f.resident_id],
-            detail={"via": "api", "count": len(page)},
-        )  # fmt: skip
-    return Status(
-        200,
-        {
-            "items": [_follow_up(f) for f in page],
-            "count": count,
-            "offset": query.offset,
-            "limit": query.limit,
-        },
-    )
+        return selectors.follow_ups_for(user, due="overdue", member=member, on=tomorrow)
+    return selectors.follow_ups_for(user, due=query.due, member=member)
 
 
 def _follow_up_or_404(user, follow_up_id: int) -> FollowUp:
     if not 1 <= follow_up_id <= MAX_ID:
         raise Http404("no such follow-up")
-    item = fieldwork_selectors.follow_up_get_for_user(user, follow_up_id)
+    item = selectors.follow_up_get_for_user(user, follow_up_id)
     if item is None:
         raise Http404("no such follow-up")
     return item
@@ -476,13 +470,14 @@ def _follow_up_answer(item: FollowUp) -> dict:
     response={200: FollowUpOut, 409: ErrorOut, **BODY_ERRORS},
     tags=["follow-ups"],
     summary="Mark a follow-up done",
+    operation_id="gocua_field_api_follow_up_done",
 )
 def follow_up_done(request: HttpRequest, follow_up_id: Path[int]):
     """Its member, or a manager of the household's unit."""
     user = api_user(request)
     item = _follow_up_or_404(user, follow_up_id)
     try:
-        fieldwork_services.follow_up_done(follow_up=item, actor=user)
+        services.follow_up_done(follow_up=item, actor=user)
     except OperationRefused as exc:
         return _refusal(exc)
     _audit(request, "update", item, item.household.unit, status="done")
@@ -494,13 +489,14 @@ def follow_up_done(request: HttpRequest, follow_up_id: Path[int]):
     response={200: FollowUpOut, 409: ErrorOut, **BODY_ERRORS},
     tags=["follow-ups"],
     summary="Move a follow-up to another day; answers the new follow-up",
+    operation_id="gocua_field_api_follow_up_reschedule",
 )
 def follow_up_reschedule(request: HttpRequest, follow_up_id: Path[int], data: RescheduleIn):
     """Today or later, inside the campaign period. The old one is kept as `rescheduled`."""
     user = api_user(request)
     item = _follow_up_or_404(user, follow_up_id)
     try:
-        new = fieldwork_services.follow_up_reschedule(
+        new = services.follow_up_reschedule(
             follow_up=item, due_date=data.due_date, time_of_day=data.time_of_day, actor=user
         )
     except OperationRefused as exc:
@@ -559,30 +555,25 @@ def _home_support(item: HomeSupportRequest) -> dict:
     }
 
 
+def _home_support_shown(request: HttpRequest, page: list[HomeSupportRequest]) -> None:
+    user = api_user(request)
+    audit_view(
+        user=user, object_type="home_support", unit=user.unit, request=request,
+        residents=[i.resident_id for i in page], detail={"via": "api"},
+    )  # fmt: skip
+
+
 @router.get(
     "/home-support",
     response={200: HomeSupportPageOut, **ERRORS},
     tags=["home support"],
     summary="Home-support requests for residents in my jurisdiction",
+    operation_id="gocua_field_api_home_support_list",
 )
-def home_support_list(request: HttpRequest, query: Query[HomeSupportQuery]):
-    user = api_user(request)
-    items = fieldwork_selectors.home_support_for(user, status=query.status)
-    page, count = _page(items, query)
-    if page:
-        audit_view(
-            user=user, object_type="home_support", unit=user.unit, request=request,
-            residents=[i.resident_id for i in page], detail={"via": "api"},
-        )  # fmt: skip
-    return Status(
-        200,
-        {
-            "items": [_home_support(i) for i in page],
-            "count": count,
-            "offset": query.offset,
-            "limit": query.limit,
-        },
-    )
+@paginate(OffsetPage, query=HomeSupportQuery, row=_home_support, shown=_home_support_shown)
+def home_support_list(request: HttpRequest, **page) -> QuerySet[HomeSupportRequest]:
+    query: HomeSupportQuery = page["query"]
+    return selectors.home_support_for(api_user(request), status=query.status)
 
 
 @router.post(
@@ -590,6 +581,7 @@ def home_support_list(request: HttpRequest, query: Query[HomeSupportQuery]):
     response={200: HomeSupportOut, 201: HomeSupportOut, **BODY_ERRORS},
     tags=["home support"],
     summary="Ask for home support for a resident (201; 200 with the open request if any)",
+    operation_id="gocua_field_api_home_support_create",
 )
 def home_support_create(request: HttpRequest, data: HomeSupportIn):
     """For residents the user may see. A field member may ask for residents of their hamlets,
@@ -600,14 +592,14 @@ def home_support_create(request: HttpRequest, data: HomeSupportIn):
     # the same trusted path as a visit outcome, so the service is called without an actor.
     actor = None if effective_role(user) == Role.FIELD_MEMBER else user
     try:
-        item, created = fieldwork_services.home_support_request(
+        item, created = services.home_support_request(
             resident=resident, reason=data.reason, actor=actor
         )
     except OperationRefused as exc:
         return _refusal(exc)
     if created:
         _audit(request, "create", item, resident.unit)
-    item = fieldwork_selectors.home_support_get_for_user(user, item.pk)
+    item = selectors.home_support_get_for_user(user, item.pk)
     return Status(201 if created else 200, _home_support(item))
 
 
@@ -674,20 +666,12 @@ def _outreach(event: OutreachEvent) -> dict:
     response={200: OutreachPageOut, **ERRORS},
     tags=["outreach"],
     summary="Outreach events (support desks, talks) in my jurisdiction, newest first",
+    operation_id="gocua_field_api_outreach_list",
 )
-def outreach_list(request: HttpRequest, query: Query[OutreachQuery]):
-    user = api_user(request)
-    items = fieldwork_selectors.outreach_for(user, start=query.start, end=query.end)
-    page, count = _page(items, query)
-    return Status(
-        200,
-        {
-            "items": [_outreach(e) for e in page],
-            "count": count,
-            "offset": query.offset,
-            "limit": query.limit,
-        },
-    )
+@paginate(OffsetPage, query=OutreachQuery, row=_outreach)
+def outreach_list(request: HttpRequest, **page) -> QuerySet[OutreachEvent]:
+    query: OutreachQuery = page["query"]
+    return selectors.outreach_for(api_user(request), start=query.start, end=query.end)
 
 
 @router.post(
@@ -695,6 +679,7 @@ def outreach_list(request: HttpRequest, query: Query[OutreachQuery]):
     response={201: OutreachOut, **BODY_ERRORS},
     tags=["outreach"],
     summary="Record an outreach event (unit managers)",
+    operation_id="gocua_field_api_outreach_create",
 )
 def outreach_create(request: HttpRequest, data: OutreachIn):
     user = api_user(request)
@@ -709,7 +694,7 @@ def outreach_create(request: HttpRequest, data: OutreachIn):
         if team is None:
             return Status(404, {"detail": "no such team"})
     try:
-        event = fieldwork_services.outreach_record(
+        event = services.outreach_record(
             unit=unit,
             kind=data.kind,
             place=data.place,
