@@ -60,6 +60,7 @@ from gocua.lib.bulk import (
 from gocua.lib.dates import DateError, parse_birth
 from gocua.lib.ranges import compress
 from gocua.lib.text import key, nfc
+from gocua.people.funnel import ELDERLY_AGE, eid_level_for
 from gocua.people.models import Household, Resident, ResidentMove, StageEvent, name_search_of
 from gocua.people.services import resident_moves_record
 from gocua.people.walking import walk_key_for
@@ -244,7 +245,7 @@ class CitizenParser:
         # Checked last, as when the writing process did it: the row's warnings still count.
         commune = self._commune(unit_code, national_id)
         stage = eid_stage or "none"
-        level = eid_level if eid_level is not None else (2 if stage != "none" else 0)
+        level = eid_level_for(stage, eid_level)
         if self.copy:
             # copy_fields((national_id, name, ...)) by hand, four times faster: of these columns
             # only the name can hold a character COPY escapes (the others are digits, an ISO
@@ -592,11 +593,7 @@ class CitizenImport:
             if citizen.eid_stage is None and citizen.eid_level is None:
                 continue
             stage = citizen.eid_stage or "none"
-            level = (
-                citizen.eid_level
-                if citizen.eid_level is not None
-                else (2 if stage != "none" else 0)
-            )
+            level = eid_level_for(stage, citizen.eid_level)
             if stage != "none" or level:
                 events.append(
                     StageEvent(
@@ -741,7 +738,11 @@ class CitizenImport:
             new["unit_id"] = unit.id
             new["province_code"] = unit.province_code
         stage = citizen.eid_stage or old["eid_stage"]
-        level = citizen.eid_level if citizen.eid_level is not None else old["eid_level"]
+        if citizen.eid_stage is not None:
+            # A stage with a blank level: the same rule as for a new resident and an extract.
+            level = eid_level_for(stage, citizen.eid_level, old["eid_level"])
+        else:
+            level = citizen.eid_level if citizen.eid_level is not None else old["eid_level"]
         if (stage, level) != (old["eid_stage"], old["eid_level"]):
             events.append(
                 StageEvent(
@@ -902,9 +903,6 @@ OUTSIDE_PERSON = gettext_lazy(
 OUTSIDE_HOUSEHOLD = gettext_lazy(
     "ngoài phạm vi quản lý: mã hộ %(code)s thuộc một đơn vị bạn không quản lý"
 )
-
-
-ELDERLY_AGE = 60
 
 
 HOUSEHOLDS = Household._meta.db_table

@@ -26,6 +26,7 @@ from gocua.imports.rows import RowError, parse_level, parse_stage
 from gocua.lib import nid as nid_lib
 from gocua.lib.dates import DateError, parse_datetime
 from gocua.lib.ranges import compress
+from gocua.people.funnel import eid_level_for
 from gocua.people.models import Resident, StageEvent
 from gocua.reports.rollups import rollup_residents_changed
 
@@ -205,13 +206,7 @@ def _apply_chunk(
         if resident.stage_at is not None and row.stage_at < resident.stage_at:
             summary.stale += 1
             continue
-        level = (
-            row.eid_level
-            if row.eid_level is not None
-            else (resident.eid_level if row.eid_stage != "none" else 0)
-        )
-        if row.eid_stage in ("approved", "activated", "used") and row.eid_level is None:
-            level = 2
+        level = eid_level_for(row.eid_stage, row.eid_level, resident.eid_level)
         stage_changed = (row.eid_stage, level) != (resident.eid_stage, resident.eid_level)
         newer_use = row.last_used_at is not None and (
             resident.last_used_at is None or row.last_used_at > resident.last_used_at

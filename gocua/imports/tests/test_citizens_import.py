@@ -275,6 +275,20 @@ def test_it_sets_the_stage_a_citizens_file_carries_with_an_event(tay_ninh, write
     assert Resident.objects.get(national_id=BINH[0]).eid_stage == "none"
 
 
+def test_a_blank_level_follows_the_stage_as_in_a_stage_extract(tay_ninh, write_csv):
+    # The level-2 account exists from approval on: a received dossier is not one.
+    header = [*EN, "eid_stage", "eid_level"]
+    path = write_csv([[*AN, "Đã thu nhận", ""], [*BINH, "Đã duyệt", ""]], header=header)
+    run(path)
+    an, binh = (Resident.objects.get(national_id=p[0]) for p in (AN, BINH))
+    assert (an.eid_stage, an.eid_level) == ("registered", 0)
+    assert (binh.eid_stage, binh.eid_level) == ("approved", 2)
+    summary, _ = run(path)
+    assert summary["unchanged"] == 2
+    run(write_csv([[*AN, "Đã kích hoạt", ""]], header=header, name="again.csv"))
+    assert Resident.objects.get(national_id=AN[0]).eid_level == 2
+
+
 def test_an_interrupted_import_run_again_ends_as_one_clean_run(tay_ninh, write_csv, monkeypatch):
     people = [AN, BINH, CUONG]
     path = write_csv(people)
