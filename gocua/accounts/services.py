@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -20,10 +20,9 @@ from django.utils.translation import gettext as _
 
 from gocua.accounts.models import ApiToken, AuditEntry, LoginCode, Role, User
 from gocua.geo.models import AdminUnit, Level
-from gocua.lib.bulk import insert_one
+from gocua.lib.compiled import CompiledLookup
 from gocua.lib.masking import scrub
 from gocua.lib.ranges import compress
-from gocua.lib.rows import Columns, cache_related
 from gocua.lib.text import fold, key, nfc
 
 
@@ -117,8 +116,7 @@ def audit_record(
         ip=client_ip(request),
         detail=_scrubbed(detail),
     )
-    # Written without the ORM's compiler (every API write audits); a new row, never an update.
-    insert_one(entry)
+    entry.save(force_insert=True)  # a new row, never an update
     return entry
 
 
@@ -652,14 +650,13 @@ def tokens_revoke_all(
     return revoked
 
 
-_TOKEN = Columns(ApiToken, "t")
-_TOKEN_USER = Columns(User, "u")
-_TOKEN_UNIT = Columns(AdminUnit, "un")
-_TOKEN_SQL = (
-    f"SELECT {_TOKEN.sql}, {_TOKEN_USER.sql}, {_TOKEN_UNIT.sql} FROM {_TOKEN.table} "
-    f'JOIN {_TOKEN_USER.table} ON u."id" = t."user_id" '
-    f'LEFT JOIN {_TOKEN_UNIT.table} ON un."id" = u."unit_id" '
-    'WHERE t."key_hash" = %s AND t."revoked_at" IS NULL'
+# Every API request asks this: one query, the token with its user and the user's unit (read
+# by every API answer), its SQL built once (see gocua.lib.compiled).
+_TOKEN_LOOKUP = CompiledLookup(
+    lambda key_hash: ApiToken.objects.select_related("user__unit").filter(
+        key_hash=key_hash, revoked_at__isnull=True
+    ),
+    "sample key hash",
 )
 
 
@@ -672,17 +669,10 @@ def token_authenticate(key_text: str) -> tuple[ApiToken, User] | None:
     every read into a write."""
     if not key_text or len(key_text) > 200:
         return None
-    # Every API request asks this: one hand-written query (see gocua.lib.rows), not the
-    # select_related queryset the ORM would rebuild each time.
-    with connection.cursor() as cursor:
-        cursor.execute(_TOKEN_SQL, [token_hash(key_text)])
-        row = cursor.fetchone()
-    if row is None:
+    token = _TOKEN_LOOKUP.first(token_hash(key_text))
+    if token is None:
         return None
-    token, rest = _TOKEN.take(row)
-    user, rest = _TOKEN_USER.take(rest)
-    cache_related(user, "unit", _TOKEN_UNIT.build(rest))
-    cache_related(token, "user", user)
+    user = token.user
     if not user.is_active:
         return None
     now = timezone.now()

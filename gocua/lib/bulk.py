@@ -293,21 +293,6 @@ def insert_rows(table: str, columns: list[str], rows: list[tuple]) -> None:
     bulk_insert(table, columns, rows)
 
 
-def insert_one(obj) -> None:
-    """Insert one unsaved model instance and set its database-assigned primary key
-    (INSERT … RETURNING, both databases), as `Model.objects.create` would, without the
-    query compiler: the audit entry that every API write adds."""
-    meta, columns, rows = _insert_values([obj])
-    names = ", ".join(f'"{c}"' for c in columns)
-    marks = ", ".join(["%s"] * len(columns))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'INSERT INTO "{meta.db_table}" ({names}) VALUES ({marks}) RETURNING "{meta.pk.column}"',
-            rows[0],
-        )
-        obj.pk = cursor.fetchone()[0]
-
-
 def _insert_values(objects: list) -> tuple:
     """(meta, columns, rows) to insert unsaved instances of one model: auto_now_add and
     defaults applied and each value prepared by its field, as `bulk_create` does; a primary

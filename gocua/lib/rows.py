@@ -1,18 +1,15 @@
-"""Model instances from hand-written SQL, for the few hot paths where compiling an ORM query
-costs more than running it.
+"""Model instances and values from hand-written SQL, where the ORM is not used: the rollups
+(`Columns`) and the visit sync's batch reads (`db_value`).
 
-A phone posting one visit used to spend most of its 7 ms in Django's query compiler (the
-token with its user and unit, the membership with its team, campaign and unit: each
-`select_related` query is rebuilt on every request). `Columns` lists a model's columns once
-and turns a slice of a result row back into an instance exactly as the ORM would: the same
-backend converters (SQLite's text datetimes, UUIDs and booleans) and `Model.from_db`, so the
-instance is indistinguishable from one a queryset returned.
+`Columns` lists a model's columns once and turns a slice of a result row back into an instance
+exactly as the ORM would: the same backend converters (SQLite's text datetimes, UUIDs and
+booleans) and `Model.from_db`, so the instance is indistinguishable from one a queryset
+returned. `db_value` does the same for one value.
 
-    token, user = Columns(ApiToken, "t"), Columns(User, "u")
-    sql = f"SELECT {token.sql}, {user.sql} FROM ... t JOIN ... u ON ..."
+    state = Columns(RollupState, "s")
+    cursor.execute(f"SELECT {state.sql} FROM {state.table} WHERE ...")
     row = cursor.fetchone()
-    t, rest = token.take(row)
-    u, rest = user.take(rest)
+    instance = state.build(row)
 """
 
 import functools
@@ -83,8 +80,3 @@ def db_value(field, value: object) -> object:
 def _field_converters(field, vendor: str) -> tuple[object, list[Callable]]:
     column = field.get_col(field.model._meta.db_table)
     return column, _converters(column)
-
-
-def cache_related(instance: Model, field_name: str, related: Model | None) -> None:
-    """What `select_related` does: `instance.<field_name>` answers without a query."""
-    instance._meta.get_field(field_name).set_cached_value(instance, related)
