@@ -5,6 +5,13 @@ Objects outside the answer must be treated as not existing (404), never as forbi
 `*_or_404` helpers, and build lists, counts, searches and autocompletes on `units_for_user`,
 `residents_for_user` or `households_for_user` so that nothing outside the scope can be counted.
 
+The rule is written once, as two unit querysets: `units_for_user` (the jurisdiction: the
+subtree of the user's unit) and `record_units_for_user` (the units whose resident records the
+user may see: the jurisdiction for a manager, the assigned hamlets inside it for a field member).
+Everything else filters on them; a hot path that needs SQL renders the same queryset
+(`queryset.query.sql_with_params()`) instead of writing the rule again. This module sits above
+the models it reads (units, people, and the campaigns' assignments), and none of them imports it.
+
 Who sees what:
 - an inactive or anonymous user: nothing;
 - a superuser without a unit: everything (a superuser with a unit: that unit, as a province admin);
@@ -21,7 +28,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from gocua.accounts.models import ApiToken, AuditEntry, Role, User
+from gocua.campaigns.models import Assignment
 from gocua.geo.models import AdminUnit
+from gocua.geo.selectors import EditionError, resolve_edition
 from gocua.people.models import Household, Resident
 
 # Roles that may see resident records of a whole subtree (and full IDs on a resident's page).
@@ -146,8 +155,6 @@ def unit_for_user_or_404(user, edition: int | None, code: str) -> AdminUnit:
         if root is not None:
             edition = root.edition
         elif is_unrestricted(user):
-            from gocua.geo.selectors import EditionError, resolve_edition
-
             try:
                 edition = resolve_edition(None)
             except EditionError:
@@ -170,67 +177,35 @@ def home_unit(user) -> AdminUnit | None:
 def assigned_hamlets(user) -> QuerySet[AdminUnit]:
     """Hamlets a field member was given to walk: active memberships in the current campaign,
     and only hamlets inside the member's own unit (an assignment elsewhere grants nothing)."""
-    root = scope_unit(user) if effective_role(user) else None
-    if root is None:
+    if scope_unit(user) is None:  # no own unit (a superuser bound to none): nothing to walk
         return AdminUnit.objects.none()
-    return AdminUnit.objects.filter(
-        edition=root.edition,
-        path__startswith=root.path,
-        id__in=_assignment_hamlet_ids(user),
+    return units_for_user(user).filter(
+        id__in=Assignment.objects.filter(
+            member__user=user, member__active=True, member__team__campaign__is_current=True
+        ).values("hamlet_id")
     )
-
-
-def _assignment_hamlet_ids(user):
-    from gocua.campaigns.models import Assignment
-
-    return Assignment.objects.filter(
-        member__user=user, member__active=True, member__team__campaign__is_current=True
-    ).values("hamlet_id")
 
 
 def assigned_hamlet_ids(user) -> list[int]:
     return list(assigned_hamlets(user).values_list("id", flat=True))
 
 
-def _in_scope(queryset: QuerySet, user, *, unit_field: str = "unit") -> QuerySet:
+def record_units_for_user(user) -> QuerySet[AdminUnit]:
+    """Units whose resident records (residents, households) the user may see: the jurisdiction
+    for province admins and unit managers, the assigned hamlets for a field member, none for a
+    viewer."""
     role = effective_role(user)
-    if role not in (*MANAGER_ROLES, Role.FIELD_MEMBER):
-        return queryset.none()
     if role == Role.FIELD_MEMBER:
-        return queryset.filter(**{f"{unit_field}__in": assigned_hamlets(user)})
+        return assigned_hamlets(user)
+    if role in MANAGER_ROLES:
+        return units_for_user(user)
+    return AdminUnit.objects.none()
+
+
+def _in_scope(queryset: QuerySet, user) -> QuerySet:
     if is_unrestricted(user):
-        return queryset
-    root = scope_unit(user)
-    return queryset.filter(
-        **{f"{unit_field}__edition": root.edition, f"{unit_field}__path__startswith": root.path}
-    )
-
-
-def scope_condition(user, unit_alias: str) -> tuple[str, list]:
-    """`_in_scope` as an SQL condition on the unit table under `unit_alias`, with its
-    parameters, for the hand-written queries of hot paths (the visit sync). The same rule;
-    `accounts/tests/test_selectors.py` checks both give the same households for every role."""
-    from gocua.campaigns.models import Assignment, Campaign, Member, Team
-
-    role = effective_role(user)
-    if role not in (*MANAGER_ROLES, Role.FIELD_MEMBER):
-        return "1 = 0", []
-    if is_unrestricted(user):
-        return "1 = 1", []
-    root = scope_unit(user)
-    prefix = root.path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    sql = f'{unit_alias}."edition" = %s AND {unit_alias}."path" LIKE %s ESCAPE \'\\\''
-    params: list = [root.edition, prefix]
-    if role == Role.FIELD_MEMBER:
-        sql += (
-            f' AND {unit_alias}."id" IN (SELECT a."hamlet_id" FROM "{Assignment._meta.db_table}" a'
-            f' JOIN "{Member._meta.db_table}" m ON m."id" = a."member_id"'
-            f' JOIN "{Team._meta.db_table}" t ON t."id" = m."team_id"'
-            f' JOIN "{Campaign._meta.db_table}" c ON c."id" = t."campaign_id"'
-            ' WHERE m."user_id" = %s AND m."active" AND c."is_current")'
-        )
-        params.append(user.pk)
-    return sql, params
+        return queryset  # every unit: no subquery to run
+    return queryset.filter(unit__in=record_units_for_user(user))
 
 
 def residents_for_user(user) -> QuerySet[Resident]:
@@ -265,11 +240,8 @@ def audit_entries_for_user(user) -> QuerySet[AuditEntry]:
     entries = AuditEntry.objects.select_related("user")
     if is_unrestricted(user):
         return entries
-    root = scope_unit(user)
-    return entries.filter(
-        Q(unit__edition=root.edition, unit__path__startswith=root.path)
-        | Q(user__unit__edition=root.edition, user__unit__path__startswith=root.path)
-    )
+    units = units_for_user(user)
+    return entries.filter(Q(unit__in=units) | Q(user__unit__in=units))
 
 
 def users_for_user(user) -> QuerySet[User]:
@@ -278,8 +250,7 @@ def users_for_user(user) -> QuerySet[User]:
         return User.objects.none()
     if is_unrestricted(user):
         return User.objects.all()
-    root = scope_unit(user)
-    return User.objects.filter(unit__edition=root.edition, unit__path__startswith=root.path)
+    return User.objects.filter(unit__in=units_for_user(user))
 
 
 def live_tokens_by_user(user_ids) -> dict[int, dict]:

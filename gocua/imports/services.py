@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import translation
 
 from gocua.accounts.models import Role, User
-from gocua.accounts.selectors import effective_role, is_manager, is_unrestricted, scope_unit
+from gocua.accounts.selectors import effective_role, is_manager, is_unrestricted, units_for_user
 from gocua.accounts.services import audit_record
 from gocua.imports.models import ImportJob
 from gocua.imports.readers import open_table
@@ -101,11 +101,8 @@ def import_jobs_for_user(user: User) -> QuerySet[ImportJob]:
     if not is_manager(user):
         return jobs.none()
     if effective_role(user) == Role.PROVINCE_ADMIN:
-        root = scope_unit(user)
         return jobs.filter(
-            Q(user=user)
-            | Q(user__isnull=True)
-            | Q(user__unit__edition=root.edition, user__unit__path__startswith=root.path)
+            Q(user=user) | Q(user__isnull=True) | Q(user__unit__in=units_for_user(user))
         )
     return jobs.filter(user=user)
 

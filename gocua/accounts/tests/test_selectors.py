@@ -179,15 +179,16 @@ def test_it_tells_capabilities_by_role(alice, bob, vy, olivia):
 
 
 def _households_by_condition(user) -> set[int]:
+    """The households whose unit is in the scope rendered as SQL, as the visit sync runs it."""
     from django.db import connection
 
-    from gocua.geo.models import AdminUnit
-
-    condition, params = s.scope_condition(user, "u")
+    units = s.record_units_for_user(user)
+    if units.query.is_empty():
+        return set()
+    condition, params = units.values("id").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
-            f'SELECT h."id" FROM "{Household._meta.db_table}" h '
-            f'JOIN "{AdminUnit._meta.db_table}" u ON u."id" = h."unit_id" WHERE {condition}',
+            f'SELECT h."id" FROM "{Household._meta.db_table}" h WHERE h."unit_id" IN ({condition})',
             params,
         )
         return {row[0] for row in cursor.fetchall()}
