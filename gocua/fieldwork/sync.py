@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gocua.accounts.models import User
-from gocua.accounts.selectors import record_units_for_user
+from gocua.accounts.selectors import record_units_sql
 from gocua.accounts.services import audit_record
 from gocua.campaigns.models import Assignment, Member
 from gocua.campaigns.selectors import date_outside_message
@@ -225,10 +225,12 @@ def _check(
 
 # The sync runs these two reads for every request a phone sends, so they are written by hand
 # rather than compiled by the ORM each time (a single-visit post spent most of its time there);
-# only the scope inside them comes from the ORM, so that the jurisdiction is written once.
+# only the jurisdiction inside them comes from the ORM (rendered once per user), so that it is
+# written once.
 _VISITS = Visit._meta.db_table
 _HOUSEHOLDS = Household._meta.db_table
 _RESIDENTS = Resident._meta.db_table
+_ASSIGNMENTS = Assignment._meta.db_table
 _FOLLOW_UPS = FollowUp._meta.db_table
 
 
@@ -251,23 +253,21 @@ def _households_in_scope(user: User, member: Member, ids: set[int]) -> list[tupl
     """(household id, resident id, name, stage, stage_at, has an open follow-up) of the
     households among `ids` in the user's jurisdiction and in the member's assigned hamlets
     (resident None for an empty one)."""
-    # The hamlets are the jurisdiction's own queryset, rendered as a subquery: one rule.
-    hamlets = record_units_for_user(user).filter(
-        id__in=Assignment.objects.filter(member=member).values("hamlet_id")
-    )
-    if hamlets.query.is_empty():
+    scope = record_units_sql(user)  # the jurisdiction's own queryset, rendered
+    if scope is None:
         return []
-    hamlets_sql, hamlets_params = hamlets.values("id").query.sql_with_params()
-    hamlets_sql = hamlets_sql.replace("{", "{{").replace("}", "}}")  # select_in formats the SQL
+    scope_sql, scope_params = scope
+    scope_sql = scope_sql.replace("{", "{{").replace("}", "}}")  # select_in formats the SQL
     rows = select_in(
         f'SELECT h."id", r."id", r."full_name", r."eid_stage", r."stage_at",'
         f' EXISTS (SELECT 1 FROM "{_FOLLOW_UPS}" f WHERE f."household_id" = h."id"'
         ' AND f."status" = %s)'
         f' FROM "{_HOUSEHOLDS}" h'
         f' LEFT JOIN "{_RESIDENTS}" r ON r."household_id" = h."id"'
-        f' WHERE h."unit_id" IN ({hamlets_sql}) AND h."id" {{in_}}',
+        f' WHERE h."unit_id" IN ({scope_sql}) AND h."unit_id" IN'
+        f' (SELECT "hamlet_id" FROM "{_ASSIGNMENTS}" WHERE "member_id" = %s) AND h."id" {{in_}}',
         list(ids),
-        (FollowUp.Status.OPEN, *hamlets_params),
+        (FollowUp.Status.OPEN, *scope_params, member.pk),
     )
     stage_at = Resident._meta.get_field("stage_at")
     return [(*row[:4], db_value(stage_at, row[4]), row[5]) for row in rows]

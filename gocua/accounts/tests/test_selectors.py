@@ -182,10 +182,10 @@ def _households_by_condition(user) -> set[int]:
     """The households whose unit is in the scope rendered as SQL, as the visit sync runs it."""
     from django.db import connection
 
-    units = s.record_units_for_user(user)
-    if units.query.is_empty():
+    scope = s.record_units_sql(user)
+    if scope is None:
         return set()
-    condition, params = units.values("id").query.sql_with_params()
+    condition, params = scope
     with connection.cursor() as cursor:
         cursor.execute(
             f'SELECT h."id" FROM "{Household._meta.db_table}" h WHERE h."unit_id" IN ({condition})',
