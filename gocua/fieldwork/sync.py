@@ -4,7 +4,7 @@
 gives one visit (the same checks in the same order, the same messages, the same effects), but in
 a fixed number of queries per batch instead of about ten per visit: a phone that was offline all
 day sends its work in one request, and the server takes thousands of visits a second.
-`gocua/field/tests/test_sync_service.py` checks that a batch and the same visits recorded one by
+`gocua/fieldwork/tests/test_sync_service.py` checks that a batch and the same visits recorded one by
 one with visit_record leave the database in the same state.
 """
 

@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from gocua.field.tests.conftest import visit
 from gocua.fieldwork.models import Visit
+from gocua.fieldwork.tests.conftest import visit
 from gocua.people.models import Resident
 
 WORKLIST = "/api/v1/worklist"

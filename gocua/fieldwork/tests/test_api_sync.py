@@ -7,9 +7,9 @@ import re
 import pytest
 from django.utils import timezone
 
-from gocua.field.tests.conftest import visit, yesterday_at
 from gocua.fieldwork.api import MAX_BYTES, MAX_VISITS
 from gocua.fieldwork.models import FollowUp, Visit, VisitOutcome
+from gocua.fieldwork.tests.conftest import visit, yesterday_at
 
 SYNC = "/api/v1/visits/sync"
 

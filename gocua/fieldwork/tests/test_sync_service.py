@@ -9,10 +9,10 @@ import uuid
 import pytest
 from django.db import connections, transaction
 
-from gocua.field.tests.conftest import yesterday_at
 from gocua.fieldwork.models import FollowUp, HomeSupportRequest, Visit, VisitOutcome
 from gocua.fieldwork.services import VisitRefused, visit_record
 from gocua.fieldwork.sync import SyncVisit, visits_sync
+from gocua.fieldwork.tests.conftest import yesterday_at
 from gocua.people.models import Resident
 from gocua.reports import rollups
 from gocua.reports.tests.test_rollups import rollup_tables

@@ -8,8 +8,8 @@ import uuid
 import pytest
 from django.utils import timezone
 
-from gocua.field.tests.conftest import visit
 from gocua.fieldwork.models import HomeSupportRequest, OutreachEvent, Visit
+from gocua.fieldwork.tests.conftest import visit
 from gocua.lib.text import control_character, nfc
 
 SYNC = "/api/v1/visits/sync"
