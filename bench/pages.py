@@ -169,16 +169,21 @@ def measure(client, url: str, runs: int) -> tuple[list[float], int, int, int]:
     return times, cpu, response.status_code, queries, len(response.content)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(description: str, *, runs: int) -> argparse.ArgumentParser:
+    """The options every bench on a generated province takes (the print bench too)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--province", default="72")
     parser.add_argument("--edition", type=int, default=2023)
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=6)
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=runs)
     parser.add_argument("--reuse", action="store_true", help="keep existing generated data")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = arguments(__doc__.splitlines()[0], runs=7).parse_args()
 
     configure(args.db)
     build(args.province, args.edition, args.people, args.seed, args.reuse)

@@ -13,7 +13,6 @@ the page. Target: < 2 s median ("a whole district prints in under 2 seconds").
     .venv/bin/python bench/print.py --reuse --html out.html   # keep the page to print it
 """
 
-import argparse
 import statistics
 import sys
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.pages import build, configure  # noqa: E402
+from bench.pages import arguments, build, configure  # noqa: E402
 
 PG_NAME = "gocua_bench_print"
 TARGET_S = 2.0
@@ -54,14 +53,7 @@ def district_team_and_admin(edition: int):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--province", default="72")
-    parser.add_argument("--edition", type=int, default=2023)
-    parser.add_argument("--people", type=int, default=100_000)
-    parser.add_argument("--seed", type=int, default=6)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--reuse", action="store_true", help="keep existing generated data")
+    parser = arguments(__doc__.splitlines()[0], runs=5)
     parser.add_argument("--html", help="write the printed page to this file")
     args = parser.parse_args()
 

@@ -376,18 +376,32 @@ def _active_member_or_404(team, member_id: int) -> Member:
     return member
 
 
+_REFUSED = object()
+
+
+def _attempt(request: HttpRequest, action):
+    """Run an account action of the team page: outside the manager's reach answers 404; a
+    refusal is shown as a message and gives _REFUSED (the caller goes back to the team)."""
+    try:
+        return action()
+    except services.NotAllowed:
+        raise Http404 from None
+    except OperationRefused as exc:
+        messages.error(request, exc.message)
+        return _REFUSED
+
+
 @login_required
 @require_POST
 def member_account(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
     """Give one member an account: their login card, with a one-time code."""
     team = _team_for_manager(request, pk)
     member = _active_member_or_404(team, member_id)
-    try:
-        code = services.member_account_give(member=member, actor=request.user, request=request)
-    except services.NotAllowed:
-        raise Http404 from None
-    except OperationRefused as exc:
-        messages.error(request, exc.message)
+    code = _attempt(
+        request,
+        lambda: services.member_account_give(member=member, actor=request.user, request=request),
+    )
+    if code is _REFUSED:
         return redirect("campaigns:team", pk=team.pk)
     return _cards(request, team, [(member, code)])
 
@@ -397,12 +411,11 @@ def member_account(request: HttpRequest, pk: int, member_id: int) -> HttpRespons
 def team_accounts(request: HttpRequest, pk: int) -> HttpResponse:
     """Give every member of the team without an account one: a sheet of login cards."""
     team = _team_for_manager(request, pk)
-    try:
-        given = services.team_accounts_give(team=team, actor=request.user, request=request)
-    except services.NotAllowed:
-        raise Http404 from None
-    except OperationRefused as exc:
-        messages.error(request, exc.message)
+    given = _attempt(
+        request,
+        lambda: services.team_accounts_give(team=team, actor=request.user, request=request),
+    )
+    if given is _REFUSED:
         return redirect("campaigns:team", pk=team.pk)
     if not given:
         messages.info(request, _("Mọi thành viên đều đã có tài khoản."))
@@ -416,12 +429,11 @@ def member_password_reset(request: HttpRequest, pk: int, member_id: int) -> Http
     """A member forgot their password: a new login card (the old password stops working)."""
     team = _team_for_manager(request, pk)
     member = _active_member_or_404(team, member_id)
-    try:
-        code = services.member_password_reset(member=member, actor=request.user, request=request)
-    except services.NotAllowed:
-        raise Http404 from None
-    except OperationRefused as exc:
-        messages.error(request, exc.message)
+    code = _attempt(
+        request,
+        lambda: services.member_password_reset(member=member, actor=request.user, request=request),
+    )
+    if code is _REFUSED:
         return redirect("campaigns:team", pk=team.pk)
     return _cards(request, team, [(member, code)])
 
@@ -431,13 +443,11 @@ def member_password_reset(request: HttpRequest, pk: int, member_id: int) -> Http
 def member_account_close(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
     team = _team_for_manager(request, pk)
     member = _active_member_or_404(team, member_id)
-    try:
-        services.member_account_close(member=member, actor=request.user, request=request)
-    except services.NotAllowed:
-        raise Http404 from None
-    except OperationRefused as exc:
-        messages.error(request, exc.message)
-    else:
+    closed = _attempt(
+        request,
+        lambda: services.member_account_close(member=member, actor=request.user, request=request),
+    )
+    if closed is not _REFUSED:
         messages.success(request, _("Đã khoá tài khoản của %(name)s.") % {"name": member.full_name})
     return redirect("campaigns:team", pk=team.pk)
 
