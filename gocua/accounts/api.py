@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from gocua.accounts.privacy import sees_full_identity
-from gocua.accounts.selectors import assigned_hamlets, can_see_residents, effective_role
+from gocua.accounts.selectors import can_see_residents, effective_role
 from gocua.accounts.services import login_failed, token_create, token_revoke
 from gocua.api.common import (
     ERRORS,
@@ -22,6 +22,7 @@ from gocua.api.common import (
     validation_message,
 )
 from gocua.campaigns.selectors import campaign_deadline_for
+from gocua.people.records import assigned_hamlets
 
 router = Router(tags=["auth"])
 

@@ -1,16 +1,18 @@
 """The one way to scope data to a user's jurisdiction.
 
-Every page, API route, export, import and worklist asks these functions what the user may see.
-Objects outside the answer must be treated as not existing (404), never as forbidden: use the
-`*_or_404` helpers, and build lists, counts, searches and autocompletes on `units_for_user`,
-`residents_for_user` or `households_for_user` so that nothing outside the scope can be counted.
+Every page, API route, export, import and worklist asks these functions (and, for resident
+records, `gocua.people.records`, built on them) what the user may see. Objects outside the
+answer must be treated as not existing (404), never as forbidden: use the `*_or_404` helpers,
+and build lists, counts, searches and autocompletes on `units_for_user` (aggregates) or
+`gocua.people.records.residents_for_user` / `households_for_user` (records), so that nothing
+outside the scope can be counted.
 
-The rule is written once, as two unit querysets: `units_for_user` (the jurisdiction: the
-subtree of the user's unit) and `record_units_for_user` (the units whose resident records the
-user may see: the jurisdiction for a manager, the assigned hamlets inside it for a field member).
-Everything else filters on them; a hot path that needs SQL renders the same queryset
-(`queryset.query.sql_with_params()`) instead of writing the rule again. This module sits above
-the models it reads (units, people, and the campaigns' assignments), and none of them imports it.
+The rule is written once, as two unit querysets: `units_for_user` here (the jurisdiction: the
+subtree of the user's unit, from the user's role and unit alone) and
+`gocua.people.records.record_units_for_user` (the units whose resident records the user may
+see: the jurisdiction for a manager, the assigned hamlets inside it for a field member), which
+reads the campaigns' assignments and so sits above them. Everything else filters on them; a hot
+path that needs SQL renders the same queryset instead of writing the rule again.
 
 Who sees what:
 - an inactive or anonymous user: nothing;
@@ -23,16 +25,13 @@ Who sees what:
 
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from gocua.accounts.models import ApiToken, AuditEntry, Role, User
-from gocua.campaigns.models import Assignment
 from gocua.geo.models import AdminUnit
 from gocua.geo.selectors import EditionError, resolve_edition
-from gocua.people.models import Household, Resident
 
 # Roles that may see resident records of a whole subtree (and full IDs on a resident's page).
 MANAGER_ROLES = frozenset({Role.PROVINCE_ADMIN, Role.UNIT_MANAGER})
@@ -173,89 +172,6 @@ def home_unit(user) -> AdminUnit | None:
     if is_unrestricted(user):
         return AdminUnit.objects.filter(parent__isnull=True).order_by("-edition", "path").first()
     return scope_unit(user) if effective_role(user) else None
-
-
-def assigned_hamlets(user) -> QuerySet[AdminUnit]:
-    """Hamlets a field member was given to walk: active memberships in the current campaign,
-    and only hamlets inside the member's own unit (an assignment elsewhere grants nothing)."""
-    if scope_unit(user) is None:  # no own unit (a superuser bound to none): nothing to walk
-        return AdminUnit.objects.none()
-    return units_for_user(user).filter(
-        id__in=Assignment.objects.filter(
-            member__user=user, member__active=True, member__team__campaign__is_current=True
-        ).values("hamlet_id")
-    )
-
-
-def assigned_hamlet_ids(user) -> list[int]:
-    return list(assigned_hamlets(user).values_list("id", flat=True))
-
-
-def record_units_for_user(user) -> QuerySet[AdminUnit]:
-    """Units whose resident records (residents, households) the user may see: the jurisdiction
-    for province admins and unit managers, the assigned hamlets for a field member, none for a
-    viewer."""
-    role = effective_role(user)
-    if role == Role.FIELD_MEMBER:
-        return assigned_hamlets(user)
-    if role in MANAGER_ROLES:
-        return units_for_user(user)
-    return AdminUnit.objects.none()
-
-
-# record_units_sql's renderings, by what the rule reads of the user. Compiling the queryset
-# costs about as much as a single-visit post's whole query, so each is rendered once.
-_RENDERED: dict[tuple, tuple[str, tuple] | None] = {}
-
-
-def record_units_sql(user) -> tuple[str, tuple] | None:
-    """`record_units_for_user(user)` rendered as an SQL subquery of unit ids, with its
-    parameters (None: no unit), for the hand-written queries of hot paths (the visit sync)."""
-    root = scope_unit(user)
-    key = (
-        connection.vendor,
-        effective_role(user),
-        is_unrestricted(user),
-        root.edition if root else None,
-        root.path if root else None,
-        user.pk,
-    )
-    if key not in _RENDERED:
-        if len(_RENDERED) >= 10_000:  # a bound, far above the accounts of one installation
-            _RENDERED.clear()
-        units = record_units_for_user(user).order_by().values("id")
-        _RENDERED[key] = None if units.query.is_empty() else units.query.sql_with_params()
-    return _RENDERED[key]
-
-
-def _in_scope(queryset: QuerySet, user) -> QuerySet:
-    if is_unrestricted(user):
-        return queryset  # every unit: no subquery to run
-    return queryset.filter(unit__in=record_units_for_user(user))
-
-
-def residents_for_user(user) -> QuerySet[Resident]:
-    """Residents whose records the user may see. Viewers see none (aggregates only); a field
-    member sees only the residents of the hamlets assigned to them."""
-    return _in_scope(Resident.objects.all(), user)
-
-
-def households_for_user(user) -> QuerySet[Household]:
-    return _in_scope(Household.objects.all(), user)
-
-
-def resident_for_user_or_404(user, pk: int) -> Resident:
-    resident = residents_for_user(user).select_related("unit", "household").filter(pk=pk).first()
-    if resident is None:
-        raise Http404("no such resident")
-    return resident
-
-
-def household_for_user_or_404(user, pk: int) -> Household:
-    household = households_for_user(user).select_related("unit").filter(pk=pk).first()
-    if household is None:
-        raise Http404("no such household")
-    return household
 
 
 def audit_entries_for_user(user) -> QuerySet[AuditEntry]:

@@ -177,7 +177,9 @@ def login_locked(request, *, username: str) -> bool:
 # ---------------------------------------------------------------------------------------- users
 
 
-def _hamlets_of(commune: AdminUnit, hamlets: str | Sequence[str]) -> list[AdminUnit]:
+def hamlets_named(commune: AdminUnit, hamlets: str | Sequence[str]) -> list[AdminUnit]:
+    """The commune's hamlets named in `hamlets` ("all", or names matched ignoring case,
+    spacing and diacritics), for a field member's account; AccountError names the unknown one."""
     available = list(
         AdminUnit.objects.filter(parent=commune, level=Level.HAMLET).order_by("name", "code")
     )
@@ -204,43 +206,6 @@ def _hamlets_of(commune: AdminUnit, hamlets: str | Sequence[str]) -> list[AdminU
     return chosen
 
 
-def _assign_hamlets(user: User, commune: AdminUnit, hamlets: list[AdminUnit], affiliation: str):
-    """Through the campaigns services (as a trusted caller): the commune's team in the current
-    campaign (created when missing), the user's membership in it, one assignment per hamlet."""
-    from gocua.campaigns.models import Member, Team
-    from gocua.campaigns.selectors import current_campaign
-    from gocua.campaigns.services import (
-        OperationRefused,
-        assignment_add,
-        member_add,
-        team_create,
-    )
-
-    campaign = current_campaign(commune)
-    if campaign is None:
-        raise AccountError(
-            f"{commune.name}'s province has no current campaign to assign hamlets in: create "
-            "the campaign first "
-            "(or create the user without --hamlets and assign later)"
-        )
-    try:
-        team = Team.objects.filter(campaign=campaign, unit=commune).first()
-        if team is None:
-            team = team_create(campaign=campaign, unit=commune)
-        member = Member.objects.filter(team=team, user=user).first()
-        if member is None:
-            member = member_add(
-                team=team,
-                full_name=user.get_full_name() or user.get_username(),
-                affiliation=affiliation,
-                user=user,
-            )
-        for hamlet in hamlets:
-            assignment_add(member=member, hamlet=hamlet)
-    except OperationRefused as exc:
-        raise AccountError(str(exc)) from None
-
-
 @transaction.atomic
 def user_create(
     *,
@@ -250,19 +215,20 @@ def user_create(
     password: str | None,
     full_name: str = "",
     hamlets: str | Sequence[str] | None = None,
-    affiliation: str = "other",
     created_by: User | None = None,
     request=None,
 ) -> User:
-    """Create an account bound to one unit, and for a field member assign hamlets of their
-    commune ('all' or names matched ignoring case, spacing and diacritics) in the current
-    campaign (its Team and Member are created when missing). `password=None` makes an
+    """Create an account bound to one unit. A field member's `hamlets` of their commune ('all'
+    or names matched ignoring case, spacing and diacritics: hamlets_named) are checked and
+    recorded in the audit entry here; `gocua.campaigns.services.user_create_assigned` assigns
+    them in the current campaign, in the same transaction. `password=None` makes an
     account that can only be entered with a one-time code (login_code_issue): the web gives
     accounts that way, never printing a password.
 
     Atomic: on any AccountError nothing is written. Audited as `create user`.
-    Who may call it: the `gocua user create` command, and the services below that check the
-    actor's scope first (account_create, the campaigns' member_account_give).
+    Who may call it: the `gocua user create` command (through user_create_assigned), and the
+    services that check the actor's scope first (account_create, the campaigns'
+    member_account_give).
     """
     username = (username or "").strip()
     if not username:
@@ -295,9 +261,7 @@ def user_create(
             raise AccountError("password rejected: " + " ".join(exc.messages)) from None
         user.set_password(password)
     user.save()
-    chosen = _hamlets_of(unit, hamlets) if hamlets is not None else []
-    if chosen:
-        _assign_hamlets(user, unit, chosen, affiliation)
+    chosen = hamlets_named(unit, hamlets) if hamlets is not None else []
     audit_record(
         user=created_by,
         command_line=created_by is None,

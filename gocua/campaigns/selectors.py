@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from gocua.accounts.models import Role, User
 from gocua.accounts.selectors import (
@@ -23,26 +22,7 @@ from gocua.accounts.selectors import (
 from gocua.campaigns.models import Affiliation, Assignment, Campaign, Member, Team, UnitTarget
 from gocua.geo.models import AdminUnit, Level
 from gocua.lib.compiled import CompiledLookup
-from gocua.people.models import Resident
 
-# Stages that still leave work for the field, and the name of that work.
-STAGE_GAP = {
-    "none": "not_registered",
-    "failed": "failed",
-    "registered": "not_activated",
-    "approved": "not_activated",
-    "activated": "not_used",
-}
-GAP_STAGES: dict[str, tuple[str, ...]] = {}
-for _stage, _gap in STAGE_GAP.items():
-    GAP_STAGES[_gap] = (*GAP_STAGES.get(_gap, ()), _stage)
-GAPS = ("not_registered", "failed", "not_activated", "not_used")
-GAP_LABELS = {
-    "not_registered": gettext_lazy("Chưa đăng ký"),
-    "failed": gettext_lazy("Hồ sơ không đạt"),
-    "not_activated": gettext_lazy("Chưa kích hoạt"),
-    "not_used": gettext_lazy("Chưa sử dụng"),
-}
 TEAM_LEVELS = (Level.DISTRICT, Level.COMMUNE)
 
 
@@ -136,25 +116,6 @@ def date_outside_message(day: dt.date, campaign: Campaign) -> str | None:
         "day": f"{day:%d/%m/%Y}",
         "period": period_text(campaign),
     }
-
-
-def eligibility_cutoff(on: dt.date, min_age: int) -> dt.date:
-    """The latest birth date that is `min_age` years old on `on` (29 Feb → 28 Feb)."""
-    try:
-        return on.replace(year=on.year - min_age)
-    except ValueError:
-        return on.replace(year=on.year - min_age, day=28)
-
-
-def age_on(born: dt.date, on: dt.date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-
-
-def eligible(residents: QuerySet[Resident], *, on: dt.date, min_age: int) -> QuerySet[Resident]:
-    """Alive, still resident, aged `min_age` or more on `on`."""
-    return residents.filter(
-        deceased=False, moved_out=False, birth_date__lte=eligibility_cutoff(on, min_age)
-    )
 
 
 def target_for(campaign: Campaign, unit: AdminUnit, metric: str) -> float:
@@ -340,23 +301,6 @@ def hamlets_of(unit: AdminUnit) -> QuerySet[AdminUnit]:
     ).order_by("path")
 
 
-def hamlet_counts(unit: AdminUnit, *, campaign: Campaign, on: dt.date) -> dict[int, dict[str, int]]:
-    """{hamlet id: {"residents", "eligible", "gap"}} for the hamlets under `unit` (one query)."""
-    cutoff = eligibility_cutoff(on, campaign.min_age)
-    is_eligible = Q(deceased=False, moved_out=False, birth_date__lte=cutoff)
-    rows = (
-        Resident.objects.filter(unit__edition=unit.edition, unit__path__startswith=unit.path)
-        .values("unit_id")
-        .annotate(
-            residents=Count("id", filter=Q(deceased=False, moved_out=False)),
-            eligible=Count("id", filter=is_eligible),
-            gap=Count("id", filter=is_eligible & Q(eid_stage__in=list(STAGE_GAP))),
-        )
-        .order_by()
-    )
-    return {row.pop("unit_id"): row for row in rows}
-
-
 def assignments_of(team: Team) -> dict[int, set[int]]:
     """{hamlet id: {member id}} for the team's active members."""
     out: dict[int, set[int]] = {}
@@ -405,14 +349,3 @@ def member_hamlet_names(members: list[Member]) -> dict[int, list[str]]:
     ):
         out.setdefault(member_id, []).append(name)
     return out
-
-
-def trained_member_ids(members: list[Member]) -> set[int]:
-    """Members with a passed training session (one query)."""
-    from gocua.fieldwork.models import TrainingAttendance
-
-    return set(
-        TrainingAttendance.objects.filter(member__in=members, passed=True).values_list(
-            "member_id", flat=True
-        )
-    )

@@ -8,7 +8,7 @@ field it concerns, when there is one).
 """
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from django.db import transaction
@@ -19,6 +19,7 @@ from gocua.accounts.models import Role, User
 from gocua.accounts.services import (
     ROLE_RANK,
     AccountError,
+    hamlets_named,
     login_code_issue,
     password_reset,
     tokens_revoke_all,
@@ -27,6 +28,7 @@ from gocua.accounts.services import (
     username_suggest,
 )
 from gocua.campaigns.models import (
+    DEFAULT_MIN_AGE,
     Affiliation,
     Assignment,
     Campaign,
@@ -35,11 +37,15 @@ from gocua.campaigns.models import (
     Team,
     UnitTarget,
 )
-from gocua.campaigns.selectors import TEAM_LEVELS, is_province_admin, manages_unit
+from gocua.campaigns.selectors import (
+    TEAM_LEVELS,
+    current_campaign,
+    is_province_admin,
+    manages_unit,
+)
 from gocua.geo.models import AdminUnit, Level
 from gocua.lib import phone as phone_lib
 from gocua.lib.text import nfc
-from gocua.people.funnel import DEFAULT_MIN_AGE
 
 
 class OperationRefused(Exception):
@@ -576,3 +582,57 @@ def member_account_close(*, member: Member, actor: User | None = None, request=N
     """A member leaves: their account is deactivated (its tokens and codes end)."""
     user = _members_account(member, actor)
     user_deactivate(user=user, by=actor, request=request)
+
+
+@transaction.atomic
+def user_create_assigned(
+    *,
+    username: str,
+    role: str,
+    unit: AdminUnit,
+    password: str | None,
+    full_name: str = "",
+    hamlets: str | Sequence[str] | None = None,
+    affiliation: str = Affiliation.OTHER,
+) -> User:
+    """An account made on the command line (`gocua user create`, the demo): accounts'
+    user_create, and for a field member given `hamlets`, their membership in the commune's team
+    of the current campaign (team and member created when missing, as a trusted caller) with
+    one assignment per hamlet. Atomic: on any AccountError nothing is written."""
+    user = user_create(
+        username=username,
+        role=role,
+        unit=unit,
+        password=password,
+        full_name=full_name,
+        hamlets=hamlets,
+    )
+    if hamlets is not None:
+        _assign_hamlets(user, unit, hamlets_named(unit, hamlets), affiliation)
+    return user
+
+
+def _assign_hamlets(user: User, commune: AdminUnit, hamlets: list[AdminUnit], affiliation: str):
+    campaign = current_campaign(commune)
+    if campaign is None:
+        raise AccountError(
+            f"{commune.name}'s province has no current campaign to assign hamlets in: create "
+            "the campaign first "
+            "(or create the user without --hamlets and assign later)"
+        )
+    try:
+        team = Team.objects.filter(campaign=campaign, unit=commune).first()
+        if team is None:
+            team = team_create(campaign=campaign, unit=commune)
+        member = Member.objects.filter(team=team, user=user).first()
+        if member is None:
+            member = member_add(
+                team=team,
+                full_name=user.get_full_name() or user.get_username(),
+                affiliation=affiliation,
+                user=user,
+            )
+        for hamlet in hamlets:
+            assignment_add(member=member, hamlet=hamlet)
+    except OperationRefused as exc:
+        raise AccountError(str(exc)) from None

@@ -31,6 +31,8 @@ from gocua.campaigns.forms import (
 )
 from gocua.campaigns.models import Campaign, Member, UnitTarget
 from gocua.campaigns.services import OperationRefused
+from gocua.fieldwork import selectors as fieldwork_selectors
+from gocua.people import selectors as people_selectors
 
 
 def _404_unless(condition: bool) -> None:
@@ -295,7 +297,7 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("campaigns:team", pk=team.pk)
     members = selectors.roster(team)
     hamlets = selectors.member_hamlet_names(members)
-    trained = selectors.trained_member_ids(members)
+    trained = fieldwork_selectors.trained_member_ids(members)
     phones = live_tokens_by_user([m.user_id for m in members if m.user_id])
     for m in members:
         m.hamlet_names = hamlets.get(m.pk, [])
@@ -521,7 +523,9 @@ def team_assignments(request: HttpRequest, pk: int) -> HttpResponse:
                 % {"added": added, "removed": removed},
             )
         return redirect("campaigns:assignments", pk=team.pk)
-    counts = selectors.hamlet_counts(team.unit, campaign=team.campaign, on=timezone.localdate())
+    counts = people_selectors.hamlet_counts(
+        team.unit, campaign=team.campaign, on=timezone.localdate()
+    )
     assigned = selectors.assignments_of(team)
     elsewhere = selectors.hamlets_taken_elsewhere(team)
     rows = []

@@ -22,8 +22,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
-from gocua.campaigns.selectors import GAP_LABELS
 from gocua.fieldwork.models import Outcome
+from gocua.people.funnel import GAP_LABELS
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "field"
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "field" / "page.html"

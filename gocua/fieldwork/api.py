@@ -25,7 +25,6 @@ from gocua.accounts.models import Role
 from gocua.accounts.selectors import (
     can_see_residents,
     effective_role,
-    resident_for_user_or_404,
     unit_for_user_or_404,
     units_for_user,
 )
@@ -52,13 +51,15 @@ from gocua.api.common import (
     session_auth,
 )
 from gocua.campaigns.models import Team
-from gocua.campaigns.selectors import age_on, campaign_deadline_for, member_for_user
+from gocua.campaigns.selectors import campaign_deadline_for, member_for_user
 from gocua.campaigns.services import NotAllowed, OperationRefused
 from gocua.fieldwork import selectors, services, worklist_pull
 from gocua.fieldwork.models import FollowUp, HomeSupportRequest, Outcome, OutreachEvent
 from gocua.fieldwork.sync import REJECTED, SyncResult, SyncVisit, visits_sync
 from gocua.lib import limits
 from gocua.lib.ranges import compress
+from gocua.people.funnel import age_on
+from gocua.people.records import resident_for_user_or_404
 
 router = Router()
 # Each route keeps the operation id it was published with (clients generated from the OpenAPI

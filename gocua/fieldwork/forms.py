@@ -8,12 +8,12 @@ from django.utils.translation import gettext_lazy as _
 
 from gocua.campaigns.forms import DATE
 from gocua.campaigns.models import Member
-from gocua.campaigns.selectors import GAP_LABELS, GAPS
 from gocua.fieldwork.models import FollowUp, Outcome, OutreachEvent, TrainingSession
 from gocua.fieldwork.selectors import FLAG_LABELS, FLAGS
 from gocua.geo.models import AdminUnit
 from gocua.lib import limits
 from gocua.lib.forms import LongTextField, TextField
+from gocua.people.funnel import GAP_LABELS, GAPS
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 

@@ -11,15 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from gocua.accounts.models import User
-from gocua.accounts.selectors import households_for_user, residents_for_user, units_for_user
+from gocua.accounts.selectors import units_for_user
 from gocua.campaigns.models import Assignment, Campaign, Member, Team
-from gocua.campaigns.selectors import (
-    GAP_STAGES,
-    STAGE_GAP,
-    age_on,
-    current_campaign_for_user,
-    eligible,
-)
+from gocua.campaigns.selectors import current_campaign_for_user
 from gocua.fieldwork.models import (
     STATUS_OUTCOMES,
     FollowUp,
@@ -33,8 +27,10 @@ from gocua.fieldwork.models import (
 )
 from gocua.geo.models import AdminUnit
 from gocua.lib import nid as nid_lib
-from gocua.people.funnel import DEFAULT_MIN_AGE
+from gocua.people.funnel import DEFAULT_MIN_AGE, GAP_STAGES, STAGE_GAP, age_on
 from gocua.people.models import Household, Resident
+from gocua.people.records import households_for_user, residents_for_user
+from gocua.people.selectors import eligible
 from gocua.people.walking import without_household_key
 
 FLAGS = ("elderly", "no_smartphone", "away", "disabled", "needs_id_card")
@@ -577,7 +573,6 @@ def untrained_by_team(user: User, campaign: Campaign | None) -> list[tuple[Team,
 
 TODAY_ROWS = 20  # rows shown per list on the day page; the full lists are one link away
 NOT_SYNCED_DAYS = 2
-FINISHED_IMPORT_DAYS = 2
 
 
 def hamlets_never_visited(user: User) -> list[dict] | None:
@@ -649,12 +644,9 @@ def members_not_synced(
 def officer_day(user: User, *, now: dt.datetime | None = None) -> dict:
     """What a commune officer looks at first in the morning, all in the user's jurisdiction:
     follow-ups due today and overdue, home-support visits scheduled (the earliest first),
-    households never visited per hamlet, members whose phone has not synced for two days, and
-    imports that finished in the last two days. Lists are cut at TODAY_ROWS with their full
+    households never visited per hamlet and members whose phone has not synced for two days (the
+    page adds the imports that finished lately: gocua.imports.services.imports_finished_lately). Lists are cut at TODAY_ROWS with their full
     counts beside them; a fixed number of queries whatever the unit's size."""
-    from gocua.imports.models import ImportJob
-    from gocua.imports.services import import_jobs_for_user
-
     now = now or timezone.now()
     today = timezone.localdate(now)
     campaign = current_campaign_for_user(user)
@@ -662,10 +654,6 @@ def officer_day(user: User, *, now: dt.datetime | None = None) -> dict:
     overdue = follow_ups_for(user, due="overdue", on=today)
     scheduled = home_support_for(user, status=HomeSupportRequest.Status.SCHEDULED).order_by(
         "scheduled_for", "resident__unit__path", "id"
-    )
-    imports = import_jobs_for_user(user).filter(
-        status__in=ImportJob.FINISHED,
-        finished_at__gte=now - dt.timedelta(days=FINISHED_IMPORT_DAYS),
     )
     return {
         "today": today,
@@ -678,5 +666,13 @@ def officer_day(user: User, *, now: dt.datetime | None = None) -> dict:
         "home_support_count": scheduled.count(),
         "hamlets": hamlets_never_visited(user),
         "not_synced": members_not_synced(user, campaign, now=now),
-        "imports": list(imports.order_by("-finished_at", "-id")[:TODAY_ROWS]),
     }
+
+
+def trained_member_ids(members: list[Member]) -> set[int]:
+    """Members with a passed training session (one query)."""
+    return set(
+        TrainingAttendance.objects.filter(member__in=members, passed=True).values_list(
+            "member_id", flat=True
+        )
+    )

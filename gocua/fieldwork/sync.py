@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gocua.accounts.models import User
-from gocua.accounts.selectors import record_units_sql
 from gocua.accounts.services import audit_record
 from gocua.campaigns.models import Assignment, Member
 from gocua.campaigns.selectors import date_outside_message
@@ -45,6 +44,7 @@ from gocua.lib.bulk import db_datetime, db_uuid, insert_objects, insert_rows, se
 from gocua.lib.rows import db_value
 from gocua.lib.text import nfc
 from gocua.people.models import Household, Resident
+from gocua.people.records import record_units_sql
 
 CREATED, DUPLICATE, REJECTED = "created", "duplicate", "rejected"
 OPEN_HOME_SUPPORT = (HomeSupportRequest.Status.REQUESTED, HomeSupportRequest.Status.SCHEDULED)

@@ -2,7 +2,7 @@
 as the changes since a last pull.
 
 The rows come from `gocua.fieldwork.selectors.worklist_households` (the one worklist), scoped
-to the hamlets assigned to the user (`gocua.accounts.selectors.assigned_hamlets`). A pull
+to the hamlets assigned to the user (`gocua.people.records.assigned_hamlets`). A pull
 answers a cursor; the next pull sends it back and gets only the households whose entry may
 have changed, plus the ids of households to drop (no work left, or no longer assigned).
 """
@@ -16,13 +16,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from gocua.accounts.models import User
-from gocua.accounts.selectors import assigned_hamlet_ids, households_for_user
 from gocua.campaigns.models import Assignment
 from gocua.campaigns.selectors import current_campaign_for_user
 from gocua.fieldwork.models import Visit
 from gocua.fieldwork.selectors import worklist_households
-from gocua.imports.models import ImportJob
 from gocua.people.models import Household, Resident, StageEvent
+from gocua.people.records import assigned_hamlet_ids, households_for_user
 
 # Phones keep cursors signed with this salt: changing it would make every phone pull its whole
 # list again, so it keeps the name of the module this code came from.
@@ -173,7 +172,7 @@ def _changes(user: User, *, hamlets: list[int], since: Since) -> tuple[dict[int,
     extract = StageEvent.objects.filter(resident_id=OuterRef("pk")).filter(
         Q(at__gt=after)
         | Q(import_job__finished_at__gt=after)
-        | Q(import_job__status=ImportJob.Status.RUNNING)
+        | Q(import_job__isnull=False, import_job__finished_at__isnull=True)  # still running
     )
     residents = (
         Resident.objects.filter(unit_id__in=hamlets, household__isnull=False)

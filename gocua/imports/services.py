@@ -2,6 +2,7 @@
 a job is queued, and the worker runs it (gocua.imports.tasks). The command line runs the
 import functions directly, in its own process; both make the same ImportJob rows."""
 
+import datetime as dt
 import uuid
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import translation
+from django.utils import timezone, translation
 
 from gocua.accounts.models import Role, User
 from gocua.accounts.selectors import effective_role, is_manager, is_unrestricted, units_for_user
@@ -89,6 +90,19 @@ def upload_discard(job: ImportJob) -> None:
             default_storage.delete(folder)
         ImportJob.objects.filter(pk=job.pk).update(upload="")
         job.upload = ""
+
+
+FINISHED_LATELY = dt.timedelta(days=2)
+
+
+def imports_finished_lately(user: User, *, now: dt.datetime | None = None, limit: int = 20):
+    """The imports the user may follow that finished in the last two days, newest first (the
+    officer's Today page)."""
+    now = now or timezone.now()
+    jobs = import_jobs_for_user(user).filter(
+        status__in=ImportJob.FINISHED, finished_at__gte=now - FINISHED_LATELY
+    )
+    return list(jobs.order_by("-finished_at", "-id")[:limit])
 
 
 def import_jobs_for_user(user: User) -> QuerySet[ImportJob]:

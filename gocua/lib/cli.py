@@ -5,9 +5,8 @@ import sys
 from collections.abc import Callable
 
 from django.core.checks import Tags
-from django.core.management.base import CommandError
-
-from gocua.geo.selectors import EditionError, resolve_edition
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 # The system checks a data command (import, report, units, user, rollup, generate) runs before
 # it starts: all but the URL checks, which import every view and build the API (0.5 of the 2.2
@@ -18,22 +17,12 @@ DATA_COMMAND_CHECKS = [
 ]
 
 
-def edition_or_stop(requested: int | None) -> int:
-    try:
-        return resolve_edition(requested)
-    except EditionError as exc:
-        raise CommandError(str(exc), returncode=2) from None
-
-
 def print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
 
 
 def stderr_progress(label: str) -> tuple[Callable[[int], None], Callable[[], None]]:
     """A rich progress line on stderr: (advance(rows_done), stop())."""
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     console = Console(stderr=True)
     progress = Progress(
         SpinnerColumn(),

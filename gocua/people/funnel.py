@@ -5,7 +5,14 @@ Everything that compares, counts or defaults a stage reads it from here (fieldwo
 the rollups and KPI rows, the imports, the generator), so they cannot drift apart.
 """
 
+import datetime as dt
+
+from django.utils.translation import gettext_lazy
+
+from gocua.campaigns.models import DEFAULT_MIN_AGE
 from gocua.people.models import Stage
+
+__all__ = ["DEFAULT_MIN_AGE"]  # the campaign's default, named with the funnel's other rules
 
 # Funnel order (docs/design.md, "The funnel"): none → registered → approved → activated → used.
 # `failed` branches off `registered` and ranks with it: the dossier was received, it did not
@@ -45,10 +52,10 @@ REGISTERED_STAGES: tuple[str, ...] = stages_at_least(Stage.REGISTERED)
 ACTIVATED_STAGES: tuple[str, ...] = stages_at_least(Stage.ACTIVATED)
 USED_STAGES: tuple[str, ...] = stages_at_least(Stage.USED)
 
-# Eligible residents are aged `campaign.min_age` or more on the day counted (docs/design.md);
-# this is its default, and the age counted without a current campaign: a level-2 account is
-# for citizens aged 14 or more (Decree 59/2022/NĐ-CP on electronic identification).
-DEFAULT_MIN_AGE = 14
+# Eligible residents are aged `campaign.min_age` or more on the day counted (docs/design.md).
+# Its default, DEFAULT_MIN_AGE (14), is the campaign's field default, defined with the campaign
+# and imported here with the funnel's other rules; it is also the age counted without a
+# current campaign.
 
 # Elderly (the `elderly` flag, home support): 60 or more, the Law on the Elderly 2009, art. 2.
 ELDERLY_AGE = 60
@@ -72,3 +79,35 @@ def eid_level_for(stage: str, level: int | None, known_level: int = 0) -> int:
     if stage == Stage.NONE:
         return 0
     return known_level
+
+
+def eligibility_cutoff(on: dt.date, min_age: int) -> dt.date:
+    """The latest birth date that is `min_age` years old on `on` (29 Feb → 28 Feb)."""
+    try:
+        return on.replace(year=on.year - min_age)
+    except ValueError:
+        return on.replace(year=on.year - min_age, day=28)
+
+
+def age_on(born: dt.date, on: dt.date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+# Stages that still leave work for the field, and the name of that work.
+STAGE_GAP = {
+    "none": "not_registered",
+    "failed": "failed",
+    "registered": "not_activated",
+    "approved": "not_activated",
+    "activated": "not_used",
+}
+GAP_STAGES: dict[str, tuple[str, ...]] = {}
+for _stage, _gap in STAGE_GAP.items():
+    GAP_STAGES[_gap] = (*GAP_STAGES.get(_gap, ()), _stage)
+GAPS = ("not_registered", "failed", "not_activated", "not_used")
+GAP_LABELS = {
+    "not_registered": gettext_lazy("Chưa đăng ký"),
+    "failed": gettext_lazy("Hồ sơ không đạt"),
+    "not_activated": gettext_lazy("Chưa kích hoạt"),
+    "not_used": gettext_lazy("Chưa sử dụng"),
+}

@@ -1,14 +1,18 @@
 """Reads of the registry beyond the scoped querysets of gocua.accounts.selectors."""
 
+import datetime as dt
 import re
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from gocua.accounts.privacy import sees_full_identity
-from gocua.accounts.selectors import is_manager, residents_for_user, units_for_user
+from gocua.accounts.selectors import is_manager, units_for_user
+from gocua.campaigns.models import Campaign
 from gocua.geo.models import AdminUnit
 from gocua.lib.text import nfc
+from gocua.people.funnel import STAGE_GAP, eligibility_cutoff
 from gocua.people.models import Resident, ResidentMove, name_search_of
+from gocua.people.records import residents_for_user
 
 
 def moves_for_user(user) -> QuerySet[ResidentMove]:
@@ -103,3 +107,27 @@ def search_kind(query: str) -> str:
         whole = len(id_query) == 12 and set(id_query) <= _DIGITS
         return "national_id" if whole else "partial_national_id"
     return "name" if text else "none"
+
+
+def eligible(residents: QuerySet[Resident], *, on: dt.date, min_age: int) -> QuerySet[Resident]:
+    """Alive, still resident, aged `min_age` or more on `on`."""
+    return residents.filter(
+        deceased=False, moved_out=False, birth_date__lte=eligibility_cutoff(on, min_age)
+    )
+
+
+def hamlet_counts(unit: AdminUnit, *, campaign: Campaign, on: dt.date) -> dict[int, dict[str, int]]:
+    """{hamlet id: {"residents", "eligible", "gap"}} for the hamlets under `unit` (one query)."""
+    cutoff = eligibility_cutoff(on, campaign.min_age)
+    is_eligible = Q(deceased=False, moved_out=False, birth_date__lte=cutoff)
+    rows = (
+        Resident.objects.filter(unit__edition=unit.edition, unit__path__startswith=unit.path)
+        .values("unit_id")
+        .annotate(
+            residents=Count("id", filter=Q(deceased=False, moved_out=False)),
+            eligible=Count("id", filter=is_eligible),
+            gap=Count("id", filter=is_eligible & Q(eid_stage__in=list(STAGE_GAP))),
+        )
+        .order_by()
+    )
+    return {row.pop("unit_id"): row for row in rows}

@@ -11,13 +11,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from gocua.accounts.selectors import (
-    can_search_residents,
-    resident_for_user_or_404,
-    residents_for_user,
-    unit_for_user_or_404,
-)
+from gocua.accounts.selectors import can_search_residents, unit_for_user_or_404
 from gocua.accounts.services import audit_record, audit_view
+from gocua.people.records import resident_for_user_or_404, residents_for_user
 from gocua.people.selectors import moves_for_user, resident_search, search_kind
 
 PAGE_SIZE = 50

@@ -17,15 +17,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET
 
-from gocua.accounts.selectors import (
-    home_unit,
-    residents_for_user,
-    unit_for_user_or_404,
-    unit_visible,
-)
+from gocua.accounts.selectors import home_unit, unit_for_user_or_404, unit_visible
 from gocua.accounts.services import audit_record
 from gocua.geo.selectors import units_in_subtree
 from gocua.people.models import Stage
+from gocua.people.records import residents_for_user
 from gocua.reports import charts, rollups
 from gocua.reports.dashboard import (
     METRIC_LABELS,

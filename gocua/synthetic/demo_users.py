@@ -12,9 +12,8 @@ from django.test import RequestFactory
 
 from gocua.accounts.cards import login_card
 from gocua.accounts.models import User
-from gocua.accounts.services import user_create
 from gocua.campaigns.models import Member, Team
-from gocua.campaigns.services import team_accounts_give
+from gocua.campaigns.services import team_accounts_give, user_create_assigned
 from gocua.geo.models import AdminUnit, Level
 
 DEMO_USERNAMES = ("demo_tinh", "demo_huyen", "demo_xa", "demo_tnv", "demo_xem")
@@ -48,7 +47,7 @@ def demo_users_ensure(*, province: AdminUnit, password: str) -> list[dict]:
     made = []
     for username, role, unit, hamlets in plan:
         volunteer = _team_volunteer(commune) if role == "field_member" else None
-        user = user_create(
+        user = user_create_assigned(
             username=username,
             role=role,
             unit=unit,

@@ -14,8 +14,7 @@ from itertools import accumulate
 
 from gocua.geo.models import AdminUnit
 from gocua.lib import nid as nid_lib
-from gocua.people.funnel import ELDERLY_AGE
-from gocua.reports.selectors import eligibility_cutoff
+from gocua.people.funnel import ELDERLY_AGE, age_on, eligibility_cutoff
 from gocua.synthetic import names
 
 MAX_AGE = 100
@@ -61,10 +60,6 @@ def draw_age(rng: random.Random, lo: int = 0, hi: int = MAX_AGE - 1) -> int:
 
 def gumbel(rng: random.Random) -> float:
     return -math.log(-math.log(rng.random() or 1e-12))
-
-
-def age_on(born: dt.date, day: dt.date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 @dataclass(slots=True)

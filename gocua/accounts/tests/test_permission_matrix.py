@@ -24,11 +24,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.exceptions import NoReverseMatch
 
 from conftest import make_resident
-from gocua.accounts import selectors
 from gocua.accounts.models import User
 from gocua.accounts.services import token_create
 from gocua.geo.models import AdminUnit
 from gocua.lib.text import key
+from gocua.people import records
 from gocua.people.models import Household
 
 SKIPPED_NAMESPACES = {"admin"}  # the admin has its own test (superusers only)
@@ -225,7 +225,7 @@ class World:
 
     def foreign_secrets(self, user) -> list[str]:
         """Name, ID and phone of every resident the user may not see."""
-        visible = set(selectors.residents_for_user(user).values_list("pk", flat=True))
+        visible = set(records.residents_for_user(user).values_list("pk", flat=True))
         return [
             value
             for r in self.resident.values()
@@ -445,7 +445,7 @@ def test_it_never_leaks_through_a_resident_search(client, world):
     user, _ = world.personas["commune_manager"]
     client.force_login(user)
     for resident in world.resident.values():
-        if resident in selectors.residents_for_user(user):
+        if resident in records.residents_for_user(user):
             continue
         for query in (resident.national_id, resident.full_name, resident.phone):
             body = client.get(reverse("people:list"), {"q": query}).content.decode()

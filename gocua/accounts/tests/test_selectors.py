@@ -7,6 +7,7 @@ from django.http import Http404
 from conftest import make_resident
 from gocua.accounts import selectors as s
 from gocua.accounts.models import User
+from gocua.people import records
 from gocua.people.models import Household
 
 
@@ -74,71 +75,71 @@ def test_it_does_not_confuse_editions(tree, bob):
 
 
 def test_it_lets_managers_see_residents_of_their_subtree(people, alice, bob, charlie, dan):
-    assert names(s.residents_for_user(bob)) == ["Người KP1", "Người KP2", "Người Xã A"]
-    assert names(s.residents_for_user(charlie)) == ["Người Xã B"]
-    assert names(s.residents_for_user(dan)) == [
+    assert names(records.residents_for_user(bob)) == ["Người KP1", "Người KP2", "Người Xã A"]
+    assert names(records.residents_for_user(charlie)) == ["Người Xã B"]
+    assert names(records.residents_for_user(dan)) == [
         "Người KP1",
         "Người KP2",
         "Người Xã A",
         "Người Xã B",
     ]
-    assert len(s.residents_for_user(alice)) == 5
+    assert len(records.residents_for_user(alice)) == 5
 
 
 def test_it_limits_field_members_to_assigned_hamlets(people, vy):
-    assert names(s.residents_for_user(vy)) == ["Người KP1"]
-    assert list(s.households_for_user(vy)) == [people["hh1"]]
-    assert s.assigned_hamlet_ids(vy) == [vy.member.assignments.get().hamlet_id]
+    assert names(records.residents_for_user(vy)) == ["Người KP1"]
+    assert list(records.households_for_user(vy)) == [people["hh1"]]
+    assert records.assigned_hamlet_ids(vy) == [vy.member.assignments.get().hamlet_id]
 
 
 def test_it_ignores_assignments_of_past_campaigns_and_inactive_members(people, vy):
     vy.member.team.campaign.is_current = False
     vy.member.team.campaign.save(update_fields=["is_current"])
-    assert not s.residents_for_user(vy).exists()
+    assert not records.residents_for_user(vy).exists()
     vy.member.team.campaign.is_current = True
     vy.member.team.campaign.save(update_fields=["is_current"])
     vy.member.active = False
     vy.member.save(update_fields=["active"])
-    assert not s.residents_for_user(vy).exists()
+    assert not records.residents_for_user(vy).exists()
 
 
 def test_it_ignores_an_assignment_outside_the_members_commune(people, tree, vy):
     from gocua.campaigns.models import Assignment
 
     Assignment.objects.create(member=vy.member, hamlet=tree.b_kp1)
-    assert names(s.residents_for_user(vy)) == ["Người KP1"]
+    assert names(records.residents_for_user(vy)) == ["Người KP1"]
 
 
 def test_it_gives_viewers_no_resident(people, olivia):
-    assert not s.residents_for_user(olivia).exists()
-    assert not s.households_for_user(olivia).exists()
+    assert not records.residents_for_user(olivia).exists()
+    assert not records.households_for_user(olivia).exists()
     assert s.units_for_user(olivia).exists()
 
 
 def test_it_gives_nothing_to_anonymous_inactive_or_unbound_users(people, tree, bob):
     anonymous = AnonymousUser()
     assert not s.units_for_user(anonymous).exists()
-    assert not s.residents_for_user(anonymous).exists()
+    assert not records.residents_for_user(anonymous).exists()
     bob.is_active = False
     assert not s.units_for_user(bob).exists()
-    assert not s.residents_for_user(bob).exists()
+    assert not records.residents_for_user(bob).exists()
     unbound = User.objects.create_user("nobody", role="unit_manager", unit=None)
     assert not s.units_for_user(unbound).exists()
-    assert not s.residents_for_user(unbound).exists()
+    assert not records.residents_for_user(unbound).exists()
     assert s.scope_paths(unbound) == []
 
 
 def test_it_gives_a_superuser_without_unit_everything(people, tree):
     root = User.objects.create_superuser("root", password="x" * 12)
     assert s.scope_paths(root) is None
-    assert s.residents_for_user(root).count() == 5
+    assert records.residents_for_user(root).count() == 5
     assert s.unit_visible(root, tree.xa_c)
     assert s.home_unit(root) == tree.province
 
 
 def test_it_scopes_a_superuser_bound_to_a_unit(people, tree):
     boss = User.objects.create_superuser("boss", password="x" * 12, unit=tree.xa_b)
-    assert names(s.residents_for_user(boss)) == ["Người Xã B"]
+    assert names(records.residents_for_user(boss)) == ["Người Xã B"]
 
 
 def test_it_finds_units_or_raises_404(tree, bob):
@@ -150,14 +151,14 @@ def test_it_finds_units_or_raises_404(tree, bob):
 
 
 def test_it_finds_residents_or_raises_404(people, bob, charlie, vy):
-    assert s.resident_for_user_or_404(bob, people["kp2"].pk) == people["kp2"]
+    assert records.resident_for_user_or_404(bob, people["kp2"].pk) == people["kp2"]
     with pytest.raises(Http404):
-        s.resident_for_user_or_404(charlie, people["kp2"].pk)
+        records.resident_for_user_or_404(charlie, people["kp2"].pk)
     with pytest.raises(Http404):
-        s.resident_for_user_or_404(vy, people["kp2"].pk)
+        records.resident_for_user_or_404(vy, people["kp2"].pk)
     with pytest.raises(Http404):
-        s.household_for_user_or_404(vy, people["hh2"].pk)
-    assert s.household_for_user_or_404(vy, people["hh1"].pk) == people["hh1"]
+        records.household_for_user_or_404(vy, people["hh2"].pk)
+    assert records.household_for_user_or_404(vy, people["hh1"].pk) == people["hh1"]
 
 
 def test_it_searches_by_name_or_national_id_inside_the_jurisdiction_only(people, bob):
@@ -182,7 +183,7 @@ def _households_by_condition(user) -> set[int]:
     """The households whose unit is in the scope rendered as SQL, as the visit sync runs it."""
     from django.db import connection
 
-    scope = s.record_units_sql(user)
+    scope = records.record_units_sql(user)
     if scope is None:
         return set()
     condition, params = scope
@@ -207,7 +208,7 @@ def test_the_sql_scope_condition_gives_the_same_households_as_the_queryset(
     boss = User.objects.create_superuser("boss", password="x" * 12, unit=tree.xa_b)
     unbound = User.objects.create_user("nobody", role="unit_manager", unit=None)
     for user in (alice, bob, charlie, dan, olivia, vy, root, boss, unbound, AnonymousUser()):
-        expected = set(s.households_for_user(user).values_list("id", flat=True))
+        expected = set(records.households_for_user(user).values_list("id", flat=True))
         assert _households_by_condition(user) == expected, user
     vy.member.active = False
     vy.member.save(update_fields=["active"])

@@ -5,8 +5,9 @@ import datetime as dt
 import pytest
 
 from gocua.accounts.models import AuditEntry, User
-from gocua.accounts.services import AccountError, user_create
+from gocua.accounts.services import AccountError
 from gocua.campaigns.models import Assignment, Campaign, Member, Team
+from gocua.campaigns.services import user_create_assigned
 
 PASSWORD = "cửa-sổ-xanh-2026"
 
@@ -24,7 +25,7 @@ def campaign(tree):
 
 def test_it_creates_a_user_bound_to_a_unit_with_an_argon2_hash(tree, settings):
     settings.PASSWORD_HASHERS = [h for h in settings.PASSWORD_HASHERS if "MD5" not in h]
-    user = user_create(
+    user = user_create_assigned(
         username="hoa",
         role="unit_manager",
         unit=tree.xa_a,
@@ -44,7 +45,7 @@ def test_it_creates_a_user_bound_to_a_unit_with_an_argon2_hash(tree, settings):
 
 
 def test_it_assigns_all_hamlets_to_a_field_member(tree, campaign):
-    user = user_create(
+    user = user_create_assigned(
         username="tu", role="field_member", unit=tree.xa_a, password=PASSWORD, hamlets="all"
     )
     team = Team.objects.get(campaign=campaign, unit=tree.xa_a)
@@ -53,7 +54,7 @@ def test_it_assigns_all_hamlets_to_a_field_member(tree, campaign):
 
 
 def test_it_matches_hamlet_names_ignoring_case_spacing_and_diacritics(tree, campaign):
-    user = user_create(
+    user = user_create_assigned(
         username="tu", role="field_member", unit=tree.xa_a, password=PASSWORD, hamlets=["khu pho 2"]
     )
     assert [a.hamlet for a in Assignment.objects.filter(member__user=user)] == [tree.kp2]
@@ -61,7 +62,7 @@ def test_it_matches_hamlet_names_ignoring_case_spacing_and_diacritics(tree, camp
 
 def test_it_reuses_the_existing_team_of_the_commune(tree, campaign):
     team = Team.objects.create(campaign=campaign, unit=tree.xa_a, name="Tổ đã có")
-    user_create(
+    user_create_assigned(
         username="tu", role="field_member", unit=tree.xa_a, password=PASSWORD, hamlets="all"
     )
     assert Team.objects.filter(unit=tree.xa_a).get() == team
@@ -93,7 +94,7 @@ def test_it_refuses_bad_requests_and_writes_nothing(tree, campaign, bob, kwargs,
         args["unit"] = tree.province
     before = User.objects.count()
     with pytest.raises(AccountError, match=message):
-        user_create(**args)
+        user_create_assigned(**args)
     assert User.objects.count() == before
     assert not Member.objects.exists()
     assert not AuditEntry.objects.exists()
@@ -101,7 +102,7 @@ def test_it_refuses_bad_requests_and_writes_nothing(tree, campaign, bob, kwargs,
 
 def test_it_stops_when_there_is_no_current_campaign(tree):
     with pytest.raises(AccountError, match="no current campaign"):
-        user_create(
+        user_create_assigned(
             username="tu", role="field_member", unit=tree.xa_a, password=PASSWORD, hamlets="all"
         )
     assert not User.objects.filter(username="tu").exists()
@@ -109,6 +110,6 @@ def test_it_stops_when_there_is_no_current_campaign(tree):
 
 def test_it_stops_on_a_commune_without_hamlets(tree, campaign):
     with pytest.raises(AccountError, match="has no hamlets yet"):
-        user_create(
+        user_create_assigned(
             username="tu", role="field_member", unit=tree.xa_c, password=PASSWORD, hamlets="all"
         )

@@ -3,8 +3,9 @@ from django.utils import timezone
 
 from gocua.campaigns import services
 from gocua.campaigns.models import Assignment
-from gocua.campaigns.selectors import hamlet_counts, unassigned_hamlets
+from gocua.campaigns.selectors import unassigned_hamlets
 from gocua.campaigns.services import NotAllowed, OperationRefused
+from gocua.people.selectors import hamlet_counts
 
 
 def test_it_sets_the_assignments_of_the_shown_hamlets(team_a, member_vy, bob, tree):

@@ -9,10 +9,9 @@ from django.utils import timezone
 
 from conftest import make_resident
 from gocua.accounts.models import User
-from gocua.accounts.services import user_create
 from gocua.campaigns.models import Campaign, Member
 from gocua.campaigns.selectors import current_campaign, current_campaign_for_user
-from gocua.campaigns.services import campaign_create, campaign_make_current
+from gocua.campaigns.services import campaign_create, campaign_make_current, user_create_assigned
 from gocua.geo.models import AdminUnit
 from gocua.lib.text import key
 from gocua.people.models import Household
@@ -80,9 +79,9 @@ def test_two_provinces_run_side_by_side(two, alice, client):
     campaign_create(name="Bình Phước cao điểm", province=bp.province,
                     start_date=today - dt.timedelta(days=9), actor=bp.admin)  # fmt: skip
     password = "mật-khẩu-dài-2026"
-    an = user_create(username="an", role="field_member", unit=tree.xa_a, password=password,
+    an = user_create_assigned(username="an", role="field_member", unit=tree.xa_a, password=password,
                      hamlets="all")  # fmt: skip
-    binh = user_create(username="binh", role="field_member", unit=bp.commune,
+    binh = user_create_assigned(username="binh", role="field_member", unit=bp.commune,
                        password=password, hamlets="all")  # fmt: skip
     assert Member.objects.get(user=an).team.campaign.name == "Tây Ninh 60 ngày"
     assert Member.objects.get(user=binh).team.campaign.name == "Bình Phước cao điểm"

@@ -6,9 +6,9 @@
 from django import template
 
 from gocua.campaigns.models import Affiliation
-from gocua.campaigns.selectors import GAP_LABELS
 from gocua.fieldwork.models import FollowUp, Outcome
 from gocua.fieldwork.selectors import FLAG_LABELS
+from gocua.people.funnel import GAP_LABELS
 from gocua.people.models import Stage
 
 register = template.Library()

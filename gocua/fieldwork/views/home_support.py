@@ -15,12 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gocua.accounts.services import audit_view
 from gocua.campaigns.forms import add_refusal
-from gocua.campaigns.selectors import (
-    age_on,
-    current_campaign,
-    current_campaign_for_user,
-    period_text,
-)
+from gocua.campaigns.selectors import current_campaign, current_campaign_for_user, period_text
 from gocua.campaigns.services import NotAllowed, OperationRefused
 from gocua.fieldwork import selectors, services
 from gocua.fieldwork.forms import CloseForm, DoneForm, HomeSupportScheduleForm
@@ -33,6 +28,7 @@ from gocua.fieldwork.views._common import (
     _manager_only,
     _query,
 )
+from gocua.people.funnel import age_on
 
 
 @login_required

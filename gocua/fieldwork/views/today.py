@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 from gocua.accounts.selectors import is_manager
 from gocua.fieldwork import selectors
 from gocua.fieldwork.views._common import _404_unless, _audit_list
+from gocua.imports.services import imports_finished_lately
 
 
 @login_required
@@ -16,6 +17,7 @@ def today(request: HttpRequest) -> HttpResponse:
     """A unit manager's landing page: what is due today in their jurisdiction."""
     _404_unless(is_manager(request.user))
     day = selectors.officer_day(request.user)
+    day["imports"] = imports_finished_lately(request.user, limit=selectors.TODAY_ROWS)
     shown = [f.resident_id for f in (*day["due_today"], *day["overdue"]) if f.resident_id]
     _audit_list(request, "today", shown + [r.resident_id for r in day["home_support"]])
     for f in day["overdue"]:

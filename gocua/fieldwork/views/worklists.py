@@ -13,11 +13,10 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from gocua.accounts import privacy
-from gocua.accounts.selectors import assigned_hamlets, can_see_residents, is_manager, units_for_user
+from gocua.accounts.selectors import can_see_residents, is_manager, units_for_user
 from gocua.accounts.services import audit_record, audit_view
 from gocua.campaigns.models import Member, Team
 from gocua.campaigns.selectors import (
-    GAP_LABELS,
     current_campaign_for_user,
     hamlets_of,
     member_for_user,
@@ -28,7 +27,9 @@ from gocua.fieldwork.forms import WorklistFilterForm
 from gocua.fieldwork.models import Outcome
 from gocua.fieldwork.views._common import STAGE_LABELS, _404_unless, _page_number, _query
 from gocua.geo.models import AdminUnit
+from gocua.people.funnel import GAP_LABELS
 from gocua.people.models import Resident
+from gocua.people.records import assigned_hamlets
 
 WORKLIST_PAGE = 100
 OUTCOME_LABELS = dict(Outcome.choices)

@@ -7,13 +7,14 @@ from gocua.accounts.models import Role, User
 from gocua.accounts.services import (
     AccountError,
     tokens_revoke_all,
-    user_create,
     user_deactivate,
     user_password_set,
 )
 from gocua.campaigns.models import Affiliation
+from gocua.campaigns.services import user_create_assigned
+from gocua.geo.cli import edition_or_stop
 from gocua.geo.selectors import EditionError, unit_get
-from gocua.lib.cli import DATA_COMMAND_CHECKS, edition_or_stop
+from gocua.lib.cli import DATA_COMMAND_CHECKS
 
 
 class Command(BaseCommand):
@@ -82,7 +83,7 @@ class Command(BaseCommand):
             hamlets = "all"
         password = self._password(options["password_stdin"])
         try:
-            user = user_create(
+            user = user_create_assigned(
                 username=options["name"],
                 role=options["role"],
                 unit=unit,

@@ -1,8 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from gocua.geo.cli import edition_or_stop
 from gocua.geo.selectors import EditionError, unit_get, unit_list
 from gocua.geo.services import UnitError, units_load
-from gocua.lib.cli import DATA_COMMAND_CHECKS, edition_or_stop, print_json
+from gocua.lib.cli import DATA_COMMAND_CHECKS, print_json
 
 
 class Command(BaseCommand):

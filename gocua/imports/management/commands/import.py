@@ -2,10 +2,11 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from gocua.geo.cli import edition_or_stop
 from gocua.imports.citizens import citizens_import
 from gocua.imports.readers import ImportFileError
 from gocua.imports.stages import stages_import
-from gocua.lib.cli import DATA_COMMAND_CHECKS, edition_or_stop, print_json, stderr_progress
+from gocua.lib.cli import DATA_COMMAND_CHECKS, print_json, stderr_progress
 
 
 class Command(BaseCommand):

@@ -5,9 +5,10 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from gocua.accounts.services import audit_record
+from gocua.geo.cli import edition_or_stop
 from gocua.geo.models import AdminUnit
 from gocua.geo.selectors import EditionError, top_units, unit_get
-from gocua.lib.cli import DATA_COMMAND_CHECKS, edition_or_stop, print_json
+from gocua.lib.cli import DATA_COMMAND_CHECKS, print_json
 from gocua.lib.spreadsheet import csv_writer
 from gocua.reports import rollups
 from gocua.reports.exports import (

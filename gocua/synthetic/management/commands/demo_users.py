@@ -2,8 +2,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from gocua.geo.cli import edition_or_stop
 from gocua.geo.selectors import EditionError, unit_get
-from gocua.lib.cli import DATA_COMMAND_CHECKS, edition_or_stop
+from gocua.lib.cli import DATA_COMMAND_CHECKS
 from gocua.synthetic.demo_users import demo_login_cards, demo_users_ensure
 
 

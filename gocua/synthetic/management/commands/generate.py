@@ -2,7 +2,8 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from gocua.lib.cli import DATA_COMMAND_CHECKS, edition_or_stop, print_json
+from gocua.geo.cli import edition_or_stop
+from gocua.lib.cli import DATA_COMMAND_CHECKS, print_json
 from gocua.synthetic.services import GenerateError, province_generate
 
 
