@@ -6,12 +6,14 @@
 import os
 import sys
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import execute_from_command_line
+from django.db import OperationalError, ProgrammingError
+
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gocua.settings")
-    from django.conf import settings
-    from django.core.exceptions import ImproperlyConfigured
-    from django.core.management import execute_from_command_line
 
     try:
         settings.INSTALLED_APPS  # noqa: B018 - load the settings: a bad environment stops here
@@ -38,7 +40,6 @@ def main() -> None:
             "user who ran it (cli:<name>)."
         )
         return
-    from django.db import OperationalError, ProgrammingError
 
     try:
         execute_from_command_line(["gocua", *args])

@@ -8,6 +8,7 @@ import os
 import secrets
 from collections.abc import Iterable, Sequence
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.signals import user_login_failed
@@ -19,6 +20,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from gocua.accounts.models import ApiToken, AuditEntry, LoginCode, Role, User
+from gocua.accounts.selectors import effective_role, unit_visible
 from gocua.geo.models import AdminUnit, Level
 from gocua.lib.compiled import CompiledLookup
 from gocua.lib.masking import scrub
@@ -169,7 +171,6 @@ def login_failed(request, *, username: str | None) -> None:
 def login_locked(request, *, username: str) -> bool:
     """Whether too many failed logins from this address (for this user name, or for any)
     lock this attempt out, as on the login page (django-axes)."""
-    from axes.handlers.proxy import AxesProxyHandler
 
     return AxesProxyHandler.is_locked(request, credentials={"username": nfc(username or "")})
 
@@ -338,7 +339,6 @@ def roles_given_by(actor: User) -> list[str]:
     """The roles `actor` may give: a province admin gives unit managers, viewers and other
     admins of the province; a unit manager gives viewers (their volunteers get accounts from
     the team's roster)."""
-    from gocua.accounts.selectors import effective_role
 
     role = effective_role(actor)
     if role == Role.PROVINCE_ADMIN:
@@ -381,7 +381,6 @@ def account_create(
     """An account given in the web by a manager, inside their jurisdiction and never with a
     role above their own (see roles_given_by): returns the user and the one-time code for
     their login card. Raises AccountError."""
-    from gocua.accounts.selectors import unit_visible
 
     if role not in roles_given_by(actor):
         raise AccountError(_("Bạn không thể cấp tài khoản với vai trò này."))

@@ -6,12 +6,12 @@ import datetime as dt
 from collections.abc import Iterable
 from itertools import groupby
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from gocua.accounts.models import User
-from gocua.accounts.selectors import units_for_user
+from gocua.accounts.selectors import scope_unit, units_for_user
 from gocua.campaigns.models import Assignment, Campaign, Member, Team
 from gocua.campaigns.selectors import current_campaign_for_user
 from gocua.fieldwork.models import (
@@ -25,7 +25,7 @@ from gocua.fieldwork.models import (
     Visit,
     VisitOutcome,
 )
-from gocua.geo.models import AdminUnit
+from gocua.geo.models import AdminUnit, Level
 from gocua.lib import nid as nid_lib
 from gocua.people.funnel import DEFAULT_MIN_AGE, GAP_STAGES, STAGE_GAP, age_on
 from gocua.people.models import Household, Resident
@@ -507,7 +507,6 @@ def outreach_for(
 
 
 def outreach_totals(events: QuerySet[OutreachEvent]) -> dict:
-    from django.db.models import Sum
 
     return events.order_by().aggregate(
         events=Count("id"),
@@ -585,8 +584,6 @@ def hamlets_never_visited(user: User) -> list[dict] | None:
     index, and those without a visit as an anti-join probing the visit's household index once
     per household (PostgreSQL: "Nested Loop Anti Join" over "Index Only Scan"; as a FILTER in
     one query it would hash every visit of the province instead). No resident is read."""
-    from gocua.accounts.selectors import scope_unit
-    from gocua.geo.models import Level
 
     root = scope_unit(user)
     if root is None or root.level not in (Level.COMMUNE, Level.HAMLET):
@@ -620,7 +617,6 @@ def members_not_synced(
     the server for NOT_SYNCED_DAYS days (or never): every download and every sync of the field
     page is an API call, and each touches its token's `last_used_at`. Each member carries
     `last_sync` (None: never). One query."""
-    from django.db.models import Max
 
     if campaign is None:
         return []

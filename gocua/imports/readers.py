@@ -185,7 +185,7 @@ def _looks_legacy(head: bytes) -> bool:
 
 
 def _legacy_encoding_message(head: bytes) -> str:
-    from charset_normalizer import from_bytes
+    from charset_normalizer import from_bytes  # noqa: PLC0415 (only for a file that is not UTF-8)
 
     guess = from_bytes(head[:65536]).best()
     name = guess.encoding if guess else _("một bảng mã không rõ")
@@ -208,8 +208,9 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _open_xlsx(path: Path, kind: str) -> Table:
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
+    # Loaded when an .xlsx comes, not by every command and page: openpyxl takes 0.17 s to import.
+    import openpyxl  # noqa: PLC0415
+    from openpyxl.utils.exceptions import InvalidFileException  # noqa: PLC0415
 
     # A file object, not the path: openpyxl judges a path by its extension, and offices send
     # .xlsx files named .xls, .XLSX or nothing at all.

@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from gocua.accounts.models import Role, User
 from gocua.accounts.selectors import effective_role, is_manager, is_unrestricted, units_for_user
 from gocua.accounts.services import audit_record
+from gocua.geo.selectors import resolve_edition
 from gocua.imports.models import ImportJob
 from gocua.imports.readers import open_table
 from gocua.worker.services import enqueue_after_commit
@@ -128,6 +129,5 @@ def may_read_rejects(*, user: User, job: ImportJob) -> bool:
 
 
 def _only_edition() -> int:
-    from gocua.geo.selectors import resolve_edition
 
     return resolve_edition(None)

@@ -2,6 +2,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from gocua.lib.text import fold
+from gocua.people.walking import walk_key_for
 
 
 class Stage(models.TextChoices):
@@ -64,7 +65,6 @@ class Household(models.Model):
         return self.address or self.code or f"#{self.pk}"
 
     def save(self, *args, **kwargs) -> None:
-        from gocua.people.walking import walk_key_for
 
         self.walk_key = walk_key_for(self.address, self.unit)
         update_fields = kwargs.get("update_fields")

@@ -11,11 +11,22 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_noop
 
+from gocua.campaigns.models import Affiliation, Assignment, Member
 from gocua.campaigns.selectors import current_campaign
+from gocua.fieldwork.models import VisitOutcome
 from gocua.geo.models import AdminUnit, Level
+from gocua.imports.models import ImportJob
 from gocua.people.funnel import stages_at_least
+from gocua.people.models import StageEvent
 from gocua.reports import rollups
-from gocua.reports.models import FLOW_COLUMNS, MEMBER_COLUMNS, STOCK_COLUMNS, MemberDay, UnitDay
+from gocua.reports.models import (
+    FLOW_COLUMNS,
+    MEMBER_COLUMNS,
+    STOCK_COLUMNS,
+    MemberDay,
+    StageRegression,
+    UnitDay,
+)
 from gocua.reports.selectors import METRICS, Freshness, kpi_rows, rollup_freshness, stock_series
 
 # Marked for the catalogue only: the dashboard's cards and menus translate them; the charts
@@ -84,7 +95,6 @@ def _members_by_unit(unit: AdminUnit) -> dict[str, int]:
     """Active members of the current campaign's teams under `unit`, by the team's unit path;
     under a commune (whose children are hamlets without teams), the members assigned to each
     hamlet, by the hamlet's path."""
-    from gocua.campaigns.models import Assignment, Member
 
     if unit.level == Level.COMMUNE:
         return dict(
@@ -110,7 +120,6 @@ def _members_by_unit(unit: AdminUnit) -> dict[str, int]:
 
 def _team_rows(unit: AdminUnit, on: dt.date, first: dt.date) -> list[dict]:
     """The unit's own team (current campaign), member by member (two queries)."""
-    from gocua.campaigns.models import Affiliation, Member
 
     labels = dict(Affiliation.choices)
     members = list(
@@ -253,8 +262,6 @@ def last_extract_at():
     """The time of the latest status extract: the later of the newest extract-dated stage
     change and the end of the newest stage import (an extract that changed nothing still
     counts as having been read). None before the first."""
-    from gocua.imports.models import ImportJob
-    from gocua.people.models import StageEvent
 
     event = (
         StageEvent.objects.filter(source=StageEvent.Source.EXTRACT)
@@ -317,7 +324,6 @@ def claims_by_team(
     team: claims made, supported by the confirmed stage now, not supported although an
     extract came after them (by day), and still waiting for one. Reads MemberDay rows (one
     query) plus the roster."""
-    from gocua.campaigns.models import Member
 
     on = on or rollups.today()
     extract_day = rollups._local_day(extract) if extract else None
@@ -374,7 +380,6 @@ def claims_by_team(
 def unconfirmed_claims(unit: AdminUnit, residents, *, extract: dt.datetime | None, limit: int = 50):
     """Claims made before the latest extract that the confirmed stage still does not support,
     newest first, among `residents` (the user's, from accounts.selectors) under `unit`."""
-    from gocua.fieldwork.models import VisitOutcome
 
     if extract is None:
         return [], 0
@@ -401,7 +406,6 @@ def unconfirmed_claims(unit: AdminUnit, residents, *, extract: dt.datetime | Non
 def skipped_claims(unit: AdminUnit, residents, *, limit: int = 50):
     """Claims that skipped a step (recorded as the step they can really be, see
     fieldwork.services.claim_for), newest first, among `residents` under `unit`."""
-    from gocua.fieldwork.models import VisitOutcome
 
     claims = VisitOutcome.objects.filter(
         resident__in=residents.filter(unit__edition=unit.edition, unit__path__startswith=unit.path)
@@ -417,7 +421,6 @@ def skipped_claims(unit: AdminUnit, residents, *, limit: int = 50):
 
 def regressions(unit: AdminUnit, residents, *, limit: int = 50):
     """Residents whose confirmed stage went backwards, newest first (StageRegression rows)."""
-    from gocua.reports.models import StageRegression
 
     rows = StageRegression.objects.filter(
         unit__edition=unit.edition,

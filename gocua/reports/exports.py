@@ -22,9 +22,11 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from gocua.geo.models import AdminUnit, Level
 from gocua.lib.spreadsheet import csv_writer, workbook
 from gocua.people.funnel import ACTIVATED_STAGES, REGISTERED_STAGES
+from gocua.reports.dashboard import ancestors_of
 from gocua.reports.labels import FIGURE_LABELS
 from gocua.reports.models import FLOW_COLUMNS, STOCK_COLUMNS, UnitDay
 from gocua.reports.pace import STATUS_LABELS, status_of
+from gocua.reports.selectors import stock_series
 
 LEVEL_SHEETS = {
     Level.PROVINCE: "Tỉnh",
@@ -115,7 +117,6 @@ def with_parents(rows: list[dict], unit: AdminUnit) -> list[dict]:
     """Copies of `rows` (kpi_rows of `unit`, in tree order) with the names of their district
     and commune: the last district and commune met before a row are its own (tree order puts
     every unit right after its parent), starting from the report unit's own ancestors."""
-    from gocua.reports.dashboard import ancestors_of
 
     current = {Level.DISTRICT: "", Level.COMMUNE: ""}
     for ancestor in ancestors_of(unit):
@@ -187,7 +188,6 @@ def letterhead(unit: AdminUnit) -> dict:
     """Who issues the report and where: the police of the report's unit (a hamlet's: of its
     commune) under the police of the level above, and the province's name for the date line,
     read from the unit tree (one query)."""
-    from gocua.reports.dashboard import ancestors_of
 
     chain = [*ancestors_of(unit), unit]
     if unit.level == Level.HAMLET and len(chain) > 1:
@@ -423,7 +423,6 @@ SNAPSHOT_COLUMNS = [
 
 def snapshot_rows(units: list[AdminUnit], first: dt.date, last: dt.date) -> list[dict]:
     """One row per (day, unit) from the rollups, in day then tree order: two queries."""
-    from gocua.reports.selectors import stock_series
 
     ids = [u.id for u in units]
     stocks = stock_series(ids, first, last)

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from gocua.campaigns.models import UnitTarget
 from gocua.campaigns.selectors import current_campaign
 from gocua.geo.models import AdminUnit
 from gocua.geo.selectors import units_in_subtree
@@ -209,7 +210,6 @@ def kpi_row(unit: AdminUnit, counts: dict[str, int]) -> dict:
 def unit_targets(units: list[AdminUnit], campaign) -> dict[int, dict[str, Decimal]]:
     """{unit id: {metric: target}}: the campaign's targets, overridden by the UnitTarget of
     the unit or of its nearest ancestor that has one (one query)."""
-    from gocua.campaigns.models import UnitTarget
 
     if campaign is None:
         return {u.id: dict(DEFAULT_TARGETS) for u in units}

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from gocua.accounts.services import audit_record
 from gocua.geo.cli import edition_or_stop
 from gocua.geo.models import AdminUnit
-from gocua.geo.selectors import EditionError, top_units, unit_get
+from gocua.geo.selectors import EditionError, top_units, unit_get, units_in_subtree
 from gocua.lib.cli import DATA_COMMAND_CHECKS, print_json
 from gocua.lib.spreadsheet import csv_writer
 from gocua.reports import rollups
@@ -105,7 +105,6 @@ class Command(BaseCommand):
                 stream.close()
 
     def snapshot(self, unit: AdminUnit, options: dict) -> None:
-        from gocua.geo.selectors import units_in_subtree
 
         try:
             first = dt.date.fromisoformat(options["first"])

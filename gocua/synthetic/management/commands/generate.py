@@ -1,6 +1,15 @@
 import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from gocua.geo.cli import edition_or_stop
 from gocua.lib.cli import DATA_COMMAND_CHECKS, print_json
@@ -76,15 +85,6 @@ class _Progress:
     """A progress bar on stderr (rich), by residents written."""
 
     def __init__(self, total: int) -> None:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
 
         console = Console(stderr=True)
         self._progress = Progress(
