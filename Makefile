@@ -40,9 +40,12 @@ chromium:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Style, the layers (.importlinter) and the types (mypy, settings in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check gocua bench conftest.py
 	$(BIN)/ruff format --check gocua bench conftest.py
+	GOCUA_SECRET_KEY=lint-only-key $(BIN)/lint-imports
+	GOCUA_SECRET_KEY=lint-only-key $(BIN)/mypy
 
 test-sqlite: $(STAMP) chromium
 	GOCUA_SECRET_KEY=test-only-key $(BIN)/pytest
