@@ -39,7 +39,7 @@ class VisitAdmin(admin.ModelAdmin):
     inlines = [VisitOutcomeInline]
 
     def has_add_permission(self, request) -> bool:
-        return False  # visits come from visit_record (pages, API sync)
+        return False  # visits come from visits_record (pages, API sync)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -6,7 +6,7 @@ Contracts of `GET /worklist` and `POST /visits/sync` are in docs/design.md ("Con
 their fields as they are. Everything is scoped through gocua.accounts.selectors: an object
 outside the user's jurisdiction answers 404, one inside it that the user may not change (a
 field member and an outreach event) answers 403. The sync's writes are in
-gocua.fieldwork.sync, the worklist's pull in gocua.fieldwork.worklist_pull.
+gocua.fieldwork.visits, the worklist's pull in gocua.fieldwork.worklist_pull.
 """
 
 import datetime as dt
@@ -55,7 +55,7 @@ from gocua.campaigns.selectors import campaign_deadline_for, member_for_user
 from gocua.campaigns.services import NotAllowed, OperationRefused
 from gocua.fieldwork import selectors, services, worklist_pull
 from gocua.fieldwork.models import FollowUp, HomeSupportRequest, Outcome, OutreachEvent
-from gocua.fieldwork.sync import REJECTED, SyncResult, SyncVisit, visits_sync
+from gocua.fieldwork.visits import REJECTED, NewVisit, VisitResult, visits_record
 from gocua.lib import limits
 from gocua.lib.ranges import compress
 from gocua.people.funnel import age_on
@@ -281,13 +281,13 @@ def _item_error(exc: pydantic.ValidationError) -> str:
     return _("Dữ liệu không hợp lệ: %(errors)s") % {"errors": "; ".join(parts)}
 
 
-def _parse_visit(item: object) -> SyncVisit | SyncResult:
+def _parse_visit(item: object) -> NewVisit | VisitResult:
     try:
         visit = VisitIn.model_validate(item)
     except pydantic.ValidationError as exc:
         raw_id = item.get("id") if isinstance(item, dict) else None
-        return SyncResult(str(raw_id) if raw_id is not None else "", REJECTED, _item_error(exc))
-    return SyncVisit(
+        return VisitResult(str(raw_id) if raw_id is not None else "", REJECTED, _item_error(exc))
+    return NewVisit(
         id=visit.id,
         household=visit.household,
         at=visit.at,
@@ -344,9 +344,9 @@ def visits_sync_route(request: HttpRequest):
             },
         )
     parsed = [_parse_visit(item) for item in items]
-    valid = [p for p in parsed if isinstance(p, SyncVisit)]
-    recorded = iter(visits_sync(user=user, member=member, visits=valid, request=request))
-    results = [next(recorded) if isinstance(p, SyncVisit) else p for p in parsed]
+    valid = [p for p in parsed if isinstance(p, NewVisit)]
+    recorded = iter(visits_record(member=member, visits=valid, actor=user, request=request))
+    results = [next(recorded) if isinstance(p, NewVisit) else p for p in parsed]
     return Status(
         200, {"results": [{"id": r.id, "status": r.status, "error": r.error} for r in results]}
     )

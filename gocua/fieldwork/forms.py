@@ -52,7 +52,7 @@ class VisitForm(forms.Form):
     """One visit: who, when, a note, and per resident an outcome and a note.
 
     `client_id` is a hidden UUID made when the page is shown: submitting the same page twice
-    sends the same UUID, and visit_record stores it once."""
+    sends the same UUID, and visits_record stores it once."""
 
     client_id = forms.UUIDField(widget=forms.HiddenInput)
     member = forms.ModelChoiceField(label=_("Thành viên đi thăm"), queryset=Member.objects.none())

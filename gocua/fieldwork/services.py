@@ -1,5 +1,6 @@
-"""Writes for field work: visits and their side effects, claims, follow-ups, home support,
-reports of deaths and moves, outreach events and trainings.
+"""Writes for field work: claims, follow-ups, home support, reports of deaths and moves,
+outreach events and trainings (visits themselves are recorded by gocua.fieldwork.visits, with
+the claim rules and refusals defined here).
 
 Services are keyword-only and each runs in one transaction. `actor`, when given, is checked
 (a unit manager of the object's unit, or for follow-ups the member themself); `actor=None` is
@@ -8,16 +9,15 @@ message (and `.code`, `.field`).
 """
 
 import datetime as dt
-import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import NamedTuple
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gocua.accounts.models import User
-from gocua.campaigns.models import Affiliation, Assignment, Campaign, Member, Team
+from gocua.campaigns.models import Affiliation, Campaign, Member, Team
 from gocua.campaigns.selectors import (
     current_campaign,
     date_outside_message,
@@ -26,7 +26,6 @@ from gocua.campaigns.selectors import (
 from gocua.campaigns.services import NotAllowed, OperationRefused, require_manager_of
 from gocua.fieldwork.models import (
     CLAIM_STAGE,
-    OUTCOME_CODES,
     STATUS_OUTCOMES,
     FollowUp,
     HomeSupportRequest,
@@ -42,7 +41,7 @@ from gocua.geo.models import AdminUnit
 from gocua.lib import limits
 from gocua.lib.text import nfc
 from gocua.people.funnel import RANK
-from gocua.people.models import Household, Resident
+from gocua.people.models import Resident
 
 # The furthest funnel step a volunteer can really have helped with, by confirmed stage.
 # Approval is the authority's step, not a volunteer's (and a registered dossier may have been
@@ -74,7 +73,7 @@ def claim_for(outcome: str, confirmed_stage: str) -> Claim:
     real, but recorded as the step it can really be, the next one after the confirmed stage
     (CLAIMABLE_AFTER: here `activated`), with `skipped_from` keeping what was claimed. The
     rollups count it as that step, and the claims and reconciliation pages list it apart.
-    Used by both writers of visits (visit_record and the field sync), so they cannot differ."""
+    Used by visits_record (gocua.fieldwork.visits) for every visit, from any path."""
     claimed = CLAIM_STAGE.get(outcome, "")
     if not claimed:
         return Claim("", "", False)
@@ -97,11 +96,6 @@ def typed(text: str | None, limit: int, field: str, error=OperationRefused) -> s
     return text
 
 
-# How far ahead a visit may be dated (clocks on phones drift).
-FUTURE_SLACK = dt.timedelta(minutes=30)
-FOLLOW_UP_WITHIN_DAYS = 3
-
-
 class VisitRefused(OperationRefused):
     """A visit that cannot be recorded. `code` is one of: outside_assignment,
     not_in_household, unknown_outcome, outside_window, in_future, no_outcome,
@@ -114,265 +108,6 @@ def _check_window(day: dt.date, campaign: Campaign | None, *, field: str = "date
     message = date_outside_message(day, campaign)
     if message:
         raise OperationRefused(message, field=field, code="outside_window")
-
-
-# --- visits ----------------------------------------------------------------------------------
-
-
-def time_of_day(at: dt.datetime) -> str:
-    hour = timezone.localtime(at).hour
-    if hour < 12:
-        return FollowUp.TimeOfDay.MORNING
-    if hour < 17:
-        return FollowUp.TimeOfDay.AFTERNOON
-    return FollowUp.TimeOfDay.EVENING
-
-
-# Come back at another time of day: people out in the morning are often in in the evening.
-NEXT_TIME_OF_DAY = {
-    FollowUp.TimeOfDay.MORNING: FollowUp.TimeOfDay.EVENING,
-    FollowUp.TimeOfDay.AFTERNOON: FollowUp.TimeOfDay.EVENING,
-    FollowUp.TimeOfDay.EVENING: FollowUp.TimeOfDay.MORNING,
-}
-
-
-def visit_record(
-    *,
-    member: Member,
-    household: Household,
-    at: dt.datetime,
-    outcomes: Sequence[tuple[int, str, str]],
-    location: tuple[float, float] | dict | None = None,
-    client_id: uuid.UUID | str | None = None,
-    recorded_by: User | None = None,
-    note: str = "",
-) -> tuple[Visit, bool]:
-    """Record one visit of `member` to `household` with one outcome per resident.
-
-    `outcomes` is a list of (resident id, outcome, note); `location` (lat, lon) or
-    {"lat", "lon"}; `client_id` the UUID the client made (it becomes the Visit's primary key).
-
-    Idempotent by `client_id`: a visit whose UUID is already stored is returned with
-    created=False and nothing is recorded again, also when two requests race (the primary key
-    is unique; the loser's IntegrityError is caught in a savepoint). A UUID already used for
-    another member or household is refused (code id_conflict).
-
-    Refused with VisitRefused (readable message, `.code`): a household outside the member's
-    assigned hamlets, an inactive member, a resident not in that household (or twice), an
-    unknown outcome, no outcome at all, a visit dated outside the campaign period
-    (start .. deadline; the message shows it) or in the future.
-
-    Effects, all in the same transaction as the visit:
-    - open follow-ups of the household are marked done (someone came);
-    - `not_home` → one FollowUp for the household within 3 days (the next day) at another time
-      of day (morning/afternoon → evening, evening → morning), for the same member;
-    - `needs_home_support` → a HomeSupportRequest for the resident (unless one is open);
-    - `needs_id_card` → resident.needs_id_card = True; `no_smartphone` → resident.no_smartphone;
-    - `deceased` / `moved_away` are only recorded: the registry is not changed until a unit
-      manager confirms them (status_reports_for / status_report_confirm);
-    - claims (`helped_register` → registered, `helped_activate` → activated, `guided_usage` →
-      used) are stored as VisitOutcome.claimed_stage beside the confirmed stage; they never
-      change Resident.eid_stage. A claim the registry already shows is confirmed at once, the
-      others wait for an extract (claims_confirm); one that skips a step is recorded as the
-      step it can really be and flagged (claim_for);
-    - `_after_visit(visit, outcomes)` runs last (the hook for rollups).
-    """
-    try:
-        visit_id = uuid.UUID(str(client_id)) if client_id is not None else uuid.uuid4()
-    except ValueError:
-        raise VisitRefused(_("Mã lượt thăm không hợp lệ."), code="bad_id") from None
-    with transaction.atomic():
-        existing = Visit.objects.filter(pk=visit_id).first()
-        if existing is not None:
-            return _duplicate(existing, member=member, household=household)
-        campaign, at = _check_visit(member=member, household=household, at=at)
-        residents = _check_outcomes(household=household, outcomes=outcomes)
-        lat, lon = _location(location)
-        try:
-            with transaction.atomic():
-                visit = Visit.objects.create(
-                    id=visit_id,
-                    household=household,
-                    member=member,
-                    recorded_by=recorded_by,
-                    at=at,
-                    note=typed(note, limits.NOTE, "note", VisitRefused),
-                    lat=lat,
-                    lon=lon,
-                )
-        except IntegrityError:
-            # A concurrent request stored the same UUID between our check and our insert.
-            existing = Visit.objects.filter(pk=visit_id).first()
-            if existing is None:
-                raise
-            return _duplicate(existing, member=member, household=household)
-        rows = _record_outcomes(visit=visit, residents=residents, outcomes=outcomes)
-        _visit_effects(visit=visit, campaign=campaign, rows=rows, residents=residents)
-        _after_visit(visit, rows)
-    return visit, True
-
-
-def _duplicate(existing: Visit, *, member: Member, household: Household) -> tuple[Visit, bool]:
-    if existing.member_id != member.pk or existing.household_id != household.pk:
-        raise VisitRefused(
-            _("Mã lượt thăm này đã được dùng cho một lượt thăm khác."), code="id_conflict"
-        )
-    return existing, False
-
-
-def _check_visit(
-    *, member: Member, household: Household, at: dt.datetime
-) -> tuple[Campaign, dt.datetime]:
-    if not member.active:
-        raise VisitRefused(_("Thành viên này không còn trong tổ."), code="inactive_member")
-    if not Assignment.objects.filter(member=member, hamlet_id=household.unit_id).exists():
-        raise VisitRefused(
-            _("Hộ %(household)s không thuộc địa bàn được phân công cho %(member)s.")
-            % {"household": household, "member": member.full_name},
-            field="household",
-            code="outside_assignment",
-        )
-    if timezone.is_naive(at):
-        at = timezone.make_aware(at)
-    if at > timezone.now() + FUTURE_SLACK:
-        raise VisitRefused(_("Thời điểm thăm hộ ở tương lai."), field="at", code="in_future")
-    campaign = member.team.campaign
-    message = date_outside_message(timezone.localdate(at), campaign)
-    if message:
-        raise VisitRefused(message, field="at", code="outside_window")
-    return campaign, at
-
-
-def _check_outcomes(
-    *, household: Household, outcomes: Sequence[tuple[int, str, str]]
-) -> dict[int, Resident]:
-    if not outcomes:
-        raise VisitRefused(_("Hãy ghi kết quả cho ít nhất một người."), code="no_outcome")
-    try:
-        ids = [int(resident_id) for resident_id, _outcome, _note in outcomes]
-    except (TypeError, ValueError):
-        raise VisitRefused(
-            _("Có người không thuộc hộ %(household)s.") % {"household": household},
-            code="not_in_household",
-        ) from None
-    if len(set(ids)) != len(ids):
-        raise VisitRefused(_("Mỗi người chỉ ghi một kết quả."), code="duplicate_resident")
-    for _resident_id, outcome, _note in outcomes:
-        if outcome not in OUTCOME_CODES:
-            raise VisitRefused(
-                _("Kết quả không hợp lệ: %(outcome)s.") % {"outcome": outcome},
-                code="unknown_outcome",
-            )
-    residents = {r.pk: r for r in Resident.objects.filter(pk__in=ids, household=household)}
-    if len(residents) != len(ids):
-        raise VisitRefused(
-            _("Có người không thuộc hộ %(household)s.") % {"household": household},
-            code="not_in_household",
-        )
-    return residents
-
-
-def _location(location: tuple[float, float] | dict | None) -> tuple[float | None, float | None]:
-    if location is None:
-        return None, None
-    if isinstance(location, dict):
-        lat, lon = location.get("lat"), location.get("lon")
-    else:
-        lat, lon = location
-    if lat is None or lon is None:
-        return None, None
-    lat, lon = float(lat), float(lon)
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise VisitRefused(_("Toạ độ không hợp lệ."), field="location", code="bad_location")
-    return lat, lon
-
-
-def _record_outcomes(
-    *, visit: Visit, residents: dict[int, Resident], outcomes: Sequence[tuple[int, str, str]]
-) -> list[VisitOutcome]:
-    rows = []
-    for resident_id, outcome, note in outcomes:
-        resident = residents[int(resident_id)]
-        claim = claim_for(outcome, resident.eid_stage)
-        # Already shown by the registry: nothing for an extract to confirm.
-        confirmed_at = (resident.stage_at or visit.at) if claim.confirmed else None
-        rows.append(
-            VisitOutcome(
-                visit=visit,
-                resident=resident,
-                outcome=outcome,
-                note=typed(note, limits.OUTCOME_NOTE, "outcomes", VisitRefused),
-                claimed_stage=claim.stage,
-                skipped_from=claim.skipped_from,
-                confirmed_at=confirmed_at,
-            )
-        )
-    VisitOutcome.objects.bulk_create(rows)
-    return rows
-
-
-def _visit_effects(
-    *,
-    visit: Visit,
-    campaign: Campaign,
-    rows: list[VisitOutcome],
-    residents: dict[int, Resident],
-) -> None:
-    now = timezone.now()
-    FollowUp.objects.filter(household_id=visit.household_id, status=FollowUp.Status.OPEN).update(
-        status=FollowUp.Status.DONE, done_at=now
-    )
-    not_home = [r for r in rows if r.outcome == Outcome.NOT_HOME]
-    if not_home:
-        FollowUp.objects.create(
-            household_id=visit.household_id,
-            resident=not_home[0].resident if len(not_home) == 1 else None,
-            visit=visit,
-            member=visit.member,
-            due_date=timezone.localdate(visit.at) + dt.timedelta(days=1),
-            time_of_day=NEXT_TIME_OF_DAY[time_of_day(visit.at)],
-            reason=(
-                _("Không có nhà: %(names)s")
-                % {"names": ", ".join(r.resident.full_name for r in not_home)}
-            )[:200],
-        )
-    support = [r for r in rows if r.outcome == Outcome.NEEDS_HOME_SUPPORT]
-    if support:
-        already = set(
-            HomeSupportRequest.objects.filter(
-                resident_id__in=[r.resident_id for r in support],
-                status__in=(
-                    HomeSupportRequest.Status.REQUESTED,
-                    HomeSupportRequest.Status.SCHEDULED,
-                ),
-            ).values_list("resident_id", flat=True)
-        )
-        HomeSupportRequest.objects.bulk_create(
-            [
-                HomeSupportRequest(
-                    resident_id=r.resident_id, visit=visit, reason=r.note, requested_at=visit.at
-                )
-                for r in support
-                if r.resident_id not in already
-            ]
-        )
-    for flag, outcome in (
-        ("needs_id_card", Outcome.NEEDS_ID_CARD),
-        ("no_smartphone", Outcome.NO_SMARTPHONE),
-    ):
-        ids = [r.resident_id for r in rows if r.outcome == outcome]
-        if ids:
-            Resident.objects.filter(pk__in=ids).update(**{flag: True, "updated_at": now})
-
-
-def _after_visit(visit: Visit, outcomes: list[VisitOutcome]) -> None:
-    """Runs at the end of visit_record, inside its transaction, once per created visit.
-
-    The single place for follow-on work owned by other apps."""
-    # Rollups (reports, issue 6): the visit's flows, households reached, claims.
-    from gocua.reports.rollups import rollup_visits_recorded
-
-    rollup_visits_recorded([visit])
 
 
 # --- claims ----------------------------------------------------------------------------------

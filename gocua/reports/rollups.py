@@ -995,7 +995,7 @@ _QUEUES_SQL = (
 
 def rollup_visits_recorded(visits: Iterable) -> int:
     """Queue newly created visits (objects or their UUIDs) for the rollups. Call once per
-    created visit, in the transaction that created it (visit_record's `_after_visit` does).
+    created visit, in the transaction that created it (visits_record's `_after_visits` does).
     One INSERT; `rollup_fold` counts them, after the commit. Returns how many were queued."""
     ids = [getattr(v, "pk", v) for v in visits]
     if not ids:

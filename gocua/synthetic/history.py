@@ -311,7 +311,7 @@ class FieldRows:
     officers: list = field(default_factory=list)  # (home support id, member id)
 
 
-# The rules of fieldwork.services.visit_record, which the bulk rows follow.
+# The rules of fieldwork.visits.visits_record, which the bulk rows follow.
 _CLAIMS = {"helped_register": "registered", "helped_activate": "activated", "guided_usage": "used"}
 _NEXT_TIME_OF_DAY = {"morning": "evening", "afternoon": "evening", "evening": "morning"}
 _STATUS_OUTCOMES = ("deceased", "moved_away")
@@ -397,7 +397,7 @@ def commune_fieldwork(
     extract confirms them, and for the residents still behind on the last day, the reason
     (not home, no smartphone, SIM not in their name, needs home support ...).
 
-    The rows follow visit_record's effects: a `not_home` visit leaves a follow-up for the next
+    The rows follow visits_record's effects: a `not_home` visit leaves a follow-up for the next
     day at another time of day, closed by the household's next visit; `needs_home_support`
     opens a request (one open per resident), scheduled with two police officers; the
     `no_smartphone` and `needs_id_card` outcomes set the resident's flag; a reported death or

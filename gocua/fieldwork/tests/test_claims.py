@@ -6,7 +6,8 @@ from django.utils import timezone
 from gocua.campaigns.tests.factories import at_local
 from gocua.fieldwork.models import VisitOutcome
 from gocua.fieldwork.selectors import open_claims_for
-from gocua.fieldwork.services import claims_confirm, visit_record
+from gocua.fieldwork.services import claims_confirm
+from gocua.fieldwork.tests.helpers import visit_record
 
 
 @pytest.fixture

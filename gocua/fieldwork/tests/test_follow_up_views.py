@@ -5,8 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gocua.fieldwork.models import FollowUp
-from gocua.fieldwork.services import visit_record
-from gocua.fieldwork.tests.helpers import street, yesterday_at
+from gocua.fieldwork.tests.helpers import street, visit_record, yesterday_at
 
 
 @pytest.fixture

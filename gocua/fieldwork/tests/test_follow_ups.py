@@ -7,7 +7,8 @@ from gocua.campaigns.services import NotAllowed, OperationRefused
 from gocua.campaigns.tests.factories import at_local
 from gocua.fieldwork.models import FollowUp
 from gocua.fieldwork.selectors import follow_ups_for
-from gocua.fieldwork.services import follow_up_done, follow_up_reschedule, visit_record
+from gocua.fieldwork.services import follow_up_done, follow_up_reschedule
+from gocua.fieldwork.tests.helpers import visit_record
 
 
 @pytest.fixture

@@ -4,8 +4,7 @@ import pytest
 from django.urls import reverse
 
 from gocua.fieldwork.models import VisitOutcome
-from gocua.fieldwork.services import visit_record
-from gocua.fieldwork.tests.helpers import street, yesterday_at
+from gocua.fieldwork.tests.helpers import street, visit_record, yesterday_at
 
 
 @pytest.fixture

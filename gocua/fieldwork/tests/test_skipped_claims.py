@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 
 from gocua.fieldwork.models import VisitOutcome
-from gocua.fieldwork.services import claim_for, visit_record
-from gocua.fieldwork.sync import SyncVisit, visits_sync
-from gocua.fieldwork.tests.helpers import yesterday_at
+from gocua.fieldwork.services import claim_for
+from gocua.fieldwork.tests.helpers import visit_record, yesterday_at
+from gocua.fieldwork.visits import NewVisit, visits_record
 
 
 @pytest.mark.parametrize(
@@ -65,13 +65,13 @@ def test_visit_record_flags_the_claim_and_keeps_the_others(member_vy, home):
 def test_the_sync_applies_the_same_rule_and_still_rejects_a_bad_visit_alone(member_vy, vy, home):
     household, approved, activated = home
     good, bad = uuid.uuid4(), uuid.uuid4()
-    results = visits_sync(
-        user=vy,
+    results = visits_record(
+        actor=vy,
         member=member_vy,
         visits=[
-            SyncVisit(id=bad, household=household.pk, at=yesterday_at(8),
+            NewVisit(id=bad, household=household.pk, at=yesterday_at(8),
                       outcomes=((activated.pk, "teleported", ""),)),
-            SyncVisit(id=good, household=household.pk, at=yesterday_at(9),
+            NewVisit(id=good, household=household.pk, at=yesterday_at(9),
                       outcomes=((approved.pk, "guided_usage", ""),)),
         ],
     )  # fmt: skip

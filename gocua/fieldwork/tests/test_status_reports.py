@@ -7,7 +7,8 @@ from gocua.campaigns.services import NotAllowed, OperationRefused
 from gocua.campaigns.tests.factories import at_local
 from gocua.fieldwork.models import HomeSupportRequest, VisitOutcome
 from gocua.fieldwork.selectors import status_reports_for
-from gocua.fieldwork.services import status_report_confirm, status_report_dismiss, visit_record
+from gocua.fieldwork.services import status_report_confirm, status_report_dismiss
+from gocua.fieldwork.tests.helpers import visit_record
 
 
 @pytest.fixture

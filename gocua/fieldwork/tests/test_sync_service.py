@@ -1,4 +1,4 @@
-"""visits_sync: a batch leaves the database as visit_record one visit at a time would, and
+"""visits_record: a batch leaves the database as visit_record one visit at a time would, and
 two requests racing with the same batch record each visit once."""
 
 import random
@@ -10,9 +10,10 @@ import pytest
 from django.db import connections, transaction
 
 from gocua.fieldwork.models import FollowUp, HomeSupportRequest, Visit, VisitOutcome
-from gocua.fieldwork.services import VisitRefused, visit_record
-from gocua.fieldwork.sync import SyncVisit, visits_sync
+from gocua.fieldwork.services import VisitRefused
 from gocua.fieldwork.tests.conftest import yesterday_at
+from gocua.fieldwork.tests.helpers import visit_record
+from gocua.fieldwork.visits import NewVisit, visits_record
 from gocua.people.models import Resident
 from gocua.reports import rollups
 from gocua.reports.tests.test_rollups import rollup_tables
@@ -98,7 +99,7 @@ def test_it_leaves_the_same_state_as_visit_record_one_by_one(
 
     def add(household, *outcomes, hour=9):
         batch.append(
-            SyncVisit(
+            NewVisit(
                 id=uuid.uuid4(),
                 household=household.pk,
                 at=yesterday_at(hour),
@@ -131,7 +132,7 @@ def test_it_leaves_the_same_state_as_visit_record_one_by_one(
     old.refresh_from_db()
     assert old.status == "open" and not Visit.objects.exists()
 
-    results = visits_sync(user=vy, member=member_vy, visits=batch)
+    results = visits_record(actor=vy, member=member_vy, visits=batch)
     assert {r.status for r in results} == {"created"}
     assert state() == one_by_one
     assert one_by_one["rollups"]["unit_days"], "the visits were counted in the rollups"
@@ -140,7 +141,7 @@ def test_it_leaves_the_same_state_as_visit_record_one_by_one(
 
 
 def test_it_rejects_what_visit_record_rejects(member_vy, vy, homes):
-    bad = SyncVisit(
+    bad = NewVisit(
         id=uuid.uuid4(),
         household=homes.h1.pk,
         at=yesterday_at(),
@@ -154,7 +155,7 @@ def test_it_rejects_what_visit_record_rejects(member_vy, vy, homes):
             outcomes=list(bad.outcomes),
             client_id=bad.id,
         )
-    [result] = visits_sync(user=vy, member=member_vy, visits=[bad])
+    [result] = visits_record(actor=vy, member=member_vy, visits=[bad])
     assert (result.status, result.code, result.error) == (
         "rejected",
         refused.value.code,
@@ -166,14 +167,14 @@ def test_it_rejects_every_visit_of_an_inactive_member(member_vy, vy, homes):
     member_vy.active = False
     member_vy.save()
     visits = [
-        SyncVisit(
+        NewVisit(
             id=uuid.uuid4(),
             household=homes.h1.pk,
             at=yesterday_at(),
             outcomes=((homes.an.pk, "refused", ""),),
         )
     ]
-    assert [r.code for r in visits_sync(user=vy, member=member_vy, visits=visits)] == [
+    assert [r.code for r in visits_record(actor=vy, member=member_vy, visits=visits)] == [
         "inactive_member"
     ]
 
@@ -182,15 +183,15 @@ def test_it_falls_back_to_one_by_one_when_an_id_was_taken_meanwhile(
     member_vy, vy, homes, monkeypatch
 ):
     """A concurrent request stores one of the batch's ids between the check and the insert."""
-    import gocua.fieldwork.sync as services
+    from gocua.fieldwork import visits as services
 
-    taken = SyncVisit(
+    taken = NewVisit(
         id=uuid.uuid4(),
         household=homes.h1.pk,
         at=yesterday_at(),
         outcomes=((homes.an.pk, "refused", ""),),
     )
-    fresh = SyncVisit(
+    fresh = NewVisit(
         id=uuid.uuid4(),
         household=homes.h2.pk,
         at=yesterday_at(),
@@ -200,6 +201,8 @@ def test_it_falls_back_to_one_by_one_when_an_id_was_taken_meanwhile(
 
     def check_then_race(**kwargs):
         accepted = real_check(**kwargs)
+        # The other request goes through the same service: it checks unhindered.
+        monkeypatch.setattr(services, "_check", real_check)
         visit_record(
             member=member_vy,
             household=homes.h1,
@@ -210,7 +213,7 @@ def test_it_falls_back_to_one_by_one_when_an_id_was_taken_meanwhile(
         return accepted
 
     monkeypatch.setattr(services, "_check", check_then_race)
-    results = visits_sync(user=vy, member=member_vy, visits=[taken, fresh])
+    results = visits_record(actor=vy, member=member_vy, visits=[taken, fresh])
     assert [r.status for r in results] == ["duplicate", "created"]
     assert Visit.objects.count() == 2
 
@@ -225,7 +228,7 @@ def test_it_records_a_batch_sent_by_two_requests_at_once_once(
     household = household_factory(tree.kp1)
     an = resident_factory(tree.kp1, household=household)
     batch = [
-        SyncVisit(
+        NewVisit(
             id=uuid.uuid4(),
             household=household.pk,
             at=yesterday_at(hour),
@@ -236,7 +239,7 @@ def test_it_records_a_batch_sent_by_two_requests_at_once_once(
     answers = []
 
     def send():
-        answers.append([r.status for r in visits_sync(user=vy, member=member, visits=batch)])
+        answers.append([r.status for r in visits_record(actor=vy, member=member, visits=batch)])
 
     run_at_once(send, send, send)
     assert Visit.objects.count() == 4
@@ -270,7 +273,7 @@ def test_visits_posted_at_once_between_folds_and_an_extract_agree_with_a_rebuild
         for _ in range(12):
             household = rng.choice(sorted(people))
             plan.append(
-                SyncVisit(
+                NewVisit(
                     id=uuid.uuid4(),
                     household=household,
                     at=yesterday_at(rng.randint(7, 20), rng.randint(0, 59)),
@@ -280,7 +283,7 @@ def test_visits_posted_at_once_between_folds_and_an_extract_agree_with_a_rebuild
 
         def send():
             for v in plan:
-                assert visits_sync(user=vy, member=member, visits=[v])[0].status == "created"
+                assert visits_record(actor=vy, member=member, visits=[v])[0].status == "created"
 
         return send
 

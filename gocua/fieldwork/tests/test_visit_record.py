@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from gocua.campaigns.tests.factories import at_local
 from gocua.fieldwork.models import FollowUp, HomeSupportRequest, Visit, VisitOutcome
-from gocua.fieldwork.services import VisitRefused, visit_record
+from gocua.fieldwork.services import VisitRefused
+from gocua.fieldwork.tests.helpers import visit_record
 
 
 @pytest.fixture
@@ -78,19 +79,16 @@ def test_it_survives_the_race_between_check_and_insert(member_vy, home, monkeypa
         client_id=client_id,
     )
     visit_record(**kwargs)
-    real_filter = Visit.objects.filter
+    from gocua.fieldwork import visits
 
-    class Blind:
-        def first(self):
-            return None
-
+    real_stored = visits._stored_visits
     calls = {"n": 0}
 
-    def filter_once_blind(*args, **kw):
+    def stored_once_blind(ids):
         calls["n"] += 1
-        return Blind() if calls["n"] == 1 else real_filter(*args, **kw)
+        return {} if calls["n"] == 1 else real_stored(ids)
 
-    monkeypatch.setattr(Visit.objects, "filter", filter_once_blind)
+    monkeypatch.setattr(visits, "_stored_visits", stored_once_blind)
     visit, created = visit_record(**kwargs)
     assert not created and visit.pk == client_id
     monkeypatch.undo()
@@ -355,10 +353,10 @@ def test_it_confirms_at_once_a_claim_the_registry_already_shows(member_vy, home)
 
 
 def test_it_calls_the_after_visit_hook_once_per_created_visit(member_vy, home, monkeypatch):
-    from gocua.fieldwork import services
+    from gocua.fieldwork import visits
 
     seen = []
-    monkeypatch.setattr(services, "_after_visit", lambda visit, rows: seen.append(len(rows)))
+    monkeypatch.setattr(visits, "_after_visits", lambda recorded: seen.append(len(recorded)))
     household, an, _binh = home
     client_id = uuid.uuid4()
     for _ in range(2):

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from gocua.campaigns.tests.factories import at_local
 from gocua.fieldwork.selectors import worklist_households
-from gocua.fieldwork.services import visit_record
+from gocua.fieldwork.tests.helpers import visit_record
 
 
 @pytest.fixture

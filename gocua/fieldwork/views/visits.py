@@ -19,11 +19,11 @@ from gocua.accounts.services import audit_view
 from gocua.campaigns.forms import add_refusal
 from gocua.campaigns.models import Member
 from gocua.campaigns.selectors import current_campaign_for_user, member_for_user, period_text
-from gocua.campaigns.services import OperationRefused
-from gocua.fieldwork import selectors, services
+from gocua.fieldwork import selectors
 from gocua.fieldwork.forms import VisitForm
-from gocua.fieldwork.models import Visit
-from gocua.fieldwork.views._common import STAGE_LABELS, _404_unless, _audit, _next_url
+from gocua.fieldwork.models import VisitOutcome
+from gocua.fieldwork.views._common import STAGE_LABELS, _404_unless, _next_url
+from gocua.fieldwork.visits import CREATED, DUPLICATE, NewVisit, VisitResult, visits_record
 from gocua.people.models import Household
 
 # Back after saving shows the form again, fetched anew (pages are not cached), so a UUID made
@@ -63,21 +63,21 @@ def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
             residents=[r.pk for r in residents], detail={"household": household.pk},
         )  # fmt: skip
     if request.method == "POST" and form.is_valid():
-        saved = _visit_save(request, household, form)
-        if saved is not None:
-            visit, created = saved
-            if created:
-                _audit(request, "create", visit, household.unit, outcomes=len(form.outcomes()))
-                messages.success(
-                    request, _("Đã ghi kết quả thăm hộ %(household)s.") % {"household": household}
-                )
-                _say_skipped_claims(request, visit)
-                return redirect(back)
+        result = _visit_save(request, household, form)
+        if result.status == CREATED:
+            messages.success(
+                request, _("Đã ghi kết quả thăm hộ %(household)s.") % {"household": household}
+            )
+            _say_skipped_claims(request, result.id)
+            return redirect(back)
+        if result.status == DUPLICATE:
             # The same page sent again (a double click, or Back then Save): nothing recorded;
             # say so on the household's page, with a new form in case it is a new visit.
             already_saved = True
             _forget_client_id(request, household.pk)
             form = new_form()
+        else:
+            add_refusal(form, result.refusal())
     return render(
         request,
         "fieldwork/visit_form.html",
@@ -106,25 +106,19 @@ def _visit_members(user, household: Household, campaign) -> tuple[QuerySet[Membe
     return Member.objects.filter(pk=fixed.pk), fixed
 
 
-def _visit_save(
-    request: HttpRequest, household: Household, form: VisitForm
-) -> tuple[Visit, bool] | None:
-    """Record the form's visit: (visit, whether it is new); None when the service refused it
-    (the reason is on the form)."""
+def _visit_save(request: HttpRequest, household: Household, form: VisitForm) -> VisitResult:
+    """Record the form's visit: a list of one for the service every visit goes through."""
     member = Member.objects.select_related("team__campaign").get(pk=form.cleaned_data["member"].pk)
-    try:
-        return services.visit_record(
-            member=member,
-            household=household,
-            at=form.cleaned_data["at"],
-            outcomes=form.outcomes(),
-            client_id=form.cleaned_data["client_id"],
-            recorded_by=request.user,
-            note=form.cleaned_data["note"],
-        )
-    except OperationRefused as exc:
-        add_refusal(form, exc)
-        return None
+    visit = NewVisit(
+        id=form.cleaned_data["client_id"],
+        household=household.pk,
+        at=form.cleaned_data["at"],
+        outcomes=tuple(form.outcomes()),
+        note=form.cleaned_data["note"],
+        address=str(household),
+    )
+    [result] = visits_record(member=member, visits=[visit], actor=request.user, request=request)
+    return result
 
 
 def _form_client_id(request: HttpRequest, household_id: int) -> str:
@@ -144,9 +138,10 @@ def _forget_client_id(request: HttpRequest, household_id: int) -> None:
         request.session[_CLIENT_IDS] = ids
 
 
-def _say_skipped_claims(request: HttpRequest, visit) -> None:
+def _say_skipped_claims(request: HttpRequest, visit_id: str) -> None:
     """A claim that skipped a step is recorded as the step it can really be: say which."""
-    for o in visit.outcomes.exclude(skipped_from="").select_related("resident"):
+    skipped = VisitOutcome.objects.filter(visit_id=visit_id).exclude(skipped_from="")
+    for o in skipped.select_related("resident"):
         messages.warning(
             request,
             _(

@@ -23,7 +23,7 @@ def at(days_ago: int, hour: int = 10) -> dt.datetime:
 
 def populate(tree, teams, *, per_hamlet: int) -> None:
     """Residents in every hamlet, a few households visited with claims, a stage gone back."""
-    from gocua.fieldwork.services import visit_record
+    from gocua.fieldwork.tests.helpers import visit_record
     from gocua.imports.models import ImportJob
     from gocua.people.models import Household, StageEvent
 

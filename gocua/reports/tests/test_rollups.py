@@ -137,7 +137,7 @@ class World:
 
     def visits(self, day: dt.date, *, n: int) -> None:
         from gocua.campaigns.models import Member
-        from gocua.fieldwork.services import visit_record
+        from gocua.fieldwork.tests.helpers import visit_record
         from gocua.people.models import Household
 
         for _ in range(n):
@@ -352,7 +352,8 @@ def test_a_confirmed_death_leaves_the_denominator_at_once(db, tree, vy, bob):
 
     from conftest import make_resident
     from gocua.fieldwork.models import VisitOutcome
-    from gocua.fieldwork.services import status_report_confirm, visit_record
+    from gocua.fieldwork.services import status_report_confirm
+    from gocua.fieldwork.tests.helpers import visit_record
     from gocua.people.models import Household
     from gocua.reports.rollups import rollup_rebuild
     from gocua.reports.selectors import kpi_rows
@@ -377,7 +378,7 @@ def test_a_confirmed_death_leaves_the_denominator_at_once(db, tree, vy, bob):
 
 
 def _claim_visit(teams, tree, resident, outcome="helped_activate"):
-    from gocua.fieldwork.services import visit_record
+    from gocua.fieldwork.tests.helpers import visit_record
 
     visit, created = visit_record(
         member=teams.an, household=resident.household, at=at_local(timezone.localdate(), 9),

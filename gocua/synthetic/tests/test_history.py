@@ -14,7 +14,7 @@ from gocua.fieldwork.models import (
     Visit,
     VisitOutcome,
 )
-from gocua.fieldwork.services import NEXT_TIME_OF_DAY, time_of_day
+from gocua.fieldwork.visits import NEXT_TIME_OF_DAY, time_of_day
 from gocua.people.funnel import RANK
 from gocua.people.models import Resident, StageEvent
 
