@@ -87,8 +87,10 @@ def audit_record(
     request=None,
     detail: dict | None = None,
     command_line: bool = False,
+    ip: str | None = None,
 ) -> AuditEntry:
-    """Append one entry to the audit log: who, when, what, which unit, from which IP.
+    """Append one entry to the audit log: who, when, what, which unit, from which IP (the
+    request's, or `ip` as client_ip gave it to a service that has no request).
 
     Every import, export, create, update and every view of a resident's full record must call
     this, in every app (accounts, people, imports, campaigns, fieldwork, reports, api): e.g.
@@ -115,11 +117,36 @@ def audit_record(
         object_type=object_type[:50],
         object_id=str(object_id if object_id is not None else "")[:64],
         unit=unit,
-        ip=client_ip(request),
+        ip=client_ip(request) if request is not None else ip,
         detail=_scrubbed(detail),
     )
     entry.save(force_insert=True)  # a new row, never an update
     return entry
+
+
+def audit_change(
+    *,
+    actor: User | None,
+    action: str,
+    obj,
+    unit: AdminUnit | None,
+    address: str | None = None,
+    detail: dict | None = None,
+) -> AuditEntry:
+    """The entry of a service's write (create, update, delete) of the model instance `obj`,
+    named by its model and key. Services record it themselves, so that the web, the API and
+    the command line audit a write the same way: `actor` did it from `address` (client_ip of
+    the request); no actor and no address is the command line."""
+    return audit_record(
+        user=actor,
+        command_line=actor is None and address is None,
+        action=action,
+        object_type=obj._meta.model_name,
+        object_id=obj.pk,
+        unit=unit,
+        ip=address,
+        detail=detail or None,
+    )
 
 
 def audit_view(
@@ -143,6 +170,27 @@ def audit_view(
         unit=unit,
         request=request,
         detail={"residents": len(ids), "ids": compress(ids), **(detail or {})},
+    )
+
+
+def audit_read(
+    request,
+    object_type: str,
+    residents: Iterable[int],
+    *,
+    unit: AdminUnit | None = None,
+    detail: dict | None = None,
+) -> AuditEntry:
+    """A page or API answer that showed personal data, recorded by its view or route: one
+    audit_view entry for `request.user`, in `unit` (default: the user's own)."""
+    user = request.user
+    return audit_view(
+        user=user,
+        object_type=object_type,
+        unit=unit if unit is not None else user.unit,
+        residents=residents,
+        request=request,
+        detail=detail,
     )
 
 

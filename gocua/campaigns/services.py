@@ -3,7 +3,9 @@
 Every service is keyword-only and runs in one transaction. `actor` is the user on whose behalf
 the write happens: when given, the service checks that the user may do it and raises
 `NotAllowed` otherwise (views answer 404); `actor=None` is for trusted callers (commands, the
-generator, tests). Bad input raises `OperationRefused` with a readable message (and the form
+generator, tests). Writes are audited here, whoever calls: `address` is the client's address
+(accounts.services.client_ip) for a web or API call; no actor and no address is the command
+line. Bad input raises `OperationRefused` with a readable message (and the form
 field it concerns, when there is one).
 """
 
@@ -19,6 +21,8 @@ from gocua.accounts.models import Role, User
 from gocua.accounts.services import (
     ROLE_RANK,
     AccountError,
+    audit_change,
+    audit_record,
     hamlets_named,
     login_code_issue,
     password_reset,
@@ -162,6 +166,7 @@ def campaign_create(
     home_support_per_officer_day: int | None = None,
     make_current: bool = False,
     actor: User | None = None,
+    address: str | None = None,
 ) -> Campaign:
     """Create a campaign plan for a province. Province admins only. The deadline defaults to
     the end of the year in which the window ends. The province's first campaign becomes its
@@ -191,13 +196,14 @@ def campaign_create(
     campaign.save()
     first = not Campaign.objects.filter(province=province, is_current=True).exists()
     if make_current or first:
-        campaign_make_current(campaign=campaign)
+        _make_current(campaign)
+    audit_change(actor=actor, action="create", obj=campaign, unit=province, address=address)
     return campaign
 
 
 @transaction.atomic
 def campaign_update(
-    *, campaign: Campaign, actor: User | None = None, **changes: object
+    *, campaign: Campaign, actor: User | None = None, address: str | None = None, **changes: object
 ) -> Campaign:
     """Change any of CAMPAIGN_FIELDS. Province admins only; validated as on creation."""
     _require_province_admin(actor, campaign.province)
@@ -215,6 +221,9 @@ def campaign_update(
         campaign.save(update_fields=list(changes))
     if campaign.is_current and ROLLUP_INPUTS & set(changes):
         _rollups_invalidate()
+    audit_change(
+        actor=actor, action="update", obj=campaign, unit=campaign.province, address=address
+    )
     return campaign
 
 
@@ -229,9 +238,19 @@ def _rollups_invalidate() -> None:
 
 
 @transaction.atomic
-def campaign_make_current(*, campaign: Campaign, actor: User | None = None) -> Campaign:
+def campaign_make_current(
+    *, campaign: Campaign, actor: User | None = None, address: str | None = None
+) -> Campaign:
     """Make `campaign` the current campaign of its province. Province admins only."""
     _require_province_admin(actor, campaign.province)
+    _make_current(campaign)
+    audit_change(
+        actor=actor, action="update", obj=campaign, unit=campaign.province, address=address
+    )
+    return campaign
+
+
+def _make_current(campaign: Campaign) -> None:
     Campaign.objects.filter(province=campaign.province, is_current=True).exclude(
         pk=campaign.pk
     ).update(is_current=False)
@@ -239,7 +258,6 @@ def campaign_make_current(*, campaign: Campaign, actor: User | None = None) -> C
         campaign.is_current = True
         campaign.save(update_fields=["is_current"])
         _rollups_invalidate()
-    return campaign
 
 
 @transaction.atomic
@@ -250,6 +268,7 @@ def unit_target_set(
     metric: str,
     value: Decimal | float,
     actor: User | None = None,
+    address: str | None = None,
 ) -> UnitTarget:
     """Override one target for a unit's subtree (replaces an earlier override)."""
     _require_province_admin(actor, campaign.province)
@@ -265,6 +284,7 @@ def unit_target_set(
     target, _created = UnitTarget.objects.update_or_create(
         campaign=campaign, unit=unit, metric=metric, defaults={"value": value}
     )
+    audit_change(actor=actor, action="update", obj=target, unit=unit, address=address)
     return target
 
 
@@ -304,7 +324,11 @@ def team_create(
 
 @transaction.atomic
 def teams_create_missing(
-    *, campaign: Campaign, under: AdminUnit | None = None, actor: User | None = None
+    *,
+    campaign: Campaign,
+    under: AdminUnit | None = None,
+    actor: User | None = None,
+    address: str | None = None,
 ) -> list[Team]:
     """Create the team of every district and commune under `under` (default: the province)
     that has none yet. Idempotent: running it again creates nothing."""
@@ -319,6 +343,16 @@ def teams_create_missing(
     ).exclude(teams__campaign=campaign)
     teams = [Team(campaign=campaign, unit=u, name=_team_name(u)) for u in units.order_by("path")]
     Team.objects.bulk_create(teams, ignore_conflicts=True)
+    audit_record(
+        user=actor,
+        command_line=actor is None and address is None,
+        action="create",
+        object_type="team",
+        object_id="",
+        unit=under,
+        ip=address,
+        detail={"created": len(teams)},
+    )
     return teams
 
 
@@ -373,6 +407,7 @@ def member_add(
     user: User | None = None,
     is_leader: bool = False,
     actor: User | None = None,
+    address: str | None = None,
 ) -> Member:
     """Add a person to a team's roster. The phone is stored as 10 digits; a user account, if
     given, must belong to the team's unit and to no other team of the campaign. A new leader
@@ -390,7 +425,9 @@ def member_add(
     )
     if fields["is_leader"]:
         _leadership_moves_to(team)
-    return Member.objects.create(team=team, **fields)
+    member = Member.objects.create(team=team, **fields)
+    audit_change(actor=actor, action="create", obj=member, unit=team.unit, address=address)
+    return member
 
 
 def _leadership_moves_to(team: Team) -> Member | None:
@@ -411,7 +448,9 @@ MEMBER_FIELDS = ("full_name", "affiliation", "phone", "user", "is_leader")
 
 
 @transaction.atomic
-def member_update(*, member: Member, actor: User | None = None, **changes: object) -> Member:
+def member_update(
+    *, member: Member, actor: User | None = None, address: str | None = None, **changes: object
+) -> Member:
     """Change any of MEMBER_FIELDS, validated as in member_add; ticking a member as leader
     unticks the previous leader."""
     require_manager_of(actor, member.team.unit)
@@ -425,17 +464,21 @@ def member_update(*, member: Member, actor: User | None = None, **changes: objec
         setattr(member, name, value)
     if changes:
         member.save(update_fields=list(changes))
+    audit_change(actor=actor, action="update", obj=member, unit=member.team.unit, address=address)
     return member
 
 
 @transaction.atomic
-def member_remove(*, member: Member, actor: User | None = None) -> Member:
+def member_remove(
+    *, member: Member, actor: User | None = None, address: str | None = None
+) -> Member:
     """Take a member off the roster. The row stays (their visits keep naming them); their
     hamlets become unassigned."""
     require_manager_of(actor, member.team.unit)
     member.assignments.all().delete()
     member.active = False
     member.save(update_fields=["active"])
+    audit_change(actor=actor, action="delete", obj=member, unit=member.team.unit, address=address)
     return member
 
 
@@ -466,6 +509,7 @@ def assignments_set(
     hamlet_ids: Iterable[int],
     pairs: Iterable[tuple[int, int]],
     actor: User | None = None,
+    address: str | None = None,
 ) -> tuple[int, int]:
     """Make the assignments of the team's hamlets `hamlet_ids` exactly `pairs`
     ((member id, hamlet id)); assignments of other hamlets are left alone. A hamlet may have
@@ -490,6 +534,16 @@ def assignments_set(
     added = wanted - current
     Assignment.objects.bulk_create(
         [Assignment(member_id=m, hamlet_id=h) for m, h in sorted(added)], ignore_conflicts=True
+    )
+    audit_record(
+        user=actor,
+        command_line=actor is None and address is None,
+        action="update",
+        object_type="assignment",
+        object_id=team.pk,
+        unit=team.unit,
+        ip=address,
+        detail={"added": len(added), "removed": len(removed)},
     )
     return len(added), len(removed)
 

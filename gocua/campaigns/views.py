@@ -1,7 +1,8 @@
 """Campaign pages: the operations hub, plans and targets, teams, rosters and assignments.
 
 Every object is looked up through a scoped selector: outside the user's jurisdiction it does not
-exist (404). Writes call a service, are audited, and redirect (so a reload never repeats them).
+exist (404). Writes call a service (which audits them) and redirect (so a reload never repeats
+them).
 """
 
 from django.contrib import messages
@@ -20,7 +21,7 @@ from gocua.accounts.selectors import (
     live_tokens_by_user,
     units_for_user,
 )
-from gocua.accounts.services import audit_record
+from gocua.accounts.services import client_ip
 from gocua.campaigns import selectors, services
 from gocua.campaigns.forms import (
     CampaignCreateForm,
@@ -60,17 +61,6 @@ def _chosen_campaign(request: HttpRequest) -> Campaign | None:
     return current
 
 
-def _audit(request: HttpRequest, action: str, obj, unit) -> None:
-    audit_record(
-        user=request.user,
-        action=action,
-        object_type=obj._meta.model_name,
-        object_id=obj.pk,
-        unit=unit,
-        request=request,
-    )
-
-
 # --- hub and plans ---------------------------------------------------------------------------
 
 
@@ -104,11 +94,12 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
     form = CampaignCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            campaign = services.campaign_create(province=province, actor=user, **form.cleaned_data)
+            campaign = services.campaign_create(
+                province=province, actor=user, address=client_ip(request), **form.cleaned_data
+            )
         except OperationRefused as exc:
             add_refusal(form, exc)
         else:
-            _audit(request, "create", campaign, province)
             messages.success(request, _("Đã lập chiến dịch."))
             return redirect("campaigns:detail", pk=campaign.pk)
     return render(request, "campaigns/campaign_form.html", {"form": form, "province": province})
@@ -129,12 +120,13 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             changes = {k: v for k, v in form.cleaned_data.items() if v is not None}
             try:
-                services.campaign_update(campaign=campaign, actor=request.user, **changes)
+                services.campaign_update(
+                    campaign=campaign, actor=request.user, address=client_ip(request), **changes
+                )
             except OperationRefused as exc:
                 campaign.refresh_from_db()
                 add_refusal(form, exc)
             else:
-                _audit(request, "update", campaign, campaign.province)
                 messages.success(request, _("Đã lưu kế hoạch."))
                 return redirect("campaigns:detail", pk=campaign.pk)
     return render(
@@ -156,10 +148,11 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def campaign_current(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign_or_404(request, pk)
     try:
-        services.campaign_make_current(campaign=campaign, actor=request.user)
+        services.campaign_make_current(
+            campaign=campaign, actor=request.user, address=client_ip(request)
+        )
     except services.NotAllowed:
         raise Http404 from None
-    _audit(request, "update", campaign, campaign.province)
     messages.success(request, _("%(name)s là chiến dịch hiện hành.") % {"name": campaign.name})
     return redirect("campaigns:detail", pk=campaign.pk)
 
@@ -172,14 +165,16 @@ def target_add(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             target = services.unit_target_set(
-                campaign=campaign, actor=request.user, **form.cleaned_data
+                campaign=campaign,
+                actor=request.user,
+                address=client_ip(request),
+                **form.cleaned_data,
             )
         except services.NotAllowed:
             raise Http404 from None
         except OperationRefused as exc:
             messages.error(request, exc.message)
         else:
-            _audit(request, "update", target, target.unit)
             messages.success(
                 request, _("Đã đặt chỉ tiêu riêng cho %(unit)s.") % {"unit": target.unit.name}
             )
@@ -252,21 +247,14 @@ def teams_create_missing(request: HttpRequest) -> HttpResponse:
     if under is not None and under.level not in (*selectors.TEAM_LEVELS, "province"):
         raise Http404
     try:
-        created = services.teams_create_missing(campaign=campaign, under=under, actor=user)
+        created = services.teams_create_missing(
+            campaign=campaign, under=under, actor=user, address=client_ip(request)
+        )
     except services.NotAllowed:
         raise Http404 from None
     except OperationRefused as exc:
         messages.error(request, exc.message)
         return redirect("campaigns:teams")
-    audit_record(
-        user=user,
-        action="create",
-        object_type="team",
-        object_id="",
-        unit=under,
-        request=request,
-        detail={"created": len(created)},
-    )
     messages.success(request, _("Đã lập %(n)d tổ còn thiếu.") % {"n": len(created)})
     return redirect("campaigns:teams")
 
@@ -287,11 +275,12 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         previous = selectors.team_leader(team)
         try:
-            member = services.member_add(team=team, actor=request.user, **form.cleaned_data)
+            member = services.member_add(
+                team=team, actor=request.user, address=client_ip(request), **form.cleaned_data
+            )
         except OperationRefused as exc:
             add_refusal(form, exc)
         else:
-            _audit(request, "create", member, team.unit)
             messages.success(request, _("Đã thêm %(name)s.") % {"name": member.full_name})
             _say_leader_replaced(request, member, previous)
             return redirect("campaigns:team", pk=team.pk)
@@ -333,11 +322,12 @@ def member_edit(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         previous = selectors.team_leader(team)
         try:
-            services.member_update(member=member, actor=request.user, **form.cleaned_data)
+            services.member_update(
+                member=member, actor=request.user, address=client_ip(request), **form.cleaned_data
+            )
         except OperationRefused as exc:
             add_refusal(form, exc)
         else:
-            _audit(request, "update", member, team.unit)
             messages.success(request, _("Đã lưu."))
             _say_leader_replaced(request, member, previous)
             return redirect("campaigns:team", pk=team.pk)
@@ -479,8 +469,7 @@ def member_remove(request: HttpRequest, pk: int, member_id: int) -> HttpResponse
     team = _team_for_manager(request, pk)
     member = Member.objects.filter(team=team, pk=member_id, active=True).first()
     _404_unless(member is not None)
-    services.member_remove(member=member, actor=request.user)
-    _audit(request, "delete", member, team.unit)
+    services.member_remove(member=member, actor=request.user, address=client_ip(request))
     messages.success(request, _("Đã đưa %(name)s ra khỏi tổ.") % {"name": member.full_name})
     return redirect("campaigns:team", pk=team.pk)
 
@@ -503,20 +492,15 @@ def team_assignments(request: HttpRequest, pk: int) -> HttpResponse:
                 pairs.append((member_id, hamlet_id))
         try:
             added, removed = services.assignments_set(
-                team=team, hamlet_ids=[h.pk for h in hamlets], pairs=pairs, actor=request.user
+                team=team,
+                hamlet_ids=[h.pk for h in hamlets],
+                pairs=pairs,
+                actor=request.user,
+                address=client_ip(request),
             )
         except OperationRefused as exc:
             messages.error(request, exc.message)
         else:
-            audit_record(
-                user=request.user,
-                action="update",
-                object_type="assignment",
-                object_id=team.pk,
-                unit=team.unit,
-                request=request,
-                detail={"added": added, "removed": removed},
-            )
             messages.success(
                 request,
                 _("Đã lưu phân công: thêm %(added)d, bỏ %(removed)d.")

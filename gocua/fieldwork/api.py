@@ -28,7 +28,7 @@ from gocua.accounts.selectors import (
     unit_for_user_or_404,
     units_for_user,
 )
-from gocua.accounts.services import audit_record, audit_view, token_create
+from gocua.accounts.services import audit_read, audit_record, client_ip, token_create
 from gocua.api.common import (
     BODY_ERRORS,
     ERRORS,
@@ -345,7 +345,9 @@ def visits_sync_route(request: HttpRequest):
         )
     parsed = [_parse_visit(item) for item in items]
     valid = [p for p in parsed if isinstance(p, NewVisit)]
-    recorded = iter(visits_record(member=member, visits=valid, actor=user, request=request))
+    recorded = iter(
+        visits_record(member=member, visits=valid, actor=user, address=client_ip(request))
+    )
     results = [next(recorded) if isinstance(p, NewVisit) else p for p in parsed]
     return Status(
         200, {"results": [{"id": r.id, "status": r.status, "error": r.error} for r in results]}
@@ -405,10 +407,9 @@ def _follow_up(item: FollowUp) -> dict:
 
 
 def _follow_ups_shown(request: HttpRequest, page: list[FollowUp]) -> None:
-    user = api_user(request)
-    audit_view(
-        user=user, object_type="follow_ups", unit=user.unit, request=request,
-        residents=[f.resident_id for f in page if f.resident_id],
+    api_user(request)  # request.user is the token's user from here on
+    audit_read(
+        request, "follow_ups", [f.resident_id for f in page if f.resident_id],
         detail={"via": "api", "count": len(page)},
     )  # fmt: skip
 
@@ -445,18 +446,6 @@ def _follow_up_or_404(user, follow_up_id: int) -> FollowUp:
     return item
 
 
-def _audit(request, action: str, obj, unit, **detail) -> None:
-    audit_record(
-        user=api_user(request),
-        action=action,
-        object_type=obj._meta.model_name,
-        object_id=obj.pk,
-        unit=unit,
-        request=request,
-        detail=detail or None,
-    )
-
-
 def _follow_up_answer(item: FollowUp) -> dict:
     item = (
         FollowUp.objects.select_related("household__unit", "resident", "member")
@@ -478,10 +467,9 @@ def follow_up_done(request: HttpRequest, follow_up_id: Path[int]):
     user = api_user(request)
     item = _follow_up_or_404(user, follow_up_id)
     try:
-        services.follow_up_done(follow_up=item, actor=user)
+        services.follow_up_done(follow_up=item, actor=user, address=client_ip(request))
     except OperationRefused as exc:
         return _refusal(exc)
-    _audit(request, "update", item, item.household.unit, status="done")
     return Status(200, _follow_up_answer(item))
 
 
@@ -498,11 +486,14 @@ def follow_up_reschedule(request: HttpRequest, follow_up_id: Path[int], data: Re
     item = _follow_up_or_404(user, follow_up_id)
     try:
         new = services.follow_up_reschedule(
-            follow_up=item, due_date=data.due_date, time_of_day=data.time_of_day, actor=user
+            follow_up=item,
+            due_date=data.due_date,
+            time_of_day=data.time_of_day,
+            actor=user,
+            address=client_ip(request),
         )
     except OperationRefused as exc:
         return _refusal(exc)
-    _audit(request, "update", item, item.household.unit, status="rescheduled", new=new.pk)
     return Status(200, _follow_up_answer(new))
 
 
@@ -557,11 +548,8 @@ def _home_support(item: HomeSupportRequest) -> dict:
 
 
 def _home_support_shown(request: HttpRequest, page: list[HomeSupportRequest]) -> None:
-    user = api_user(request)
-    audit_view(
-        user=user, object_type="home_support", unit=user.unit, request=request,
-        residents=[i.resident_id for i in page], detail={"via": "api"},
-    )  # fmt: skip
+    api_user(request)  # request.user is the token's user from here on
+    audit_read(request, "home_support", [i.resident_id for i in page], detail={"via": "api"})
 
 
 @router.get(
@@ -589,17 +577,18 @@ def home_support_create(request: HttpRequest, data: HomeSupportIn):
     as the `needs_home_support` visit outcome does; scheduling stays with unit managers."""
     user = api_user(request)
     resident = resident_for_user_or_404(user, data.resident)
-    # The resident is in the user's scope (checked above): a field member's request is then
-    # the same trusted path as a visit outcome, so the service is called without an actor.
-    actor = None if effective_role(user) == Role.FIELD_MEMBER else user
     try:
         item, created = services.home_support_request(
-            resident=resident, reason=data.reason, actor=actor
+            resident=resident,
+            reason=data.reason,
+            actor=user,
+            # The resident is in the user's scope (checked above): a field member's request is
+            # then allowed as a visit outcome's is.
+            reach_checked=effective_role(user) == Role.FIELD_MEMBER,
+            address=client_ip(request),
         )
     except OperationRefused as exc:
         return _refusal(exc)
-    if created:
-        _audit(request, "create", item, resident.unit)
     item = selectors.home_support_get_for_user(user, item.pk)
     return Status(201 if created else 200, _home_support(item))
 
@@ -706,8 +695,8 @@ def outreach_create(request: HttpRequest, data: OutreachIn):
             activations_helped=data.activations_helped,
             note=data.note,
             actor=user,
+            address=client_ip(request),
         )
     except OperationRefused as exc:
         return _refusal(exc)
-    _audit(request, "create", event, unit)
     return Status(201, _outreach(event))

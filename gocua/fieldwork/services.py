@@ -4,7 +4,9 @@ the claim rules and refusals defined here).
 
 Services are keyword-only and each runs in one transaction. `actor`, when given, is checked
 (a unit manager of the object's unit, or for follow-ups the member themself); `actor=None` is
-for trusted callers. Refusals raise `VisitRefused` / `OperationRefused` with a readable
+for trusted callers. Writes are audited here, whoever calls (web, API, command line):
+`address` is the client's address (accounts.services.client_ip) for a web or API call, and no
+actor with no address is the command line. Refusals raise `VisitRefused` / `OperationRefused` with a readable
 message (and `.code`, `.field`).
 """
 
@@ -17,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gocua.accounts.models import User
+from gocua.accounts.services import audit_change
 from gocua.campaigns.models import Affiliation, Campaign, Member, Team
 from gocua.campaigns.selectors import (
     current_campaign,
@@ -143,7 +146,9 @@ def claims_confirm(*, stages: dict[int, tuple[str, dt.datetime]]) -> int:
 
 
 @transaction.atomic
-def status_report_confirm(*, outcome: VisitOutcome, actor: User | None = None) -> Resident:
+def status_report_confirm(
+    *, outcome: VisitOutcome, actor: User | None = None, address: str | None = None
+) -> Resident:
     """A unit manager confirms a `deceased` / `moved_away` outcome: the resident is marked
     deceased / moved out (and so no longer eligible), every pending report of the same kind
     for that resident is closed as confirmed, and the resident's open home-support requests
@@ -177,11 +182,14 @@ def status_report_confirm(*, outcome: VisitOutcome, actor: User | None = None) -
     from gocua.reports.rollups import rollup_residents_changed
 
     rollup_residents_changed(resident_ids=[resident.pk])
+    _audit_report(actor, outcome, resident, address)
     return resident
 
 
 @transaction.atomic
-def status_report_dismiss(*, outcome: VisitOutcome, actor: User | None = None) -> VisitOutcome:
+def status_report_dismiss(
+    *, outcome: VisitOutcome, actor: User | None = None, address: str | None = None
+) -> VisitOutcome:
     """A unit manager finds a reported death or move wrong: the registry stays as it is."""
     resident = Resident.objects.select_related("unit").get(pk=outcome.resident_id)
     require_manager_of(actor, resident.unit)
@@ -191,7 +199,17 @@ def status_report_dismiss(*, outcome: VisitOutcome, actor: User | None = None) -
     outcome.reviewed_at = timezone.now()
     outcome.reviewed_by = actor
     outcome.save(update_fields=["review", "reviewed_at", "reviewed_by"])
+    _audit_report(actor, outcome, resident, address)
     return outcome
+
+
+def _audit_report(
+    actor: User | None, outcome: VisitOutcome, resident: Resident, address: str | None
+) -> None:
+    audit_change(
+        actor=actor, action="update", obj=resident, unit=resident.unit, address=address,
+        detail={"report": outcome.outcome, "review": outcome.review},
+    )  # fmt: skip
 
 
 # --- follow-ups ------------------------------------------------------------------------------
@@ -208,7 +226,9 @@ def _may_handle_follow_up(actor: User | None, follow_up: FollowUp) -> None:
 
 
 @transaction.atomic
-def follow_up_done(*, follow_up: FollowUp, actor: User | None = None) -> FollowUp:
+def follow_up_done(
+    *, follow_up: FollowUp, actor: User | None = None, address: str | None = None
+) -> FollowUp:
     """Close an open follow-up as done (its member or a manager of the household's unit)."""
     _may_handle_follow_up(actor, follow_up)
     if follow_up.status != FollowUp.Status.OPEN:
@@ -216,6 +236,10 @@ def follow_up_done(*, follow_up: FollowUp, actor: User | None = None) -> FollowU
     follow_up.status = FollowUp.Status.DONE
     follow_up.done_at = timezone.now()
     follow_up.save(update_fields=["status", "done_at"])
+    audit_change(
+        actor=actor, action="update", obj=follow_up, unit=follow_up.household.unit,
+        address=address, detail={"status": "done"},
+    )  # fmt: skip
     return follow_up
 
 
@@ -227,6 +251,7 @@ def follow_up_reschedule(
     time_of_day: str,
     actor: User | None = None,
     on: dt.date | None = None,
+    address: str | None = None,
 ) -> FollowUp:
     """Move an open follow-up to another day (today or later, inside the campaign period):
     the old one is kept as `rescheduled`, a new open one is returned."""
@@ -247,7 +272,7 @@ def follow_up_reschedule(
     follow_up.status = FollowUp.Status.RESCHEDULED
     follow_up.done_at = timezone.now()
     follow_up.save(update_fields=["status", "done_at"])
-    return FollowUp.objects.create(
+    new = FollowUp.objects.create(
         household_id=follow_up.household_id,
         resident_id=follow_up.resident_id,
         visit_id=follow_up.visit_id,
@@ -256,6 +281,11 @@ def follow_up_reschedule(
         time_of_day=time_of_day,
         reason=follow_up.reason,
     )
+    audit_change(
+        actor=actor, action="update", obj=follow_up, unit=follow_up.household.unit,
+        address=address, detail={"status": "rescheduled", "rescheduled_to": new.pk},
+    )  # fmt: skip
+    return new
 
 
 # --- home support ----------------------------------------------------------------------------
@@ -279,10 +309,14 @@ def home_support_request(
     visit: Visit | None = None,
     at: dt.datetime | None = None,
     actor: User | None = None,
+    reach_checked: bool = False,
+    address: str | None = None,
 ) -> tuple[HomeSupportRequest, bool]:
     """Ask for home support for a resident. Returns the open request if there already is one
-    (created=False)."""
-    require_manager_of(actor, resident.unit)
+    (created=False). `reach_checked`: the caller has checked that the actor may ask for this
+    resident (a field member for a resident of their hamlets, as a visit outcome does)."""
+    if not reach_checked:
+        require_manager_of(actor, resident.unit)
     existing = HomeSupportRequest.objects.filter(
         resident=resident, status__in=(HS.REQUESTED, HS.SCHEDULED)
     ).first()
@@ -294,6 +328,7 @@ def home_support_request(
         reason=typed(reason, limits.REASON, "reason"),
         requested_at=at or timezone.now(),
     )
+    audit_change(actor=actor, action="create", obj=request, unit=resident.unit, address=address)
     return request, True
 
 
@@ -306,6 +341,7 @@ def home_support_schedule(
     actor: User | None = None,
     on: dt.date | None = None,
     over_limit_ok: bool = False,
+    address: str | None = None,
 ) -> HomeSupportRequest:
     """requested (or scheduled, to reschedule) → scheduled, on `date` (today or later, in the
     campaign period) with exactly two police officers from the rosters of teams covering the
@@ -350,7 +386,15 @@ def home_support_schedule(
     request.scheduled_at = timezone.now()
     request.save(update_fields=["status", "scheduled_for", "scheduled_at"])
     request.officers.set(officers)
+    _audit_home_support(actor, request, address)
     return request
+
+
+def _audit_home_support(actor: User | None, request: HomeSupportRequest, address) -> None:
+    audit_change(
+        actor=actor, action="update", obj=request, unit=request.resident.unit, address=address,
+        detail={"status": request.status},
+    )  # fmt: skip
 
 
 def _check_officer_day(
@@ -380,7 +424,11 @@ def _check_officer_day(
 
 @transaction.atomic
 def home_support_done(
-    *, request: HomeSupportRequest, note: str = "", actor: User | None = None
+    *,
+    request: HomeSupportRequest,
+    note: str = "",
+    actor: User | None = None,
+    address: str | None = None,
 ) -> HomeSupportRequest:
     """scheduled → done."""
     request = _home_support_locked(request)
@@ -393,12 +441,17 @@ def home_support_done(
     request.closed_at = timezone.now()
     request.close_reason = typed(note, limits.REASON, "note")
     request.save(update_fields=["status", "closed_at", "close_reason"])
+    _audit_home_support(actor, request, address)
     return request
 
 
 @transaction.atomic
 def home_support_cancel(
-    *, request: HomeSupportRequest, reason: str, actor: User | None = None
+    *,
+    request: HomeSupportRequest,
+    reason: str,
+    actor: User | None = None,
+    address: str | None = None,
 ) -> HomeSupportRequest:
     """requested / scheduled → cancelled, with a reason (required)."""
     request = _home_support_locked(request)
@@ -412,6 +465,7 @@ def home_support_cancel(
     request.closed_at = timezone.now()
     request.close_reason = reason
     request.save(update_fields=["status", "closed_at", "close_reason"])
+    _audit_home_support(actor, request, address)
     return request
 
 
@@ -431,6 +485,7 @@ def outreach_record(
     activations_helped: int = 0,
     note: str = "",
     actor: User | None = None,
+    address: str | None = None,
 ) -> OutreachEvent:
     """A support desk or talk at an agency, business, school, market or residential area.
     Dated in the campaign period; counts are not negative and dossiers / activations do not
@@ -465,7 +520,7 @@ def outreach_record(
     else:
         campaign = current_campaign(unit)
     _check_window(date, campaign, field="date")
-    return OutreachEvent.objects.create(
+    event = OutreachEvent.objects.create(
         unit=unit,
         team=team,
         kind=kind,
@@ -476,11 +531,17 @@ def outreach_record(
         activations_helped=activations_helped,
         note=typed(note, limits.NOTE, "note"),
     )
+    audit_change(actor=actor, action="create", obj=event, unit=unit, address=address)
+    return event
 
 
 @transaction.atomic
-def outreach_delete(*, event: OutreachEvent, actor: User | None = None) -> None:
+def outreach_delete(
+    *, event: OutreachEvent, actor: User | None = None, address: str | None = None
+) -> None:
     require_manager_of(actor, event.unit)
+    # The entry names the event, which is gone afterwards.
+    audit_change(actor=actor, action="delete", obj=event, unit=event.unit, address=address)
     event.delete()
 
 
@@ -497,6 +558,7 @@ def training_create(
     note: str = "",
     actor: User | None = None,
     campaign: Campaign | None = None,
+    address: str | None = None,
 ) -> TrainingSession:
     """A training session (process, law or forms) for a unit, dated in the campaign period."""
     require_manager_of(actor, unit)
@@ -506,13 +568,15 @@ def training_create(
     if not organiser:
         raise OperationRefused(_("Hãy ghi đơn vị tổ chức."), field="organiser")
     _check_window(date, campaign or current_campaign(unit), field="date")
-    return TrainingSession.objects.create(
+    session = TrainingSession.objects.create(
         unit=unit,
         date=date,
         topic=topic,
         organiser=organiser,
         note=typed(note, limits.NOTE, "note"),
     )
+    audit_change(actor=actor, action="create", obj=session, unit=unit, address=address)
+    return session
 
 
 @transaction.atomic
@@ -521,6 +585,7 @@ def training_attendance_set(
     session: TrainingSession,
     results: dict[int, bool | None],
     actor: User | None = None,
+    address: str | None = None,
 ) -> tuple[int, int]:
     """Set the roster members' attendance: {member id: True (passed), False (attended, not
     passed), None (not attending)}. Members must be in teams at or under the session's unit.
@@ -557,24 +622,41 @@ def training_attendance_set(
     TrainingAttendance.objects.bulk_update(changed, ["passed"])
     TrainingAttendance.objects.bulk_create(new)
     attending = [p for p in results.values() if p is not None]
-    return len(attending), sum(1 for p in attending if p)
+    passed = sum(1 for p in attending if p)
+    _audit_session(actor, session, address, attending=len(attending), passed=passed)
+    return len(attending), passed
+
+
+def _audit_session(actor: User | None, session: TrainingSession, address, **detail) -> None:
+    audit_change(
+        actor=actor, action="update", obj=session, unit=session.unit, address=address,
+        detail=detail,
+    )  # fmt: skip
 
 
 @transaction.atomic
 def training_staff_add(
-    *, session: TrainingSession, name: str, passed: bool = False, actor: User | None = None
+    *,
+    session: TrainingSession,
+    name: str,
+    passed: bool = False,
+    actor: User | None = None,
+    address: str | None = None,
 ) -> TrainingAttendance:
     """An attendee who is not on a team roster (commune staff)."""
     require_manager_of(actor, session.unit)
     name = nfc(name or "")
     if not name:
         raise OperationRefused(_("Hãy nhập họ và tên."), field="name")
-    return TrainingAttendance.objects.create(session=session, name=name[:120], passed=passed)
+    attendance = TrainingAttendance.objects.create(session=session, name=name[:120], passed=passed)
+    _audit_session(actor, session, address, staff_added=1)
+    return attendance
 
 
 @transaction.atomic
 def training_attendance_remove(
-    *, attendance: TrainingAttendance, actor: User | None = None
+    *, attendance: TrainingAttendance, actor: User | None = None, address: str | None = None
 ) -> None:
     require_manager_of(actor, attendance.session.unit)
     attendance.delete()
+    _audit_session(actor, attendance.session, address, staff_removed=1)

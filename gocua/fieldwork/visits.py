@@ -102,11 +102,12 @@ def visits_record(
     member: Member,
     visits: Sequence[NewVisit],
     actor: User | None,
-    request=None,
+    address: str | None = None,
 ) -> list[VisitResult]:
     """Record visits of `member`, one result per visit in the same order. `actor` is who
     records them (the user, as `recorded_by`): the households must be in their jurisdiction;
-    `actor=None` is for trusted callers (the command line, tests).
+    `actor=None` is for trusted callers (the command line, tests); `address` is the client's
+    (accounts.services.client_ip) for the audit entry.
 
     Guarantees:
     - idempotent by visit id: an id already stored for this member and household answers
@@ -142,12 +143,12 @@ def visits_record(
     if accepted:
         try:
             with transaction.atomic():
-                _write(actor, member, accepted, request)
+                _write(actor, member, accepted, address)
         except IntegrityError:
             # A concurrent request stored one of these ids between our check and our insert:
             # record them one at a time, each settling its own race.
             for item in accepted:
-                results[first[item.id]] = _write_alone(actor, member, item, request)
+                results[first[item.id]] = _write_alone(actor, member, item, address)
         else:
             for item in accepted:
                 results[first[item.id]] = VisitResult(str(item.id), CREATED)
@@ -422,20 +423,24 @@ _OUTCOME_COLUMNS = _columns(
 )
 
 
-def _write(actor: User | None, member: Member, accepted: list[Accepted], request) -> None:
+def _write(
+    actor: User | None, member: Member, accepted: list[Accepted], address: str | None
+) -> None:
     """The audit entry, then the visits and their effects; the caller holds the transaction.
     The audit entry first: `_insert` ends with the rollups, which hold their lock until the
     commit, and every statement after them lengthens the wait of the other phones' posts."""
-    _audit(actor, accepted, request)
+    _audit(actor, accepted, address)
     _insert(actor=actor, member=member, accepted=accepted)
 
 
-def _write_alone(actor: User | None, member: Member, item: Accepted, request) -> VisitResult:
+def _write_alone(
+    actor: User | None, member: Member, item: Accepted, address: str | None
+) -> VisitResult:
     """One visit of a call that lost a race, in its own savepoint: created, or the answer for
     the copy another request stored first."""
     try:
         with transaction.atomic():
-            _write(actor, member, [item], request)
+            _write(actor, member, [item], address)
     except IntegrityError:
         stored = _stored_visits([item.id]).get(item.id)
         if stored is None:
@@ -604,7 +609,7 @@ def _home_support_requests(recorded: list[_Recorded]) -> None:
     HomeSupportRequest.objects.bulk_create(requests)
 
 
-def _audit(actor: User | None, accepted: list[Accepted], request) -> None:
+def _audit(actor: User | None, accepted: list[Accepted], address: str | None) -> None:
     """One entry per call: the visit itself when there is one, the batch's counts otherwise."""
     if len(accepted) == 1:
         object_type, object_id = "visit", accepted[0].id
@@ -618,11 +623,11 @@ def _audit(actor: User | None, accepted: list[Accepted], request) -> None:
         }
     audit_record(
         user=actor,
-        command_line=actor is None and request is None,
+        command_line=actor is None and address is None,
         action="create",
         object_type=object_type,
         object_id=object_id,
         unit=actor.unit if actor is not None else None,
-        request=request,
+        ip=address,
         detail=detail,
     )

@@ -1,12 +1,12 @@
-"""What the field-work pages share: scope checks (404 outside the user's jurisdiction), audit
-entries, the safe "next" address and the pagers' page number."""
+"""What the field-work pages share: scope checks (404 outside the user's jurisdiction), the safe
+"next" address and the pagers' page number. Writes are audited by the services they call, reads
+of personal data by accounts.services.audit_read."""
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from gocua.accounts.selectors import is_manager, units_for_user
-from gocua.accounts.services import audit_record, audit_view
 from gocua.campaigns.selectors import TEAM_LEVELS
 from gocua.geo.models import AdminUnit, Level
 from gocua.people.models import Stage
@@ -26,27 +26,6 @@ def _404_unless(condition: bool) -> None:
 
 def _manager_only(request: HttpRequest) -> None:
     _404_unless(is_manager(request.user))
-
-
-def _audit(request: HttpRequest, action: str, obj, unit, **detail) -> None:
-    audit_record(
-        user=request.user,
-        action=action,
-        object_type=obj._meta.model_name,
-        object_id=obj.pk,
-        unit=unit,
-        request=request,
-        detail=detail or None,
-    )
-
-
-def _audit_list(request: HttpRequest, object_type: str, residents: list[int]) -> None:
-    """A list page that showed residents: one audit entry naming them."""
-    if residents:
-        audit_view(
-            user=request.user, object_type=object_type, unit=request.user.unit,
-            residents=residents, request=request,
-        )  # fmt: skip
 
 
 def _next_url(request: HttpRequest, default: str) -> str:

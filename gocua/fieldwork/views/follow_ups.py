@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from gocua.accounts.selectors import can_see_residents, is_manager
+from gocua.accounts.services import audit_read, client_ip
 from gocua.campaigns.models import Member
 from gocua.campaigns.selectors import current_campaign_for_user, member_for_user, members_for_user
 from gocua.campaigns.services import NotAllowed, OperationRefused
@@ -20,8 +21,6 @@ from gocua.fieldwork.forms import RescheduleForm
 from gocua.fieldwork.views._common import (
     LIST_PAGE,
     _404_unless,
-    _audit,
-    _audit_list,
     _next_url,
     _query,
 )
@@ -56,7 +55,9 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     for f in page:
         f.late_days = (today - f.due_date).days
-    _audit_list(request, "follow_ups", [f.resident_id for f in page if f.resident_id])
+    shown = [f.resident_id for f in page if f.resident_id]
+    if shown:
+        audit_read(request, "follow_ups", shown)
     return render(
         request,
         "fieldwork/follow_ups.html",
@@ -99,13 +100,12 @@ def _follow_up_or_404(request: HttpRequest, pk: int):
 def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
     follow_up = _follow_up_or_404(request, pk)
     try:
-        services.follow_up_done(follow_up=follow_up, actor=request.user)
+        services.follow_up_done(follow_up=follow_up, actor=request.user, address=client_ip(request))
     except NotAllowed:
         raise Http404 from None
     except OperationRefused as exc:
         messages.error(request, exc.message)
     else:
-        _audit(request, "update", follow_up, follow_up.household.unit, status="done")
         messages.success(request, _("Đã đánh dấu hoàn thành."))
     return redirect(_next_url(request, reverse("fieldwork:follow_ups")))
 
@@ -120,14 +120,16 @@ def follow_up_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         try:
             new = services.follow_up_reschedule(
-                follow_up=follow_up, actor=request.user, **form.cleaned_data
+                follow_up=follow_up,
+                actor=request.user,
+                address=client_ip(request),
+                **form.cleaned_data,
             )
         except NotAllowed:
             raise Http404 from None
         except OperationRefused as exc:
             messages.error(request, exc.message)
         else:
-            _audit(request, "update", follow_up, follow_up.household.unit, rescheduled_to=new.pk)
             messages.success(
                 request, _("Đã dời lịch sang %(day)s.") % {"day": f"{new.due_date:%d/%m/%Y}"}
             )

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from gocua.accounts.services import audit_view
+from gocua.accounts.services import audit_read, client_ip
 from gocua.campaigns.forms import add_refusal
 from gocua.campaigns.selectors import current_campaign, current_campaign_for_user, period_text
 from gocua.campaigns.services import NotAllowed, OperationRefused
@@ -23,8 +23,6 @@ from gocua.fieldwork.models import HomeSupportRequest
 from gocua.fieldwork.views._common import (
     LIST_PAGE,
     _404_unless,
-    _audit,
-    _audit_list,
     _manager_only,
     _query,
 )
@@ -44,7 +42,8 @@ def home_support_list(request: HttpRequest) -> HttpResponse:
     for r in page:
         r.age = age_on(r.resident.birth_date, today)
         r.waiting_days = (today - timezone.localdate(r.requested_at)).days
-    _audit_list(request, "home_support", [r.resident_id for r in page])
+    if page:
+        audit_read(request, "home_support", [r.resident_id for r in page])
     return render(
         request,
         "fieldwork/home_support_list.html",
@@ -63,9 +62,9 @@ def _home_support_or_404(request: HttpRequest, pk: int) -> HomeSupportRequest:
 @require_GET
 def home_support_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = _home_support_or_404(request, pk)
-    audit_view(
-        user=request.user, object_type="home_support", unit=item.resident.unit,
-        residents=[item.resident_id], request=request, detail={"request": item.pk},
+    audit_read(
+        request, "home_support", [item.resident_id], unit=item.resident.unit,
+        detail={"request": item.pk},
     )  # fmt: skip
     return _home_support_page(request, item)
 
@@ -119,10 +118,10 @@ def _schedule_day(form: HomeSupportScheduleForm) -> dt.date | None:
 
 
 def _home_support_step(
-    request: HttpRequest, item, form, *, slot: str, status: str, done: str, apply
+    request: HttpRequest, item, form, *, slot: str, done: str, apply
 ) -> HttpResponse:
     """One step of the home-support state machine from a form: the service decides whether
-    the step is allowed; a refusal comes back on the form, success is audited."""
+    the step is allowed (and audits it); a refusal comes back on the form."""
     if form.is_valid():
         try:
             apply(form.cleaned_data)
@@ -131,7 +130,6 @@ def _home_support_step(
         except OperationRefused as exc:
             add_refusal(form, exc)
         else:
-            _audit(request, "update", item, item.resident.unit, status=status)
             messages.success(request, done)
             return redirect("fieldwork:home_support_detail", pk=item.pk)
     return _home_support_page(request, item, **{slot: form})
@@ -147,10 +145,10 @@ def home_support_schedule(request: HttpRequest, pk: int) -> HttpResponse:
         return _home_support_page(request, item, schedule=form)
     return _home_support_step(
         request, item, form,
-        slot="schedule", status="scheduled", done=_("Đã xếp lịch hỗ trợ tại nhà."),
+        slot="schedule", done=_("Đã xếp lịch hỗ trợ tại nhà."),
         apply=lambda data: services.home_support_schedule(
             request=item, date=data["date"], officers=list(data["officers"]),
-            actor=request.user, over_limit_ok=data["over_limit_ok"],
+            actor=request.user, over_limit_ok=data["over_limit_ok"], address=client_ip(request),
         ),
     )  # fmt: skip
 
@@ -160,10 +158,10 @@ def home_support_schedule(request: HttpRequest, pk: int) -> HttpResponse:
 def home_support_done(request: HttpRequest, pk: int) -> HttpResponse:
     item = _home_support_or_404(request, pk)
     return _home_support_step(
-        request, item, DoneForm(request.POST), slot="done", status="done",
+        request, item, DoneForm(request.POST), slot="done",
         done=_("Đã hoàn thành hỗ trợ tại nhà."),
         apply=lambda data: services.home_support_done(
-            request=item, note=data["note"], actor=request.user
+            request=item, note=data["note"], actor=request.user, address=client_ip(request)
         ),
     )  # fmt: skip
 
@@ -173,9 +171,9 @@ def home_support_done(request: HttpRequest, pk: int) -> HttpResponse:
 def home_support_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     item = _home_support_or_404(request, pk)
     return _home_support_step(
-        request, item, CloseForm(request.POST), slot="cancel", status="cancelled",
+        request, item, CloseForm(request.POST), slot="cancel",
         done=_("Đã huỷ yêu cầu."),
         apply=lambda data: services.home_support_cancel(
-            request=item, reason=data["reason"], actor=request.user
+            request=item, reason=data["reason"], actor=request.user, address=client_ip(request)
         ),
     )  # fmt: skip

@@ -14,14 +14,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gocua.accounts.selectors import is_manager, units_for_user
-from gocua.accounts.services import audit_record
+from gocua.accounts.services import client_ip
 from gocua.campaigns.forms import add_refusal
 from gocua.campaigns.models import Team
 from gocua.campaigns.selectors import current_campaign_for_user, period_text
 from gocua.campaigns.services import NotAllowed, OperationRefused
 from gocua.fieldwork import selectors, services
 from gocua.fieldwork.forms import OutreachForm
-from gocua.fieldwork.views._common import _404_unless, _audit, _managed_units, _manager_only
+from gocua.fieldwork.views._common import _404_unless, _managed_units, _manager_only
 
 
 def _month(raw: str, today: dt.date) -> dt.date:
@@ -80,13 +80,14 @@ def outreach_new(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            event = services.outreach_record(actor=user, **form.cleaned_data)
+            event = services.outreach_record(
+                actor=user, address=client_ip(request), **form.cleaned_data
+            )
         except NotAllowed:
             raise Http404 from None
         except OperationRefused as exc:
             add_refusal(form, exc)
         else:
-            _audit(request, "create", event, event.unit)
             messages.success(request, _("Đã ghi hoạt động."))
             return redirect(f"{reverse('fieldwork:outreach')}?month={event.date:%Y-%m}")
     return render(
@@ -103,16 +104,8 @@ def outreach_delete(request: HttpRequest, pk: int) -> HttpResponse:
     event = selectors.outreach_for(request.user).filter(pk=pk).first()
     _404_unless(event is not None)
     try:
-        services.outreach_delete(event=event, actor=request.user)
+        services.outreach_delete(event=event, actor=request.user, address=client_ip(request))
     except NotAllowed:
         raise Http404 from None
-    audit_record(
-        user=request.user,
-        action="delete",
-        object_type="outreachevent",
-        object_id=pk,
-        unit=event.unit,
-        request=request,
-    )
     messages.success(request, _("Đã xoá hoạt động."))
     return redirect(f"{reverse('fieldwork:outreach')}?month={event.date:%Y-%m}")

@@ -9,9 +9,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from gocua.accounts.services import audit_read, client_ip
 from gocua.campaigns.services import NotAllowed, OperationRefused
 from gocua.fieldwork import selectors, services
-from gocua.fieldwork.views._common import LIST_PAGE, _404_unless, _audit, _audit_list, _manager_only
+from gocua.fieldwork.views._common import LIST_PAGE, _404_unless, _manager_only
 
 SKIPPED_SHOWN = 200
 
@@ -24,7 +25,8 @@ def to_confirm(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.status_reports_for(request.user), LIST_PAGE).get_page(
         request.GET.get("page")
     )
-    _audit_list(request, "status_reports", [o.resident_id for o in page])
+    if page:
+        audit_read(request, "status_reports", [o.resident_id for o in page])
     return render(request, "fieldwork/to_confirm.html", {"page": page})
 
 
@@ -33,20 +35,12 @@ def _report_action(request: HttpRequest, pk: int, action) -> HttpResponse:
     outcome = selectors.status_report_get_for_user(request.user, pk)
     _404_unless(outcome is not None)
     try:
-        action(outcome=outcome, actor=request.user)
+        action(outcome=outcome, actor=request.user, address=client_ip(request))
     except NotAllowed:
         raise Http404 from None
     except OperationRefused as exc:
         messages.error(request, exc.message)
     else:
-        _audit(
-            request,
-            "update",
-            outcome.resident,
-            outcome.resident.unit,
-            report=outcome.outcome,
-            review=outcome.review,
-        )
         messages.success(request, _("Đã cập nhật."))
     return redirect("fieldwork:to_confirm")
 
@@ -72,7 +66,9 @@ def claims(request: HttpRequest) -> HttpResponse:
     claims = selectors.open_claims_for(request.user)
     page = Paginator(claims.filter(skipped_from=""), LIST_PAGE).get_page(request.GET.get("page"))
     skipped = list(claims.exclude(skipped_from="")[:SKIPPED_SHOWN])
-    _audit_list(request, "claims", [o.resident_id for o in [*page, *skipped]])
+    shown = [o.resident_id for o in [*page, *skipped]]
+    if shown:
+        audit_read(request, "claims", shown)
     return render(
         request,
         "fieldwork/claims.html",

@@ -6,8 +6,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from gocua.accounts.selectors import is_manager
+from gocua.accounts.services import audit_read
 from gocua.fieldwork import selectors
-from gocua.fieldwork.views._common import _404_unless, _audit_list
+from gocua.fieldwork.views._common import _404_unless
 from gocua.imports.services import imports_finished_lately
 
 
@@ -19,7 +20,9 @@ def today(request: HttpRequest) -> HttpResponse:
     day = selectors.officer_day(request.user)
     day["imports"] = imports_finished_lately(request.user, limit=selectors.TODAY_ROWS)
     shown = [f.resident_id for f in (*day["due_today"], *day["overdue"]) if f.resident_id]
-    _audit_list(request, "today", shown + [r.resident_id for r in day["home_support"]])
+    shown += [r.resident_id for r in day["home_support"]]
+    if shown:
+        audit_read(request, "today", shown)
     for f in day["overdue"]:
         f.late_days = (day["today"] - f.due_date).days
     return render(request, "fieldwork/today.html", day)

@@ -9,13 +9,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from gocua.accounts.services import client_ip
 from gocua.campaigns.forms import add_refusal
 from gocua.campaigns.selectors import current_campaign_for_user, period_text
 from gocua.campaigns.services import NotAllowed, OperationRefused
 from gocua.fieldwork import selectors, services
 from gocua.fieldwork.forms import StaffForm, TrainingForm
 from gocua.fieldwork.models import TrainingAttendance
-from gocua.fieldwork.views._common import _404_unless, _audit, _managed_units, _manager_only
+from gocua.fieldwork.views._common import _404_unless, _managed_units, _manager_only
 
 ATTENDANCE_CHOICES = ("absent", "attended", "passed")
 
@@ -51,13 +52,14 @@ def training_new(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            session = services.training_create(actor=user, campaign=campaign, **form.cleaned_data)
+            session = services.training_create(
+                actor=user, campaign=campaign, address=client_ip(request), **form.cleaned_data
+            )
         except NotAllowed:
             raise Http404 from None
         except OperationRefused as exc:
             add_refusal(form, exc)
         else:
-            _audit(request, "create", session, session.unit)
             messages.success(request, _("Đã tạo buổi tập huấn. Ghi danh sách tham dự bên dưới."))
             return redirect("fieldwork:training", pk=session.pk)
     return render(
@@ -86,14 +88,13 @@ def training_detail(request: HttpRequest, pk: int) -> HttpResponse:
             results[m.pk] = None if value == "absent" else value == "passed"
         try:
             attending, passed = services.training_attendance_set(
-                session=session, results=results, actor=request.user
+                session=session, results=results, actor=request.user, address=client_ip(request)
             )
         except NotAllowed:
             raise Http404 from None
         except OperationRefused as exc:
             messages.error(request, exc.message)
         else:
-            _audit(request, "update", session, session.unit, attending=attending, passed=passed)
             messages.success(
                 request,
                 _("Đã lưu: %(a)d người tham dự, %(p)d người đạt.") % {"a": attending, "p": passed},
@@ -121,13 +122,13 @@ def training_staff_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = StaffForm(request.POST)
     if form.is_valid():
         try:
-            services.training_staff_add(session=session, actor=request.user, **form.cleaned_data)
+            services.training_staff_add(
+                session=session, actor=request.user, address=client_ip(request), **form.cleaned_data
+            )
         except NotAllowed:
             raise Http404 from None
         except OperationRefused as exc:
             messages.error(request, exc.message)
-        else:
-            _audit(request, "update", session, session.unit, staff_added=1)
     else:
         messages.error(request, _("Hãy nhập họ và tên."))
     return redirect("fieldwork:training", pk=session.pk)
@@ -141,6 +142,7 @@ def training_staff_remove(request: HttpRequest, pk: int, attendance_id: int) -> 
     _404_unless(session is not None)
     attendance = TrainingAttendance.objects.filter(session=session, pk=attendance_id).first()
     _404_unless(attendance is not None)
-    services.training_attendance_remove(attendance=attendance, actor=request.user)
-    _audit(request, "update", session, session.unit, staff_removed=1)
+    services.training_attendance_remove(
+        attendance=attendance, actor=request.user, address=client_ip(request)
+    )
     return redirect("fieldwork:training", pk=session.pk)

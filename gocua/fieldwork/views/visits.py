@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from gocua.accounts.selectors import can_see_residents, is_manager
-from gocua.accounts.services import audit_view
+from gocua.accounts.services import audit_read, client_ip
 from gocua.campaigns.forms import add_refusal
 from gocua.campaigns.models import Member
 from gocua.campaigns.selectors import current_campaign_for_user, member_for_user, period_text
@@ -58,9 +58,9 @@ def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
     already_saved = False
     back = _next_url(request, reverse("fieldwork:worklist"))
     if request.method == "GET":
-        audit_view(
-            user=user, object_type="household", unit=household.unit, request=request,
-            residents=[r.pk for r in residents], detail={"household": household.pk},
+        audit_read(
+            request, "household", [r.pk for r in residents], unit=household.unit,
+            detail={"household": household.pk},
         )  # fmt: skip
     if request.method == "POST" and form.is_valid():
         result = _visit_save(request, household, form)
@@ -117,7 +117,9 @@ def _visit_save(request: HttpRequest, household: Household, form: VisitForm) -> 
         note=form.cleaned_data["note"],
         address=str(household),
     )
-    [result] = visits_record(member=member, visits=[visit], actor=request.user, request=request)
+    [result] = visits_record(
+        member=member, visits=[visit], actor=request.user, address=client_ip(request)
+    )
     return result
 
 
