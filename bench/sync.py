@@ -428,16 +428,17 @@ def main() -> None:
                             expected=expected, count=visits_in_db,
                             cpu=lambda: cpu_seconds(server.pid, db))  # fmt: skip
                 if args.rollups:
-                    # Posts queue their visits and fold the queue after their commit; what is
-                    # still queued when the load ends is folded by the next read. The phase
-                    # ends when that read has answered: the counts are then current.
-                    from gocua.reports.rollups import rollup_state
+                    # Posts queue their visits and ask the worker to fold the queue after
+                    # their commit; what is still queued when the load ends is folded by the
+                    # worker's next fold, run here. The phase ends when it has: the counts
+                    # are then current.
+                    from gocua.reports.rollups import rollup_fold
 
                     r["queued"] = pg.execute(
                         "SELECT count(*) FROM reports_pendingvisit"
                     ).fetchone()[0]
                     t0 = time.monotonic()
-                    rollup_state()
+                    rollup_fold()
                     r["seconds"] += time.monotonic() - t0
                     r["drain_s"] = time.monotonic() - t0
                 r["visits_per_s"] = r["created"] / r["seconds"]
@@ -478,7 +479,7 @@ def main() -> None:
         errors = r["non_2xx"] + r["rejected_answers"] + abs(r["expected"] - r["created"])
         if args.rollups:
             print(f"{name:8} when the load ended {r['queued']} visits were still queued for the "
-                  f"rollups; the next read folded them in {r['drain_s']:.2f} s (included below)")  # fmt: skip
+                  f"rollups; the next fold counted them in {r['drain_s']:.2f} s (included below)")  # fmt: skip
         what, target = targets[name]
         rate = r["visits_per_s"] if name == "batches" else r["requests_per_s"]
         print(

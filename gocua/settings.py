@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    "gocua.changes",
     "gocua.accounts",
     "gocua.geo",
     "gocua.people",

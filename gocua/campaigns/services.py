@@ -47,6 +47,7 @@ from gocua.campaigns.selectors import (
     is_province_admin,
     manages_unit,
 )
+from gocua.changes.outbox import campaign_inputs_changed
 from gocua.geo.models import AdminUnit, Level
 from gocua.lib import phone as phone_lib
 from gocua.lib.text import nfc
@@ -220,21 +221,15 @@ def campaign_update(
     if changes:
         campaign.save(update_fields=list(changes))
     if campaign.is_current and ROLLUP_INPUTS & set(changes):
-        _rollups_invalidate()
+        campaign_inputs_changed()
     audit_change(
         actor=actor, action="update", obj=campaign, unit=campaign.province, address=address
     )
     return campaign
 
 
-# What the rollups were built with: changing it invalidates them (reports.rollups).
+# What the rollups were built with: changing it may invalidate them (reports.rollups).
 ROLLUP_INPUTS = {"start_date", "min_age"}
-
-
-def _rollups_invalidate() -> None:
-    from gocua.reports.rollups import rollup_inputs_changed
-
-    rollup_inputs_changed()
 
 
 @transaction.atomic
@@ -257,7 +252,7 @@ def _make_current(campaign: Campaign) -> None:
     if not campaign.is_current:
         campaign.is_current = True
         campaign.save(update_fields=["is_current"])
-        _rollups_invalidate()
+        campaign_inputs_changed()
 
 
 @transaction.atomic

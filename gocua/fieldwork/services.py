@@ -27,6 +27,7 @@ from gocua.campaigns.selectors import (
     manages_unit,
 )
 from gocua.campaigns.services import NotAllowed, OperationRefused, require_manager_of
+from gocua.changes.outbox import residents_changed
 from gocua.fieldwork.models import (
     CLAIM_STAGE,
     STATUS_OUTCOMES,
@@ -179,9 +180,7 @@ def status_report_confirm(
     ).update(status=HomeSupportRequest.Status.CANCELLED, closed_at=now, close_reason=reason)
     outcome.review = Review.CONFIRMED
     # Rollups (reports): a death or a move takes the resident out of every denominator.
-    from gocua.reports.rollups import rollup_residents_changed
-
-    rollup_residents_changed(resident_ids=[resident.pk])
+    residents_changed([resident.pk])
     _audit_report(actor, outcome, resident, address)
     return resident
 

@@ -22,6 +22,7 @@ from gocua.accounts.models import User
 from gocua.accounts.services import audit_record
 from gocua.campaigns.models import Assignment, Member
 from gocua.campaigns.selectors import date_outside_message
+from gocua.changes.outbox import visits_recorded
 from gocua.fieldwork.models import (
     OUTCOME_CODES,
     FollowUp,
@@ -494,10 +495,9 @@ def _after_visits(recorded: list[_Recorded]) -> None:
     """Follow-on work owned by other apps, once per call for all its created visits, inside
     its transaction. Once per visit would be wrong after a bulk insert: each call would take
     the other visits as "seen earlier", so a household reached twice would never count."""
-    # Rollups (reports, issue 6): the visits' flows, households reached, claims.
-    from gocua.reports.rollups import rollup_visits_recorded
-
-    rollup_visits_recorded([r.id for r in recorded])
+    # The rollups' outbox (gocua.changes): the worker counts the visits' flows, households
+    # reached and claims.
+    visits_recorded([r.id for r in recorded])
 
 
 def time_of_day(at: dt.datetime) -> str:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from gocua.accounts.models import User
 from gocua.accounts.selectors import WHOLE_INSTALLATION, Jurisdiction, jurisdiction_for
 from gocua.accounts.services import audit_record
+from gocua.changes.outbox import residents_added, residents_changed
 from gocua.geo.models import AdminUnit, Level
 from gocua.geo.services import hamlets_ensure
 from gocua.imports.background import in_background
@@ -64,7 +65,6 @@ from gocua.people.funnel import ELDERLY_AGE, eid_level_for
 from gocua.people.models import Household, Resident, ResidentMove, StageEvent, name_search_of
 from gocua.people.services import resident_moves_record
 from gocua.people.walking import walk_key_for
-from gocua.reports.rollups import rollup_residents_added, rollup_residents_changed
 
 CHUNK_ROWS = 5000
 SEX_WORDS = {"nam": "M", "male": "M", "m": "M", "nu": "F", "female": "F", "f": "F"}
@@ -610,11 +610,11 @@ class CitizenImport:
         StageEvent.objects.bulk_create(events, batch_size=1000)
         if moves:
             self._moves_record(moves)
-        # Rollups: the chunk's new residents are queued and counted in batches (with the run's
-        # end at the latest); moves and stage changes now, each resident diffed against what
-        # the rollups counted before, so no deltas here.
-        rollup_residents_added(inserted.values())
-        rollup_residents_changed(resident_ids=[r.pk for r in (*changed, *restaged)])
+        # Rollups: the chunk's new residents, moves and stage changes are recorded in the
+        # outbox and counted by the worker, each resident diffed against what the rollups
+        # counted before, so no deltas here.
+        residents_added(inserted.values())
+        residents_changed([r.pk for r in (*changed, *restaged)])
         return Touched(
             inserted=list(inserted.values()),
             updated=[r.pk for r in (*changed, *restaged)],

@@ -13,7 +13,6 @@ from gocua.accounts.services import audit_record
 from gocua.imports.chunks import ParsedChunk
 from gocua.imports.models import ImportJob
 from gocua.imports.rejects import Rejects, rejects_write
-from gocua.reports.rollups import rollup_catch_up, rollup_units_kept
 
 log = logging.getLogger("gocua.imports")
 
@@ -77,11 +76,8 @@ def import_run(
     )
     rejects = Rejects(job)
     try:
-        with rollup_units_kept():
-            body(job, rejects, summary)
-        rollup_catch_up()  # an import that has ended has been counted
+        body(job, rejects, summary)
     except ImportCancelled:
-        rollup_catch_up()
         _finish(job, ImportJob.Status.CANCELLED)
         audit("cancelled")
         return summary

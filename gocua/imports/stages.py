@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from gocua.accounts.models import User
 from gocua.accounts.selectors import WHOLE_INSTALLATION, Jurisdiction, jurisdiction_for
 from gocua.accounts.services import audit_record
+from gocua.changes.outbox import residents_changed
 from gocua.fieldwork.services import claims_confirm
 from gocua.imports.background import in_background
 from gocua.imports.chunks import parse_chunks
@@ -28,7 +29,6 @@ from gocua.lib.dates import DateError, parse_datetime
 from gocua.lib.ranges import compress
 from gocua.people.funnel import eid_level_for
 from gocua.people.models import Resident, StageEvent
-from gocua.reports.rollups import rollup_residents_changed
 
 CHUNK_ROWS = 5000
 
@@ -244,5 +244,5 @@ def _apply_chunk(
         StageEvent.objects.bulk_create(events, batch_size=1000)
         claims_confirm(stages={r.id: (r.eid_stage, r.stage_at) for r in touched.values()})
         # Rollups (reports, issue 6): only a changed stage changes the counts.
-        rollup_residents_changed(resident_ids=[event.resident_id for event in events])
+        residents_changed([event.resident_id for event in events])
     return list(touched)

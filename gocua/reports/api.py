@@ -1,6 +1,7 @@
 """API routes of the reports: the KPI row of a unit and of its children, inside the user's
 jurisdiction (mounted at /api/v1/ by gocua.api.api)."""
 
+import datetime as dt
 import enum
 
 from django.http import HttpRequest
@@ -9,7 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 from gocua.accounts.selectors import is_unrestricted, unit_for_user_or_404
 from gocua.api.common import ERRORS, api_user
 from gocua.geo.selectors import EditionError, resolve_edition
-from gocua.reports.selectors import kpi_rows, min_age_now
+from gocua.reports.selectors import kpi_rows, min_age_now, rollup_freshness
 
 router = Router(tags=["units"])
 
@@ -29,10 +30,22 @@ class KpiRowOut(Schema):
     usage_rate: float
 
 
+class FreshnessOut(Schema):
+    status: str = Field(
+        description="current, counting (new residents being added), recounting (a campaign "
+        "changed) or first_count (figures counted live until the first count ends)"
+    )
+    as_of: dt.datetime | None = Field(description="the figures count what was recorded until then")
+    residents_waiting: int = Field(description="residents imported, not counted yet")
+    visits_waiting: int = Field(description="visits recorded, not counted yet (capped at 10,000)")
+    edited_waiting: int = Field(description="residents edited, not recounted yet")
+
+
 class KpiOut(Schema):
     edition: int
     unit: KpiRowOut
     children: list[KpiRowOut]
+    freshness: FreshnessOut
 
 
 class Edition(enum.IntEnum):
@@ -64,4 +77,12 @@ def unit_kpi(request: HttpRequest, code: str, query: Query[KpiQuery]):
             return Status(422, {"detail": str(exc)})
     unit = unit_for_user_or_404(user, edition, code)
     rows = kpi_rows(unit, depth=1, min_age=min_age_now())
-    return Status(200, {"edition": unit.edition, "unit": rows[0], "children": rows[1:]})
+    fresh = rollup_freshness()
+    freshness = {
+        "status": fresh.status, "as_of": fresh.as_of, "residents_waiting": fresh.waiting,
+        "visits_waiting": fresh.visits, "edited_waiting": fresh.edited,
+    }  # fmt: skip
+    return Status(
+        200,
+        {"edition": unit.edition, "unit": rows[0], "children": rows[1:], "freshness": freshness},
+    )

@@ -326,7 +326,7 @@ def claims_by_team(
     query) plus the roster."""
 
     on = on or rollups.today()
-    extract_day = rollups._local_day(extract) if extract else None
+    extract_day = rollups.local_day(extract) if extract else None
     members = list(
         Member.objects.filter(
             team__campaign__is_current=True,

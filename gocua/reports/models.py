@@ -1,7 +1,7 @@
 """Rollups: the per-unit, per-day counts dashboards and reports read.
 
 The design (what is counted, how it stays current, how birthdays are handled) is explained in
-gocua/reports/rollups.py. These tables are derived data: `gocua rollup rebuild` recomputes all
+gocua/reports/rollups/__init__.py. These tables are derived data: `gocua rollup rebuild` recomputes all
 of them from residents, stage events and visits.
 """
 
@@ -18,15 +18,21 @@ class RollupState(models.Model):
     min_age = models.PositiveSmallIntegerField()
     built_at = models.DateTimeField()
     # `gocua rollup roll` re-reads residents edited since then (a safety net for write paths
-    # that forgot to call rollup_residents_changed).
+    # that forgot to record their change in gocua.changes).
     swept_at = models.DateTimeField(null=True, blank=True)
+    # When the worker last counted what was queued (gocua.changes): readers say "figures as of"
+    # this moment, and never fold themselves.
+    folded_at = models.DateTimeField(null=True, blank=True)
     # Set when something the rows were built with changed (the minimum age, an earlier first
     # day): the rows still answer, marked "recounting, figures as of" this moment, until the
     # rebuild the change queued replaces them.
     stale_since = models.DateTimeField(null=True, blank=True)
-    # Not stored: set by rollups.rollup_state for the page to say "counting N new residents".
+    # Not stored: set by rollups.rollup_state for the page to say what is still waiting
+    # ("counting N new residents").
     residents_waiting: int = 0
     waiting_since = None
+    visits_waiting: int = 0
+    residents_edited: int = 0
 
     def __str__(self) -> str:
         return f"rollups {self.first_day}..{self.day} (min age {self.min_age})"
@@ -142,36 +148,3 @@ class StageRegression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resident_id}: {self.from_stage} → {self.to_stage}"
-
-
-class PendingVisit(models.Model):
-    """A visit recorded but not yet added to the rollups' field counts.
-
-    Recording a visit writes only this row; `rollups.rollup_fold` adds the pending visits to
-    UnitDay/MemberDay in batches, under the rollups' lock, and deletes their rows. Keeping the
-    lock and the hot province/district/commune day rows out of every phone's post is what lets
-    posts from many phones run side by side. Readers fold first (`rollup_state`), so a
-    dashboard never shows the counts without the visits already recorded. A plain UUID, not a
-    foreign key: derived data that must cost a phone's post as little as possible."""
-
-    visit_id = models.UUIDField(primary_key=True)
-
-    def __str__(self) -> str:
-        return f"visit {self.visit_id} to fold"
-
-
-class PendingResidents(models.Model):
-    """Residents an import inserted, not yet in the rollups: ids `first_id`..`last_id`.
-
-    An import chunk writes one row per run of the ids it inserted (one INSERT, no lock), and
-    `rollups.rollup_catch_up` counts the queued residents in batches, set-based, under the
-    rollups' lock: the worker while the import goes on, the import itself at its end. Until
-    then pages say how many residents are still being counted. Derived data, as PendingVisit:
-    a rebuild counts everyone and empties the queue."""
-
-    first_id = models.BigIntegerField()
-    last_id = models.BigIntegerField()
-    queued_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return f"residents {self.first_id}..{self.last_id} to count"

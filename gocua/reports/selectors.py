@@ -1,6 +1,6 @@
 """KPI reads: the funnel of any unit's subtree, for the unit and its descendants.
 
-`kpi_rows` reads the rollups (gocua/reports/rollups.py): the rows of the units shown on the
+`kpi_rows` reads the rollups (gocua/reports/rollups/): the rows of the units shown on the
 counted day and seven days before, so its cost does not grow with the number of residents.
 When the rollups cannot answer (never built, another minimum age, a day outside the stored
 range) it falls back to one GROUP BY over the residents, which is exact but O(residents).
@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
-from django.utils import timezone
 
 from gocua.campaigns.models import UnitTarget
 from gocua.campaigns.selectors import current_campaign
@@ -55,7 +54,8 @@ EXTRA_FIELDS = [
 class Freshness:
     """How current the figures a page shows are, said on the page.
 
-    - "current": the rollups count everything recorded up to `as_of` (now);
+    - "current": the rollups count everything recorded up to `as_of` (the worker's last fold;
+      `visits` visits and `edited` edited residents recorded since are still waiting);
     - "recounting": something they were built with changed (a campaign's start or minimum
       age); the old figures answer, as of `as_of`, until the rebuild the worker is running;
     - "first_count": the rollups do not exist yet (an upgrade); the worker is building them,
@@ -66,18 +66,27 @@ class Freshness:
     status: str
     as_of: dt.datetime | None
     waiting: int = 0
+    visits: int = 0
+    edited: int = 0
+
+    @property
+    def queued(self) -> int:
+        """Visits and edited residents recorded, not counted yet (the page says so)."""
+        return self.visits + self.edited
 
 
 def rollup_freshness(state=None) -> Freshness:
+    """How current the rollups are, read from their state (rollups.rollup_state): never
+    writes, so a page can be served from a copy of the database."""
     state = state if state is not None else rollups.rollup_state()
     if state is None:
         return Freshness("first_count", None)
+    queued = {"visits": state.visits_waiting, "edited": state.residents_edited}
     if state.stale_since is not None:
-        return Freshness("recounting", state.stale_since)
-    waiting = getattr(state, "residents_waiting", 0)
-    if waiting:
-        return Freshness("counting", state.waiting_since, waiting)
-    return Freshness("current", timezone.now())
+        return Freshness("recounting", state.stale_since, **queued)
+    if state.residents_waiting:
+        return Freshness("counting", state.waiting_since, state.residents_waiting, **queued)
+    return Freshness("current", state.folded_at or state.built_at, **queued)
 
 
 def min_age_now() -> int:

@@ -1,7 +1,8 @@
 """Background tasks of the reports: the rollups' rebuild, upkeep, folds and nightly roll.
 
 Each is safe to run again after a worker died in the middle: each runs in one transaction
-(or several, each complete) and leaves the rollups exact whatever happened before."""
+(or several, each complete) and leaves the rollups exact whatever happened before. They are
+the only writers of the rollups (see gocua/reports/rollups/__init__.py)."""
 
 from django_tasks import task
 
@@ -17,7 +18,7 @@ def rollup_rebuild() -> dict:
 
 @task(queue_name="quick")
 def rollup_fold() -> int:
-    """Count the visits phones posted since the last fold."""
+    """Count the visits phones posted and the residents edited since the last fold."""
     return rollups.rollup_fold()
 
 

@@ -35,9 +35,11 @@ SCHEDULE = (
     # counted, and residents edited by a path that forgot the rollups are re-read.
     Periodic("rollup_roll", "gocua.reports.tasks.rollup_roll", daily_at=dt.time(0, 5)),
     # The rollups exist and are current: built empty on a new installation, rebuilt when they
-    # are missing or stale (an upgrade, a campaign change), the visits queued by posts counted.
+    # are missing or stale (an upgrade, a campaign change), what the write paths queued in
+    # gocua.changes counted. The only writer of the rollups besides the folds posts ask for:
+    # pages say "figures as of" its last round.
     Periodic(
-        "rollup_maintain", "gocua.reports.tasks.rollup_maintain", every=dt.timedelta(seconds=15)
+        "rollup_maintain", "gocua.reports.tasks.rollup_maintain", every=dt.timedelta(seconds=5)
     ),
     # Finished task results older than a week.
     Periodic("tasks_prune", "gocua.worker.tasks.tasks_prune", daily_at=dt.time(3, 0)),

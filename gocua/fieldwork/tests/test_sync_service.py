@@ -254,11 +254,11 @@ def test_visits_posted_at_once_between_folds_and_an_extract_agree_with_a_rebuild
     """Phones post while other posts fold the queue (every commit tries, most find the lock
     taken) and a status extract confirms claims: the rollups end as a rebuild computes them."""
     from gocua.campaigns.models import Member
+    from gocua.changes.models import PendingVisit
     from gocua.imports.stages import stages_import
-    from gocua.reports.models import PendingVisit
     from gocua.reports.tests.conftest import STAGE_HEADER, write_csv
 
-    monkeypatch.setattr(rollups, "FOLD_EVERY", 0)
+    monkeypatch.setattr(rollups.visits, "FOLD_EVERY", 0)
     member = Member.objects.select_related("team__campaign").get(pk=vy.member.pk)
     people = {}
     for _ in range(4):

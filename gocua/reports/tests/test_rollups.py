@@ -6,6 +6,7 @@ import random
 import pytest
 from django.utils import timezone
 
+from gocua.changes.outbox import residents_added, residents_changed
 from gocua.reports import rollups
 from gocua.reports.models import FLOW_COLUMNS, STOCK_COLUMNS, MemberDay, StageRegression, UnitDay
 from gocua.reports.tests.conftest import CITIZEN_HEADER, STAGE_HEADER, national_id, write_csv
@@ -22,9 +23,9 @@ OUTCOMES = ["helped_register", "helped_activate", "guided_usage", "not_home", "r
 
 
 def rollup_tables() -> dict:
-    """Every non-zero rollup row, comparable across a rebuild, as a reader sees them (the
-    queued visits folded first)."""
-    rollups.rollup_state()
+    """Every non-zero rollup row, comparable across a rebuild, once the worker has counted
+    what the write paths queued (its folds, run here)."""
+    rollups.rollup_everything()
     unit_days = {
         (r["unit_id"], r["day"]): tuple(r[c] for c in (*STOCK_COLUMNS, *FLOW_COLUMNS))
         for r in UnitDay.objects.values("unit_id", "day", *STOCK_COLUMNS, *FLOW_COLUMNS)
@@ -167,7 +168,7 @@ class World:
 
         resident = Resident.objects.order_by("?").first()
         Resident.objects.filter(pk=resident.pk).update(deceased=True)
-        rollups.rollup_residents_changed(resident_ids=[resident.pk])
+        residents_changed([resident.pk])
 
 
 @pytest.mark.django_db
@@ -177,7 +178,7 @@ def test_it_agrees_with_a_rebuild_after_random_imports_visits_and_stage_changes(
     rng = random.Random(6)
     real_today = timezone.localdate()
     day = real_today - dt.timedelta(days=5)
-    monkeypatch.setattr(rollups, "today", lambda: day)
+    monkeypatch.setattr(rollups.dates, "today", lambda: day)
     rollups.rollup_rebuild()  # empty: from now on the rollups are kept current
     world = World(tree, teams, tmp_path, rng)
     while True:
@@ -223,7 +224,7 @@ def test_it_rolls_to_a_new_day_with_the_birthdays_of_that_day(tree, campaign, mo
     from conftest import make_resident
 
     day = timezone.localdate() - dt.timedelta(days=3)
-    monkeypatch.setattr(rollups, "today", lambda: day)
+    monkeypatch.setattr(rollups.dates, "today", lambda: day)
     turning = make_resident(tree.kp1, born=rollups.eligibility_cutoff(day, 14) + dt.timedelta(1),
                             stage="registered")  # fmt: skip
     make_resident(tree.kp1, born=dt.date(1980, 1, 1))
@@ -268,7 +269,7 @@ def test_it_recounts_residents_edited_outside_the_hooks_on_the_nightly_roll(tree
     resident = make_resident(tree.kp1, stage="activated")
     make_resident(tree.kp1)
     rollups.rollup_rebuild()
-    # A write path that forgot rollup_residents_changed (a bulk update, the admin...).
+    # A write path that forgot to record its change (a bulk update, the admin...).
     Resident.objects.filter(pk=resident.pk).update(deceased=True, updated_at=timezone.now())
     assert stock(tree.kp1, timezone.localdate())["st_activated"] == 1
     assert rollups.rollup_roll() == (timezone.localdate(), 1)
@@ -316,7 +317,7 @@ def test_a_campaign_change_queues_a_rebuild_only_when_the_rows_cannot_answer(
     from gocua.campaigns.models import Campaign
     from gocua.campaigns.services import campaign_update
     from gocua.reports.models import RollupState
-    from gocua.reports.rollups import LEAD_DAYS, rollup_rebuild
+    from gocua.reports.rollups import LEAD_DAYS, rollup_maintain, rollup_rebuild
 
     campaign = Campaign.objects.create(
         name="Đợt 1",
@@ -330,11 +331,13 @@ def test_a_campaign_change_queues_a_rebuild_only_when_the_rows_cannot_answer(
     built = RollupState.objects.get()
     with django_capture_on_commit_callbacks(execute=True) as queued:
         campaign_update(campaign=campaign, start_date=dt.date(2026, 10, 15))
+        rollup_maintain()  # the worker's round finds the change
     assert not queued and RollupState.objects.get() == built
     assert RollupState.objects.get().stale_since is None
 
+    campaign_update(campaign=campaign, start_date=dt.date(2026, 9, 1))
     with django_capture_on_commit_callbacks(execute=False) as queued:
-        campaign_update(campaign=campaign, start_date=dt.date(2026, 9, 1))
+        rollup_maintain()
     assert RollupState.objects.get().stale_since is not None  # stale, still answering
     for callback in queued:
         callback()  # the worker runs the rebuild
@@ -344,6 +347,7 @@ def test_a_campaign_change_queues_a_rebuild_only_when_the_rows_cannot_answer(
 
     with django_capture_on_commit_callbacks(execute=True) as queued:
         campaign_update(campaign=campaign, min_age=16)
+        rollup_maintain()
     assert queued and RollupState.objects.get().min_age == 16
 
 
@@ -355,7 +359,7 @@ def test_a_confirmed_death_leaves_the_denominator_at_once(db, tree, vy, bob):
     from gocua.fieldwork.services import status_report_confirm
     from gocua.fieldwork.tests.helpers import visit_record
     from gocua.people.models import Household
-    from gocua.reports.rollups import rollup_rebuild
+    from gocua.reports.rollups import rollup_fold, rollup_rebuild
     from gocua.reports.selectors import kpi_rows
 
     house = Household.objects.create(unit=tree.kp1, address="1 Hẻm 3", province_code="72")
@@ -371,6 +375,7 @@ def test_a_confirmed_death_leaves_the_denominator_at_once(db, tree, vy, bob):
         recorded_by=vy,
     )
     status_report_confirm(outcome=VisitOutcome.objects.get(resident=grandpa), actor=bob)
+    rollup_fold()  # what the worker runs after the post's commit
     assert kpi_rows(tree.xa_a, depth=0)[0]["eligible"] == 1
 
 
@@ -394,11 +399,11 @@ def _flows(unit) -> dict:
 
 
 @pytest.mark.django_db
-def test_a_recorded_visit_waits_in_the_queue_and_every_read_folds_it_first(tree, teams):
+def test_a_recorded_visit_waits_in_the_queue_and_the_worker_folds_it_reads_never_do(tree, teams):
     from conftest import make_resident
+    from gocua.changes.models import PendingVisit
     from gocua.people.models import Household
-    from gocua.reports.models import PendingVisit
-    from gocua.reports.selectors import kpi_rows
+    from gocua.reports.selectors import kpi_rows, rollup_freshness
 
     house = Household.objects.create(unit=tree.kp1, address="1 Hẻm 3", province_code="72")
     an = make_resident(tree.kp1, household=house, stage="registered")
@@ -406,7 +411,10 @@ def test_a_recorded_visit_waits_in_the_queue_and_every_read_folds_it_first(tree,
     visit = _claim_visit(teams, tree, an)
     assert list(PendingVisit.objects.values_list("visit_id", flat=True)) == [visit.pk]
     assert _flows(tree.kp1)["visits"] == 0  # the post itself wrote no rollup row
-    kpi_rows(tree.xa_a, depth=0)  # a page read
+    kpi_rows(tree.xa_a, depth=0)  # a page read: reads never write
+    assert rollup_freshness().visits == 1
+    assert list(PendingVisit.objects.values_list("visit_id", flat=True)) == [visit.pk]
+    rollups.rollup_maintain()  # the worker's round
     assert not PendingVisit.objects.exists()
     for unit in (tree.kp1, tree.xa_a, tree.province):
         flows = _flows(unit)
@@ -439,15 +447,15 @@ def test_a_post_folds_the_queue_after_its_commit_at_most_every_fold_every_second
     tree, teams, monkeypatch, django_capture_on_commit_callbacks
 ):
     from conftest import make_resident
+    from gocua.changes.models import PendingVisit
     from gocua.people.models import Household
-    from gocua.reports.models import PendingVisit
 
     house = Household.objects.create(unit=tree.kp1, address="1 Hẻm 3", province_code="72")
     an = make_resident(tree.kp1, household=house)
     rollups.rollup_rebuild()
     clock = iter([100.0, 100.2, 100.6])
-    monkeypatch.setattr(rollups.time, "monotonic", lambda: next(clock))
-    monkeypatch.setattr(rollups, "_next_fold", 0.0)
+    monkeypatch.setattr(rollups.visits.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(rollups.visits, "_next_fold", 0.0)
     with django_capture_on_commit_callbacks(execute=True):
         _claim_visit(teams, tree, an, "not_home")
     assert not PendingVisit.objects.exists() and _flows(tree.kp1)["visits"] == 1
@@ -464,9 +472,9 @@ def test_a_post_folds_the_queue_after_its_commit_at_most_every_fold_every_second
 @pytest.mark.django_db
 def test_a_rebuild_empties_the_queue_of_its_edition_only(tree, teams):
     from conftest import make_resident
+    from gocua.changes.models import PendingVisit
     from gocua.fieldwork.models import Visit
     from gocua.people.models import Household
-    from gocua.reports.models import PendingVisit
 
     house = Household.objects.create(unit=tree.kp1, address="1 Hẻm 3", province_code="72")
     an = make_resident(tree.kp1, household=house)
@@ -494,7 +502,7 @@ def test_the_sweep_moves_a_claim_folded_for_a_resident_the_rollups_did_not_know(
 
     house = Household.objects.create(unit=tree.kp1, address="1 Hẻm 3", province_code="72")
     rollups.rollup_rebuild()
-    # Written by a path that forgot rollup_residents_changed (a script, the admin...).
+    # Written by a path that forgot to record its change (a script, the admin...).
     an = make_resident(tree.kp1, household=house, stage="activated")
     _claim_visit(teams, tree, an)
     rollups.rollup_fold()
@@ -514,13 +522,11 @@ def test_an_import_s_new_residents_wait_in_a_queue_and_are_counted_as_a_rebuild_
     """An import queues its new residents; meanwhile a page says how many wait, a status
     extract and claims reach some of them and one dies; the catch-up then counts the rest,
     and the rollups are what a rebuild makes."""
-    from gocua.imports import jobs
-    from gocua.reports.models import PendingResidents
+    from gocua.changes.models import PendingResidents
     from gocua.reports.selectors import rollup_freshness
 
     catch_up = rollups.rollup_catch_up
-    monkeypatch.setattr(rollups, "rollup_catch_up", lambda: 0)  # no worker, no end-of-run
-    monkeypatch.setattr(jobs, "rollup_catch_up", lambda: 0)
+    monkeypatch.setattr(rollups, "rollup_catch_up", lambda: 0)  # no worker
     rollups.rollup_rebuild()
     world = World(tree, teams, tmp_path, random.Random(11))
     today = timezone.localdate()
@@ -551,11 +557,9 @@ def test_an_import_s_new_residents_wait_in_a_queue_and_are_counted_as_a_rebuild_
 def test_a_rebuild_counts_the_queued_new_residents_and_empties_the_queue(
     tree, teams, tmp_path, monkeypatch
 ):
-    from gocua.imports import jobs
-    from gocua.reports.models import PendingResidents
+    from gocua.changes.models import PendingResidents
 
     monkeypatch.setattr(rollups, "rollup_catch_up", lambda: 0)
-    monkeypatch.setattr(jobs, "rollup_catch_up", lambda: 0)
     rollups.rollup_rebuild()
     World(tree, teams, tmp_path, random.Random(12)).citizens(
         timezone.localdate(), new=25, edits=0, with_stages=False
@@ -576,7 +580,7 @@ def test_a_claim_folded_before_its_resident_was_counted_is_confirmed_by_the_catc
     rollups.rollup_rebuild()
     house = Household.objects.create(unit=tree.kp1, address="1 Hẻm 3", province_code="72")
     an = make_resident(tree.kp1, household=house, stage="activated")  # no stage event
-    rollups.rollup_residents_added([an.pk])
+    residents_added([an.pk])
     _claim_visit(teams, tree, an)
     rollups.rollup_fold()  # judged against "none": the rollups do not know her yet
     assert _flows(tree.kp1)["confirmed_activated"] == 0
@@ -586,3 +590,66 @@ def test_a_claim_folded_before_its_resident_was_counted_is_confirmed_by_the_catc
     before = rollup_tables()
     rollups.rollup_rebuild()
     assert rollup_tables() == before
+
+
+@pytest.mark.django_db
+def test_reads_never_write_the_rollups(tree, teams, monkeypatch, client, alice, token_for):
+    """A page read neither rolls to a new day nor folds: it says how current the figures are
+    (the worker's last fold, what still waits), and the worker's round does the writing."""
+    from conftest import make_resident
+    from gocua.people.models import Household
+    from gocua.reports.models import RollupState
+    from gocua.reports.selectors import kpi_rows, rollup_freshness
+
+    house = Household.objects.create(unit=tree.kp1, address="1 Hẻm 3", province_code="72")
+    an = make_resident(tree.kp1, household=house)
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    monkeypatch.setattr(rollups.dates, "today", lambda: yesterday)
+    rollups.rollup_rebuild()
+    built = RollupState.objects.get()
+    monkeypatch.undo()  # a new day has begun
+    _claim_visit(teams, tree, an, "not_home")
+    residents_changed([an.pk])
+    rows = list(UnitDay.objects.values_list("unit_id", "day", "visits"))
+    kpi_rows(tree.xa_a, depth=1)
+    freshness = rollup_freshness()
+    assert list(UnitDay.objects.values_list("unit_id", "day", "visits")) == rows
+    state = RollupState.objects.get()
+    assert (state.day, state.folded_at) == (yesterday, built.folded_at)
+    assert (freshness.status, freshness.as_of) == ("current", built.folded_at)
+    assert (freshness.visits, freshness.edited) == (1, 1)
+    client.force_login(alice)
+    assert "2 thay đổi vừa ghi nhận đang chờ" in client.get("/dashboard/").content.decode()
+    api = client.get("/api/v1/units/72/kpi", HTTP_AUTHORIZATION=f"Bearer {token_for(alice)}")
+    assert api.json()["freshness"] | {"as_of": None} == {
+        "status": "current", "as_of": None, "residents_waiting": 0, "visits_waiting": 1,
+        "edited_waiting": 1,
+    }  # fmt: skip
+    assert list(UnitDay.objects.values_list("unit_id", "day", "visits")) == rows
+    assert RollupState.objects.get().day == yesterday
+    assert rollups.rollup_maintain() == "folded"  # the worker's round
+    state = RollupState.objects.get()
+    assert state.day == timezone.localdate() and state.folded_at > built.folded_at
+    freshness = rollup_freshness()
+    assert (freshness.as_of, freshness.visits, freshness.edited) == (state.folded_at, 0, 0)
+    assert _flows(tree.kp1)["visits"] == 1
+
+
+@pytest.mark.django_db
+def test_an_import_from_the_command_line_ends_counted(tree, teams, tmp_path):
+    """No worker may run beside `gocua import`: the command counts what the import queued."""
+    from django.core.management import call_command
+
+    from gocua.changes.models import PendingResidents
+
+    rollups.rollup_rebuild()
+    born = dt.date(1990, 1, 2)
+    path = write_csv(
+        tmp_path / "citizens.csv",
+        CITIZEN_HEADER,
+        [[national_id(born, "F"), "Nguyễn Thị Hoa", "02/01/1990", "F", "0912345678", "25456",
+          "Khu phố 1", "HH-1", "1 Đường 30/4", "", ""]],
+    )  # fmt: skip
+    call_command("import", "citizens", path, "--edition", "2023", "--json")
+    assert not PendingResidents.objects.exists()
+    assert stock(tree.kp1, timezone.localdate())["st_none"] == 1

@@ -1,5 +1,6 @@
 import sys
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from gocua.geo.cli import edition_or_stop
@@ -57,6 +58,11 @@ class Command(BaseCommand):
             raise CommandError(str(exc), returncode=2) from None
         finally:
             stop()
+        if not options["dry_run"]:
+            # The import's changes wait in the outbox for the worker, which may not be running
+            # beside a command line: count them now (the reports' command, by its name), so an
+            # import that has returned has been counted.
+            call_command("rollup", "fold", stdout=self.stdout)
         for note in notes:
             sys.stderr.write(f"note: {note}\n")
         data = summary.as_dict()

@@ -3,14 +3,15 @@ import json
 from django.core.management.base import BaseCommand
 
 from gocua.lib.cli import DATA_COMMAND_CHECKS
-from gocua.reports.rollups import rollup_rebuild, rollup_roll
+from gocua.reports.rollups import rollup_everything, rollup_rebuild, rollup_roll
 
 
 class Command(BaseCommand):
     requires_system_checks = DATA_COMMAND_CHECKS
     help = (
         "Rollups behind dashboards and reports. `rollup rebuild` recomputes them from residents, "
-        "stage events and visits; `rollup roll` moves them to today (birthdays), e.g. from cron."
+        "stage events and visits; `rollup roll` moves them to today (birthdays), e.g. from cron; `rollup fold` counts "
+        "the changes queued for them (what the worker does), e.g. after an import."
     )
 
     def add_arguments(self, parser):
@@ -19,11 +20,15 @@ class Command(BaseCommand):
         rebuild.add_argument("--edition", type=int, choices=[2023, 2025],
                              help="only the units of this edition (default: all)")  # fmt: skip
         rebuild.add_argument("--json", action="store_true", help="print the counts as JSON")
+        sub.add_parser("fold", help="count the changes queued for the rollups now")
         sub.add_parser(
             "roll", help="roll forward to today and re-count residents edited since (cron)"
         )
 
     def handle(self, *args, **options):
+        if options["action"] == "fold":
+            rollup_everything()
+            return
         if options["action"] == "roll":
             day, changed = rollup_roll()
             self.stdout.write(
