@@ -14,7 +14,7 @@ script replays pre-built requests, each with a fresh visit UUID and the member's
 Prints visits/s, requests/s, p50/p99 latency and the error count (non-2xx answers, socket
 errors, and visits not recorded exactly once, checked in the database afterwards), then drops
 the database. With --rollups, each phase lasts until the rollups count every visit (the visits
-still queued when the load ends are folded by a read, timed), and the province's rows are
+still queued when the load ends are folded as the worker does, timed), and the province's rows are
 checked to hold every visit once. Bounded: a fixed number of requests, each wrk run capped at 300 s.
 
     .venv/bin/python bench/sync.py                 # 200 members x 5 batches, x 25 singles
@@ -363,8 +363,8 @@ def main() -> None:
         "--rollups",
         action="store_true",
         help="build the reporting rollups first (as `gocua rollup roll` does each night), so "
-        "every visit is also counted in them; each phase then ends when a read has folded the "
-        "visits still queued",
+        "every visit is also counted in them; each phase then ends when the worker's fold has "
+        "counted the visits still queued",
     )
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -435,7 +435,7 @@ def main() -> None:
                     from gocua.reports.rollups import rollup_fold
 
                     r["queued"] = pg.execute(
-                        "SELECT count(*) FROM reports_pendingvisit"
+                        "SELECT count(*) FROM changes_pendingvisit"
                     ).fetchone()[0]
                     t0 = time.monotonic()
                     rollup_fold()

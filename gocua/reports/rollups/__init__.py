@@ -49,13 +49,14 @@ and the KPI API show. So dashboards can later be served from a read replica.
 Birthdays
 ---------
 Someone turning `min_age` today joins today's denominator. On the worker's first fold of a
-new day (its round, every few seconds), the residents whose birth date lies in (cutoff(yesterday), cutoff(today)]
-are added to today's row — a range query on the indexed `ResidentSnapshot.birth_date`, i.e.
-O(people having that birthday), typically a few dozen in a province. Several missing days are
-rolled one by one; until then reads of the new day fall back to live counts. The nightly roll
-(`gocua rollup roll`) also re-reads the residents edited since its last run (`updated_at`): a
-safety net for a write path that forgot to record its change. Birth dates of 29 February become eligible on 1 March in
-common years (the same rule as `eligibility_cutoff`).
+new day (its round, every few seconds), the residents whose birth date lies in
+(cutoff(yesterday), cutoff(today)] are added to today's row — a range query on
+`ResidentSnapshot.birth_date`, i.e. O(people having that birthday), typically a few dozen in a
+province. Several missing days are rolled one by one; until then reads of the new day fall
+back to live counts. The nightly roll (`gocua rollup roll`) also re-reads the residents edited
+since its last run (`updated_at`): a safety net for a write path that forgot to record its
+change. Birth dates of 29 February become eligible on 1 March in common years (the same rule
+as `eligibility_cutoff`).
 
 Limits (by design, documented rather than hidden)
 -------------------------------------------------
@@ -66,8 +67,8 @@ Limits (by design, documented rather than hidden)
   [first_day, today] is not counted.
 - Deleting residents (not something GõCửa does) needs a rebuild: their stage history is gone.
 - No `RollupState` row means the rollups were never built: changes stay queued until the
-  build empties the queues, and reads use the live GROUP BY. `gocua rollup rebuild` (also run by `gocua generate`) builds them.
-
+  build empties the queues, and reads use the live GROUP BY. `gocua rollup rebuild` (also
+  run by `gocua generate`) builds them.
 
 Modules: dates (day rules), stocks (vectors, a resident's contribution), rows (writing rows,
 the SQL fast path), state (the state row, its lock, the roll, reads), residents (recounting
