@@ -13,7 +13,6 @@ from functools import partial
 from operator import itemgetter
 from typing import NamedTuple
 
-from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -41,22 +40,31 @@ from gocua.imports.rows import (
 )
 from gocua.imports.seen import SeenSet
 from gocua.imports.speed import collector_paused, wal_checkpoints_spaced
+from gocua.imports.staging import (
+    HOUSEHOLDS,
+    STORED_FIELDS,
+    UNITS,
+    Stored,
+    copy_used,
+    households_by_address,
+    households_by_code,
+    households_insert,
+    resident_ids,
+    residents_copy,
+    residents_insert,
+    residents_stored,
+)
 from gocua.lib import limits
 from gocua.lib import nid as nid_lib
 from gocua.lib import phone as phone_lib
 from gocua.lib.bulk import (
     COPY_NULL,
     analyze,
-    bulk_insert,
     copy_escape,
     copy_fields,
-    copy_insert,
     copy_unescape,
     db_datetime,
-    next_ids,
-    pg_array,
     references_locked,
-    select_in,
 )
 from gocua.lib.dates import DateError, parse_birth
 from gocua.lib.ranges import compress
@@ -164,7 +172,7 @@ class CitizenParser:
         self.jurisdiction = jurisdiction
         self.stamp = db_datetime(now)
         # PostgreSQL: the resident's columns leave this process already in COPY's text format.
-        self.copy = connection.vendor == "postgresql"
+        self.copy = copy_used()
         self.stamp_copy = copy_fields((self.stamp,))[:-1]
         self.births: dict[object, tuple[str, bool, int, bool]] = {}
         # Hamlet names repeat on every row of a hamlet, an address on each row of a household
@@ -538,7 +546,7 @@ class CitizenImport:
     def _write_chunk(self, chunk: list[Citizen], cells: list[list]) -> "Touched | None":
         """Write one chunk; returns which residents it inserted, updated and moved."""
         # Only the first row of the file with each ID is here (see settle_repeats).
-        existing = {r.national_id: r for r in _stored_residents(list(map(_NATIONAL_ID, chunk)))}
+        existing = {r.national_id: r for r in residents_stored(list(map(_NATIONAL_ID, chunk)))}
         if not self.jurisdiction.is_whole:
             chunk = self._outside_rejected(chunk, cells, existing)
         # Units and the scope were checked while parsing: a rejected row never counts as "seen".
@@ -676,27 +684,26 @@ class CitizenImport:
 
     def _residents_insert(self, new: list[tuple[Citizen, AdminUnit, int | None]]) -> list[int]:
         """Insert the new residents; returns their ids, in order. The parsing process formatted
-        all but the last columns (RESIDENT_COLUMNS). Inside the chunk's references_locked."""
+        all but the last columns (staging.RESIDENT_COLUMNS). Inside the chunk's references_locked."""
         if not new:
             return []
-        table = Resident._meta.db_table
-        ids = next_ids(table, len(new))
+        ids = resident_ids(len(new))
         if self.parse.copy:
             units = {u.id: u for _c, u, _h in new}
             ends = {i: copy_fields((i, u.province_code)) for i, u in units.items()}
             text = "".join(
-                [f"{i}\t{c.resident_values}{ends[u.id]}{COPY_NULL if h is None else h}\n"
-                 for i, (c, u, h) in zip(ids, new, strict=True)]
-            )  # fmt: skip
-            copy_insert(table, ["id", *RESIDENT_COLUMNS], text)
+                [
+                    f"{i}\t{c.resident_values}{ends[u.id]}{COPY_NULL if h is None else h}\n"
+                    for i, (c, u, h) in zip(ids, new, strict=True)
+                ]
+            )
+            residents_copy(text)
         else:
-            bulk_insert(
-                table,
-                ["id", *RESIDENT_COLUMNS],
+            residents_insert(
                 [
                     (i, *c.resident_values, u.id, u.province_code, h)
                     for i, (c, u, h) in zip(ids, new, strict=True)
-                ],
+                ]
             )
         return ids
 
@@ -766,113 +773,8 @@ class CitizenImport:
         return resident
 
 
-RESIDENT_COLUMNS = [  # the other flags and last_used_at take their database defaults
-    "national_id",
-    "full_name",
-    "birth_date",
-    "birth_year_only",
-    "sex",
-    "phone",
-    "elderly",
-    "eid_stage",
-    "eid_level",
-    "stage_at",
-    "updated_at",
-    "name_search",
-    # Known only in the writing process, which adds them to Citizen.resident_values:
-    "unit_id",
-    "province_code",
-    "household_id",
-]
-STORED_FIELDS = [
-    "full_name",
-    "birth_date",
-    "birth_year_only",
-    "sex",
-    "phone",
-    "unit_id",
-    "household_id",
-    "province_code",
-    "elderly",
-    "eid_stage",
-    "eid_level",
-]
-
-
-class Stored(NamedTuple):
-    """A resident already in the registry, as a chunk's rows meet it."""
-
-    national_id: str
-    id: int
-    values: tuple  # STORED_FIELDS, with values as a Citizen has them
-    unit_id: int
-    unit_parent_id: int | None
-    unit_level: str
-    unit_edition: int
-    unit_path: str
-
-    @property
-    def commune_id(self) -> int | None:
-        return self.unit_parent_id if self.unit_level == Level.HAMLET else self.unit_id
-
-
 def _commune_id(unit: AdminUnit) -> int | None:
     return unit.parent_id if unit.level == Level.HAMLET else unit.id
-
-
-def _stored_residents(national_ids: list[str]) -> list[Stored]:
-    """The stored residents with these IDs, their values as a Citizen has them (dates as ISO
-    text, booleans as bool) whichever the database, and where they live."""
-    rows = select_in(
-        f"SELECT r.national_id, r.id, {', '.join('r.' + f for f in STORED_FIELDS)}, "
-        "u.parent_id, u.level, u.edition, u.path "
-        f"FROM {Resident._meta.db_table} r JOIN {AdminUnit._meta.db_table} u ON u.id = r.unit_id "
-        "WHERE r.national_id {in_}",
-        national_ids,
-    )
-    return [
-        Stored(
-            nid,
-            rid,
-            (
-                name,
-                str(born),
-                bool(year_only),
-                sex,
-                phone,
-                unit_id,
-                household_id,
-                province,
-                bool(elderly),
-                stage,
-                level,
-            ),
-            unit_id,
-            parent,
-            unit_level,
-            edition,
-            path,
-        )
-        for (
-            nid,
-            rid,
-            name,
-            born,
-            year_only,
-            sex,
-            phone,
-            unit_id,
-            household_id,
-            province,
-            elderly,
-            stage,
-            level,
-            parent,
-            unit_level,
-            edition,
-            path,
-        ) in rows
-    ]
 
 
 def _households_outside(codes: set[str], jurisdiction: Jurisdiction) -> set[str]:
@@ -905,19 +807,8 @@ OUTSIDE_HOUSEHOLD = gettext_lazy(
 )
 
 
-HOUSEHOLDS = Household._meta.db_table
-UNITS = AdminUnit._meta.db_table
-# The condition of the partial unique index `household_code`, written as Django writes it:
-# SQLite uses a partial index only for a query that repeats its condition, and with
-# `code <> ''` it scanned the whole table for every chunk (11 of 36 s at 1.2M rows).
-HOUSEHOLDS_BY_CODE = f"SELECT code, id FROM {HOUSEHOLDS} WHERE NOT (code = '') AND code {{in_}}"
-
-
 def _households_by_address(addresses: set[str]) -> dict[tuple[int, str], int]:
-    rows = select_in(
-        f"SELECT unit_id, address, id FROM {HOUSEHOLDS} WHERE code = '' AND address {{in_}}",
-        list(addresses),
-    )
+    rows = households_by_address(addresses)
     return {(unit_id, address): h_id for unit_id, address, h_id in rows}
 
 
@@ -940,7 +831,7 @@ def _households_named(
     missing: list[tuple[int, str, str, str, str]] = []
     codes = {c.household_code: (c, u) for c, u in rows if c.household_code}
     if codes:
-        found.update(select_in(HOUSEHOLDS_BY_CODE, list(codes)))
+        found.update(households_by_code(list(codes)))
         missing += [
             (u.id, code, c.address, u.province_code, walk_key_for(c.address, u))
             for code, (c, u) in codes.items()
@@ -961,30 +852,7 @@ def _households_insert(rows: list[tuple[int, str, str, str, str]]) -> dict[House
     """Insert (unit_id, code, address, province_code, walk_key) rows; returns each new
     household's key → id without a second query to find the ids. PostgreSQL: inside the chunk's
     references_locked, which covers the units."""
-    returned: list[tuple[int, str, str, int]] = []
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One array per column (see pg_array): 5 parameters, where VALUES would need 5
-            # per row.
-            cursor.execute(
-                f"INSERT INTO {HOUSEHOLDS} (unit_id, code, address, province_code, walk_key) "
-                "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], "
-                "%s::text[]) "
-                "RETURNING unit_id, code, address, id",
-                [pg_array(column) for column in zip(*rows, strict=True)],
-            )
-            returned = cursor.fetchall()
-        else:
-            for start in range(0, len(rows), 6000):  # SQLite allows 32,766 variables
-                batch = rows[start : start + 6000]
-                cursor.execute(
-                    f"INSERT INTO {HOUSEHOLDS} (unit_id, code, address, province_code, walk_key) "
-                    "VALUES "
-                    + ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch))
-                    + " RETURNING unit_id, code, address, id",
-                    [value for row in batch for value in row],
-                )
-                returned += cursor.fetchall()
+    returned = households_insert(rows)
     return {
         _household_key(code, unit_id, address): h_id for unit_id, code, address, h_id in returned
     }

@@ -8,7 +8,7 @@ import re
 import uuid
 from collections.abc import Iterable, Iterator
 
-from django.db import DatabaseError, IntegrityError, connection
+from django.db import IntegrityError, connection
 
 
 def select_in(sql: str, values: list, params: tuple = (), *, prepared: bool = True) -> list[tuple]:
@@ -95,25 +95,18 @@ def _prepared(allowed: bool) -> Iterator[None]:
 
 @contextlib.contextmanager
 def references_locked(references: dict[str, Iterable[int]]) -> Iterator[None]:
-    """Foreign keys checked once per chunk instead of once per row, for the bulk writes inside.
+    """The referenced rows ({table: ids}) of the bulk writes inside, locked FOR KEY SHARE in one
+    statement per table before they start, as each row's foreign-key check would lock them: a
+    missing one raises IntegrityError naming it before anything is written, and none can be
+    deleted before this transaction ends. The database still checks each written row.
 
-    PostgreSQL checks each foreign key of each inserted row with its own locking lookup (at
-    commit, for Django's deferred constraints): 2.4 million for a province's residents, a third
-    of an import's time. Here the referenced rows ({table: ids}) are locked FOR KEY SHARE, as
-    each per-row check would lock them, in one statement per table; a missing one raises
-    IntegrityError naming it; and the statements inside run with the per-row checks off
-    (`session_replication_role = replica`, this transaction only). So the guarantee is the
-    same: a referenced row exists and cannot be deleted before this transaction ends.
-
-    The caller must name every table the writes inside refer to. Where the role may not set
-    session_replication_role (it needs to be a superuser, or on PostgreSQL 15+ `GRANT SET ON
-    PARAMETER session_replication_role TO <role>`), and on SQLite, nothing changes: the
-    database checks each row as usual."""
-    if not _may_skip_row_checks():
+    The caller must name every table the writes inside refer to. On SQLite, which locks the
+    whole database for a writing transaction, nothing is asked."""
+    if connection.vendor != "postgresql":
         yield
         return
     if not connection.in_atomic_block:
-        raise RuntimeError("references_locked() needs a transaction: its settings are LOCAL")
+        raise RuntimeError("references_locked() needs a transaction: its locks end with it")
     with connection.cursor() as cursor:
         for table, ids in references.items():
             wanted = set(ids)
@@ -127,33 +120,7 @@ def references_locked(references: dict[str, Iterable[int]]) -> Iterator[None]:
                 raise IntegrityError(
                     f"{table}: no row with id {', '.join(map(str, sorted(missing)[:10]))}"
                 )
-        cursor.execute("SET LOCAL session_replication_role = replica")
-        try:
-            yield
-        except BaseException:
-            # A database error aborted the transaction, which undoes the setting anyway.
-            with contextlib.suppress(DatabaseError):
-                cursor.execute("SET LOCAL session_replication_role = origin")
-            raise
-        cursor.execute("SET LOCAL session_replication_role = origin")
-
-
-def _may_skip_row_checks() -> bool:
-    """Whether this connection's role may set session_replication_role (asked once)."""
-    if connection.vendor != "postgresql":
-        return False
-    allowed = getattr(connection, "_gocua_may_skip_row_checks", None)
-    if allowed is None:
-        privilege = (
-            "has_parameter_privilege('session_replication_role', 'SET')"
-            if connection.pg_version >= 150000
-            else "false"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT current_setting('is_superuser') = 'on' OR {privilege}")
-            allowed = bool(cursor.fetchone()[0])
-        connection._gocua_may_skip_row_checks = allowed
-    return allowed
+    yield
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

@@ -1,4 +1,4 @@
-"""lib.bulk on PostgreSQL: array literals, and foreign keys checked once per chunk."""
+"""lib.bulk on PostgreSQL: array literals, and the rows a chunk refers to locked once for it."""
 
 import uuid
 
@@ -66,13 +66,13 @@ def test_a_missing_reference_is_named_and_nothing_inside_runs(tree):
 
 
 @pytest.mark.django_db
-def test_per_row_checks_are_off_inside_only_and_back_for_the_rest_of_the_transaction(tree):
+def test_per_row_checks_stay_on_inside_and_for_the_rest_of_the_transaction(tree):
     from gocua.people.models import Household
 
     house = _household(tree)
     with pytest.raises(IntegrityError), transaction.atomic():
         with references_locked({UNITS: [tree.kp1.pk], HOUSEHOLDS: [house.pk]}):
-            assert _role() == "replica"
+            assert _role() == "origin"
         assert _role() == "origin"
         # A row written after the block is checked by the database as usual.
         with connection.cursor() as cursor:
@@ -99,20 +99,15 @@ def test_the_referenced_rows_cannot_be_deleted_until_the_transaction_ends(tree):
     settings = connection.settings_dict
     with transaction.atomic(), references_locked({HOUSEHOLDS: [house.pk]}):
         with psycopg.connect(
-            host=settings["HOST"] or None, port=settings["PORT"] or None,
-            user=settings["USER"] or None, dbname=settings["NAME"], autocommit=True,
-        ) as other:  # fmt: skip
+            host=settings["HOST"] or None,
+            port=settings["PORT"] or None,
+            user=settings["USER"] or None,
+            dbname=settings["NAME"],
+            autocommit=True,
+        ) as other:
             other.execute("SET lock_timeout = '200ms'")
             with pytest.raises(psycopg.errors.LockNotAvailable):
                 other.execute(f"DELETE FROM {HOUSEHOLDS} WHERE id = %s", [house.pk])
-
-
-@pytest.mark.django_db
-def test_a_role_that_may_not_turn_the_checks_off_leaves_them_to_the_database(tree, monkeypatch):
-    monkeypatch.setattr(connection, "_gocua_may_skip_row_checks", False, raising=False)
-    with transaction.atomic(), references_locked({HOUSEHOLDS: [999_999]}):
-        assert _role() == "origin"  # nothing checked here: the database checks each row
-    assert bulk._may_skip_row_checks() is False
 
 
 @pytest.mark.django_db
