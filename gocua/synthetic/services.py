@@ -35,21 +35,13 @@ from gocua.fieldwork.models import (
 )
 from gocua.geo.models import AdminUnit, Level
 from gocua.lib import nid as nid_lib
-from gocua.lib.bulk import analyze, bulk_insert
 from gocua.lib.text import key
 from gocua.people.models import Household, Resident, StageEvent, name_search_of
 from gocua.people.walking import walk_key_for
 from gocua.reports.rollups import rollup_rebuild
 from gocua.synthetic import history, population, teams
-from gocua.synthetic.purge import PurgeError, Selection, keep_protected, purge
-from gocua.synthetic.writer import (
-    Clock,
-    IdBlock,
-    Table,
-    constraints_immediate,
-    lock_tables,
-    sequences_reset,
-)
+from gocua.synthetic.purge import PurgeError, keep_protected, purge
+from gocua.synthetic.writer import Clock, IdBlock, Table, bulk_writing, rows_write
 
 WINDOW_DAYS = 60
 MAX_PEOPLE = 20_000_000
@@ -153,16 +145,15 @@ def province_generate(
             "add --replace to delete them (and their history) and generate anew"
         )
 
+    analysed = [Resident, StageEvent, Household, Visit, VisitOutcome, AdminUnit]
     with transaction.atomic():
-        lock_tables([Household, Resident, HomeSupportRequest])
-        constraints_immediate()
-        mark = started
-        if replace:
-            summary.replaced = _purge_province(province)
-            mark = _lap(summary, "replace", mark)
-        _generate(summary, province, districts, communes, people, seed, today, on_progress)
+        with bulk_writing([Household, Resident, HomeSupportRequest], analysed=analysed):
+            mark = started
+            if replace:
+                summary.replaced = _purge_province(province)
+                mark = _lap(summary, "replace", mark)
+            _generate(summary, province, districts, communes, people, seed, today, on_progress)
         mark = _lap(summary, "rows", mark)
-        analyze([Resident, StageEvent, Household, Visit, VisitOutcome, AdminUnit])
         # Rows written in bulk bypass the incremental rollup hooks: rebuild the edition's
         # rollups in the same transaction, so no dashboard sees residents without them.
         rollup_rebuild(edition=province.edition, on=today)
@@ -181,23 +172,16 @@ def _lap(summary: GenerateSummary, name: str, since: float) -> float:
 def _purge_province(province: AdminUnit) -> int:
     """Delete what an earlier generation (or import) put under the province. Returns the
     number of residents deleted."""
-    units = Selection(
-        AdminUnit, '"edition" = %s AND "path" LIKE %s', [province.edition, province.path + "%"]
-    )
-    households = units.related(Household, "unit_id")
+    units = AdminUnit.objects.filter(edition=province.edition, path__startswith=province.path)
+    households = Household.objects.filter(unit_id__in=units.values("pk"))
     try:
-        purge(households.related(Visit, "household_id"))
-        deleted = purge(units.related(Resident, "unit_id"))
+        purge(Visit.objects.filter(household_id__in=households.values("pk")))
+        deleted = purge(Resident.objects.filter(unit_id__in=units.values("pk")))
         purge(households)
-        purge(Selection(Campaign, '"province_id" = %s', [province.id]))
-        purge(units.related(OutreachEvent, "unit_id"))
-        purge(units.related(TrainingSession, "unit_id"))
-        hamlets = Selection(
-            AdminUnit,
-            '"edition" = %s AND "path" LIKE %s AND "level" = %s',
-            [province.edition, province.path + "%", Level.HAMLET],
-        )
-        purge(keep_protected(hamlets))
+        purge(Campaign.objects.filter(province_id=province.id))
+        purge(OutreachEvent.objects.filter(unit_id__in=units.values("pk")))
+        purge(TrainingSession.objects.filter(unit_id__in=units.values("pk")))
+        purge(keep_protected(units.filter(level=Level.HAMLET)))
     except PurgeError as exc:
         raise GenerateError(f"cannot replace the population of {province.name}: {exc}") from None
     return deleted
@@ -289,7 +273,6 @@ def _generate(summary, province, districts, communes, people, seed, today, on_pr
         clock=clock,
         window=window,
     )
-    sequences_reset([Household, Resident, HomeSupportRequest])
     for name, count in tables.counts.items():
         setattr(summary, name, count)
     for name, count in extra.items():
@@ -578,7 +561,7 @@ class _Tables:
         for name, table in self.tables.items():
             rows = batch[name]
             if rows:
-                bulk_insert(table.table, table.columns, rows)
+                rows_write(table.table, table.columns, rows)
                 self.counts[name] += len(rows)
 
 
