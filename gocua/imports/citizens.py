@@ -80,8 +80,8 @@ SEX_WORDS = {"nam": "M", "male": "M", "m": "M", "nu": "F", "female": "F", "f": "
 
 class Citizen(NamedTuple):
     """A parsed row, made only of str/int/bool/None and tuples of them (dates as ISO text) so
-    that chunks cross the process boundary with `marshal`, several times faster than pickle,
-    and bind to SQLite without per-value adapters.
+    that chunks cross the process boundary as plain tuples and bind to SQLite without
+    per-value adapters.
 
     Only what the writing process needs: the person's own columns travel once, inside
     `resident_values`; `person()` reads them back for the rare row that updates a stored

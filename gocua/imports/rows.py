@@ -29,30 +29,19 @@ def picker(
     None for a column the file lacks or a short row (hot path: one call per row). `text`: every
     cell is a str (a CSV file), so stripping needs no type test.
 
-    Written out as Python source and compiled once per file, as `collections.namedtuple`
-    builds its classes: indexing each cell in place is three times faster than an itemgetter
-    over a padded row. The source holds only column numbers, never text from the file."""
-    need = max((columns[f] for f in fields if f in columns), default=-1) + 1
+    A plain closure: compiling one from source per file (as namedtuple does) saved 1 µs a row,
+    0.3 s of a 300,000-row import, in the parsing process, which waits on the writing one."""
+    indices = [columns.get(f) for f in fields]
+    need = max((i for i in indices if i is not None), default=-1) + 1
+    strip = str.strip if text else _stripped
 
-    def short(cells: list) -> tuple:
-        padded = [*cells, *[None] * (need - len(cells))]
-        return tuple(
-            None if (i := columns.get(f)) is None else _stripped(padded[i]) for f in fields
-        )
+    def pick(cells: list) -> tuple:
+        if len(cells) < need:
+            cells = [*cells, *[None] * (need - len(cells))]
+            return tuple([None if i is None else _stripped(cells[i]) for i in indices])
+        return tuple([None if i is None else strip(cells[i]) for i in indices])
 
-    cell = "cells[{}].strip()" if text else "_stripped(cells[{}])"
-    picked = ", ".join(
-        "None" if columns.get(f) is None else cell.format(int(columns[f])) for f in fields
-    )
-    source = (
-        f"def pick(cells):\n"
-        f"    if len(cells) < {need}:\n"
-        f"        return short(cells)\n"
-        f"    return ({picked},)\n"
-    )
-    namespace = {"short": short, "_stripped": _stripped}
-    exec(source, namespace)  # noqa: S102 - built above from column numbers only
-    return namespace["pick"]
+    return pick
 
 
 def _stripped(value: object) -> object:
