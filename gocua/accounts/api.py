@@ -68,12 +68,17 @@ def _unit(unit) -> dict | None:
     "/auth/token",
     auth=None,
     response={
-        200: TokenOut, 400: ErrorOut, 401: ErrorOut, 413: ErrorOut, 415: ErrorOut,
-        422: ErrorOut, 429: ErrorOut,
+        200: TokenOut,
+        400: ErrorOut,
+        401: ErrorOut,
+        413: ErrorOut,
+        415: ErrorOut,
+        422: ErrorOut,
+        429: ErrorOut,
     },
     openapi_extra=openapi_body(TokenIn),
     summary="Exchange a user name and password for a bearer token",
-)  # fmt: skip
+)
 def token_obtain(request: HttpRequest):
     """The token is shown once; only its SHA-256 is stored. Failed attempts count towards the
     same lockout as the login page (django-axes): past the limit the answer is 429.

@@ -474,10 +474,15 @@ def login_code_issue(*, user: User, by: User | None, request=None) -> tuple[Logi
         created_by=by,
     )
     audit_record(
-        user=by, command_line=by is None and request is None, action="login_code",
-        object_type="user", object_id=user.pk, unit=user.unit, request=request,
+        user=by,
+        command_line=by is None and request is None,
+        action="login_code",
+        object_type="user",
+        object_id=user.pk,
+        unit=user.unit,
+        request=request,
         detail={"username": user.get_username(), "expires": row.expires_at.isoformat()},
-    )  # fmt: skip
+    )
     return row, code
 
 
@@ -537,9 +542,14 @@ def login_code_redeem(*, username: str, code: str, password: str, request=None) 
 
 def _code_redeemed_audit(user: User, request) -> None:
     audit_record(
-        user=user, action="login_code_used", object_type="user", object_id=user.pk,
-        unit=user.unit, request=request, detail={"username": user.get_username()},
-    )  # fmt: skip
+        user=user,
+        action="login_code_used",
+        object_type="user",
+        object_id=user.pk,
+        unit=user.unit,
+        request=request,
+        detail={"username": user.get_username()},
+    )
 
 
 # --------------------------------------------------------------------------------------- tokens

@@ -225,17 +225,22 @@ def code_login(request: HttpRequest) -> HttpResponse:
             return lockout(request)
         try:
             user = login_code_redeem(
-                username=data["username"], code=data["code"], password=data["password1"],
+                username=data["username"],
+                code=data["code"],
+                password=data["password1"],
                 request=request,
-            )  # fmt: skip
+            )
         except CodeRefused as exc:
             form.add_error("code", str(exc))
         except AccountError as exc:
             form.add_error("password1", str(exc))
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, _("Đã đặt mật khẩu. Chào mừng %(name)s!") % {
-                "name": user.get_full_name() or user.get_username()})  # fmt: skip
+            messages.success(
+                request,
+                _("Đã đặt mật khẩu. Chào mừng %(name)s!")
+                % {"name": user.get_full_name() or user.get_username()},
+            )
             return redirect(landing_url(user))
     return render(request, "registration/code_login.html", {"form": form})
 
@@ -261,16 +266,22 @@ def account_list(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             new, code = account_create(
-                actor=user, role=data["role"], unit=data["unit"], full_name=data["full_name"],
-                username=data["username"], request=request,
-            )  # fmt: skip
+                actor=user,
+                role=data["role"],
+                unit=data["unit"],
+                full_name=data["full_name"],
+                username=data["username"],
+                request=request,
+            )
         except AccountError as exc:
             form.add_error(None, str(exc))
         else:
             card = login_card(request, user=new, code=code, where=new.unit.name)
-            return render(request, "accounts/login_cards.html", {
-                "cards": [card], "title": new.get_full_name(),
-                "back": reverse("accounts:people")})  # fmt: skip
+            return render(
+                request,
+                "accounts/login_cards.html",
+                {"cards": [card], "title": new.get_full_name(), "back": reverse("accounts:people")},
+            )
     page = Paginator(
         users_for_user(user).select_related("unit").order_by("unit__path", "role", "username"),
         PAGE_SIZE,
@@ -313,9 +324,15 @@ def account_reset(request: HttpRequest, pk: int) -> HttpResponse:
     card = login_card(
         request, user=account, code=code, where=account.unit.name if account.unit else ""
     )
-    return render(request, "accounts/login_cards.html", {
-        "cards": [card], "title": account.get_full_name() or account.username,
-        "back": reverse("accounts:people")})  # fmt: skip
+    return render(
+        request,
+        "accounts/login_cards.html",
+        {
+            "cards": [card],
+            "title": account.get_full_name() or account.username,
+            "back": reverse("accounts:people"),
+        },
+    )
 
 
 @login_required
@@ -332,6 +349,9 @@ def account_close(request: HttpRequest, pk: int) -> HttpResponse:
 def account_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     account = _account_or_404(request, pk)
     count = tokens_revoke_all(user=account, by=request.user, reason="lost_phone", request=request)
-    messages.success(request, _("Đã thu hồi %(n)d phiên đăng nhập trên điện thoại của %(name)s.") % {
-        "n": count, "name": account.username})  # fmt: skip
+    messages.success(
+        request,
+        _("Đã thu hồi %(n)d phiên đăng nhập trên điện thoại của %(name)s.")
+        % {"n": count, "name": account.username},
+    )
     return redirect("accounts:people")

@@ -82,8 +82,9 @@ def _iso_date(value: object) -> object:
 
 def _iso_moment(value: object) -> object:
     if not isinstance(value, (str, dt.datetime)):
-        raise ValueError("must be an ISO 8601 date and time with its offset, e.g. "
-                         "2026-11-20T09:30:00+07:00")  # fmt: skip
+        raise ValueError(
+            "must be an ISO 8601 date and time with its offset, e.g. 2026-11-20T09:30:00+07:00"
+        )
     return value
 
 

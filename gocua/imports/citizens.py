@@ -508,9 +508,14 @@ class CitizenImport:
                 self._audit(parsed.records, touched)
 
         chunk_commit(
-            job=self.job, summary=self.summary, rejects=self.rejects, parsed=parsed,
-            dry_run=self.dry_run, write=write, warnings=self.warned,
-        )  # fmt: skip
+            job=self.job,
+            summary=self.summary,
+            rejects=self.rejects,
+            parsed=parsed,
+            dry_run=self.dry_run,
+            write=write,
+            warnings=self.warned,
+        )
         self.warned = []
         self.on_progress(self.summary.rows)
 

@@ -67,9 +67,16 @@ def import_run(
     with the whole installation's authority). `body(job, rejects, summary)` does the work,
     adding to `summary`, and returns it."""
     job = _job_running(
-        job, table, kind=kind, path=path, file_name=file_name, user=user, edition=edition,
-        dry_run=dry_run, rejects_path=rejects_path,
-    )  # fmt: skip
+        job,
+        table,
+        kind=kind,
+        path=path,
+        file_name=file_name,
+        user=user,
+        edition=edition,
+        dry_run=dry_run,
+        rejects_path=rejects_path,
+    )
     summary = _summary_so_far(job, kind)
     audit = partial(
         _audit_run, job, summary, kind=kind, user=user, request=request, dry_run=dry_run

@@ -252,9 +252,16 @@ def _open_xlsx(path: Path, kind: str) -> Table:
                 )
             )
         return Table(
-            "xlsx", header, columns, line, iterator, sheet.title, notes, closer=closer,
+            "xlsx",
+            header,
+            columns,
+            line,
+            iterator,
+            sheet.title,
+            notes,
+            closer=closer,
             position=lambda last=last, total=total: min(last[0] / total, 1.0),
-        )  # fmt: skip
+        )
     closer.close()
     raise _file_error(
         path,

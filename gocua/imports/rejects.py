@@ -36,7 +36,7 @@ class Rejects:
                     field=field[:32],
                     reason=reason,
                     cells=[_storable(c) for c in cells],
-                )  # fmt: skip
+                )
                 for line, field, reason, cells in self._pending
             ],
             ignore_conflicts=True,

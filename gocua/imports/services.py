@@ -53,11 +53,20 @@ def import_upload(
             language=translation.get_language() or "",
         )
         audit_record(
-            user=user, action="import", object_type="import_job", object_id=job.pk,
-            unit=user.unit, request=request,
-            detail={"kind": kind, "file": job.file_name, "dry_run": dry_run,
-                    "outcome": "queued", "bytes": job.size_bytes},
-        )  # fmt: skip
+            user=user,
+            action="import",
+            object_type="import_job",
+            object_id=job.pk,
+            unit=user.unit,
+            request=request,
+            detail={
+                "kind": kind,
+                "file": job.file_name,
+                "dry_run": dry_run,
+                "outcome": "queued",
+                "bytes": job.size_bytes,
+            },
+        )
         enqueue_after_commit("gocua.imports.tasks.import_run", job.pk)
     return job
 
@@ -76,9 +85,14 @@ def import_cancel(*, job: ImportJob, user: User, request=None) -> bool:
         )
         upload_discard(job)
     audit_record(
-        user=user, action="update", object_type="import_job", object_id=job.pk,
-        unit=user.unit, request=request, detail={"cancel": True},
-    )  # fmt: skip
+        user=user,
+        action="update",
+        object_type="import_job",
+        object_id=job.pk,
+        unit=user.unit,
+        request=request,
+        detail={"cancel": True},
+    )
     return True
 
 

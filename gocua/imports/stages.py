@@ -133,16 +133,23 @@ def stages_import(
                 changed = _apply_chunk(parsed.records, job, summary, reject, jurisdiction)
                 if changed and not dry_run:
                     audit_record(
-                        user=user, command_line=user is None, action="import",
-                        object_type="residents", object_id=job.pk,
+                        user=user,
+                        command_line=user is None,
+                        action="import",
+                        object_type="residents",
+                        object_id=job.pk,
                         unit=user.unit if user is not None else None,
                         detail={"job": job.pk, "updated": compress(changed)},
-                    )  # fmt: skip
+                    )
 
             chunk_commit(
-                job=job, summary=summary, rejects=rejects, parsed=parsed, dry_run=dry_run,
+                job=job,
+                summary=summary,
+                rejects=rejects,
+                parsed=parsed,
+                dry_run=dry_run,
                 write=write,
-            )  # fmt: skip
+            )
             on_progress(summary.rows)
         return summary
 

@@ -42,10 +42,12 @@ def import_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             job = import_upload(
-                user=request.user, kind=form.cleaned_data["kind"],
-                upload=form.cleaned_data["file"], dry_run=form.cleaned_data["dry_run"],
+                user=request.user,
+                kind=form.cleaned_data["kind"],
+                upload=form.cleaned_data["file"],
+                dry_run=form.cleaned_data["dry_run"],
                 request=request,
-            )  # fmt: skip
+            )
         except ImportFileError as exc:
             # The message names the file by its server path; show the reason only.
             error = str(exc).split(": ", 1)[-1]
@@ -117,9 +119,14 @@ def rejects_download(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     if not may_read_rejects(user=request.user, job=job):
         raise Http404
     audit_record(
-        user=request.user, action="export", object_type="import_rejects", object_id=job.pk,
-        unit=request.user.unit, request=request, detail={"rows": job.rejected},
-    )  # fmt: skip
+        user=request.user,
+        action="export",
+        object_type="import_rejects",
+        object_id=job.pk,
+        unit=request.user.unit,
+        request=request,
+        detail={"rows": job.rejected},
+    )
     writer = csv_writer(_Echo())
     response = StreamingHttpResponse(
         (writer.writerow(row) for row in rejects_rows(job)), content_type="text/csv; charset=utf-8"

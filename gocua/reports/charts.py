@@ -63,9 +63,17 @@ def rate_series(
     left, right, top, bottom = 46, 18, 14, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     if not series:
-        return _svg(width, height, format_html(
-            '<text x="{}" y="{}" class="muted">{}</text>', width / 2, height / 2,
-            "Chưa có số liệu theo ngày"), "Chưa có số liệu")  # fmt: skip
+        return _svg(
+            width,
+            height,
+            format_html(
+                '<text x="{}" y="{}" class="muted">{}</text>',
+                width / 2,
+                height / 2,
+                "Chưa có số liệu theo ngày",
+            ),
+            "Chưa có số liệu",
+        )
     first = series[0]["day"]
     last = max(today, deadline or today)
     if projected and projected > last:
@@ -80,55 +88,106 @@ def rate_series(
 
     parts = []
     for tick in (0, 0.25, 0.5, 0.75, 1):
-        parts.append(format_html(
-            '<line class="grid" x1="{}" x2="{}" y1="{}" y2="{}"/>'
-            '<text class="axis" x="{}" y="{}" text-anchor="end">{}</text>',
-            left, width - right, _f(y(tick)), _f(y(tick)), left - 6, _f(y(tick) + 4),
-            f"{int(tick * 100)}%"))  # fmt: skip
+        parts.append(
+            format_html(
+                '<line class="grid" x1="{}" x2="{}" y1="{}" y2="{}"/>'
+                '<text class="axis" x="{}" y="{}" text-anchor="end">{}</text>',
+                left,
+                width - right,
+                _f(y(tick)),
+                _f(y(tick)),
+                left - 6,
+                _f(y(tick) + 4),
+                f"{int(tick * 100)}%",
+            )
+        )
     ticks = 6
     for i in range(ticks + 1):
         day = first + dt.timedelta(days=round(span * i / ticks))
-        parts.append(format_html(
-            '<text class="axis" x="{}" y="{}" text-anchor="middle">{}</text>',
-            _f(x(day)), height - 10, day.strftime("%d/%m")))  # fmt: skip
+        parts.append(
+            format_html(
+                '<text class="axis" x="{}" y="{}" text-anchor="middle">{}</text>',
+                _f(x(day)),
+                height - 10,
+                day.strftime("%d/%m"),
+            )
+        )
     for name in METRIC_CLASSES:
         target = targets.get(name)
         if target is not None:
-            parts.append(format_html(
-                '<line class="target target-{}" x1="{}" x2="{}" y1="{}" y2="{}">'
-                "<title>{}: {}</title></line>",
-                name, left, width - right, _f(y(target)), _f(y(target)),
-                f"Chỉ tiêu {labels[name].lower()}", pct(target, 0)))  # fmt: skip
+            parts.append(
+                format_html(
+                    '<line class="target target-{}" x1="{}" x2="{}" y1="{}" y2="{}">'
+                    "<title>{}: {}</title></line>",
+                    name,
+                    left,
+                    width - right,
+                    _f(y(target)),
+                    _f(y(target)),
+                    f"Chỉ tiêu {labels[name].lower()}",
+                    pct(target, 0),
+                )
+            )
     if deadline:
-        parts.append(format_html(
-            '<line class="deadline" x1="{0}" x2="{0}" y1="{1}" y2="{2}"/>'
-            '<text class="axis deadline-label" x="{3}" y="{4}" text-anchor="end">{5}</text>',
-            _f(x(deadline)), top, top + plot_h, _f(x(deadline) - 4), top + 12,
-            f"Hạn {deadline:%d/%m/%Y}"))  # fmt: skip
-    parts.append(format_html(
-        '<line class="today" x1="{0}" x2="{0}" y1="{1}" y2="{2}"/>',
-        _f(x(today)), top, top + plot_h))  # fmt: skip
+        parts.append(
+            format_html(
+                '<line class="deadline" x1="{0}" x2="{0}" y1="{1}" y2="{2}"/>'
+                '<text class="axis deadline-label" x="{3}" y="{4}" text-anchor="end">{5}</text>',
+                _f(x(deadline)),
+                top,
+                top + plot_h,
+                _f(x(deadline) - 4),
+                top + 12,
+                f"Hạn {deadline:%d/%m/%Y}",
+            )
+        )
+    parts.append(
+        format_html(
+            '<line class="today" x1="{0}" x2="{0}" y1="{1}" y2="{2}"/>',
+            _f(x(today)),
+            top,
+            top + plot_h,
+        )
+    )
     for name in METRIC_CLASSES:
         points = " ".join(f"{_f(x(p['day']))},{_f(y(p[name]))}" for p in series)
-        parts.append(format_html(
-            '<polyline class="line line-{}" points="{}"><title>{}</title></polyline>',
-            name, points, labels[name]))  # fmt: skip
+        parts.append(
+            format_html(
+                '<polyline class="line line-{}" points="{}"><title>{}</title></polyline>',
+                name,
+                points,
+                labels[name],
+            )
+        )
         end = series[-1]
-        parts.append(format_html(
-            '<circle class="dot dot-{}" cx="{}" cy="{}" r="3.5"><title>{}: {}</title></circle>',
-            name, _f(x(end["day"])), _f(y(end[name])), labels[name], pct(end[name])))  # fmt: skip
+        parts.append(
+            format_html(
+                '<circle class="dot dot-{}" cx="{}" cy="{}" r="3.5"><title>{}: {}</title></circle>',
+                name,
+                _f(x(end["day"])),
+                _f(y(end[name])),
+                labels[name],
+                pct(end[name]),
+            )
+        )
     if projected and projected > series[-1]["day"] and targets.get(metric) is not None:
         end_day = min(projected, last)
         start_rate = series[-1][metric]
         goal = targets[metric]
         total = (projected - series[-1]["day"]).days
         reached = (end_day - series[-1]["day"]).days / total if total else 1
-        parts.append(format_html(
-            '<line class="projection projection-{}" x1="{}" y1="{}" x2="{}" y2="{}">'
-            "<title>{}</title></line>",
-            metric, _f(x(series[-1]["day"])), _f(y(start_rate)), _f(x(end_day)),
-            _f(y(start_rate + (goal - start_rate) * reached)),
-            f"Dự kiến đạt chỉ tiêu {labels[metric].lower()}: {projected:%d/%m/%Y}"))  # fmt: skip
+        parts.append(
+            format_html(
+                '<line class="projection projection-{}" x1="{}" y1="{}" x2="{}" y2="{}">'
+                "<title>{}</title></line>",
+                metric,
+                _f(x(series[-1]["day"])),
+                _f(y(start_rate)),
+                _f(x(end_day)),
+                _f(y(start_rate + (goal - start_rate) * reached)),
+                f"Dự kiến đạt chỉ tiêu {labels[metric].lower()}: {projected:%d/%m/%Y}",
+            )
+        )
     return _svg(width, height, "".join(parts), "Tỷ lệ theo ngày")
 
 
@@ -154,16 +213,34 @@ def funnel(head: dict) -> SafeString:
     for i, (label, count, css) in enumerate(steps):
         share = count / eligible if eligible else 0
         y = 8 + i * row
-        parts.append(format_html(
-            '<text class="label" x="0" y="{}">{}</text>'
-            '<rect class="bar {}" x="{}" y="{}" width="{}" height="{}" rx="3"/>'
-            '<text class="value" x="{}" y="{}">{} · {}</text>',
-            y + 17, _(label), css, label_w, y, _f(max(bar_w * share, 1)), row - 10,
-            label_w + bar_w * share + 8, y + 17, num(count), pct(share)))  # fmt: skip
-    parts.append(format_html(
-        '<text class="muted stock" x="0" y="{}">{}: {} · {}: {}</text>', height - 4,
-        _(FIGURE_LABELS["approved"]), num(head["approved"]),
-        _(FIGURE_LABELS["failed"]), num(head["failed"])))  # fmt: skip
+        parts.append(
+            format_html(
+                '<text class="label" x="0" y="{}">{}</text>'
+                '<rect class="bar {}" x="{}" y="{}" width="{}" height="{}" rx="3"/>'
+                '<text class="value" x="{}" y="{}">{} · {}</text>',
+                y + 17,
+                _(label),
+                css,
+                label_w,
+                y,
+                _f(max(bar_w * share, 1)),
+                row - 10,
+                label_w + bar_w * share + 8,
+                y + 17,
+                num(count),
+                pct(share),
+            )
+        )
+    parts.append(
+        format_html(
+            '<text class="muted stock" x="0" y="{}">{}: {} · {}: {}</text>',
+            height - 4,
+            _(FIGURE_LABELS["approved"]),
+            num(head["approved"]),
+            _(FIGURE_LABELS["failed"]),
+            num(head["failed"]),
+        )
+    )
     return _svg(width, height, "".join(parts), "Phễu đăng ký, kích hoạt, sử dụng", "chart funnel")
 
 
@@ -174,8 +251,14 @@ def pace_bars(head: dict, labels: dict[str, str]) -> SafeString:
     """Required daily pace vs the last 7 days' pace, per metric, the latter coloured by status."""
     rows = []
     for name in METRIC_CLASSES:
-        rows.append((name, head.get(f"{name}_required_pace"), head.get(f"{name}_pace_7d"),
-                     head.get(f"{name}_status") or "none"))  # fmt: skip
+        rows.append(
+            (
+                name,
+                head.get(f"{name}_required_pace"),
+                head.get(f"{name}_pace_7d"),
+                head.get(f"{name}_status") or "none",
+            )
+        )
     top_value = max([v for _n, r, a, _s in rows for v in (r, a) if v] or [1])
     width, block = 560, 58
     height = block * len(rows) + 8
@@ -183,17 +266,27 @@ def pace_bars(head: dict, labels: dict[str, str]) -> SafeString:
     parts = []
     for i, (name, required, actual, status) in enumerate(rows):
         y = 6 + i * block
-        parts.append(format_html('<text class="label" x="0" y="{}">{}</text>', y + 22,
-                                 labels[name]))  # fmt: skip
+        parts.append(
+            format_html('<text class="label" x="0" y="{}">{}</text>', y + 22, labels[name])
+        )
         for j, (value, css, caption) in enumerate(
             ((required, "bar required", "cần"), (actual, f"bar status-{status}", "7 ngày qua"))
         ):
             w = bar_w * (max(value, 0) / top_value) if value else 0
-            parts.append(format_html(
-                '<rect class="{}" x="{}" y="{}" width="{}" height="20" rx="3"/>'
-                '<text class="value" x="{}" y="{}">{} {}/ngày</text>',
-                css, label_w, y + j * 24, _f(max(w, 1)), label_w + w + 8, y + j * 24 + 15,
-                caption, num(value, 1)))  # fmt: skip
+            parts.append(
+                format_html(
+                    '<rect class="{}" x="{}" y="{}" width="{}" height="20" rx="3"/>'
+                    '<text class="value" x="{}" y="{}">{} {}/ngày</text>',
+                    css,
+                    label_w,
+                    y + j * 24,
+                    _f(max(w, 1)),
+                    label_w + w + 8,
+                    y + j * 24 + 15,
+                    caption,
+                    num(value, 1),
+                )
+            )
     return _svg(width, height, "".join(parts), "Tiến độ cần đạt và tiến độ 7 ngày", "chart pace")
 
 
@@ -221,9 +314,14 @@ def unit_map(children: list[dict], *, metric: str, url_for) -> SafeString:
     width, height, pad, legend_h = 720, 460, 46, 34
     placed = [c for c in children if c.get("lat") is not None and c.get("lon") is not None]
     if not placed:
-        return _svg(width, 80, format_html(
-            '<text class="muted" x="10" y="40">{}</text>', "Các đơn vị chưa có toạ độ."),
-            "Bản đồ")  # fmt: skip
+        return _svg(
+            width,
+            80,
+            format_html(
+                '<text class="muted" x="10" y="40">{}</text>', "Các đơn vị chưa có toạ độ."
+            ),
+            "Bản đồ",
+        )
     lat_mid = sum(c["lat"] for c in placed) / len(placed)
     scale_x = math.cos(math.radians(lat_mid))
     xs = [c["lon"] * scale_x for c in placed]
@@ -266,22 +364,44 @@ def unit_map(children: list[dict], *, metric: str, url_for) -> SafeString:
             f"{c['unit_name']}: {num(c['eligible'])} đủ điều kiện, {pct(c[f'{metric}_rate'])} "
             f"({pct(share, 0)} chỉ tiêu)"
         )
-        parts.append(format_html(
-            '<a href="{}"><circle class="unit" cx="{}" cy="{}" r="{}" fill="{}">'
-            "<title>{}</title></circle>"
-            '<text class="unit-label" x="{}" y="{}" text-anchor="middle">{}</text></a>',
-            url_for(c), _f(cx), _f(cy), _f(r), colour_for(share), title, _f(cx),
-            _f(cy + r + 12), c["unit_name"]))  # fmt: skip
+        parts.append(
+            format_html(
+                '<a href="{}"><circle class="unit" cx="{}" cy="{}" r="{}" fill="{}">'
+                "<title>{}</title></circle>"
+                '<text class="unit-label" x="{}" y="{}" text-anchor="middle">{}</text></a>',
+                url_for(c),
+                _f(cx),
+                _f(cy),
+                _f(r),
+                colour_for(share),
+                title,
+                _f(cx),
+                _f(cy + r + 12),
+                c["unit_name"],
+            )
+        )
     legend = []
-    for k, (share, caption) in enumerate(((0.3, "< 50%"), (0.6, "50–70%"), (0.8, "70–90%"),
-                                          (0.95, "90–99%"), (1.0, "≥ 100%"))):  # fmt: skip
-        legend.append(format_html(
-            '<rect x="{}" y="{}" width="14" height="14" rx="2" fill="{}"/>'
-            '<text class="axis" x="{}" y="{}">{}</text>',
-            10 + k * 92, height - 22, colour_for(share), 28 + k * 92, height - 11, caption))  # fmt: skip
-    parts.append(format_html(
-        '<text class="axis" x="10" y="16">{}</text>',
-        "Vòng tròn: số công dân đủ điều kiện · màu: % chỉ tiêu"))  # fmt: skip
+    for k, (share, caption) in enumerate(
+        ((0.3, "< 50%"), (0.6, "50–70%"), (0.8, "70–90%"), (0.95, "90–99%"), (1.0, "≥ 100%"))
+    ):
+        legend.append(
+            format_html(
+                '<rect x="{}" y="{}" width="14" height="14" rx="2" fill="{}"/>'
+                '<text class="axis" x="{}" y="{}">{}</text>',
+                10 + k * 92,
+                height - 22,
+                colour_for(share),
+                28 + k * 92,
+                height - 11,
+                caption,
+            )
+        )
+    parts.append(
+        format_html(
+            '<text class="axis" x="10" y="16">{}</text>',
+            "Vòng tròn: số công dân đủ điều kiện · màu: % chỉ tiêu",
+        )
+    )
     return _svg(width, height, "".join(parts) + "".join(legend), "Bản đồ các đơn vị", "chart map")
 
 

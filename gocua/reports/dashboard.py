@@ -361,9 +361,15 @@ def claims_by_team(
         row["pending"] = row["claims"] - row["confirmed"] - row["unconfirmed_after_extract"]
         team = teams.setdefault(
             member.team_id,
-            {"team": member.team, "members": 0, "claims": 0, "confirmed": 0,
-             "unconfirmed_after_extract": 0, "pending": 0},
-        )  # fmt: skip
+            {
+                "team": member.team,
+                "members": 0,
+                "claims": 0,
+                "confirmed": 0,
+                "unconfirmed_after_extract": 0,
+                "pending": 0,
+            },
+        )
         team["members"] += 1
         for key in ("claims", "confirmed", "unconfirmed_after_extract", "pending"):
             team[key] += row[key]

@@ -147,8 +147,15 @@ def committee_report(request: HttpRequest, edition: int, code: str, fmt: str) ->
     unit = unit_for_user_or_404(request.user, edition, code)
     on = rollups.today()
     rows = kpi_rows(unit, depth=ALL_LEVELS, on=on)
-    audit_record(user=request.user, action="export", object_type="kpi_report",
-                 object_id=unit.code, unit=unit, request=request, detail={"format": fmt})  # fmt: skip
+    audit_record(
+        user=request.user,
+        action="export",
+        object_type="kpi_report",
+        object_id=unit.code,
+        unit=unit,
+        request=request,
+        detail={"format": fmt},
+    )
     name = f"bao-cao-vneid-{unit.code}-{on:%Y%m%d}"
     if fmt == "csv":
         stream = io.StringIO(newline="")
@@ -207,17 +214,26 @@ def snapshot(request: HttpRequest, edition: int, code: str) -> HttpResponse:
             request,
             "reports/snapshot.html",
             {
-                "unit": unit, "error": str(exc), "snapshot_from": asked_from,
-                "snapshot_to": asked_to, "snapshot_format": request.GET.get("format"),
+                "unit": unit,
+                "error": str(exc),
+                "snapshot_from": asked_from,
+                "snapshot_to": asked_to,
+                "snapshot_format": request.GET.get("format"),
             },
             status=400,
-        )  # fmt: skip
+        )
     units = list(units_in_subtree(unit).filter(depth__lte=unit.depth + 1).order_by("path"))
     rows = daily_rows(units, first, last)
     fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
-    audit_record(user=request.user, action="export", object_type="daily_snapshot",
-                 object_id=unit.code, unit=unit, request=request,
-                 detail={"format": fmt, "from": first.isoformat(), "to": last.isoformat()})  # fmt: skip
+    audit_record(
+        user=request.user,
+        action="export",
+        object_type="daily_snapshot",
+        object_id=unit.code,
+        unit=unit,
+        request=request,
+        detail={"format": fmt, "from": first.isoformat(), "to": last.isoformat()},
+    )
     name = f"so-lieu-ngay-{unit.code}-{first:%Y%m%d}-{last:%Y%m%d}"
     if fmt == "xlsx":
         output = io.BytesIO()

@@ -129,10 +129,14 @@ def with_parents(rows: list[dict], unit: AdminUnit) -> list[dict]:
         elif row["level"] == Level.COMMUNE:
             current[Level.COMMUNE] = row["unit_name"]
         out.append(
-            {**row, "district_name": current[Level.DISTRICT] if row["level"] in (
-                Level.COMMUNE, Level.HAMLET) else "",
-             "commune_name": current[Level.COMMUNE] if row["level"] == Level.HAMLET else ""}
-        )  # fmt: skip
+            {
+                **row,
+                "district_name": current[Level.DISTRICT]
+                if row["level"] in (Level.COMMUNE, Level.HAMLET)
+                else "",
+                "commune_name": current[Level.COMMUNE] if row["level"] == Level.HAMLET else "",
+            }
+        )
     return out
 
 
@@ -160,8 +164,11 @@ def _totals(rows: list[dict]) -> dict:
         elif day and pace > 0:
             projected = day + dt.timedelta(days=math.ceil(remaining / pace))
         total[f"{metric}_projected_date"] = projected.isoformat() if projected else None
-        required = total[f"{metric}_required_pace"] if any(
-            r.get(f"{metric}_required_pace") is not None for r in rows) else None  # fmt: skip
+        required = (
+            total[f"{metric}_required_pace"]
+            if any(r.get(f"{metric}_required_pace") is not None for r in rows)
+            else None
+        )
         total[f"{metric}_status"] = (
             status_of(remaining=remaining, required=required, actual=pace if has_pace else None)
             if has_deadline
@@ -219,19 +226,29 @@ def _formats(book) -> dict:
         "note": fmt(italic=True, font_size=9),
         "sign": fmt(bold=True, align="center"),
         "sign_hint": fmt(italic=True, align="center"),
-        "head": fmt(bold=True, bg_color="#DDEBF7", border=1, text_wrap=True, valign="vcenter",
-                    align="center"),
+        "head": fmt(
+            bold=True,
+            bg_color="#DDEBF7",
+            border=1,
+            text_wrap=True,
+            valign="vcenter",
+            align="center",
+        ),
         "int": fmt(**cell, num_format="#,##0"),
         "dec": fmt(**cell, num_format="#,##0.0"),
         "pct": fmt(**cell, num_format="0.0%"),
         "target": fmt(**cell, num_format="0%"),
         "date": fmt(**cell, num_format="dd/mm/yyyy", align="center"),
         "text": fmt(**cell, text_wrap=True),
-    }  # fmt: skip
-    for name, props in (("int", {"num_format": "#,##0"}), ("dec", {"num_format": "#,##0.0"}),
-                        ("pct", {"num_format": "0.0%"}), ("target", {"num_format": "0%"}),
-                        ("date", {"num_format": "dd/mm/yyyy", "align": "center"}),
-                        ("text", {"text_wrap": True})):  # fmt: skip
+    }
+    for name, props in (
+        ("int", {"num_format": "#,##0"}),
+        ("dec", {"num_format": "#,##0.0"}),
+        ("pct", {"num_format": "0.0%"}),
+        ("target", {"num_format": "0%"}),
+        ("date", {"num_format": "dd/mm/yyyy", "align": "center"}),
+        ("text", {"text_wrap": True}),
+    ):
         formats[f"total_{name}"] = fmt(**cell, **props, bold=True, bg_color="#F2F2F2")
     return formats
 
@@ -251,15 +268,17 @@ def _write_cell(sheet, r: int, col: int, value, kind, formats: dict, prefix: str
 HEADING_ROWS = 7  # the letterhead, the title and the subtitle, above the table's two header rows
 
 
-def _write_heading(sheet, formats, last_col: int, head: dict, unit: AdminUnit, on, deadline,
-                   level: str) -> None:  # fmt: skip
+def _write_heading(
+    sheet, formats, last_col: int, head: dict, unit: AdminUnit, on, deadline, level: str
+) -> None:
     left, right = (0, min(5, last_col)), (max(last_col - 12, 6), last_col)
     sheet.merge_range(0, left[0], 0, left[1], head["superior"], formats["superior"])
     sheet.merge_range(1, left[0], 1, left[1], head["issuer"], formats["issuer"])
     sheet.merge_range(0, right[0], 0, right[1], NATION, formats["nation"])
     sheet.merge_range(1, right[0], 1, right[1], MOTTO, formats["motto"])
-    sheet.merge_range(2, right[0], 2, right[1], place_and_date(head["place"], on),
-                      formats["date_line"])  # fmt: skip
+    sheet.merge_range(
+        2, right[0], 2, right[1], place_and_date(head["place"], on), formats["date_line"]
+    )
     sheet.merge_range(4, 0, 4, last_col, TITLE, formats["title"])
     sheet.set_row(4, 20)
     note = f"{unit.name} ({unit.code}) · {LEVEL_SHEETS[level]} · Số liệu đến hết ngày {on:%d/%m/%Y}"
@@ -293,8 +312,9 @@ def _write_header(sheet, formats, parents: list[tuple]) -> int:
     return start
 
 
-def _write_sheet(book, formats, level: str, level_rows: list[dict], *, unit, on, head,
-                 deadline) -> None:  # fmt: skip
+def _write_sheet(
+    book, formats, level: str, level_rows: list[dict], *, unit, on, head, deadline
+) -> None:
     sheet = book.add_worksheet(LEVEL_SHEETS[level])
     parents = PARENT_COLUMNS.get(level, [])
     last_col = len(parents) + len(COMMITTEE_COLUMNS)
@@ -328,13 +348,15 @@ def _write_totals(sheet, formats, level_rows, *, start: int, first: int, last: i
         col = columns[key]
         if kind in ("int", "dec"):
             span = f"{xl_rowcol_to_cell(first, col)}:{xl_rowcol_to_cell(last, col)}"
-            sheet.write_formula(total_row, col, f"=SUM({span})", formats[f"total_{kind}"],
-                                totals[key])  # fmt: skip
+            sheet.write_formula(
+                total_row, col, f"=SUM({span})", formats[f"total_{kind}"], totals[key]
+            )
         elif isinstance(kind, tuple):
             num = xl_rowcol_to_cell(total_row, columns[kind[1]])
             den = xl_rowcol_to_cell(total_row, columns[kind[2]])
-            sheet.write_formula(total_row, col, f"=IF({den}=0,0,{num}/{den})",
-                                formats["total_pct"], totals[key])  # fmt: skip
+            sheet.write_formula(
+                total_row, col, f"=IF({den}=0,0,{num}/{den})", formats["total_pct"], totals[key]
+            )
         else:
             value = _cell_value(totals, key, kind) if kind != "target" else None
             _write_cell(sheet, total_row, col, value, kind, formats, prefix="total_")
@@ -373,8 +395,9 @@ def committee_xlsx(rows: list[dict], output, *, unit: AdminUnit, on: dt.date) ->
     deadline = next((r.get("deadline") for r in rows if r.get("deadline")), None)
     by_level = committee_rows(with_parents(rows, unit))
     for level, level_rows in by_level.items():
-        _write_sheet(book, formats, level, level_rows, unit=unit, on=on, head=head,
-                     deadline=deadline)  # fmt: skip
+        _write_sheet(
+            book, formats, level, level_rows, unit=unit, on=on, head=head, deadline=deadline
+        )
     if not by_level:
         book.add_worksheet("Báo cáo").write_string(0, 0, TITLE, formats["title"])
     book.close()
@@ -404,21 +427,38 @@ def committee_csv(rows: list[dict], stream, *, unit: AdminUnit | None = None) ->
                 if kind == "date" and value:
                     value = value.strftime("%d/%m/%Y")
                 cells.append("" if value is None else value)
-            writer.writerow([i, LEVEL_SHEETS[level], row.get("district_name", ""),
-                             row.get("commune_name", ""), *cells])  # fmt: skip
+            writer.writerow(
+                [
+                    i,
+                    LEVEL_SHEETS[level],
+                    row.get("district_name", ""),
+                    row.get("commune_name", ""),
+                    *cells,
+                ]
+            )
 
 
 # --- daily snapshots -------------------------------------------------------------------------
 
 SNAPSHOT_COLUMNS = [
-    ("day", "Ngày"), ("unit_code", "Mã đơn vị"), ("unit_name", "Tên đơn vị"), ("level", "Cấp"),
-    ("eligible", FIGURE_LABELS["eligible"]), ("registered", FIGURE_LABELS["registered"]),
-    ("approved", FIGURE_LABELS["approved"]), ("failed", FIGURE_LABELS["failed"]),
-    ("activated", FIGURE_LABELS["activated"]), ("used", FIGURE_LABELS["used"]),
-    ("level2", "Tài khoản mức 2"), ("registration_rate", "Tỷ lệ đăng ký"),
-    ("activation_rate", "Tỷ lệ kích hoạt"), ("usage_rate", "Tỷ lệ sử dụng"),
-    ("visits", "Lượt thăm hộ"), ("households", "Hộ đã đến"), ("contacted", "Lượt gặp được"),
-]  # fmt: skip
+    ("day", "Ngày"),
+    ("unit_code", "Mã đơn vị"),
+    ("unit_name", "Tên đơn vị"),
+    ("level", "Cấp"),
+    ("eligible", FIGURE_LABELS["eligible"]),
+    ("registered", FIGURE_LABELS["registered"]),
+    ("approved", FIGURE_LABELS["approved"]),
+    ("failed", FIGURE_LABELS["failed"]),
+    ("activated", FIGURE_LABELS["activated"]),
+    ("used", FIGURE_LABELS["used"]),
+    ("level2", "Tài khoản mức 2"),
+    ("registration_rate", "Tỷ lệ đăng ký"),
+    ("activation_rate", "Tỷ lệ kích hoạt"),
+    ("usage_rate", "Tỷ lệ sử dụng"),
+    ("visits", "Lượt thăm hộ"),
+    ("households", "Hộ đã đến"),
+    ("contacted", "Lượt gặp được"),
+]
 
 
 def snapshot_rows(units: list[AdminUnit], first: dt.date, last: dt.date) -> list[dict]:
@@ -447,15 +487,25 @@ def snapshot_rows(units: list[AdminUnit], first: dt.date, last: dt.date) -> list
 
             out.append(
                 {
-                    "day": day.isoformat(), "unit_code": unit.code, "unit_name": unit.name,
-                    "level": unit.level, "eligible": eligible, "registered": registered,
-                    "approved": counts["st_approved"], "failed": counts["st_failed"],
-                    "activated": activated, "used": counts["st_used"], "level2": counts["level2"],
-                    "registration_rate": rate(registered), "activation_rate": rate(activated),
-                    "usage_rate": rate(counts["st_used"]), "visits": counts["visits"],
-                    "households": counts["households"], "contacted": counts["contacted"],
+                    "day": day.isoformat(),
+                    "unit_code": unit.code,
+                    "unit_name": unit.name,
+                    "level": unit.level,
+                    "eligible": eligible,
+                    "registered": registered,
+                    "approved": counts["st_approved"],
+                    "failed": counts["st_failed"],
+                    "activated": activated,
+                    "used": counts["st_used"],
+                    "level2": counts["level2"],
+                    "registration_rate": rate(registered),
+                    "activation_rate": rate(activated),
+                    "usage_rate": rate(counts["st_used"]),
+                    "visits": counts["visits"],
+                    "households": counts["households"],
+                    "contacted": counts["contacted"],
                 }
-            )  # fmt: skip
+            )
     return out
 
 

@@ -99,12 +99,25 @@ class UnitDay(models.Model):
 
 
 STOCK_COLUMNS = [
-    "st_none", "st_registered", "st_approved", "st_failed", "st_activated", "st_used", "level2",
-]  # fmt: skip
+    "st_none",
+    "st_registered",
+    "st_approved",
+    "st_failed",
+    "st_activated",
+    "st_used",
+    "level2",
+]
 FLOW_COLUMNS = [
-    "visits", "households", "contacted", "claims_registered", "claims_activated", "claims_used",
-    "confirmed_registered", "confirmed_activated", "confirmed_used",
-]  # fmt: skip
+    "visits",
+    "households",
+    "contacted",
+    "claims_registered",
+    "claims_activated",
+    "claims_used",
+    "confirmed_registered",
+    "confirmed_activated",
+    "confirmed_used",
+]
 
 
 class MemberDay(models.Model):

@@ -36,18 +36,39 @@ DEFAULT_TARGETS = {"registration": Decimal(1), "activation": Decimal(1), "usage"
 eligibility_cutoff = rollups.eligibility_cutoff
 
 KPI_FIELDS = [
-    "unit_code", "unit_name", "level", "eligible", "registered", "approved", "failed",
-    "activated", "used", "registration_rate", "activation_rate", "usage_rate",
-]  # fmt: skip
+    "unit_code",
+    "unit_name",
+    "level",
+    "eligible",
+    "registered",
+    "approved",
+    "failed",
+    "activated",
+    "used",
+    "registration_rate",
+    "activation_rate",
+    "usage_rate",
+]
 PACE_KEYS = (
-    "target", "goal", "percent_of_target", "remaining", "required_pace", "pace_7d",
-    "gain_7d", "rate_change_7d", "projected_date", "status",
-)  # fmt: skip
+    "target",
+    "goal",
+    "percent_of_target",
+    "remaining",
+    "required_pace",
+    "pace_7d",
+    "gain_7d",
+    "rate_change_7d",
+    "projected_date",
+    "status",
+)
 # The keys kpi_rows adds after the contract keys (same order in every row).
 EXTRA_FIELDS = [
-    "day", "deadline", "level2", "level2_share",
+    "day",
+    "deadline",
+    "level2",
+    "level2_share",
     *(f"{metric}_{key}" for metric in METRICS for key in PACE_KEYS),
-]  # fmt: skip
+]
 
 
 @dataclass(frozen=True)
@@ -327,16 +348,29 @@ def kpi_rows(
             if earlier_day < on:
                 earlier = kpi_row(u, counts.get((u.id, earlier_day)) or _row_counts(None))
             rows.append(
-                with_pace(row, earlier=earlier, earlier_days=(on - earlier_day).days,
-                          targets=targets[u.id], on=on, deadline=deadline,
-                          level2=now["level2"])
-            )  # fmt: skip
+                with_pace(
+                    row,
+                    earlier=earlier,
+                    earlier_days=(on - earlier_day).days,
+                    targets=targets[u.id],
+                    on=on,
+                    deadline=deadline,
+                    level2=now["level2"],
+                )
+            )
         return rows
     totals = _live_counts(unit, shown, on, min_age)
     for u in shown:
         counts = totals[u.id]
         rows.append(
-            with_pace(kpi_row(u, counts), earlier=None, earlier_days=0, targets=targets[u.id],
-                      on=on, deadline=deadline, level2=counts["level2"])
-        )  # fmt: skip
+            with_pace(
+                kpi_row(u, counts),
+                earlier=None,
+                earlier_days=0,
+                targets=targets[u.id],
+                on=on,
+                deadline=deadline,
+                level2=counts["level2"],
+            )
+        )
     return rows

@@ -501,15 +501,33 @@ def commune_fieldwork(
                 elif outcome == "needs_id_card":
                     p.needs_id_card = True
                 elif outcome == "needs_home_support" and p not in requests:
-                    requests[p] = [next_home_support_id(), p.id, visit.id, note, "requested",
-                                   visit.t, None, None, None, ""]  # fmt: skip
+                    requests[p] = [
+                        next_home_support_id(),
+                        p.id,
+                        visit.id,
+                        note,
+                        "requested",
+                        visit.t,
+                        None,
+                        None,
+                        None,
+                        "",
+                    ]
             if not_home:
-                rows.follow_ups.append((
-                    home.id, not_home[0].id if len(not_home) == 1 else None, visit.id, member,
-                    visit.day + 1, _NEXT_TIME_OF_DAY[visit.bucket],
-                    ("Không có nhà: " + ", ".join(p.full_name for p in not_home))[:200],
-                    "done" if later is not None else "open", later, visit.t,
-                ))  # fmt: skip
+                rows.follow_ups.append(
+                    (
+                        home.id,
+                        not_home[0].id if len(not_home) == 1 else None,
+                        visit.id,
+                        member,
+                        visit.day + 1,
+                        _NEXT_TIME_OF_DAY[visit.bucket],
+                        ("Không có nhà: " + ", ".join(p.full_name for p in not_home))[:200],
+                        "done" if later is not None else "open",
+                        later,
+                        visit.t,
+                    )
+                )
 
         # Requests: the elderly registered at home were scheduled with two police officers and
         # done on the day of the registration; the others are waiting, scheduled or cancelled.

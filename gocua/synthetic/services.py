@@ -509,9 +509,8 @@ class _Tables:
         outcomes = [
             (db_uuid(v), resident, outcome, note, claimed, at(confirmed), review, at(reviewed))
             + extra["visit_outcomes"]
-            for v, resident, outcome, note, claimed, confirmed, review, reviewed
-            in field_rows.outcomes
-        ]  # fmt: skip
+            for v, resident, outcome, note, claimed, confirmed, review, reviewed in field_rows.outcomes
+        ]
         follow_ups = [
             (
                 household,
@@ -542,9 +541,19 @@ class _Tables:
                 close_reason,
             )
             + extra["home_support_requests"]
-            for (hid, resident, v, reason, status, requested, scheduled_at, scheduled_for, closed,
-                 close_reason) in field_rows.home_support
-        ]  # fmt: skip
+            for (
+                hid,
+                resident,
+                v,
+                reason,
+                status,
+                requested,
+                scheduled_at,
+                scheduled_for,
+                closed,
+                close_reason,
+            ) in field_rows.home_support
+        ]
         officers = [row + extra["officers"] for row in field_rows.officers]
         return {
             "households": households,

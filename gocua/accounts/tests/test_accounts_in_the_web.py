@@ -133,10 +133,12 @@ def test_only_the_teams_own_managers_give_its_accounts(client, charlie, olivia, 
     member = Member.objects.get(full_name="Nguyễn Văn An")
     for other in (charlie, olivia, vy):
         client.force_login(other)
-        for url in (f"/campaigns/teams/{team.pk}/accounts/",
-                    f"/campaigns/teams/{team.pk}/members/{member.pk}/account/",
-                    f"/campaigns/teams/{team.pk}/members/{vy.member.pk}/password-reset/",
-                    f"/campaigns/teams/{team.pk}/members/{vy.member.pk}/close/"):  # fmt: skip
+        for url in (
+            f"/campaigns/teams/{team.pk}/accounts/",
+            f"/campaigns/teams/{team.pk}/members/{member.pk}/account/",
+            f"/campaigns/teams/{team.pk}/members/{vy.member.pk}/password-reset/",
+            f"/campaigns/teams/{team.pk}/members/{vy.member.pk}/close/",
+        ):
             assert client.post(url).status_code == 404, (other, url)
     assert not User.objects.filter(username="annv").exists()
     vy.refresh_from_db()
@@ -156,8 +158,12 @@ def test_a_province_admin_gives_unit_managers_their_accounts(client, alice, tree
 
 def test_nobody_gives_a_role_above_their_own_or_outside_their_unit(client, bob, tree):
     client.force_login(bob)
-    for role, unit in (("unit_manager", tree.xa_a), ("province_admin", tree.province),
-                       ("viewer", tree.xa_b), ("viewer", tree.district)):  # fmt: skip
+    for role, unit in (
+        ("unit_manager", tree.xa_a),
+        ("province_admin", tree.province),
+        ("viewer", tree.xa_b),
+        ("viewer", tree.district),
+    ):
         page = client.post(
             "/accounts/people/", {"full_name": "Người Thử", "role": role, "unit": unit.pk}
         )

@@ -32,9 +32,35 @@ HOSTILE = [
 # For form bodies: an overflowing number, a far date, a NUL, a very long text.
 HOSTILE_FORM = [HOSTILE[0], HOSTILE[4], HOSTILE[11], HOSTILE[13]]
 # Every query parameter a page or route of GõCửa reads.
-PARAMS = ["page", "month", "start", "end", "from", "to", "date", "day", "limit", "offset",
-          "since", "team", "member", "hamlet", "unit", "status", "due", "format", "metric",
-          "sort", "q", "edition", "gap", "flag", "mine", "action", "next"]  # fmt: skip
+PARAMS = [
+    "page",
+    "month",
+    "start",
+    "end",
+    "from",
+    "to",
+    "date",
+    "day",
+    "limit",
+    "offset",
+    "since",
+    "team",
+    "member",
+    "hamlet",
+    "unit",
+    "status",
+    "due",
+    "format",
+    "metric",
+    "sort",
+    "q",
+    "edition",
+    "gap",
+    "flag",
+    "mine",
+    "action",
+    "next",
+]
 NESTED = '{"visits": ' + "[" * 50_000 + "]" * 50_000 + "}"
 
 
@@ -114,7 +140,9 @@ def test_the_known_cases_answer_4xx(client, world):
     assert client.get("/fieldwork/outreach/", {"month": "9999-12"}).status_code == 404
     token = token_create(user=user, campaign_deadline=None)[1]
     response = client.post(
-        "/api/v1/visits/sync", NESTED, content_type="application/json",
+        "/api/v1/visits/sync",
+        NESTED,
+        content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {token}",
-    )  # fmt: skip
+    )
     assert response.status_code == 400 and "nested" in response.json()["detail"]

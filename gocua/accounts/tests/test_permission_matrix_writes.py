@@ -39,11 +39,20 @@ from gocua.imports.tests.conftest import EN
 
 # Rows that change on any request whatever it asks (sessions, throttling, token use), or that
 # record the request itself (the audit log, an import's job row): not "the data".
-UNWATCHED = {"sessions.session", "axes.accessattempt", "axes.accesslog", "axes.accessfailurelog",
-             "axes.accessattemptexpiration", ApiToken._meta.label_lower,
-             AuditEntry._meta.label_lower, ImportJob._meta.label_lower,
-             "imports.importreject", "django_tasks_db.dbtaskresult",
-             "worker.workerbeat", "worker.schedule"}  # fmt: skip
+UNWATCHED = {
+    "sessions.session",
+    "axes.accessattempt",
+    "axes.accesslog",
+    "axes.accessfailurelog",
+    "axes.accessattemptexpiration",
+    ApiToken._meta.label_lower,
+    AuditEntry._meta.label_lower,
+    ImportJob._meta.label_lower,
+    "imports.importreject",
+    "django_tasks_db.dbtaskresult",
+    "worker.workerbeat",
+    "worker.schedule",
+}
 # Fields a login touches on any account.
 TOUCHED_FIELDS = {"last_login"}
 # Routes whose POST is about the caller's own session, not about any object.
@@ -65,10 +74,12 @@ class Objects:
         self.campaign = {
             tree.province.pk: Campaign.objects.get(is_current=True),
             world.province2.pk: Campaign.objects.create(
-                name="Chiến dịch tỉnh bạn", province=world.province2, start_date=today,
+                name="Chiến dịch tỉnh bạn",
+                province=world.province2,
+                start_date=today,
                 deadline=today + dt.timedelta(days=90),
             ),
-        }  # fmt: skip
+        }
         self.team, self.member, self.user = {}, {}, {}
         self.follow_up, self.home_support, self.outreach = {}, {}, {}
         self.training, self.attendance, self.report, self.target = {}, {}, {}, {}
@@ -84,9 +95,11 @@ class Objects:
                     campaign=campaign, unit=team_unit, defaults={"name": f"Tổ {team_unit.code}"}
                 )
                 user = User.objects.create_user(
-                    f"m{unit.code}", password="pw-member-2026", role="field_member",
+                    f"m{unit.code}",
+                    password="pw-member-2026",
+                    role="field_member",
                     unit=team_unit if team_unit.level == "commune" else None,
-                )  # fmt: skip
+                )
                 member = Member.objects.create(
                     team=team, full_name=f"Công an {unit.code}", affiliation="police", user=user
                 )
@@ -160,19 +173,42 @@ class Objects:
         hamlet = unit if unit.level == "hamlet" else unit
         today = timezone.localdate().isoformat()
         data = {
-            "unit": pk, "team": getattr(team, "pk", ""), "member": getattr(member, "pk", ""),
-            "user": getattr(self.user.get(pk), "pk", ""), "hamlet": hamlet.pk,
-            "resident": resident.pk, "household": household.pk,
-            "officers": getattr(member, "pk", ""), "full_name": "Người Lạ", "name": "Người Lạ",
-            "affiliation": "police", "phone": "0912000111", "is_leader": "on",
-            "metric": "registration", "value": "95", "kind": "market", "place": "Chợ",
-            "date": today, "due_date": today, "time_of_day": "morning", "topic": "process",
-            "organiser": "Công an", "note": "ghi chú", "reason": "lý do", "passed": "on",
-            "people_reached": "5", "dossiers_collected": "1", "activations_helped": "1",
-            "client_id": str(uuid.uuid4()), "at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
-            f"outcome_{resident.pk}": "helped_install", f"note_{resident.pk}": "x",
-            "name_of_campaign": "x", "start_date": today, "deadline": today,
-        }  # fmt: skip
+            "unit": pk,
+            "team": getattr(team, "pk", ""),
+            "member": getattr(member, "pk", ""),
+            "user": getattr(self.user.get(pk), "pk", ""),
+            "hamlet": hamlet.pk,
+            "resident": resident.pk,
+            "household": household.pk,
+            "officers": getattr(member, "pk", ""),
+            "full_name": "Người Lạ",
+            "name": "Người Lạ",
+            "affiliation": "police",
+            "phone": "0912000111",
+            "is_leader": "on",
+            "metric": "registration",
+            "value": "95",
+            "kind": "market",
+            "place": "Chợ",
+            "date": today,
+            "due_date": today,
+            "time_of_day": "morning",
+            "topic": "process",
+            "organiser": "Công an",
+            "note": "ghi chú",
+            "reason": "lý do",
+            "passed": "on",
+            "people_reached": "5",
+            "dossiers_collected": "1",
+            "activations_helped": "1",
+            "client_id": str(uuid.uuid4()),
+            "at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            f"outcome_{resident.pk}": "helped_install",
+            f"note_{resident.pk}": "x",
+            "name_of_campaign": "x",
+            "start_date": today,
+            "deadline": today,
+        }
         if member is not None:
             data[f"a_{hamlet.pk}_{member.pk}"] = "on"
             data[f"m_{member.pk}"] = "passed"
@@ -300,14 +336,32 @@ def test_the_import_page_never_writes_outside_the_jurisdiction(client, world, ro
         household.save(update_fields=["code"])
         rows = [
             # their person, put in my commune
-            [resident.national_id, resident.full_name, resident.birth_date.isoformat(), "Nữ",
-             "0911000222", own_code, "Khu phố 1", "", "1 Đường Mới"],
+            [
+                resident.national_id,
+                resident.full_name,
+                resident.birth_date.isoformat(),
+                "Nữ",
+                "0911000222",
+                own_code,
+                "Khu phố 1",
+                "",
+                "1 Đường Mới",
+            ],
             # a newcomer attached to their household
-            ["072190009001", "Người Mới", "1990-01-01", "Nữ", "", own_code, "Khu phố 1",
-             household.code, ""],
+            [
+                "072190009001",
+                "Người Mới",
+                "1990-01-01",
+                "Nữ",
+                "",
+                own_code,
+                "Khu phố 1",
+                household.code,
+                "",
+            ],
             # a newcomer in their unit
             ["072190009002", "Người Mới Hai", "1990-01-01", "Nữ", "", unit.code, "", "", ""],
-        ]  # fmt: skip
+        ]
         stage_rows = [[resident.national_id, "used", "2", "2026-11-20", "2026-11-21"]]
         files = {
             "citizens": "\n".join(",".join(r) for r in [EN, *rows]),

@@ -47,9 +47,13 @@ def unit_data(tree, bob, vy, campaign, team_a, household_factory, resident_facto
     d.other = household_factory(tree.kp2, address="7 Hẻm 3 Đường Cách Mạng Tháng Tám")
     household_factory(tree.kp2, address="9 Hẻm 3 Đường Cách Mạng Tháng Tám")
     d.old = resident_factory(
-        tree.kp1, name="Nguyễn Thị Ngọc Bích Phượng Hoàng", born=dt.date(1938, 2, 1),
-        household=d.home, elderly=True, no_smartphone=True,
-    )  # fmt: skip
+        tree.kp1,
+        name="Nguyễn Thị Ngọc Bích Phượng Hoàng",
+        born=dt.date(1938, 2, 1),
+        household=d.home,
+        elderly=True,
+        no_smartphone=True,
+    )
     d.young = resident_factory(tree.kp1, name="Trần Văn Bình", household=d.home, stage="registered")
     d.gone = resident_factory(tree.kp2, name="Lê Văn Cường", household=d.other)
     d.member = Member.objects.get(user=vy)
@@ -66,30 +70,48 @@ def unit_data(tree, bob, vy, campaign, team_a, household_factory, resident_facto
     VisitOutcome.objects.create(visit=gone_visit, resident=d.gone, outcome="deceased")
     for due, reason in ((today, "Hẹn buổi tối khi cả nhà có mặt"), (today - dt.timedelta(3), "")):
         FollowUp.objects.create(
-            household=d.home, resident=d.young, member=d.member, due_date=due,
-            time_of_day="evening", reason=reason,
-        )  # fmt: skip
+            household=d.home,
+            resident=d.young,
+            member=d.member,
+            due_date=due,
+            time_of_day="evening",
+            reason=reason,
+        )
     d.support = HomeSupportRequest.objects.create(
-        resident=d.old, reason="Cụ bà nằm liệt giường, cần thu nhận sinh trắc tại nhà",
-        status="scheduled", requested_at=now - dt.timedelta(days=4), scheduled_for=today,
-    )  # fmt: skip
+        resident=d.old,
+        reason="Cụ bà nằm liệt giường, cần thu nhận sinh trắc tại nhà",
+        status="scheduled",
+        requested_at=now - dt.timedelta(days=4),
+        scheduled_for=today,
+    )
     d.support.officers.add(d.police)
     d.training = TrainingSession.objects.create(
         unit=tree.xa_a, date=today, topic="process", organiser="Công an tỉnh Tây Ninh"
     )
     TrainingAttendance.objects.create(session=d.training, member=d.member, name="Lê Thị Vy")
     OutreachEvent.objects.create(
-        unit=tree.xa_a, kind="market", place="Chợ Phường 1 (khu nhà lồng chính)", date=today,
-        people_reached=120, dossiers_collected=14, activations_helped=9,
-    )  # fmt: skip
+        unit=tree.xa_a,
+        kind="market",
+        place="Chợ Phường 1 (khu nhà lồng chính)",
+        date=today,
+        people_reached=120,
+        dossiers_collected=14,
+        activations_helped=9,
+    )
     ResidentMove.objects.create(
         resident=d.gone, from_unit=tree.kp2, to_unit=tree.kp1, at=now, recorded_by=bob
     )
     d.job = ImportJob.objects.create(
-        kind="citizens", file_name="danh-sach-cong-dan-phuong-1-thang-12-2026-ban-cuoi.xlsx",
-        user=bob, edition=2023, status="done", finished_at=now, rows=3000, inserted=2990,
+        kind="citizens",
+        file_name="danh-sach-cong-dan-phuong-1-thang-12-2026-ban-cuoi.xlsx",
+        user=bob,
+        edition=2023,
+        status="done",
+        finished_at=now,
+        rows=3000,
+        inserted=2990,
         rejected=10,
-    )  # fmt: skip
+    )
     token_create(user=vy, campaign_deadline=None)
     ApiToken.objects.filter(user=vy).update(last_used_at=now - dt.timedelta(days=3))
     return d
@@ -100,29 +122,55 @@ def pages_of(role: str, d, tree) -> list[str]:
     unit = f"2023/{tree.xa_a.code}"
     team = d.member.team_id
     common = [
-        "/", f"/units/{unit}/", "/dashboard/", f"/dashboard/{unit}/", "/reconciliation/",
-        f"/reconciliation/{unit}/", "/campaigns/", "/accounts/password/",
+        "/",
+        f"/units/{unit}/",
+        "/dashboard/",
+        f"/dashboard/{unit}/",
+        "/reconciliation/",
+        f"/reconciliation/{unit}/",
+        "/campaigns/",
+        "/accounts/password/",
         "/accounts/password/done/",
-    ]  # fmt: skip
+    ]
     if role == "viewer":
         return [*common, "/campaigns/teams/", "/fieldwork/outreach/"]
     if role == "field_member":
         return [
-            *common, "/fieldwork/worklist/", f"/fieldwork/households/{d.home.pk}/visit/",
-            "/fieldwork/follow-ups/", "/fieldwork/follow-ups/?due=overdue",
-        ]  # fmt: skip
+            *common,
+            "/fieldwork/worklist/",
+            f"/fieldwork/households/{d.home.pk}/visit/",
+            "/fieldwork/follow-ups/",
+            "/fieldwork/follow-ups/?due=overdue",
+        ]
     manager = [
-        *common, "/fieldwork/today/", "/fieldwork/worklist/", f"/fieldwork/households/{d.home.pk}/visit/",
-        "/fieldwork/follow-ups/", "/fieldwork/follow-ups/?due=overdue",
-        "/fieldwork/home-support/", f"/fieldwork/home-support/{d.support.pk}/",
-        "/fieldwork/to-confirm/", "/fieldwork/claims/", "/fieldwork/outreach/",
-        "/fieldwork/outreach/new/", "/fieldwork/trainings/", "/fieldwork/trainings/new/",
-        f"/fieldwork/trainings/{d.training.pk}/", "/campaigns/teams/", f"/campaigns/teams/{team}/",
+        *common,
+        "/fieldwork/today/",
+        "/fieldwork/worklist/",
+        f"/fieldwork/households/{d.home.pk}/visit/",
+        "/fieldwork/follow-ups/",
+        "/fieldwork/follow-ups/?due=overdue",
+        "/fieldwork/home-support/",
+        f"/fieldwork/home-support/{d.support.pk}/",
+        "/fieldwork/to-confirm/",
+        "/fieldwork/claims/",
+        "/fieldwork/outreach/",
+        "/fieldwork/outreach/new/",
+        "/fieldwork/trainings/",
+        "/fieldwork/trainings/new/",
+        f"/fieldwork/trainings/{d.training.pk}/",
+        "/campaigns/teams/",
+        f"/campaigns/teams/{team}/",
         f"/campaigns/teams/{team}/assignments/",
-        f"/campaigns/teams/{team}/members/{d.member.pk}/", f"/campaigns/{d.member.team.campaign_id}/",
-        "/residents/", "/residents/?q=Nguy%E1%BB%85n", f"/residents/{d.old.pk}/", "/residents/moves/",
-        "/imports/", f"/imports/{d.job.pk}/", "/accounts/people/",
-    ]  # fmt: skip
+        f"/campaigns/teams/{team}/members/{d.member.pk}/",
+        f"/campaigns/{d.member.team.campaign_id}/",
+        "/residents/",
+        "/residents/?q=Nguy%E1%BB%85n",
+        f"/residents/{d.old.pk}/",
+        "/residents/moves/",
+        "/imports/",
+        f"/imports/{d.job.pk}/",
+        "/accounts/people/",
+    ]
     if role == "province_admin":
         return [*manager, "/accounts/audit/", "/campaigns/new/", "/dashboard/2023/72/"]
     return [*manager, f"/fieldwork/worklist/?hamlet={tree.kp1.pk}"]
@@ -130,11 +178,16 @@ def pages_of(role: str, d, tree) -> list[str]:
 
 # The main pages, saved as docs/screenshots/phone-<name>.png.
 SHOTS = {
-    "/fieldwork/today/": "today", "/fieldwork/worklist/": "worklist", "/": "kpi",
-    "/fieldwork/follow-ups/": "follow-ups", "/fieldwork/home-support/": "home-support",
-    "/campaigns/teams/": "teams", "/dashboard/": "dashboard", "/residents/": "residents",
+    "/fieldwork/today/": "today",
+    "/fieldwork/worklist/": "worklist",
+    "/": "kpi",
+    "/fieldwork/follow-ups/": "follow-ups",
+    "/fieldwork/home-support/": "home-support",
+    "/campaigns/teams/": "teams",
+    "/dashboard/": "dashboard",
+    "/residents/": "residents",
     "/fieldwork/claims/": "claims",
-}  # fmt: skip
+}
 
 
 def watch(page) -> list[str]:
@@ -266,9 +319,13 @@ def test_the_menu_opens_and_closes_and_the_desktop_keeps_one_row(
     expect(page.get_by_role("link", name="Tập huấn", exact=True)).to_be_visible()
     page.keyboard.press("Escape")
     expect(page.get_by_role("link", name="Tập huấn", exact=True)).to_be_hidden()
-    for path, name in (("/fieldwork/today/", "today"), ("/fieldwork/worklist/", "worklist"),
-                       (f"/fieldwork/households/{unit_data.home.pk}/visit/", "visit"),
-                       ("/campaigns/teams/", "teams"), ("/dashboard/", "dashboard")):  # fmt: skip
+    for path, name in (
+        ("/fieldwork/today/", "today"),
+        ("/fieldwork/worklist/", "worklist"),
+        (f"/fieldwork/households/{unit_data.home.pk}/visit/", "visit"),
+        ("/campaigns/teams/", "teams"),
+        ("/dashboard/", "dashboard"),
+    ):
         page.goto(live_server.url + path)
         assert too_wide(page, DESKTOP["width"]) is None, path
         if os.environ.get("GOCUA_SCREENSHOTS_DESKTOP"):

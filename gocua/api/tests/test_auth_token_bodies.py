@@ -29,13 +29,23 @@ BODIES = {
     "no content type": ("", None, 415, True),
     "broken JSON": ("application/json", '{"username": "bob", "password"', 400, False),
     "a JSON list": ("application/json", '["bob", "x"]', 422, False),
-    "a number for the password": ("application/json", '{"username": "bob", "password": 1}', 422, True),
+    "a number for the password": (
+        "application/json",
+        '{"username": "bob", "password": 1}',
+        422,
+        True,
+    ),
     "no password": ("application/json", '{"username": "bob"}', 422, True),
-    "a number for the user name": ("application/json", '{"username": 7, "password": "x"}', 422, False),
+    "a number for the user name": (
+        "application/json",
+        '{"username": 7, "password": "x"}',
+        422,
+        False,
+    ),
     "nested too deep": ("application/json", _nested(40), 400, True),
     "nested past the parser's limit": ("application/json", _nested(200_000), 400, False),
     "not UTF-8": ("application/json", b'{"username": "bob", "password": "\xff"}', 400, False),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", list(BODIES))

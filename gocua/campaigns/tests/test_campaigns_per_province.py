@@ -22,9 +22,16 @@ pytestmark = pytest.mark.django_db
 def _unit(code, name, level, parent=None):
     path = f"{parent.path if parent else ''}{code}/"
     return AdminUnit.objects.create(
-        edition=2023, code=code, name=name, level=level, parent=parent, path=path,
-        depth=path.count("/") - 1, province_code=code[:2], name_key=key(name),
-    )  # fmt: skip
+        edition=2023,
+        code=code,
+        name=name,
+        level=level,
+        parent=parent,
+        path=path,
+        depth=path.count("/") - 1,
+        province_code=code[:2],
+        name_key=key(name),
+    )
 
 
 @pytest.fixture
@@ -43,15 +50,24 @@ def two(tree, alice):
 def test_the_first_campaign_of_each_province_becomes_its_current(two, alice):
     tree, bp = two
     today = timezone.localdate()
-    tn = campaign_create(name="Tây Ninh 60 ngày", province=tree.province, start_date=today,
-                         actor=alice)  # fmt: skip
-    bpc = campaign_create(name="Bình Phước cao điểm", province=bp.province,
-                          start_date=today - dt.timedelta(days=5), actor=bp.admin)  # fmt: skip
+    tn = campaign_create(
+        name="Tây Ninh 60 ngày", province=tree.province, start_date=today, actor=alice
+    )
+    bpc = campaign_create(
+        name="Bình Phước cao điểm",
+        province=bp.province,
+        start_date=today - dt.timedelta(days=5),
+        actor=bp.admin,
+    )
     assert tn.is_current and bpc.is_current
     assert current_campaign(tree.kp1) == tn and current_campaign(bp.hamlet) == bpc
     # A second Tây Ninh campaign made current leaves Bình Phước's alone.
-    later = campaign_create(name="Tây Ninh đợt 2", province=tree.province,
-                            start_date=today + dt.timedelta(days=30), actor=alice)  # fmt: skip
+    later = campaign_create(
+        name="Tây Ninh đợt 2",
+        province=tree.province,
+        start_date=today + dt.timedelta(days=30),
+        actor=alice,
+    )
     assert not later.is_current  # only the first is current by itself
     campaign_make_current(campaign=later, actor=alice)
     assert set(Campaign.objects.filter(is_current=True)) == {later, bpc}
@@ -61,8 +77,9 @@ def test_the_first_campaign_of_each_province_becomes_its_current(two, alice):
 
 def test_an_admin_cannot_touch_the_other_provinces_campaign(two, alice, client):
     tree, bp = two
-    bpc = campaign_create(name="Bình Phước", province=bp.province,
-                          start_date=timezone.localdate(), actor=bp.admin)  # fmt: skip
+    bpc = campaign_create(
+        name="Bình Phước", province=bp.province, start_date=timezone.localdate(), actor=bp.admin
+    )
     client.force_login(alice)
     assert client.get(f"/campaigns/{bpc.pk}/").status_code == 404
     assert client.post(f"/campaigns/{bpc.pk}/current/").status_code == 404
@@ -74,15 +91,25 @@ def test_two_provinces_run_side_by_side(two, alice, client):
     own campaign and counts only its own residents."""
     tree, bp = two
     today = timezone.localdate()
-    campaign_create(name="Tây Ninh 60 ngày", province=tree.province,
-                    start_date=today - dt.timedelta(days=3), actor=alice)  # fmt: skip
-    campaign_create(name="Bình Phước cao điểm", province=bp.province,
-                    start_date=today - dt.timedelta(days=9), actor=bp.admin)  # fmt: skip
+    campaign_create(
+        name="Tây Ninh 60 ngày",
+        province=tree.province,
+        start_date=today - dt.timedelta(days=3),
+        actor=alice,
+    )
+    campaign_create(
+        name="Bình Phước cao điểm",
+        province=bp.province,
+        start_date=today - dt.timedelta(days=9),
+        actor=bp.admin,
+    )
     password = "mật-khẩu-dài-2026"
-    an = user_create_assigned(username="an", role="field_member", unit=tree.xa_a, password=password,
-                     hamlets="all")  # fmt: skip
-    binh = user_create_assigned(username="binh", role="field_member", unit=bp.commune,
-                       password=password, hamlets="all")  # fmt: skip
+    an = user_create_assigned(
+        username="an", role="field_member", unit=tree.xa_a, password=password, hamlets="all"
+    )
+    binh = user_create_assigned(
+        username="binh", role="field_member", unit=bp.commune, password=password, hamlets="all"
+    )
     assert Member.objects.get(user=an).team.campaign.name == "Tây Ninh 60 ngày"
     assert Member.objects.get(user=binh).team.campaign.name == "Bình Phước cao điểm"
     home_tn = Household.objects.create(unit=tree.kp1, address="1 Hẻm 3", province_code="72")

@@ -96,7 +96,10 @@ def test_it_works_offline_and_syncs_when_back_online(live_server, browser, vy, s
     visits = Visit.objects.filter(member__user=vy)
     assert visits.count() == before + 3
     assert set(visits.values_list("household__address", flat=True)) == {
-        "12 Hẻm 3", "14 Hẻm 3", "16 Hẻm 3"}  # fmt: skip
+        "12 Hẻm 3",
+        "14 Hẻm 3",
+        "16 Hẻm 3",
+    }
     assert not errors, errors
     context.close()
 

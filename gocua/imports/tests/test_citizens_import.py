@@ -413,9 +413,12 @@ def test_a_chunk_keeps_the_stored_household_and_hamlet_its_new_residents_join(
 
     def copy_while_someone_deletes(*args):
         with psycopg.connect(
-            host=settings["HOST"] or None, port=settings["PORT"] or None,
-            user=settings["USER"] or None, dbname=settings["NAME"], autocommit=True,
-        ) as other:  # fmt: skip
+            host=settings["HOST"] or None,
+            port=settings["PORT"] or None,
+            user=settings["USER"] or None,
+            dbname=settings["NAME"],
+            autocommit=True,
+        ) as other:
             other.execute("SET lock_timeout = '200ms'")
             for table, pk in [("people_household", house.pk), ("geo_adminunit", house.unit_id)]:
                 try:

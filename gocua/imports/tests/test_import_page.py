@@ -111,8 +111,11 @@ def test_others_get_nothing(client, bob, charlie, olivia, vy, worker_runs):
     job = ImportJob.objects.get()
     for other in (charlie, olivia, vy):
         client.force_login(other)
-        for url in (f"/imports/{job.pk}/rejects.csv", f"/imports/{job.pk}/",
-                    f"/imports/{job.pk}/progress/"):  # fmt: skip
+        for url in (
+            f"/imports/{job.pk}/rejects.csv",
+            f"/imports/{job.pk}/",
+            f"/imports/{job.pk}/progress/",
+        ):
             assert client.get(url).status_code == 404
         assert client.post(f"/imports/{job.pk}/cancel/").status_code == 404
     for not_a_manager in (olivia, vy):

@@ -30,8 +30,13 @@ def test_data_commands_run_every_system_check_but_the_url_ones():
 
     assert Tags.urls not in DATA_COMMAND_CHECKS
     assert {Tags.models, Tags.security, Tags.templates} <= set(DATA_COMMAND_CHECKS)
-    for app, name in [("gocua.imports", "import"), ("gocua.reports", "report"),
-                      ("gocua.geo", "units"), ("gocua.reports", "rollup"),
-                      ("gocua.accounts", "user"), ("gocua.synthetic", "generate")]:  # fmt: skip
+    for app, name in [
+        ("gocua.imports", "import"),
+        ("gocua.reports", "report"),
+        ("gocua.geo", "units"),
+        ("gocua.reports", "rollup"),
+        ("gocua.accounts", "user"),
+        ("gocua.synthetic", "generate"),
+    ]:
         assert load_command_class(app, name).requires_system_checks == DATA_COMMAND_CHECKS
     assert load_command_class("gocua.api", "serve").requires_system_checks == "__all__"

@@ -71,5 +71,7 @@ def test_digits_for_gives_exactly_the_digits_check_against_accepts():
             for middle in (f"{d}{yy:02d}" for d in range(10) for yy in range(100)):
                 number = f"072{middle}001234"
                 assert (middle == nid.digits_for(year, sex)) == accepted(number, year, sex), (
-                    number, year, sex,
-                )  # fmt: skip
+                    number,
+                    year,
+                    sex,
+                )

@@ -30,8 +30,13 @@ def test_the_rank_by_code_is_the_rank_by_name_for_every_stage():
 def test_the_rollups_store_the_codes_they_always_stored():
     # Stored in the rollup tables: renumbering would miscount every snapshot already written.
     assert funnel.STAGE_CODES == {
-        "none": 0, "registered": 1, "approved": 2, "failed": 3, "activated": 4, "used": 5,
-    }  # fmt: skip
+        "none": 0,
+        "registered": 1,
+        "approved": 2,
+        "failed": 3,
+        "activated": 4,
+        "used": 5,
+    }
 
 
 def test_the_kpis_count_the_stages_the_design_names():

@@ -20,30 +20,56 @@ def walked(addresses: list[str], *, hamlet: str = "Khu phố 1") -> list[str]:
 
 def test_house_numbers_come_in_natural_order():
     assert walked(["Số 40", "Số 39", "Số 4", "4A", "12/3A", "10", "12/3", "12", "9"]) == [
-        "Số 4", "4A", "9", "10", "12", "12/3", "12/3A", "Số 39", "Số 40",
-    ]  # fmt: skip
+        "Số 4",
+        "4A",
+        "9",
+        "10",
+        "12",
+        "12/3",
+        "12/3A",
+        "Số 39",
+        "Số 40",
+    ]
 
 
 def test_streets_are_walked_one_after_the_other_numbers_in_order_inside_each():
     addresses = [
-        "38 Nguyễn Văn Linh", "4 Nguyễn Du", "159 Nam Kỳ Khởi Nghĩa", "38 Nguyễn Du",
-        "Số 4 đường Nguyễn Văn Linh, Khu phố 1", "264 Nguyễn Văn Linh", "Nguyễn Du",
-    ]  # fmt: skip
+        "38 Nguyễn Văn Linh",
+        "4 Nguyễn Du",
+        "159 Nam Kỳ Khởi Nghĩa",
+        "38 Nguyễn Du",
+        "Số 4 đường Nguyễn Văn Linh, Khu phố 1",
+        "264 Nguyễn Văn Linh",
+        "Nguyễn Du",
+    ]
     assert walked(addresses) == [
         "159 Nam Kỳ Khởi Nghĩa",
-        "4 Nguyễn Du", "38 Nguyễn Du", "Nguyễn Du",
-        "Số 4 đường Nguyễn Văn Linh, Khu phố 1", "38 Nguyễn Văn Linh", "264 Nguyễn Văn Linh",
-    ]  # fmt: skip
+        "4 Nguyễn Du",
+        "38 Nguyễn Du",
+        "Nguyễn Du",
+        "Số 4 đường Nguyễn Văn Linh, Khu phố 1",
+        "38 Nguyễn Văn Linh",
+        "264 Nguyễn Văn Linh",
+    ]
 
 
 def test_groups_and_alleys():
     addresses = ["Tổ 5", "Số 12, tổ 5, Ấp 2", "Số 3, tổ 5", "Số 1, tổ 10", "Hẻm 7", "Số 8"]
-    assert walked(addresses) == ["Hẻm 7", "Số 8", "Số 3, tổ 5", "Số 12, tổ 5, Ấp 2", "Tổ 5",
-                                 "Số 1, tổ 10"]  # fmt: skip
+    assert walked(addresses) == [
+        "Hẻm 7",
+        "Số 8",
+        "Số 3, tổ 5",
+        "Số 12, tổ 5, Ấp 2",
+        "Tổ 5",
+        "Số 1, tổ 10",
+    ]
     # A house in an alley is walked from the alley's number on the street.
     assert walked(["9 Lê Lợi", "5 hẻm 7 Lê Lợi", "7 Lê Lợi", "3 Lê Lợi"]) == [
-        "3 Lê Lợi", "7 Lê Lợi", "5 hẻm 7 Lê Lợi", "9 Lê Lợi",
-    ]  # fmt: skip
+        "3 Lê Lợi",
+        "7 Lê Lợi",
+        "5 hẻm 7 Lê Lợi",
+        "9 Lê Lợi",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -69,14 +95,19 @@ def test_it_reads_street_and_number_from_the_forms_addresses_take(address, stree
 
 def test_no_number_is_last_in_its_street_and_no_address_last_in_the_hamlet():
     assert walked(["", "Lê Lợi", "Nhà văn hóa", "2 Lê Lợi", "Số 3"]) == [
-        "Số 3", "2 Lê Lợi", "Lê Lợi", "Nhà văn hóa", "",
-    ]  # fmt: skip
+        "Số 3",
+        "2 Lê Lợi",
+        "Lê Lợi",
+        "Nhà văn hóa",
+        "",
+    ]
 
 
 def test_hamlets_in_natural_order_then_households_filed_under_the_commune():
     def key(path, name, is_hamlet=True):
-        return household_walk_key(address="Số 1", unit_path=path, unit_name=name,
-                                  is_hamlet=is_hamlet)  # fmt: skip
+        return household_walk_key(
+            address="Số 1", unit_path=path, unit_name=name, is_hamlet=is_hamlet
+        )
 
     keys = [
         key("72/703/25456/25456-03/", "Ấp 10"),

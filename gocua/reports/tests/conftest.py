@@ -40,14 +40,18 @@ def teams(campaign, tree):
         "an": Member.objects.create(team=team_a, full_name="Trần Văn An", affiliation="police"),
         "binh": Member.objects.create(
             team=team_a, full_name="Lê Thị Bình", affiliation="youth_union"
-        ),  # fmt: skip
+        ),
         "cuong": Member.objects.create(
             team=team_a, full_name="Phạm Cường", affiliation="youth_union"
-        ),  # fmt: skip
+        ),
         "dung": Member.objects.create(team=team_b, full_name="Võ Dũng", affiliation="police"),
     }
-    for name, hamlet in (("an", tree.kp1), ("binh", tree.kp1), ("cuong", tree.kp2),
-                         ("dung", tree.b_kp1)):  # fmt: skip
+    for name, hamlet in (
+        ("an", tree.kp1),
+        ("binh", tree.kp1),
+        ("cuong", tree.kp2),
+        ("dung", tree.b_kp1),
+    ):
         Assignment.objects.create(member=members[name], hamlet=hamlet)
     return type("Teams", (), {"a": team_a, "b": team_b, **members})()
 
@@ -67,7 +71,16 @@ def write_csv(path, header: list[str], rows: list[list]) -> str:
 
 
 CITIZEN_HEADER = [
-    "national_id", "full_name", "birth_date", "sex", "phone", "unit_code", "hamlet",
-    "household_id", "address", "eid_stage", "eid_level",
-]  # fmt: skip
+    "national_id",
+    "full_name",
+    "birth_date",
+    "sex",
+    "phone",
+    "unit_code",
+    "hamlet",
+    "household_id",
+    "address",
+    "eid_stage",
+    "eid_level",
+]
 STAGE_HEADER = ["national_id", "eid_stage", "eid_level", "stage_at", "last_used_at"]

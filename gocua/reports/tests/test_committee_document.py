@@ -23,8 +23,9 @@ FIRST = 10  # the first data row: 7 heading rows, then two header rows
 @pytest.fixture
 def book(population, tmp_path):  # noqa: F811
     path = tmp_path / "bao-cao.xlsx"
-    call_command("report", "kpi", "--unit", "72", "--depth", "3", "--format", "xlsx",
-                 "--output", str(path))  # fmt: skip
+    call_command(
+        "report", "kpi", "--unit", "72", "--depth", "3", "--format", "xlsx", "--output", str(path)
+    )
     return openpyxl.load_workbook(path), openpyxl.load_workbook(path, data_only=True)
 
 
@@ -82,31 +83,47 @@ def test_hamlets_and_communes_carry_their_district_and_commune(book):
     ]
     communes = written["Xã"]
     assert [c.value for c in communes[FIRST + 2]][1:4] == [
-        "Huyện Tân Biên", "25489", "Thị trấn Tân Biên"]  # fmt: skip
+        "Huyện Tân Biên",
+        "25489",
+        "Thị trấn Tân Biên",
+    ]
 
 
 def test_registration_activation_and_usage_each_have_their_pace_and_projected_date(book):
     written, cached = book
     sheet = written["Xã"]
-    groups = [c.value for c in sheet[8] if c.value in ("Đăng ký (thu nhận hồ sơ)", "Kích hoạt",
-                                                       "Sử dụng")]  # fmt: skip
+    groups = [
+        c.value for c in sheet[8] if c.value in ("Đăng ký (thu nhận hồ sơ)", "Kích hoạt", "Sử dụng")
+    ]
     assert groups == ["Đăng ký (thu nhận hồ sơ)", "Kích hoạt", "Sử dụng"]
     low = [c.value for c in sheet[9]]
-    for name in ("Còn thiếu so với chỉ tiêu", "Cần đạt (người/ngày)", "7 ngày qua (người/ngày)",
-                 "Dự kiến đạt chỉ tiêu", "Đánh giá", "Tỷ lệ", "Chỉ tiêu"):  # fmt: skip
+    for name in (
+        "Còn thiếu so với chỉ tiêu",
+        "Cần đạt (người/ngày)",
+        "7 ngày qua (người/ngày)",
+        "Dự kiến đạt chỉ tiêu",
+        "Đánh giá",
+        "Tỷ lệ",
+        "Chỉ tiêu",
+    ):
         assert low.count(name) == 3, name
     phuong_1 = [c.value for c in sheet[FIRST]]
     statuses = [v for v, label in zip(phuong_1, low, strict=False) if label == "Đánh giá"]
     assert statuses == ["Chậm tiến độ"] * 3  # no progress in the last 7 days, 40 days left
-    required = [v for v, label in zip(phuong_1, low, strict=False)
-                if label == "Cần đạt (người/ngày)"]  # fmt: skip
+    required = [
+        v for v, label in zip(phuong_1, low, strict=False) if label == "Cần đạt (người/ngày)"
+    ]
     # Over the 40 days left: registration 6 - 5 = 1, activation 6 - 2 = 4, usage 3 to go.
-    assert required == [pytest.approx(1 / 40, abs=0.01), pytest.approx(4 / 40),
-                        pytest.approx(3 / 40, abs=0.01)]  # fmt: skip
+    assert required == [
+        pytest.approx(1 / 40, abs=0.01),
+        pytest.approx(4 / 40),
+        pytest.approx(3 / 40, abs=0.01),
+    ]
     totals = [c.value for c in cached["Xã"][FIRST + 3]]
     assert "Tổng cộng" in totals
     assert [v for v, label in zip(totals, low, strict=False) if label == "Đánh giá"] == [
-        "Chậm tiến độ"] * 3  # fmt: skip
+        "Chậm tiến độ"
+    ] * 3
 
 
 def test_the_csv_has_the_same_columns_with_the_parents(population, tree):  # noqa: F811
@@ -148,7 +165,8 @@ def test_no_label_carries_two_figures_across_the_report_and_the_dashboard(book, 
         "Không đạt, phải thu nhận lại",
     } <= shared
     assert all(report[label] == dashboard[label] for label in shared), {
-        label: (report[label], dashboard[label]) for label in shared}  # fmt: skip
+        label: (report[label], dashboard[label]) for label in shared
+    }
     # The cumulative and the stock of approval are two figures under two names.
     assert dashboard["Đã duyệt (lũy kế)"] != dashboard["Đã duyệt, chờ kích hoạt"]
     assert "Đã duyệt" not in dashboard and "Đã duyệt" not in report

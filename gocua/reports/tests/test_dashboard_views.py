@@ -28,11 +28,14 @@ def populate(tree, teams, *, per_hamlet: int) -> None:
     from gocua.imports.models import ImportJob
     from gocua.people.models import Household, StageEvent
 
-    for hamlet, stages in ((tree.kp1, ("none", "registered", "activated", "used")),
-                           (tree.kp2, ("none", "approved")),
-                           (tree.b_kp1, ("none", "none", "failed"))):  # fmt: skip
-        household = Household.objects.create(unit=hamlet, address=f"{hamlet.code} Số 1",
-                                             province_code="72")  # fmt: skip
+    for hamlet, stages in (
+        (tree.kp1, ("none", "registered", "activated", "used")),
+        (tree.kp2, ("none", "approved")),
+        (tree.b_kp1, ("none", "none", "failed")),
+    ):
+        household = Household.objects.create(
+            unit=hamlet, address=f"{hamlet.code} Số 1", province_code="72"
+        )
         for i in range(per_hamlet):
             make_resident(hamlet, stage=stages[i % len(stages)], household=household)
     job = ImportJob.objects.create(kind="stages", file_name="trich-xuat.csv", status="done")
@@ -41,13 +44,28 @@ def populate(tree, teams, *, per_hamlet: int) -> None:
     household = Household.objects.filter(unit=tree.kp1).first()
     none_yet = household.residents.filter(eid_stage="none").first()
     active = household.residents.filter(eid_stage="activated").first()
-    visit_record(member=teams.an, household=household, at=at(3),
-                 outcomes=[(none_yet.pk, "helped_register", ""), (active.pk, "guided_usage", "")])  # fmt: skip
-    visit_record(member=teams.binh, household=household, at=at(0, 0),
-                 outcomes=[(none_yet.pk, "not_home", "")])  # fmt: skip
+    visit_record(
+        member=teams.an,
+        household=household,
+        at=at(3),
+        outcomes=[(none_yet.pk, "helped_register", ""), (active.pk, "guided_usage", "")],
+    )
+    visit_record(
+        member=teams.binh,
+        household=household,
+        at=at(0, 0),
+        outcomes=[(none_yet.pk, "not_home", "")],
+    )
     used = household.residents.filter(eid_stage="used").first()
-    StageEvent.objects.create(resident=used, from_stage="used", to_stage="registered",
-                              from_level=2, to_level=2, at=at(2), source="extract")  # fmt: skip
+    StageEvent.objects.create(
+        resident=used,
+        from_stage="used",
+        to_stage="registered",
+        from_level=2,
+        to_level=2,
+        at=at(2),
+        source="extract",
+    )
     used.eid_stage = "registered"
     used.save(update_fields=["eid_stage"])
     residents_changed([used.pk])
@@ -103,10 +121,16 @@ def test_it_drills_down_from_the_province(client, alice, data):
 
 def test_it_answers_404_for_another_communes_unit(client, charlie, data):
     client.force_login(charlie)
-    for url in ("/dashboard/2023/25456/", "/dashboard/2023/25456-01/", "/dashboard/2023/703/",
-                "/dashboard/2023/25456/bao-cao.xlsx", "/dashboard/2023/25456/bao-cao.csv",
-                "/dashboard/2023/25456/so-lieu-ngay/", "/reconciliation/2023/25456/",
-                "/dashboard/2023/99999/"):  # fmt: skip
+    for url in (
+        "/dashboard/2023/25456/",
+        "/dashboard/2023/25456-01/",
+        "/dashboard/2023/703/",
+        "/dashboard/2023/25456/bao-cao.xlsx",
+        "/dashboard/2023/25456/bao-cao.csv",
+        "/dashboard/2023/25456/so-lieu-ngay/",
+        "/reconciliation/2023/25456/",
+        "/dashboard/2023/99999/",
+    ):
         assert client.get(url).status_code == 404, url
     assert client.get("/dashboard/2023/25459/").status_code == 200
 

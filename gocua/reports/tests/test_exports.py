@@ -37,17 +37,34 @@ def values(sheet, row: int) -> list:
 def test_it_exports_a_daily_snapshot_for_a_date_range(population, tree, tmp_path, capsys):
     today = timezone.localdate()
     first = today - dt.timedelta(days=2)
-    call_command("report", "snapshot", "--unit", "25456", "--from", first.isoformat(),
-                 "--depth", "1")  # fmt: skip
+    call_command(
+        "report", "snapshot", "--unit", "25456", "--from", first.isoformat(), "--depth", "1"
+    )
     table = list(csv.reader(io.StringIO(capsys.readouterr().out.lstrip("\ufeff"))))
-    assert table[0][:6] == ["Ngày", "Mã đơn vị", "Tên đơn vị", "Cấp", "Công dân đủ điều kiện",
-                            "Đã thu nhận hồ sơ (lũy kế)"]  # fmt: skip
+    assert table[0][:6] == [
+        "Ngày",
+        "Mã đơn vị",
+        "Tên đơn vị",
+        "Cấp",
+        "Công dân đủ điều kiện",
+        "Đã thu nhận hồ sơ (lũy kế)",
+    ]
     assert len(table) == 1 + 3 * 3  # 3 days x (the commune and its 2 hamlets)
     assert table[1][:6] == [first.isoformat(), "25456", "Phường 1", "Xã/Phường", "6", "5"]
     assert table[-1][:5] == [today.isoformat(), "25456-02", "Khu phố 2", "Ấp/Khu phố", "2"]
     path = tmp_path / "snap.xlsx"
-    call_command("report", "snapshot", "--unit", "25456", "--from", first.isoformat(),
-                 "--format", "xlsx", "--output", str(path))  # fmt: skip
+    call_command(
+        "report",
+        "snapshot",
+        "--unit",
+        "25456",
+        "--from",
+        first.isoformat(),
+        "--format",
+        "xlsx",
+        "--output",
+        str(path),
+    )
     sheet = openpyxl.load_workbook(path).active
     assert sheet["A2"].value == dt.datetime.combine(first, dt.time())
     assert sheet["E2"].value == 6 and sheet["L2"].number_format == "0.0%"

@@ -87,9 +87,17 @@ def test_the_committee_report_csv_is_inert(client, evil_names, alice, tmp_path):
     _assert_csv_inert(client.get("/dashboard/2023/72/bao-cao.csv").content.decode())
     path = tmp_path / "r.csv"
     call_command(
-        "report", "committee", "--unit", "72", "--depth", "3", "--format", "csv",
-        "--output", str(path),
-    )  # fmt: skip
+        "report",
+        "committee",
+        "--unit",
+        "72",
+        "--depth",
+        "3",
+        "--format",
+        "csv",
+        "--output",
+        str(path),
+    )
     _assert_csv_inert(path.read_text(encoding="utf-8"))
 
 

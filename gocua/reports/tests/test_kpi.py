@@ -22,8 +22,14 @@ def staged(unit, stage: str, *, on: dt.date, born=dt.date(1985, 4, 2), **flags):
     from gocua.people.models import StageEvent
 
     resident = make_resident(unit, born=born, stage=stage, **flags)
-    StageEvent.objects.create(resident=resident, from_stage="none", to_stage=stage, to_level=2,
-                              at=at_noon(on), source="extract")  # fmt: skip
+    StageEvent.objects.create(
+        resident=resident,
+        from_stage="none",
+        to_stage=stage,
+        to_level=2,
+        at=at_noon(on),
+        source="extract",
+    )
     return resident
 
 
@@ -46,8 +52,13 @@ def test_it_counts_the_eligible_on_the_counted_day(tree, campaign, built):
     rows = kpi_rows(tree.province, depth=3)
     assert list(rows[0])[: len(KPI_FIELDS)] == KPI_FIELDS
     province = rows[0]
-    assert (province["eligible"], province["registered"], province["failed"],
-            province["activated"], province["used"]) == (3, 2, 1, 1, 1)  # fmt: skip
+    assert (
+        province["eligible"],
+        province["registered"],
+        province["failed"],
+        province["activated"],
+        province["used"],
+    ) == (3, 2, 1, 1, 1)
     assert province["registration_rate"] == 0.6667 and province["usage_rate"] == 0.3333
     assert row_of(rows, "25456-01")["eligible"] == 1  # not yet the one turning 14 tomorrow
     assert row_of(rows, "25456-02")["eligible"] == 1  # the one who moved out is not counted
@@ -78,17 +89,28 @@ def test_it_uses_the_campaign_minimum_age_and_rebuilds_for_a_new_one(tree, campa
 def test_it_takes_the_target_of_the_nearest_ancestor_that_overrides_it(tree, campaign):
     from gocua.campaigns.models import UnitTarget
 
-    UnitTarget.objects.create(campaign=campaign, unit=tree.district, metric="activation",
-                              value=Decimal("0.5"))  # fmt: skip
-    UnitTarget.objects.create(campaign=campaign, unit=tree.xa_a, metric="activation",
-                              value=Decimal("0.7"))  # fmt: skip
+    UnitTarget.objects.create(
+        campaign=campaign, unit=tree.district, metric="activation", value=Decimal("0.5")
+    )
+    UnitTarget.objects.create(
+        campaign=campaign, unit=tree.xa_a, metric="activation", value=Decimal("0.7")
+    )
     for _ in range(10):
         make_resident(tree.kp1)
         make_resident(tree.b_kp1)
     rows = kpi_rows(tree.province, depth=3)
     targets = {r["unit_code"]: r["activation_target"] for r in rows}
-    assert targets == {"72": 0.9, "703": 0.5, "705": 0.9, "25456": 0.7, "25459": 0.5,
-                       "25489": 0.9, "25456-01": 0.7, "25456-02": 0.7, "25459-01": 0.5}  # fmt: skip
+    assert targets == {
+        "72": 0.9,
+        "703": 0.5,
+        "705": 0.9,
+        "25456": 0.7,
+        "25459": 0.5,
+        "25489": 0.9,
+        "25456-01": 0.7,
+        "25456-02": 0.7,
+        "25459-01": 0.5,
+    }
     assert row_of(rows, "25456")["registration_target"] == 1.0  # other metrics: the campaign's
     assert row_of(rows, "25456")["activation_goal"] == 7  # ceil(0.7 x 10)
     assert row_of(rows, "25456")["activation_remaining"] == 7

@@ -41,8 +41,20 @@ def resident_list(path: Path, rows: int) -> None:
         writer = csv.writer(fh)
         writer.writerow(["CÔNG AN TỈNH TÂY NINH"])
         writer.writerow(["DANH SÁCH CÔNG DÂN"])
-        writer.writerow(["STT", "Số định danh cá nhân", "Họ và tên", "Ngày sinh", "Giới tính",
-                         "Số điện thoại", "Mã xã", "Khu phố", "Mã hộ", "Địa chỉ"])  # fmt: skip
+        writer.writerow(
+            [
+                "STT",
+                "Số định danh cá nhân",
+                "Họ và tên",
+                "Ngày sinh",
+                "Giới tính",
+                "Số điện thoại",
+                "Mã xã",
+                "Khu phố",
+                "Mã hộ",
+                "Địa chỉ",
+            ]
+        )
         family = 0
         left = 0
         for i in range(rows):
@@ -55,12 +67,20 @@ def resident_list(path: Path, rows: int) -> None:
             left -= 1
             sex = rnd.choice("MF")
             year = rnd.randint(1940, 2010)
-            writer.writerow([
-                i + 1, make(province_code="072", sex=sex, birth_year=year, serial=i),
-                f"{rnd.choice(['Nguyễn', 'Trần', 'Lê', 'Phạm'])} Văn {rnd.choice(['An', 'Bình', 'Chi'])}",
-                f"{rnd.randint(1, 28):02d}/{rnd.randint(1, 12):02d}/{year}",
-                "Nam" if sex == "M" else "Nữ", "", commune, hamlet, f"TN{family:06d}", address,
-            ])  # fmt: skip
+            writer.writerow(
+                [
+                    i + 1,
+                    make(province_code="072", sex=sex, birth_year=year, serial=i),
+                    f"{rnd.choice(['Nguyễn', 'Trần', 'Lê', 'Phạm'])} Văn {rnd.choice(['An', 'Bình', 'Chi'])}",
+                    f"{rnd.randint(1, 28):02d}/{rnd.randint(1, 12):02d}/{year}",
+                    "Nam" if sex == "M" else "Nữ",
+                    "",
+                    commune,
+                    hamlet,
+                    f"TN{family:06d}",
+                    address,
+                ]
+            )
 
 
 def _worker_env(settings) -> dict:
@@ -134,8 +154,13 @@ def test_day_one_of_a_province(live_server, browser, worker, settings, tmp_path)
     RollupState.objects.all().delete()
     rollups.rollup_maintain()
     province = AdminUnit.objects.get(edition=2023, code="72")
-    user_create(username="tinh", role="province_admin", unit=province, password=PASSWORD,
-                full_name="Võ Thành Tỉnh")  # fmt: skip
+    user_create(
+        username="tinh",
+        role="province_admin",
+        unit=province,
+        password=PASSWORD,
+        full_name="Võ Thành Tỉnh",
+    )
     url = live_server.url
     errors: list[str] = []
 
@@ -180,8 +205,11 @@ def test_day_one_of_a_province(live_server, browser, worker, settings, tmp_path)
     officer.goto(f"{url}/campaigns/teams/")
     officer.click("text=Lập các tổ còn thiếu")
     officer.locator("table a", has_text="Tổ").first.click()
-    for name, affiliation in (("Trần Quốc Huy", "police"), ("Nguyễn Thị Mai", "youth_union"),
-                              ("Phạm Văn Đức", "youth_union")):  # fmt: skip
+    for name, affiliation in (
+        ("Trần Quốc Huy", "police"),
+        ("Nguyễn Thị Mai", "youth_union"),
+        ("Phạm Văn Đức", "youth_union"),
+    ):
         officer.fill("#id_full_name", name)
         officer.select_option("#id_affiliation", affiliation)
         officer.click("form:has(#id_full_name) button[type=submit]")
@@ -219,8 +247,10 @@ def test_day_one_of_a_province(live_server, browser, worker, settings, tmp_path)
     assert Visit.objects.filter(member__full_name="Nguyễn Thị Mai").count() == 1
 
     # 5. The commune's and the province's dashboards count it.
-    for page, code, shot in ((officer, "25456", "6-commune-dashboard"),
-                             (admin, "72", "7-province-dashboard")):  # fmt: skip
+    for page, code, shot in (
+        (officer, "25456", "6-commune-dashboard"),
+        (admin, "72", "7-province-dashboard"),
+    ):
         page.goto(f"{url}/dashboard/2023/{code}/")
         reached = page.locator(".card", has_text="Hộ đã đến").locator("b")
         expect(reached).to_have_text("1")

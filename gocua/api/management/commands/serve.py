@@ -72,12 +72,24 @@ class Command(BaseCommand):
         # cannot exhaust PostgreSQL's connections.
         granian = os.path.join(os.path.dirname(sys.executable), "granian")
         return [
-            granian, "--interface", "wsgi", "--host", host, "--port", str(port),
-            "--workers", str(workers), "--blocking-threads", "4", "--respawn-failed-workers",
+            granian,
+            "--interface",
+            "wsgi",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--blocking-threads",
+            "4",
+            "--respawn-failed-workers",
             "--access-log",
             # %(path)s is the path without the query string: searches may carry personal data
             # (and the log-record scrubber of gocua.accounts.logs masks the rest).
             "--access-log-fmt",
             '%(addr)s [%(time)s] "%(method)s %(path)s" %(status)d %(dt_ms).0fms',
-            "--working-dir", str(settings.BASE_DIR), "gocua.wsgi:application",
-        ]  # fmt: skip
+            "--working-dir",
+            str(settings.BASE_DIR),
+            "gocua.wsgi:application",
+        ]

@@ -63,12 +63,18 @@ class Command(BaseCommand):
             raise CommandError("--depth must be 0 or more", returncode=2)
         # Recorded like the page's downloads, as the command line (no user).
         audit_record(
-            user=None, command_line=True, action="export",
+            user=None,
+            command_line=True,
+            action="export",
             object_type="daily_snapshot" if options["report"] == "snapshot" else "kpi_report",
-            object_id=unit.code, unit=unit,
-            detail={"format": options["format"], "report": options["report"],
-                    "to_file": bool(options["output"])},
-        )  # fmt: skip
+            object_id=unit.code,
+            unit=unit,
+            detail={
+                "format": options["format"],
+                "report": options["report"],
+                "to_file": bool(options["output"]),
+            },
+        )
         if options["report"] == "snapshot":
             return self.snapshot(unit, options)
         rows = kpi_rows(unit, depth=options["depth"], min_age=min_age_now())

@@ -17,8 +17,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         rebuild = sub.add_parser("rebuild", help="recompute every rollup from the source tables")
-        rebuild.add_argument("--edition", type=int, choices=[2023, 2025],
-                             help="only the units of this edition (default: all)")  # fmt: skip
+        rebuild.add_argument(
+            "--edition",
+            type=int,
+            choices=[2023, 2025],
+            help="only the units of this edition (default: all)",
+        )
         rebuild.add_argument("--json", action="store_true", help="print the counts as JSON")
         sub.add_parser("fold", help="count the changes queued for the rollups now")
         sub.add_parser(

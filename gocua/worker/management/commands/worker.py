@@ -46,10 +46,15 @@ class Command(BaseCommand):
 
         def make(queue: str) -> Worker:
             return Worker(
-                queue_names=[queue], interval=interval, batch=False, backend_name="default",
-                startup_delay=True, max_tasks=None, worker_id=worker_id,
+                queue_names=[queue],
+                interval=interval,
+                batch=False,
+                backend_name="default",
+                startup_delay=True,
+                max_tasks=None,
+                worker_id=worker_id,
                 excluded_queue_names=[],
-            )  # fmt: skip
+            )
 
         def housekeeping() -> None:
             while not stop.is_set():
