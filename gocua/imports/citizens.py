@@ -130,6 +130,56 @@ def _text(value: object) -> str:
     return value if value.__class__ is str else text_of(value)
 
 
+def _name(raw: object) -> str:
+    if raw in (None, ""):
+        raise RowError("full_name", _("bị trống"))
+    name = nfc(str(raw))
+    if _DIGIT.search(name):
+        raise RowError("full_name", _("có chữ số"))
+    check_length("full_name", name, limits.PERSON_NAME)
+    return name
+
+
+def _national_id(raw: object) -> str:
+    try:
+        return nid_lib.normalize(raw)
+    except nid_lib.NationalIdError as exc:
+        raise RowError("national_id", str(exc)) from None
+
+
+def _sex(raw: object) -> str:
+    sex = SEX_WORDS.get(key(str(raw))) if raw not in (None, "") else None
+    if sex is None:
+        raise RowError(
+            "sex",
+            _("“%(value)s” không phải Nam/Nữ, male/female hay M/F") % {"value": raw}
+            if raw
+            else _("bị trống"),
+        )
+    return sex
+
+
+def _check_born(national_id: str, born_year: int, sex: str) -> None:
+    """The ID's century-and-sex digit and birth year agree with the row's."""
+    if national_id[3:6] != nid_lib.digits_for(born_year, sex):
+        try:
+            nid_lib.check_against(national_id, birth_year=born_year, sex=sex)
+        except nid_lib.NationalIdError as exc:
+            raise RowError("national_id", str(exc)) from None
+
+
+def _phone(raw: object, warn: Callable[[str], None]) -> str:
+    """The phone number, or "" with a warning when it is not one: the row is kept."""
+    try:
+        return phone_lib.normalize(raw)
+    except phone_lib.PhoneError as exc:
+        warn(
+            _("số điện thoại %(phone)s: %(why)s; đã bỏ số này")
+            % {"phone": phone_lib.mask(text_of(raw)), "why": exc}
+        )
+        return ""
+
+
 CITIZEN_FIELDS = (
     "national_id",
     "full_name",
@@ -201,50 +251,18 @@ class CitizenParser:
             return None
         check_utf8(raw_name, raw_hamlet, raw_address)
         check_controls(("full_name", raw_name), ("hamlet", raw_hamlet), ("address", raw_address))
-        if raw_name in (None, ""):
-            raise RowError("full_name", _("bị trống"))
-        name = nfc(str(raw_name))
-        if _DIGIT.search(name):
-            raise RowError("full_name", _("có chữ số"))
-        check_length("full_name", name, limits.PERSON_NAME)
-        try:
-            national_id = nid_lib.normalize(raw_nid)
-        except nid_lib.NationalIdError as exc:
-            raise RowError("national_id", str(exc)) from None
-
-        sex = SEX_WORDS.get(key(str(raw_sex))) if raw_sex not in (None, "") else None
-        if sex is None:
-            raise RowError(
-                "sex",
-                _("“%(value)s” không phải Nam/Nữ, male/female hay M/F") % {"value": raw_sex}
-                if raw_sex
-                else _("bị trống"),
-            )
+        name = _name(raw_name)
+        national_id = _national_id(raw_nid)
+        sex = _sex(raw_sex)
         birth = self.births.get(raw_birth) or self._birth(raw_birth)
-        born, year_only, born_year, elderly = birth
-        if national_id[3:6] != nid_lib.digits_for(born_year, sex):
-            try:
-                nid_lib.check_against(national_id, birth_year=born_year, sex=sex)
-            except nid_lib.NationalIdError as exc:
-                raise RowError("national_id", str(exc)) from None
-
-        phone = ""
-        try:
-            phone = phone_lib.normalize(raw_phone)
-        except phone_lib.PhoneError as exc:
-            warn(
-                _("số điện thoại %(phone)s: %(why)s; đã bỏ số này")
-                % {"phone": phone_lib.mask(text_of(raw_phone)), "why": exc}
-            )
-
+        _check_born(national_id, birth[2], sex)
+        phone = _phone(raw_phone, warn)
         unit_code = _text(raw_unit)
         if not unit_code:
             raise RowError("unit_code", _("bị trống"))
         hamlet, hamlet_key = self.hamlets.get(raw_hamlet) or self._hamlet(raw_hamlet)
         household_code = _text(raw_household)
-        if raw_address.__class__ is not str or raw_address != self.last_address[0]:
-            self.last_address = (raw_address, nfc(_text(raw_address)))
-        address = self.last_address[1]
+        address = self._address(raw_address)
         check_length("household_id", household_code, limits.HOUSEHOLD_CODE)
         check_length("address", address, limits.ADDRESS)
         check_length("hamlet", hamlet, limits.UNIT_NAME)
@@ -252,33 +270,7 @@ class CitizenParser:
         eid_level = parse_level(raw_level)
         # Checked last, as when the writing process did it: the row's warnings still count.
         commune = self._commune(unit_code, national_id)
-        stage = eid_stage or "none"
-        level = eid_level_for(stage, eid_level)
-        if self.copy:
-            # copy_fields((national_id, name, ...)) by hand, four times faster: of these columns
-            # only the name can hold a character COPY escapes (the others are digits, an ISO
-            # date, fixed words and the run's timestamp).
-            values = (
-                f"{national_id}\t{copy_escape(name)}\t{born}\t{_COPY_BOOL[year_only]}\t{sex}\t"
-                f"{phone}\t{_COPY_BOOL[elderly]}\t{stage}\t{level}\t"
-                f"{self.stamp_copy if stage != 'none' else COPY_NULL}\t{self.stamp_copy}\t"
-                f"{copy_escape(name_search_of(name))}\t"
-            )
-        else:
-            values = (
-                national_id,
-                name,
-                born,
-                year_only,
-                sex,
-                phone,
-                elderly,
-                stage,
-                level,
-                self.stamp if stage != "none" else None,
-                self.stamp,
-                name_search_of(name),
-            )
+        values = self._resident_values(national_id, name, birth, sex, phone, eid_stage, eid_level)
         return _citizen(
             (
                 line,
@@ -291,6 +283,51 @@ class CitizenParser:
                 (commune.id, hamlet_key),
                 values,
             )
+        )
+
+    def _address(self, raw: object) -> str:
+        """The address, normalised once for the rows of a household (listed together)."""
+        if raw.__class__ is not str or raw != self.last_address[0]:
+            self.last_address = (raw, nfc(_text(raw)))
+        return self.last_address[1]
+
+    def _resident_values(
+        self,
+        national_id: str,
+        name: str,
+        birth: tuple[str, bool, int, bool],
+        sex: str,
+        phone: str,
+        eid_stage: str | None,
+        eid_level: int | None,
+    ) -> str | tuple:
+        """A new resident's columns before unit_id (see Citizen.resident_values)."""
+        born, year_only, _year, elderly = birth
+        stage = eid_stage or "none"
+        level = eid_level_for(stage, eid_level)
+        if self.copy:
+            # copy_fields((national_id, name, ...)) by hand, four times faster: of these columns
+            # only the name can hold a character COPY escapes (the others are digits, an ISO
+            # date, fixed words and the run's timestamp).
+            return (
+                f"{national_id}\t{copy_escape(name)}\t{born}\t{_COPY_BOOL[year_only]}\t{sex}\t"
+                f"{phone}\t{_COPY_BOOL[elderly]}\t{stage}\t{level}\t"
+                f"{self.stamp_copy if stage != 'none' else COPY_NULL}\t{self.stamp_copy}\t"
+                f"{copy_escape(name_search_of(name))}\t"
+            )
+        return (
+            national_id,
+            name,
+            born,
+            year_only,
+            sex,
+            phone,
+            elderly,
+            stage,
+            level,
+            self.stamp if stage != "none" else None,
+            self.stamp,
+            name_search_of(name),
         )
 
     def settle_repeats(self, chunk: ParsedChunk) -> ParsedChunk:
@@ -568,27 +605,12 @@ class CitizenImport:
             UNITS: {u.id for u in units},
             HOUSEHOLDS: {found[k] for k in keys if k in found},
         }
-        moves: list[tuple[int, int, int]] = []
         with nullcontext() if self.dry_run else references_locked(references):
             if missing and not self.dry_run:
                 found.update(_households_insert(missing))
-            new: list[tuple[Citizen, AdminUnit, int | None]] = []
-            changed: list[Resident] = []
-            restaged: list[Resident] = []
-            events: list[StageEvent] = []
-            for (citizen, unit), household in zip(rows, keys, strict=True):
-                household_id = found.get(household)
-                stored = existing.get(citizen.national_id) if existing else None
-                if stored is None:
-                    new.append((citizen, unit, household_id))
-                    continue
-                resident = self._merge(stored, citizen, unit, household_id, events, moves)
-                if resident is None:
-                    self.summary.unchanged += 1
-                elif resident.stage_at is not None:
-                    restaged.append(resident)
-                else:
-                    changed.append(resident)
+            sorted_rows = self._sorted(rows, keys, found, existing)
+            new, changed, restaged = sorted_rows.new, sorted_rows.changed, sorted_rows.restaged
+            events, moves = sorted_rows.events, sorted_rows.moves
             self.summary.inserted += len(new)
             self.summary.updated += len(changed) + len(restaged)
             if self.dry_run:
@@ -596,12 +618,53 @@ class CitizenImport:
             inserted = dict(
                 zip((c.national_id for c, _u, _h in new), self._residents_insert(new), strict=True)
             )
-        if changed:
-            Resident.objects.bulk_update(changed, [*STORED_FIELDS, "name_search"], batch_size=500)
-        if restaged:
-            Resident.objects.bulk_update(
-                restaged, [*STORED_FIELDS, "name_search", "stage_at"], batch_size=500
-            )
+        _updates_save(changed, restaged)
+        events += self._first_stage_events(new, inserted)
+        StageEvent.objects.bulk_create(events, batch_size=1000)
+        if moves:
+            self._moves_record(moves)
+        # Rollups: the chunk's new residents, moves and stage changes are recorded in the
+        # outbox and counted by the worker, each resident diffed against what the rollups
+        # counted before, so no deltas here.
+        residents_added(inserted.values())
+        residents_changed([r.pk for r in (*changed, *restaged)])
+        return Touched(
+            inserted=list(inserted.values()),
+            updated=[r.pk for r in (*changed, *restaged)],
+            moved=[resident_id for resident_id, _from, _to in moves],
+        )
+
+    def _sorted(
+        self,
+        rows: list[tuple[Citizen, AdminUnit]],
+        keys: list["HouseholdKey"],
+        found: dict["HouseholdKey", int],
+        existing: dict[str, Stored],
+    ) -> "SortedRows":
+        """The chunk's rows sorted into new residents, stored ones changed (restaged when their
+        stage changed) and the stage events and moves the changes make; unchanged ones are
+        counted."""
+        out = SortedRows([], [], [], [], [])
+        for (citizen, unit), household in zip(rows, keys, strict=True):
+            household_id = found.get(household)
+            stored = existing.get(citizen.national_id) if existing else None
+            if stored is None:
+                out.new.append((citizen, unit, household_id))
+                continue
+            resident = self._merge(stored, citizen, unit, household_id, out.events, out.moves)
+            if resident is None:
+                self.summary.unchanged += 1
+            elif resident.stage_at is not None:
+                out.restaged.append(resident)
+            else:
+                out.changed.append(resident)
+        return out
+
+    def _first_stage_events(
+        self, new: list[tuple[Citizen, AdminUnit, int | None]], inserted: dict[str, int]
+    ) -> list[StageEvent]:
+        """A stage event for each new resident whose row gives a stage or a level."""
+        events = []
         for citizen, _unit, _household in new:
             if citizen.eid_stage is None and citizen.eid_level is None:
                 continue
@@ -620,19 +683,7 @@ class CitizenImport:
                         import_job=self.job,
                     )
                 )
-        StageEvent.objects.bulk_create(events, batch_size=1000)
-        if moves:
-            self._moves_record(moves)
-        # Rollups: the chunk's new residents, moves and stage changes are recorded in the
-        # outbox and counted by the worker, each resident diffed against what the rollups
-        # counted before, so no deltas here.
-        residents_added(inserted.values())
-        residents_changed([r.pk for r in (*changed, *restaged)])
-        return Touched(
-            inserted=list(inserted.values()),
-            updated=[r.pk for r in (*changed, *restaged)],
-            moved=[resident_id for resident_id, _from, _to in moves],
-        )
+        return events
 
     def _moves_record(self, moves: list[tuple[int, int, int]]) -> None:
         resident_moves_record(
@@ -749,12 +800,7 @@ class CitizenImport:
         if not (unit.level == Level.COMMUNE and stored_unit_parent == unit.id):
             new["unit_id"] = unit.id
             new["province_code"] = unit.province_code
-        stage = citizen.eid_stage or old["eid_stage"]
-        if citizen.eid_stage is not None:
-            # A stage with a blank level: the same rule as for a new resident and an extract.
-            level = eid_level_for(stage, citizen.eid_level, old["eid_level"])
-        else:
-            level = citizen.eid_level if citizen.eid_level is not None else old["eid_level"]
+        stage, level = _stage_merged(citizen, old["eid_stage"], old["eid_level"])
         if (stage, level) != (old["eid_stage"], old["eid_level"]):
             events.append(
                 StageEvent(
@@ -778,6 +824,15 @@ class CitizenImport:
         return resident
 
 
+def _stage_merged(citizen: Citizen, stage: str, level: int) -> tuple[str, int]:
+    """The stored (stage, level) with the row's applied: a blank cell keeps what is stored."""
+    new_stage = citizen.eid_stage or stage
+    if citizen.eid_stage is not None:
+        # A stage with a blank level: the same rule as for a new resident and an extract.
+        return new_stage, eid_level_for(new_stage, citizen.eid_level, level)
+    return new_stage, citizen.eid_level if citizen.eid_level is not None else level
+
+
 def _commune_id(unit: AdminUnit) -> int | None:
     return unit.parent_id if unit.level == Level.HAMLET else unit.id
 
@@ -791,6 +846,25 @@ def _households_outside(codes: set[str], jurisdiction: Jurisdiction) -> set[str]
         .values_list("code", "unit__edition", "unit__path")
         if not jurisdiction.covers(edition, path)
     }
+
+
+class SortedRows(NamedTuple):
+    """A chunk's rows as CitizenImport._sorted sorts them."""
+
+    new: list[tuple[Citizen, AdminUnit, int | None]]
+    changed: list[Resident]
+    restaged: list[Resident]
+    events: list[StageEvent]
+    moves: list[tuple[int, int, int]]  # (resident, from unit, to unit)
+
+
+def _updates_save(changed: list[Resident], restaged: list[Resident]) -> None:
+    if changed:
+        Resident.objects.bulk_update(changed, [*STORED_FIELDS, "name_search"], batch_size=500)
+    if restaged:
+        Resident.objects.bulk_update(
+            restaged, [*STORED_FIELDS, "name_search", "stage_at"], batch_size=500
+        )
 
 
 class Touched(NamedTuple):

@@ -46,6 +46,15 @@ WARNING_SAMPLES = 200  # warnings kept on the job for its page (all of them are 
 PROGRESS_COUNTS = ("rows", "inserted", "updated", "unchanged", "rejected", "warnings", "stale")
 
 
+def _failed(job, exc: BaseException, audit: Callable[[str], None]) -> None:
+    """Mark a run that raised as failed, and audit it if the database still lets us."""
+    _finish(job, ImportJob.Status.FAILED, str(exc) if isinstance(exc, Exception) else "")
+    try:
+        audit("failed")
+    except Exception:  # the database may be what failed: the run's own error matters more
+        log.exception("import %s: could not write the audit entry of the failure", job.pk)
+
+
 def import_run(
     *,
     kind: str,
@@ -89,11 +98,7 @@ def import_run(
         audit("cancelled")
         return summary
     except BaseException as exc:
-        _finish(job, ImportJob.Status.FAILED, str(exc) if isinstance(exc, Exception) else "")
-        try:
-            audit("failed")
-        except Exception:  # the database may be what failed: the run's own error matters more
-            log.exception("import %s: could not write the audit entry of the failure", job.pk)
+        _failed(job, exc, audit)
         raise
     finally:
         table.close()

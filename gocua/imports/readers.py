@@ -207,6 +207,21 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
+def _sheet_notes(book, sheet, skipped: list[str]) -> list[str]:
+    """Which sheet of a workbook with several is read, and which were passed over."""
+    if len(book.worksheets) <= 1:
+        return []
+    note = _("tệp có %(count)s trang tính; đọc trang '%(sheet)s' (trang đầu có dòng tiêu đề)")
+    return [
+        note % {"count": len(book.worksheets), "sheet": sheet.title}
+        + (
+            _(", bỏ qua %(sheets)s") % {"sheets": ", ".join(repr(s) for s in skipped)}
+            if skipped
+            else ""
+        )
+    ]
+
+
 def _open_xlsx(path: Path, kind: str) -> Table:
     # Loaded when an .xlsx comes, not by every command and page: openpyxl takes 0.17 s to import.
     import openpyxl  # noqa: PLC0415
@@ -238,19 +253,7 @@ def _open_xlsx(path: Path, kind: str) -> Table:
         except ImportFileError:
             skipped.append(sheet.title)
             continue
-        notes = []
-        if len(book.worksheets) > 1:
-            note = _(
-                "tệp có %(count)s trang tính; đọc trang '%(sheet)s' (trang đầu có dòng tiêu đề)"
-            )
-            notes.append(
-                note % {"count": len(book.worksheets), "sheet": sheet.title}
-                + (
-                    _(", bỏ qua %(sheets)s") % {"sheets": ", ".join(repr(s) for s in skipped)}
-                    if skipped
-                    else ""
-                )
-            )
+        notes = _sheet_notes(book, sheet, skipped)
         return Table(
             "xlsx",
             header,

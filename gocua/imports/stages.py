@@ -18,7 +18,7 @@ from gocua.accounts.services import audit_record
 from gocua.changes.outbox import residents_changed
 from gocua.fieldwork.services import claims_confirm
 from gocua.imports.background import in_background
-from gocua.imports.chunks import parse_chunks
+from gocua.imports.chunks import ParsedChunk, parse_chunks
 from gocua.imports.jobs import ImportSummary, chunk_commit, import_run
 from gocua.imports.models import ImportJob
 from gocua.imports.readers import open_table
@@ -113,43 +113,14 @@ def stages_import(
         return parse_stage_row(line, cells, table.columns, now, tz)
 
     def body(job: ImportJob, rejects: Rejects, summary: ImportSummary) -> ImportSummary:
-        def reject(line: int, field: str, reason: str, cells: list) -> None:
-            summary.rejected += 1
-            rejects.add(line, field, reason, cells)
-
         chunks = parse_chunks(table.rows, parse, CHUNK_ROWS, table.position)
         if background:  # a threaded web worker must not fork (see citizens_import)
             chunks = in_background(chunks)
+        run = _Run(job, rejects, summary, jurisdiction, user, dry_run)
         for parsed in chunks:
             if parsed.last_line <= job.resume_line:  # committed by an earlier run of this job
                 continue
-            summary.rows += parsed.rows
-            for rejected in parsed.rejects:
-                reject(*rejected)
-
-            def write(parsed=parsed) -> None:
-                if not parsed.records:
-                    return
-                changed = _apply_chunk(parsed.records, job, summary, reject, jurisdiction)
-                if changed and not dry_run:
-                    audit_record(
-                        user=user,
-                        command_line=user is None,
-                        action="import",
-                        object_type="residents",
-                        object_id=job.pk,
-                        unit=user.unit if user is not None else None,
-                        detail={"job": job.pk, "updated": compress(changed)},
-                    )
-
-            chunk_commit(
-                job=job,
-                summary=summary,
-                rejects=rejects,
-                parsed=parsed,
-                dry_run=dry_run,
-                write=write,
-            )
+            run.chunk_apply(parsed)
             on_progress(summary.rows)
         return summary
 
@@ -169,15 +140,60 @@ def stages_import(
     return summary, table.notes
 
 
-def _apply_chunk(
-    chunk: list[StageRow],
-    job: ImportJob,
-    summary: ImportSummary,
-    reject: Callable,
-    jurisdiction: Jurisdiction,
-) -> list[int]:
-    """Apply a chunk's rows; returns the ids of the residents it changed."""
-    residents = {
+class _Run:
+    """What a status extract's chunks share while they are applied."""
+
+    def __init__(
+        self,
+        job: ImportJob,
+        rejects: Rejects,
+        summary: ImportSummary,
+        jurisdiction: Jurisdiction,
+        user: User | None,
+        dry_run: bool,
+    ) -> None:
+        self.job, self.rejects, self.summary = job, rejects, summary
+        self.jurisdiction, self.user, self.dry_run = jurisdiction, user, dry_run
+
+    def reject(self, line: int, field: str, reason: str, cells: list) -> None:
+        self.summary.rejected += 1
+        self.rejects.add(line, field, reason, cells)
+
+    def chunk_apply(self, parsed: ParsedChunk) -> None:
+        self.summary.rows += parsed.rows
+        for rejected in parsed.rejects:
+            self.reject(*rejected)
+
+        def write() -> None:
+            if not parsed.records:
+                return
+            changed = _apply_chunk(
+                parsed.records, self.job, self.summary, self.reject, self.jurisdiction
+            )
+            if changed and not self.dry_run:
+                audit_record(
+                    user=self.user,
+                    command_line=self.user is None,
+                    action="import",
+                    object_type="residents",
+                    object_id=self.job.pk,
+                    unit=self.user.unit if self.user is not None else None,
+                    detail={"job": self.job.pk, "updated": compress(changed)},
+                )
+
+        chunk_commit(
+            job=self.job,
+            summary=self.summary,
+            rejects=self.rejects,
+            parsed=parsed,
+            dry_run=self.dry_run,
+            write=write,
+        )
+
+
+def _residents_named(chunk: list[StageRow]) -> dict[str, Resident]:
+    """The stored residents the chunk's rows name, with what applying a row reads."""
+    return {
         r.national_id: r
         for r in Resident.objects.filter(national_id__in={row.national_id for row in chunk})
         .select_related("unit")
@@ -192,6 +208,55 @@ def _apply_chunk(
             "unit__edition",
         )
     }
+
+
+def _unknown(national_id: str) -> str:
+    return _(
+        "%(nid)s không có trong danh sách dân cư của đơn vị bạn (hãy nhập danh sách dân cư trước)"
+    ) % {"nid": nid_lib.mask(national_id)}
+
+
+def _row_apply(row: StageRow, resident: Resident, job: ImportJob, events: list[StageEvent]) -> bool:
+    """Apply a row no older than what is stored to its resident (adding the stage event to
+    `events`); False when it changes nothing."""
+    level = eid_level_for(row.eid_stage, row.eid_level, resident.eid_level)
+    stage_changed = (row.eid_stage, level) != (resident.eid_stage, resident.eid_level)
+    newer_use = row.last_used_at is not None and (
+        resident.last_used_at is None or row.last_used_at > resident.last_used_at
+    )
+    if not stage_changed and not newer_use and row.stage_at == resident.stage_at:
+        return False
+    if stage_changed:
+        events.append(
+            StageEvent(
+                resident_id=resident.id,
+                from_stage=resident.eid_stage,
+                to_stage=row.eid_stage,
+                from_level=resident.eid_level,
+                to_level=level,
+                at=row.stage_at,
+                source=StageEvent.Source.EXTRACT,
+                import_job=job,
+            )
+        )
+        resident.eid_stage, resident.eid_level = row.eid_stage, level
+        resident.stage_at = row.stage_at
+    elif resident.stage_at is None or row.stage_at > resident.stage_at:
+        resident.stage_at = row.stage_at
+    if newer_use:
+        resident.last_used_at = row.last_used_at
+    return True
+
+
+def _apply_chunk(
+    chunk: list[StageRow],
+    job: ImportJob,
+    summary: ImportSummary,
+    reject: Callable,
+    jurisdiction: Jurisdiction,
+) -> list[int]:
+    """Apply a chunk's rows; returns the ids of the residents it changed."""
+    residents = _residents_named(chunk)
     touched: dict[int, Resident] = {}
     events: list[StageEvent] = []
     for row in chunk:
@@ -199,49 +264,16 @@ def _apply_chunk(
         if resident is None or not jurisdiction.covers(resident.unit.edition, resident.unit.path):
             # The same words for "unknown" and "not yours": a rejects file must not reveal
             # that an ID exists in another jurisdiction.
-            reject(
-                row.line,
-                "national_id",
-                _(
-                    "%(nid)s không có trong danh sách dân cư của đơn vị bạn "
-                    "(hãy nhập danh sách dân cư trước)"
-                )
-                % {"nid": nid_lib.mask(row.national_id)},
-                row.cells,
-            )
+            reject(row.line, "national_id", _unknown(row.national_id), row.cells)
             continue
         if resident.stage_at is not None and row.stage_at < resident.stage_at:
             summary.stale += 1
             continue
-        level = eid_level_for(row.eid_stage, row.eid_level, resident.eid_level)
-        stage_changed = (row.eid_stage, level) != (resident.eid_stage, resident.eid_level)
-        newer_use = row.last_used_at is not None and (
-            resident.last_used_at is None or row.last_used_at > resident.last_used_at
-        )
-        if not stage_changed and not newer_use and row.stage_at == resident.stage_at:
+        if _row_apply(row, resident, job, events):
+            touched[resident.id] = resident
+            summary.updated += 1
+        else:
             summary.unchanged += 1
-            continue
-        if stage_changed:
-            events.append(
-                StageEvent(
-                    resident_id=resident.id,
-                    from_stage=resident.eid_stage,
-                    to_stage=row.eid_stage,
-                    from_level=resident.eid_level,
-                    to_level=level,
-                    at=row.stage_at,
-                    source=StageEvent.Source.EXTRACT,
-                    import_job=job,
-                )
-            )
-            resident.eid_stage, resident.eid_level = row.eid_stage, level
-            resident.stage_at = row.stage_at
-        elif resident.stage_at is None or row.stage_at > resident.stage_at:
-            resident.stage_at = row.stage_at
-        if newer_use:
-            resident.last_used_at = row.last_used_at
-        touched[resident.id] = resident
-        summary.updated += 1
     if touched:
         Resident.objects.bulk_update(
             list(touched.values()),
