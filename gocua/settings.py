@@ -172,7 +172,7 @@ def _database() -> dict:
         VAR_DIR.mkdir(parents=True, exist_ok=True)
         return _sqlite(os.environ.get("GOCUA_SQLITE_PATH", str(VAR_DIR / "gocua.sqlite3")))
     try:
-        db = dj_database_url.parse(DATABASE_URL)
+        db = dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
     except (ValueError, KeyError) as exc:
         raise ImproperlyConfigured(
             f"DATABASE_URL is not a database URL GõCửa can use ({exc}): give "
@@ -193,14 +193,10 @@ def _database() -> dict:
         )
     # Parameters bound by the server, and statements run five times on a connection kept
     # prepared: the phone's visit post repeats the same dozen statements, and parsing and
-    # planning them again each time cost PostgreSQL more than running them. Connections come
-    # from Django's pool, which checks one before lending it (CONN_HEALTH_CHECKS: an empty
-    # query, which the server neither parses nor plans) and drops one it finds broken when the
-    # request gives it back. Four at most: serve runs four threads a worker process.
-    db["CONN_MAX_AGE"], db["CONN_HEALTH_CHECKS"] = 0, True
-    db.setdefault("OPTIONS", {}).update(
-        server_side_binding=True, prepare_threshold=5, pool={"min_size": 1, "max_size": 4}
-    )
+    # planning them again each time cost PostgreSQL more than running them.
+    db.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+    # Django's backend, with a health check that needs no `SELECT 1` round trip.
+    db["ENGINE"] = "gocua.lib.postgresql"
     return db
 
 

@@ -1,4 +1,4 @@
-"""The PostgreSQL connection's health check: a dropped or failed connection is not reused."""
+"""The PostgreSQL health check without a round trip (gocua.lib.postgresql)."""
 
 import select
 
@@ -43,9 +43,10 @@ def test_it_sees_a_connection_the_server_dropped_and_the_next_request_reconnects
     _terminate_backend_of(connection)
     try:
         assert not connection.is_usable()
-        # What Django does at the end of a request with the pool: the connection goes back,
-        # and the pool drops it, so the request that follows a database restart does not fail.
-        connection.close()
+        # What Django does at the start of a request with CONN_HEALTH_CHECKS: a new
+        # connection, so the request that follows a database restart does not fail.
+        connection.health_check_enabled, connection.health_check_done = True, False
+        connection.close_if_health_check_failed()
         assert AdminUnit.objects.count() >= 0
         assert connection.is_usable()
     finally:
@@ -61,16 +62,3 @@ def test_it_does_not_trust_a_connection_in_a_failed_transaction():
         with pytest.raises(DatabaseError), connection.cursor() as cursor:
             cursor.execute("SELECT 1 / 0")
         assert not connection.is_usable()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_pool_does_not_lend_an_idle_connection_the_server_dropped():
-    from gocua.geo.models import AdminUnit
-
-    connection.ensure_connection()
-    dropped = connection.connection
-    held = type("Held", (), {"connection": dropped, "settings_dict": connection.settings_dict})
-    connection.close()  # back to the pool, idle, as between two requests
-    _terminate_backend_of(held)
-    assert AdminUnit.objects.count() >= 0
-    assert connection.connection is not dropped and connection.is_usable()
