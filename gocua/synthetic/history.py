@@ -128,11 +128,97 @@ def commune_history(
     commune's effect) and, inside the commune, by scores: being away, very old, disabled,
     without a smartphone or with a SIM in someone else's name makes a step less likely."""
     effect = plan.effect
-    rates = shape.rates(effect)
     eligible = [p for p in people if p.eligible]
-    n = len(eligible)
-    quota = {name: quotas.take(name, rate * n) for name, rate in rates.items()}
+    quota = {
+        name: quotas.take(name, rate * len(eligible)) for name, rate in shape.rates(effect).items()
+    }
+    reg_score, act_score, use_score = _scores(rng, eligible)
+    order = sorted(eligible, key=reg_score.__getitem__, reverse=True)
+    before = [p for p in order if p.earliest is not None][: quota["R0"]]
+    before_set = set(before)
+    during = [p for p in order if p not in before_set][: max(0, quota["R60"] - len(before))]
+    registered = before_set | set(during)
+    steps: dict[Person, list[tuple[int, str]]] = {p: [] for p in eligible}
+    initial: dict[Person, str] = {}
+    approved_on: dict[Person, int] = {}  # day the person is (or was) approved; 0 = before
 
+    by_act = sorted(before, key=act_score.__getitem__, reverse=True)
+    active_before = by_act[: quota["A0"]]
+    by_use = sorted(active_before, key=use_score.__getitem__, reverse=True)
+    used_before = set(by_use[: quota["U0"]])
+    for p in active_before:
+        initial[p] = "used" if p in used_before else "activated"
+        approved_on[p] = 0
+    _before_window(rng, before, set(active_before), initial, approved_on, steps, window)
+    for p in during:  # registered in the window, most of them early
+        day = max(p.first_day, _day_in(rng, 1, window, 0.25 - 0.08 * effect))
+        _register(rng, steps[p], day, window, approved_on, p, failed=rng.random() < 0.05)
+
+    activated_on, used_count = _activate_and_use(
+        rng,
+        (*before, *during),
+        active_before,
+        used_before,
+        approved_on,
+        (act_score, use_score),
+        quota,
+        steps,
+        window=window,
+        effect=effect,
+    )
+    quotas.settle("R0", len(before))
+    quotas.settle("R60", len(registered))
+    quotas.settle("A0", len(active_before))
+    quotas.settle("A60", len(activated_on))
+    quotas.settle("U0", len(used_before))
+    quotas.settle("U60", used_count)
+    _people_settle(rng, people, initial, registered, steps, window)
+
+
+def _activate_and_use(
+    rng: random.Random,
+    registered: tuple[Person, ...],
+    active_before: list[Person],
+    used_before: set[Person],
+    approved_on: dict[Person, int],
+    scores: tuple[dict, dict],
+    quota: dict[str, int],
+    steps: dict[Person, list[tuple[int, str]]],
+    *,
+    window: int,
+    effect: float,
+) -> tuple[dict[Person, int], int]:
+    """Who activates and who first uses the app in the window, best scores first up to the
+    quotas; returns the day each active person activated (0: before) and how many use it."""
+    act_score, use_score = scores
+    active_before_set = set(active_before)
+    act_mode = 0.45 - 0.12 * effect
+    candidates = [
+        p
+        for p in registered
+        if p not in active_before_set
+        and approved_on.get(p) is not None
+        and approved_on[p] <= window - 2
+    ]
+    candidates.sort(key=act_score.__getitem__, reverse=True)
+    activated_on: dict[Person, int] = dict.fromkeys(active_before, 0)
+    for p in candidates[: max(0, quota["A60"] - len(active_before))]:
+        day = _day_in(rng, max(1, approved_on[p] + 1), window, act_mode)
+        steps[p].append((day, "activated"))
+        activated_on[p] = day
+    users = [p for p in activated_on if p not in used_before and activated_on[p] <= window - 1]
+    users.sort(key=use_score.__getitem__, reverse=True)
+    used_count = len(used_before)
+    for p in users[: max(0, quota["U60"] - len(used_before))]:
+        day = _day_in(rng, activated_on[p] + 1, window, 0.5 - 0.1 * effect)
+        steps[p].append((day, "used"))
+        used_count += 1
+    return activated_on, used_count
+
+
+def _scores(rng: random.Random, eligible: list[Person]) -> tuple[dict, dict, dict]:
+    """Each eligible person's registration, activation and usage scores: a random draw less
+    what makes the step less likely."""
     reg_score, act_score, use_score = {}, {}, {}
     for p in eligible:
         old = p.age >= 75
@@ -155,27 +241,21 @@ def commune_history(
             + 0.3 * (p.age < 18)
         )
         use_score[p] = gumbel(rng) - (1.0 * p.elderly + 2.0 * p.no_smartphone + 0.5 * p.away)
+    return reg_score, act_score, use_score
 
-    order = sorted(eligible, key=reg_score.__getitem__, reverse=True)
-    before = [p for p in order if p.earliest is not None][: quota["R0"]]
-    before_set = set(before)
-    during = [p for p in order if p not in before_set][: max(0, quota["R60"] - len(before))]
-    registered = before_set | set(during)
 
-    steps: dict[Person, list[tuple[int, str]]] = {p: [] for p in eligible}
-    initial: dict[Person, str] = {}
-    approved_on: dict[Person, int] = {}  # day the person is (or was) approved; 0 = before
-
-    by_act = sorted(before, key=act_score.__getitem__, reverse=True)
-    active_before = by_act[: quota["A0"]]
-    by_use = sorted(active_before, key=use_score.__getitem__, reverse=True)
-    used_before = set(by_use[: quota["U0"]])
-    for p in active_before:
-        initial[p] = "used" if p in used_before else "activated"
-        approved_on[p] = 0
-    active_before_set = set(active_before)
+def _before_window(
+    rng: random.Random,
+    before: list[Person],
+    active_before: set[Person],
+    initial: dict[Person, str],
+    approved_on: dict[Person, int],
+    steps: dict[Person, list[tuple[int, str]]],
+    window: int,
+) -> None:
+    """The stage on day 1 of those registered before the window and not yet active."""
     for p in before:
-        if p in active_before_set:
+        if p in active_before:
             continue
         draw = rng.random()
         if draw < 0.90:
@@ -198,40 +278,16 @@ def commune_history(
                 first="registered",
             )
 
-    reg_mode = 0.25 - 0.08 * effect
-    for p in during:
-        day = max(p.first_day, _day_in(rng, 1, window, reg_mode))
-        _register(rng, steps[p], day, window, approved_on, p, failed=rng.random() < 0.05)
 
-    act_mode = 0.45 - 0.12 * effect
-    candidates = [
-        p
-        for p in (*before, *during)
-        if p not in active_before_set
-        and approved_on.get(p) is not None
-        and approved_on[p] <= window - 2
-    ]
-    candidates.sort(key=act_score.__getitem__, reverse=True)
-    activated_on: dict[Person, int] = dict.fromkeys(active_before, 0)
-    for p in candidates[: max(0, quota["A60"] - len(active_before))]:
-        day = _day_in(rng, max(1, approved_on[p] + 1), window, act_mode)
-        steps[p].append((day, "activated"))
-        activated_on[p] = day
-    users = [p for p in activated_on if p not in used_before and activated_on[p] <= window - 1]
-    users.sort(key=use_score.__getitem__, reverse=True)
-    used_count = len(used_before)
-    for p in users[: max(0, quota["U60"] - len(used_before))]:
-        day = _day_in(rng, activated_on[p] + 1, window, 0.5 - 0.1 * effect)
-        steps[p].append((day, "used"))
-        used_count += 1
-
-    quotas.settle("R0", len(before))
-    quotas.settle("R60", len(registered))
-    quotas.settle("A0", len(active_before))
-    quotas.settle("A60", len(activated_on))
-    quotas.settle("U0", len(used_before))
-    quotas.settle("U60", used_count)
-
+def _people_settle(
+    rng: random.Random,
+    people: list[Person],
+    initial: dict[Person, str],
+    registered: set[Person],
+    steps: dict[Person, list[tuple[int, str]]],
+    window: int,
+) -> None:
+    """Everyone's events and final stage, from their stage on day 1 and their steps."""
     for p in people:
         if p.earliest is None:
             # Not old enough before day 1: everything they have happens in the window.

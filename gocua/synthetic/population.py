@@ -236,21 +236,7 @@ def commune_people(
     streets = [rng.sample(names.STREETS, 3) for _ in hamlets]
     cutoff_today = eligibility_cutoff(ctx.today, ctx.min_age)
 
-    sizes: list[list[int]] = []  # [hamlet index, size]
-    total = 0
-    while total < plan.people:
-        size = rng.choices(_SIZES, cum_weights=_SIZE_CUM)[0]
-        total += size
-        sizes.append([rng.choices(range(len(hamlets)), cum_weights=hamlet_weights)[0], size])
-    # Take the overshoot from random households of two or more (cutting the last one short
-    # would bias small communes towards small households).
-    while total > plan.people:
-        item = sizes[rng.randrange(len(sizes))]
-        if item[1] > 1 or all(s == 1 for _, s in sizes):
-            item[1] -= 1
-            total -= 1
-    sizes = [item for item in sizes if item[1] > 0]
-    sizes.sort(key=lambda item: item[0])  # stable: households keep their draw order in a hamlet
+    sizes = _household_sizes(rng, plan.people, hamlet_weights)
 
     homes: list[Home] = []
     number = [0] * len(hamlets)
@@ -278,17 +264,43 @@ def commune_people(
         )
         _members(rng, home, size, ctx, lag, next_resident_id)
         for person in home.members:
-            # Eligible as the KPI counts it on the last day (reports.selectors).
-            person.eligible = (
-                not person.deceased and not person.moved_out and person.birth_date <= cutoff_today
-            )
-            # Day 1 is offset 0: someone old enough only from offset o may move from day o+1,
-            # and had a stage before the window only if o < 0 (at most 600 days back).
-            offset = (_add_years(person.birth_date, ctx.min_age) - ctx.start).days
-            person.first_day = max(1, offset + 1)
-            person.earliest = max(-600, offset) if offset <= -1 else None
+            _eligibility_set(person, ctx, cutoff_today)
         homes.append(home)
     return homes
+
+
+def _household_sizes(
+    rng: random.Random, people: int, hamlet_weights: list[float]
+) -> list[list[int]]:
+    """[hamlet index, size] of households that add up to `people`, by hamlet."""
+    sizes: list[list[int]] = []
+    total = 0
+    while total < people:
+        size = rng.choices(_SIZES, cum_weights=_SIZE_CUM)[0]
+        total += size
+        sizes.append([rng.choices(range(len(hamlet_weights)), cum_weights=hamlet_weights)[0], size])
+    # Take the overshoot from random households of two or more (cutting the last one short
+    # would bias small communes towards small households).
+    while total > people:
+        item = sizes[rng.randrange(len(sizes))]
+        if item[1] > 1 or all(s == 1 for _, s in sizes):
+            item[1] -= 1
+            total -= 1
+    sizes = [item for item in sizes if item[1] > 0]
+    sizes.sort(key=lambda item: item[0])  # stable: households keep their draw order in a hamlet
+    return sizes
+
+
+def _eligibility_set(person: "Person", ctx: PeopleContext, cutoff_today: dt.date) -> None:
+    # Eligible as the KPI counts it on the last day (reports.selectors).
+    person.eligible = (
+        not person.deceased and not person.moved_out and person.birth_date <= cutoff_today
+    )
+    # Day 1 is offset 0: someone old enough only from offset o may move from day o+1,
+    # and had a stage before the window only if o < 0 (at most 600 days back).
+    offset = (_add_years(person.birth_date, ctx.min_age) - ctx.start).days
+    person.first_day = max(1, offset + 1)
+    person.earliest = max(-600, offset) if offset <= -1 else None
 
 
 def _add_years(day: dt.date, years: int) -> dt.date:
@@ -394,7 +406,13 @@ def _person(rng, home, age, sex, family, ctx: PeopleContext, lag, next_id) -> Pe
         person.moved_out = r() < 0.008
     elif 46 <= age <= 59:
         person.away = r() < 0.04 * lag
-    # Phones: a smartphone owner almost always gives a number; others a relative's, or none.
+    _phone_set(rng, person, age, lag)
+    return person
+
+
+def _phone_set(rng: random.Random, person: Person, age: int, lag: float) -> None:
+    """A smartphone owner almost always gives a number; others a relative's, or none."""
+    r = rng.random
     draw = r()
     if person.no_smartphone:
         kind = "own" if draw < 0.45 else "shared" if draw < 0.8 else "none"
@@ -408,4 +426,3 @@ def _person(rng, home, age, sex, family, ctx: PeopleContext, lag, next_id) -> Pe
         person.sim_not_owned = r() < min(0.5, 0.07 * lag)
     elif kind == "shared":
         person.phone = "SHARED"
-    return person

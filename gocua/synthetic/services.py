@@ -187,35 +187,12 @@ def _purge_province(province: AdminUnit) -> int:
     return deleted
 
 
-def _generate(summary, province, districts, communes, people, seed, today, on_progress):
-    salt = f"gocua:{seed}:{province.edition}:{province.code}"
-    province_rng = random.Random(salt)
-    window = WINDOW_DAYS
-    campaign = teams.campaign_plan(province=province, today=today, window=window)
-    clock = Clock(start=campaign.start_date, window=window, tz=timezone.get_current_timezone())
-    district_by_id = {d.id: d for d in districts}
-    plans = population.commune_plans(
-        province_rng, communes=communes, districts=district_by_id, people=people
-    )
-    hamlets = _hamlets_create(plans)
-    summary.hamlets = sum(len(h) for h in hamlets.values())
-    summary.communes = len(plans)
-    roster = teams.teams_create(
-        random.Random(salt + ":teams"),
-        campaign=campaign,
-        districts=districts,
-        plans=plans,
-        hamlets=hamlets,
-        clock=clock,
-    )
-    summary.teams = len(roster.teams)
-    summary.members = sum(len(m) for m in roster.members.values())
-
+def _people_context(province: AdminUnit, campaign, today: dt.date) -> population.PeopleContext:
     own = province.code.zfill(3)
     codes = sorted(nid_lib.province_codes())
     if own not in codes:  # a 2025 code that was not a 2023 one: register them elsewhere
         own = codes[0]
-    ctx = population.PeopleContext(
+    return population.PeopleContext(
         today=today,
         start=campaign.start_date,
         edition=province.edition,
@@ -224,10 +201,65 @@ def _generate(summary, province, districts, communes, people, seed, today, on_pr
         other_provinces=tuple(c for c in codes if c != own),
         nids=population.NationalIds(edition=province.edition),
     )
+
+
+def _communes_write(commune_rows, plans, tables: "_Tables", people: int, on_progress) -> dict:
+    """Build the communes in a producer thread and write each as it comes; returns the KPI
+    tally of all of them."""
+    tally = dict.fromkeys(("eligible", "registered0", "activated0", "registered", "activated"), 0)
+    done = 0
+    for counts, size, batch in _in_background(commune_rows, plans):
+        tables.flush(batch)
+        for name, count in counts.items():
+            tally[name] += count
+        done += size
+        on_progress(done, people)
+    return tally
+
+
+def _summary_counted(summary: GenerateSummary, counts: dict[str, int], tally: dict) -> None:
+    for name, count in counts.items():
+        setattr(summary, name, count)
+    eligible = tally["eligible"] or 1
+    summary.eligible = tally["eligible"]
+    summary.registration_rate_day0 = round(tally["registered0"] / eligible, 4)
+    summary.activation_rate_day0 = round(tally["activated0"] / eligible, 4)
+    summary.registration_rate = round(tally["registered"] / eligible, 4)
+    summary.activation_rate = round(tally["activated"] / eligible, 4)
+
+
+def _hamlets_and_teams(summary: GenerateSummary, salt: str, plans, campaign, districts, clock):
+    """The communes' hamlets and the campaign's teams, counted on `summary`."""
+    hamlets = _hamlets_create(plans)
+    roster = teams.teams_create(
+        random.Random(salt + ":teams"),
+        campaign=campaign,
+        districts=districts,
+        plans=plans,
+        hamlets=hamlets,
+        clock=clock,
+    )
+    summary.hamlets = sum(len(h) for h in hamlets.values())
+    summary.communes = len(plans)
+    summary.teams = len(roster.teams)
+    summary.members = sum(len(m) for m in roster.members.values())
+    return hamlets, roster
+
+
+def _generate(summary, province, districts, communes, people, seed, today, on_progress):
+    salt = f"gocua:{seed}:{province.edition}:{province.code}"
+    province_rng = random.Random(salt)
+    window = WINDOW_DAYS
+    campaign = teams.campaign_plan(province=province, today=today, window=window)
+    clock = Clock(start=campaign.start_date, window=window, tz=timezone.get_current_timezone())
+    plans = population.commune_plans(
+        province_rng, communes=communes, districts={d.id: d for d in districts}, people=people
+    )
+    hamlets, roster = _hamlets_and_teams(summary, salt, plans, campaign, districts, clock)
+    ctx = _people_context(province, campaign, today)
     household_ids, resident_ids = IdBlock(Household), IdBlock(Resident)
-    support_ids = IdBlock(HomeSupportRequest)
-    quotas, shape = history.Quotas(), history.Shape()
-    tables = _Tables()
+    support_ids, quotas, shape = IdBlock(HomeSupportRequest), history.Quotas(), history.Shape()
+    tables, deadline_day = _Tables(), (campaign.deadline - campaign.start_date).days + 1
 
     def commune_rows(plan: population.CommunePlan) -> tuple[dict[str, int], int, dict]:
         """Build one commune (pure Python, no database) and queue its rows on `tables`."""
@@ -248,24 +280,18 @@ def _generate(summary, province, districts, communes, people, seed, today, on_pr
             rng,
             homes=homes,
             window=window,
-            deadline_day=(campaign.deadline - campaign.start_date).days + 1,
+            deadline_day=deadline_day,
             hamlet_member=roster.hamlet_member,
             police=roster.police[plan.unit.id],
             next_home_support_id=support_ids.take,
         )
         return history.kpi_tally(members), len(members), tables.rows(homes, field_rows, clock)
 
-    tally = dict.fromkeys(("eligible", "registered0", "activated0", "registered", "activated"), 0)
-    done = 0
-    for counts, size, batch in _in_background(commune_rows, plans):
-        tables.flush(batch)
-        for name, count in counts.items():
-            tally[name] += count
-        done += size
-        on_progress(done, people)
+    tally = _communes_write(commune_rows, plans, tables, people, on_progress)
 
+    rng = random.Random(salt + ":outreach")
     extra = teams.outreach_and_training(
-        random.Random(salt + ":outreach"),
+        rng,
         province=province,
         districts=districts,
         plans=plans,
@@ -273,16 +299,7 @@ def _generate(summary, province, districts, communes, people, seed, today, on_pr
         clock=clock,
         window=window,
     )
-    for name, count in tables.counts.items():
-        setattr(summary, name, count)
-    for name, count in extra.items():
-        setattr(summary, name, count)
-    eligible = tally["eligible"] or 1
-    summary.eligible = tally["eligible"]
-    summary.registration_rate_day0 = round(tally["registered0"] / eligible, 4)
-    summary.activation_rate_day0 = round(tally["activated0"] / eligible, 4)
-    summary.registration_rate = round(tally["registered"] / eligible, 4)
-    summary.activation_rate = round(tally["activated"] / eligible, 4)
+    _summary_counted(summary, {**tables.counts, **extra}, tally)
 
 
 def _hamlets_create(plans: list[population.CommunePlan]) -> dict[int, list[AdminUnit]]:
@@ -330,230 +347,131 @@ def _hamlets_create(plans: list[population.CommunePlan]) -> dict[int, list[Admin
     return result
 
 
+# The columns the generator fills, table by table, parents before children (see writer.Table).
+_COLUMNS = {
+    "households": (
+        Household,
+        ["id", "unit_id", "code", "address", "lat", "lon", "province_code", "walk_key"],
+    ),
+    "residents": (
+        Resident,
+        [
+            "id",
+            "national_id",
+            "full_name",
+            "name_search",
+            "birth_date",
+            "birth_year_only",
+            "sex",
+            "phone",
+            "unit_id",
+            "household_id",
+            "province_code",
+            "elderly",
+            "disabled",
+            "no_smartphone",
+            "away",
+            "moved_out",
+            "deceased",
+            "needs_id_card",
+            "eid_stage",
+            "eid_level",
+            "stage_at",
+            "last_used_at",
+            "updated_at",
+        ],
+    ),
+    "stage_events": (
+        StageEvent,
+        [
+            "resident_id",
+            "from_stage",
+            "to_stage",
+            "from_level",
+            "to_level",
+            "at",
+            "source",
+        ],
+    ),
+    "visits": (
+        Visit,
+        [
+            "id",
+            "household_id",
+            "member_id",
+            "at",
+            "received_at",
+            "note",
+            "lat",
+            "lon",
+        ],
+    ),
+    "visit_outcomes": (
+        VisitOutcome,
+        [
+            "visit_id",
+            "resident_id",
+            "outcome",
+            "note",
+            "claimed_stage",
+            "confirmed_at",
+            "review",
+            "reviewed_at",
+        ],
+    ),
+    "follow_ups": (
+        FollowUp,
+        [
+            "household_id",
+            "resident_id",
+            "visit_id",
+            "member_id",
+            "due_date",
+            "time_of_day",
+            "reason",
+            "status",
+            "done_at",
+            "created_at",
+        ],
+    ),
+    "home_support_requests": (
+        HomeSupportRequest,
+        [
+            "id",
+            "resident_id",
+            "visit_id",
+            "reason",
+            "status",
+            "requested_at",
+            "scheduled_at",
+            "scheduled_for",
+            "closed_at",
+            "close_reason",
+        ],
+    ),
+    "officers": (HomeSupportRequest.officers.through, ["homesupportrequest_id", "member_id"]),
+}
+
+
 class _Tables:
     """The bulk tables. `rows()` is pure (it runs in the producer thread); `flush()` writes a
     commune's batch with the backend's bulk path, parents before children."""
 
     def __init__(self) -> None:
-        through = HomeSupportRequest.officers.through
-        self.tables = {
-            "households": Table(
-                Household,
-                ["id", "unit_id", "code", "address", "lat", "lon", "province_code", "walk_key"],
-            ),
-            "residents": Table(
-                Resident,
-                [
-                    "id",
-                    "national_id",
-                    "full_name",
-                    "name_search",
-                    "birth_date",
-                    "birth_year_only",
-                    "sex",
-                    "phone",
-                    "unit_id",
-                    "household_id",
-                    "province_code",
-                    "elderly",
-                    "disabled",
-                    "no_smartphone",
-                    "away",
-                    "moved_out",
-                    "deceased",
-                    "needs_id_card",
-                    "eid_stage",
-                    "eid_level",
-                    "stage_at",
-                    "last_used_at",
-                    "updated_at",
-                ],
-            ),
-            "stage_events": Table(
-                StageEvent,
-                [
-                    "resident_id",
-                    "from_stage",
-                    "to_stage",
-                    "from_level",
-                    "to_level",
-                    "at",
-                    "source",
-                ],
-            ),
-            "visits": Table(
-                Visit,
-                [
-                    "id",
-                    "household_id",
-                    "member_id",
-                    "at",
-                    "received_at",
-                    "note",
-                    "lat",
-                    "lon",
-                ],
-            ),
-            "visit_outcomes": Table(
-                VisitOutcome,
-                [
-                    "visit_id",
-                    "resident_id",
-                    "outcome",
-                    "note",
-                    "claimed_stage",
-                    "confirmed_at",
-                    "review",
-                    "reviewed_at",
-                ],
-            ),
-            "follow_ups": Table(
-                FollowUp,
-                [
-                    "household_id",
-                    "resident_id",
-                    "visit_id",
-                    "member_id",
-                    "due_date",
-                    "time_of_day",
-                    "reason",
-                    "status",
-                    "done_at",
-                    "created_at",
-                ],
-            ),
-            "home_support_requests": Table(
-                HomeSupportRequest,
-                [
-                    "id",
-                    "resident_id",
-                    "visit_id",
-                    "reason",
-                    "status",
-                    "requested_at",
-                    "scheduled_at",
-                    "scheduled_for",
-                    "closed_at",
-                    "close_reason",
-                ],
-            ),
-            "officers": Table(through, ["homesupportrequest_id", "member_id"]),
-        }
+        self.tables = {name: Table(model, columns) for name, (model, columns) in _COLUMNS.items()}
         self.counts = dict.fromkeys(self.tables, 0)
         # Decided here, in the database thread: the producer thread never touches `connection`.
         self.native_uuid = connection.features.has_native_uuid_field
 
     def rows(self, homes, field_rows: history.FieldRows, clock: Clock) -> dict[str, list]:
-        at, day_date = clock.at, clock.day_date
         extra = {name: table.extra for name, table in self.tables.items()}
+        native_uuid = self.native_uuid
 
         def db_uuid(value: uuid.UUID):
-            return value if self.native_uuid else value.hex
+            return value if native_uuid else value.hex
 
-        # "Written" when the history ends, after the night extract (not at now(): the same
-        # seed must give the same rows; and never after the run, see history.last_moment).
-        stamp = at(history.last_moment(clock.window))
-        households, residents, events = [], [], []
-        for home in homes:
-            province_code = home.hamlet.province_code
-            households.append(
-                (
-                    home.id,
-                    home.hamlet.id,
-                    home.code,
-                    home.address,
-                    home.lat,
-                    home.lon,
-                    province_code,
-                    walk_key_for(home.address, home.hamlet),
-                )
-                + extra["households"]
-            )
-            for p in home.members:
-                residents.append(
-                    (
-                        p.id,
-                        p.national_id,
-                        p.full_name,
-                        name_search_of(p.full_name),
-                        p.birth_date,
-                        p.birth_year_only,
-                        p.sex,
-                        p.phone,
-                        home.hamlet.id,
-                        home.id,
-                        province_code,
-                        p.elderly,
-                        p.disabled,
-                        p.no_smartphone,
-                        p.away,
-                        p.moved_out,
-                        p.deceased,
-                        p.needs_id_card,
-                        p.stage,
-                        p.level,
-                        at(p.stage_at),
-                        at(p.last_used_at),
-                        stamp,
-                    )
-                    + extra["residents"]
-                )
-                events += [
-                    (p.id, frm, to, frm_level, to_level, at(t), source) + extra["stage_events"]
-                    for t, frm, to, frm_level, to_level, source in p.events
-                ]
-        visits = [
-            (db_uuid(v), household, member, at(t), at(received), "", lat, lon) + extra["visits"]
-            for v, household, member, t, received, lat, lon in field_rows.visits
-        ]
-        outcomes = [
-            (db_uuid(v), resident, outcome, note, claimed, at(confirmed), review, at(reviewed))
-            + extra["visit_outcomes"]
-            for v, resident, outcome, note, claimed, confirmed, review, reviewed in field_rows.outcomes
-        ]
-        follow_ups = [
-            (
-                household,
-                resident,
-                db_uuid(v),
-                member,
-                day_date(due),
-                when,
-                reason,
-                status,
-                at(done_at),
-                at(created),
-            )
-            + extra["follow_ups"]
-            for household, resident, v, member, due, when, reason, status, done_at, created in field_rows.follow_ups
-        ]
-        support = [
-            (
-                hid,
-                resident,
-                db_uuid(v),
-                reason,
-                status,
-                at(requested),
-                at(scheduled_at),
-                day_date(scheduled_for) if scheduled_for is not None else None,
-                at(closed),
-                close_reason,
-            )
-            + extra["home_support_requests"]
-            for (
-                hid,
-                resident,
-                v,
-                reason,
-                status,
-                requested,
-                scheduled_at,
-                scheduled_for,
-                closed,
-                close_reason,
-            ) in field_rows.home_support
-        ]
+        households, residents, events = _people_rows(homes, clock, extra)
+        visits, outcomes, follow_ups, support = _field_rows(field_rows, clock, db_uuid, extra)
         officers = [row + extra["officers"] for row in field_rows.officers]
         return {
             "households": households,
@@ -572,6 +490,124 @@ class _Tables:
             if rows:
                 rows_write(table.table, table.columns, rows)
                 self.counts[name] += len(rows)
+
+
+def _people_rows(homes, clock: Clock, extra: dict[str, tuple]) -> tuple[list, list, list]:
+    """The households, residents and stage events of a commune's homes, as table rows."""
+    at = clock.at
+    # "Written" when the history ends, after the night extract (not at now(): the same
+    # seed must give the same rows; and never after the run, see history.last_moment).
+    stamp = at(history.last_moment(clock.window))
+    households, residents, events = [], [], []
+    for home in homes:
+        province_code = home.hamlet.province_code
+        households.append(
+            (
+                home.id,
+                home.hamlet.id,
+                home.code,
+                home.address,
+                home.lat,
+                home.lon,
+                province_code,
+                walk_key_for(home.address, home.hamlet),
+            )
+            + extra["households"]
+        )
+        for p in home.members:
+            residents.append(
+                (
+                    p.id,
+                    p.national_id,
+                    p.full_name,
+                    name_search_of(p.full_name),
+                    p.birth_date,
+                    p.birth_year_only,
+                    p.sex,
+                    p.phone,
+                    home.hamlet.id,
+                    home.id,
+                    province_code,
+                    p.elderly,
+                    p.disabled,
+                    p.no_smartphone,
+                    p.away,
+                    p.moved_out,
+                    p.deceased,
+                    p.needs_id_card,
+                    p.stage,
+                    p.level,
+                    at(p.stage_at),
+                    at(p.last_used_at),
+                    stamp,
+                )
+                + extra["residents"]
+            )
+            events += [
+                (p.id, frm, to, frm_level, to_level, at(t), source) + extra["stage_events"]
+                for t, frm, to, frm_level, to_level, source in p.events
+            ]
+    return households, residents, events
+
+
+def _field_rows(
+    field_rows: history.FieldRows, clock: Clock, db_uuid, extra: dict[str, tuple]
+) -> tuple[list, list, list, list]:
+    """The visits, their outcomes, the follow-ups and home-support requests, as table rows."""
+    at, day_date = clock.at, clock.day_date
+    visits = [
+        (db_uuid(v), household, member, at(t), at(received), "", lat, lon) + extra["visits"]
+        for v, household, member, t, received, lat, lon in field_rows.visits
+    ]
+    outcomes = [
+        (db_uuid(v), resident, outcome, note, claimed, at(confirmed), review, at(reviewed))
+        + extra["visit_outcomes"]
+        for v, resident, outcome, note, claimed, confirmed, review, reviewed in field_rows.outcomes
+    ]
+    follow_ups = [
+        (
+            household,
+            resident,
+            db_uuid(v),
+            member,
+            day_date(due),
+            when,
+            reason,
+            status,
+            at(done_at),
+            at(created),
+        )
+        + extra["follow_ups"]
+        for household, resident, v, member, due, when, reason, status, done_at, created in field_rows.follow_ups
+    ]
+    support = [
+        (
+            hid,
+            resident,
+            db_uuid(v),
+            reason,
+            status,
+            at(requested),
+            at(scheduled_at),
+            day_date(scheduled_for) if scheduled_for is not None else None,
+            at(closed),
+            close_reason,
+        )
+        + extra["home_support_requests"]
+        for (
+            hid,
+            resident,
+            v,
+            reason,
+            status,
+            requested,
+            scheduled_at,
+            scheduled_for,
+            closed,
+            close_reason,
+        ) in field_rows.home_support
+    ]
+    return visits, outcomes, follow_ups, support
 
 
 def _in_background(build: Callable, items: list, depth: int = 2):

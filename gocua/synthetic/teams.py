@@ -135,28 +135,8 @@ def outreach_and_training(
     """A few outreach events (markets, schools, agencies, industrial parks...) per district
     team and for some commune teams, and one training per district early in the window
     (per group of ten communes where the edition has no districts)."""
-    events = []
-    hosts = [(d, 3) for d in districts] + [(p.unit, 1) for p in plans if rng.random() < 0.3]
-    for unit, count in hosts:
-        short = unit.name.split(" ", 1)[-1] if " " in unit.name else unit.name
-        for _ in range(count):
-            kind, place = rng.choice(_PLACES)
-            reached = rng.randint(60, 600)
-            dossiers = round(reached * rng.uniform(0.08, 0.3))
-            events.append(
-                OutreachEvent(
-                    unit=unit,
-                    team=roster.teams.get(unit.id),
-                    kind=kind,
-                    place=place.format(name=short, full=unit.name),
-                    date=clock.day_date(rng.randint(1, window - 1)),
-                    people_reached=reached,
-                    dossiers_collected=dossiers,
-                    activations_helped=round(reached * rng.uniform(0.1, 0.4)),
-                )
-            )
+    events = _outreach_events(rng, districts=districts, plans=plans, roster=roster, clock=clock)
     OutreachEvent.objects.bulk_create(events)
-
     if districts:
         groups = [(d, [p for p in plans if p.district == d]) for d in districts]
     else:
@@ -172,37 +152,7 @@ def outreach_and_training(
         )
         sessions.append(session)
         crews = [roster.members.get(unit.id, [])] + [roster.members[p.unit.id] for p in group]
-        for crew in crews:
-            for member in crew:
-                attendees.append(
-                    (
-                        session,
-                        TrainingAttendance(
-                            member=member,
-                            name=member.full_name,
-                            passed=rng.random() < 0.92,
-                        ),
-                    )
-                )
-        for _commune in group:  # commune staff without a roster entry
-            for _ in range(rng.randint(1, 2)):
-                sex = "M" if rng.random() < 0.5 else "F"
-                name = names.full_name(
-                    rng,
-                    family=names.family_name(rng),
-                    sex=sex,
-                    birth_year=1975 + rng.randint(0, 25),
-                )
-                attendees.append(
-                    (
-                        session,
-                        TrainingAttendance(
-                            member=None,
-                            name=name,
-                            passed=rng.random() < 0.85,
-                        ),
-                    )
-                )
+        attendees += [(session, a) for a in _attendances(rng, crews, group)]
     TrainingSession.objects.bulk_create(sessions)
     for session, attendance in attendees:
         attendance.session = session
@@ -212,3 +162,60 @@ def outreach_and_training(
         "trainings": len(sessions),
         "training_attendances": len(attendees),
     }
+
+
+def _outreach_events(
+    rng: random.Random,
+    *,
+    districts: list[AdminUnit],
+    plans: list[CommunePlan],
+    roster: Roster,
+    clock: Clock,
+) -> list[OutreachEvent]:
+    """Three outreach events per district team, one for about a third of the commune teams."""
+    events = []
+    hosts = [(d, 3) for d in districts] + [(p.unit, 1) for p in plans if rng.random() < 0.3]
+    for unit, count in hosts:
+        short = unit.name.split(" ", 1)[-1] if " " in unit.name else unit.name
+        for _ in range(count):
+            kind, place = rng.choice(_PLACES)
+            reached = rng.randint(60, 600)
+            dossiers = round(reached * rng.uniform(0.08, 0.3))
+            events.append(
+                OutreachEvent(
+                    unit=unit,
+                    team=roster.teams.get(unit.id),
+                    kind=kind,
+                    place=place.format(name=short, full=unit.name),
+                    date=clock.day_date(rng.randint(1, clock.window - 1)),
+                    people_reached=reached,
+                    dossiers_collected=dossiers,
+                    activations_helped=round(reached * rng.uniform(0.1, 0.4)),
+                )
+            )
+    return events
+
+
+def _attendances(
+    rng: random.Random, crews: list[list], group: list[CommunePlan]
+) -> list[TrainingAttendance]:
+    """A training's attendances: the teams' members, then one or two commune staff without a
+    roster entry per commune."""
+    attendances = [
+        TrainingAttendance(member=member, name=member.full_name, passed=rng.random() < 0.92)
+        for crew in crews
+        for member in crew
+    ]
+    for _commune in group:
+        for _ in range(rng.randint(1, 2)):
+            sex = "M" if rng.random() < 0.5 else "F"
+            name = names.full_name(
+                rng,
+                family=names.family_name(rng),
+                sex=sex,
+                birth_year=1975 + rng.randint(0, 25),
+            )
+            attendances.append(
+                TrainingAttendance(member=None, name=name, passed=rng.random() < 0.85)
+            )
+    return attendances
