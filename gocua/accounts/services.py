@@ -255,6 +255,38 @@ def hamlets_named(commune: AdminUnit, hamlets: str | Sequence[str]) -> list[Admi
     return chosen
 
 
+def _username_free(username: str) -> str:
+    """The user name, stripped, if it is valid and nobody has it (whatever its case)."""
+    username = (username or "").strip()
+    if not username:
+        raise AccountError("the user name is empty")
+    # The rule of every other path (the admin, Django's forms): letters, digits and @.+-_ only.
+    try:
+        User._meta.get_field("username").run_validators(username)
+    except ValidationError as exc:
+        raise AccountError(f"user name {username!r}: " + " ".join(exc.messages)) from None
+    if User.objects.filter(username__iexact=username).exists():
+        raise AccountError(f"a user named {username!r} already exists")
+    return username
+
+
+def _account_fits(
+    role: str, unit: AdminUnit, *, hamlets: str | Sequence[str] | None, password: str | None
+) -> None:
+    """Raise AccountError when the role, its unit, the hamlets or the password do not fit."""
+    if role not in Role.values:
+        raise AccountError(f"role must be one of {', '.join(Role.values)}, not {role!r}")
+    if role == Role.FIELD_MEMBER and unit.level not in (Level.COMMUNE, Level.DISTRICT):
+        raise AccountError(
+            f"a field member belongs to a commune (or a district's team); {unit.name} "
+            f"({unit.code}) is a {unit.level}"
+        )
+    if hamlets is not None and role != Role.FIELD_MEMBER:
+        raise AccountError("--hamlets is only for field members")
+    if password is not None and not password:
+        raise AccountError("the password is empty")
+
+
 @transaction.atomic
 def user_create(
     *,
@@ -279,27 +311,8 @@ def user_create(
     services that check the actor's scope first (account_create, the campaigns'
     member_account_give).
     """
-    username = (username or "").strip()
-    if not username:
-        raise AccountError("the user name is empty")
-    # The rule of every other path (the admin, Django's forms): letters, digits and @.+-_ only.
-    try:
-        User._meta.get_field("username").run_validators(username)
-    except ValidationError as exc:
-        raise AccountError(f"user name {username!r}: " + " ".join(exc.messages)) from None
-    if User.objects.filter(username__iexact=username).exists():
-        raise AccountError(f"a user named {username!r} already exists")
-    if role not in Role.values:
-        raise AccountError(f"role must be one of {', '.join(Role.values)}, not {role!r}")
-    if role == Role.FIELD_MEMBER and unit.level not in (Level.COMMUNE, Level.DISTRICT):
-        raise AccountError(
-            f"a field member belongs to a commune (or a district's team); {unit.name} "
-            f"({unit.code}) is a {unit.level}"
-        )
-    if hamlets is not None and role != Role.FIELD_MEMBER:
-        raise AccountError("--hamlets is only for field members")
-    if password is not None and not password:
-        raise AccountError("the password is empty")
+    username = _username_free(username)
+    _account_fits(role, unit, hamlets=hamlets, password=password)
     user = User(username=username, role=role, unit=unit, full_name=nfc(full_name or ""))
     if password is None:
         user.set_unusable_password()

@@ -474,6 +474,34 @@ def member_remove(request: HttpRequest, pk: int, member_id: int) -> HttpResponse
     return redirect("campaigns:team", pk=team.pk)
 
 
+def _assignments_save(request: HttpRequest, team, hamlets: list) -> None:
+    """The posted checkboxes (a_<hamlet>_<member>) as the team's assignments, with a message."""
+    pairs = []
+    for key in request.POST:
+        if key.startswith("a_"):
+            try:
+                hamlet_id, member_id = (int(x) for x in key[2:].split("_"))
+            except ValueError:
+                continue
+            pairs.append((member_id, hamlet_id))
+    try:
+        added, removed = services.assignments_set(
+            team=team,
+            hamlet_ids=[h.pk for h in hamlets],
+            pairs=pairs,
+            actor=request.user,
+            address=client_ip(request),
+        )
+    except OperationRefused as exc:
+        messages.error(request, exc.message)
+        return
+    messages.success(
+        request,
+        _("Đã lưu phân công: thêm %(added)d, bỏ %(removed)d.")
+        % {"added": added, "removed": removed},
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def team_assignments(request: HttpRequest, pk: int) -> HttpResponse:
@@ -482,30 +510,7 @@ def team_assignments(request: HttpRequest, pk: int) -> HttpResponse:
     members = selectors.roster(team)
     hamlets = list(selectors.hamlets_of(team.unit).select_related("parent"))
     if request.method == "POST":
-        pairs = []
-        for key in request.POST:
-            if key.startswith("a_"):
-                try:
-                    hamlet_id, member_id = (int(x) for x in key[2:].split("_"))
-                except ValueError:
-                    continue
-                pairs.append((member_id, hamlet_id))
-        try:
-            added, removed = services.assignments_set(
-                team=team,
-                hamlet_ids=[h.pk for h in hamlets],
-                pairs=pairs,
-                actor=request.user,
-                address=client_ip(request),
-            )
-        except OperationRefused as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(
-                request,
-                _("Đã lưu phân công: thêm %(added)d, bỏ %(removed)d.")
-                % {"added": added, "removed": removed},
-            )
+        _assignments_save(request, team, hamlets)
         return redirect("campaigns:assignments", pk=team.pk)
     counts = people_selectors.hamlet_counts(
         team.unit, campaign=team.campaign, on=timezone.localdate()

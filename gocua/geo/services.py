@@ -15,10 +15,8 @@ def _kind(full_name: str, short_name: str) -> str:
     return full_name[: len(full_name) - len(short_name)].strip() if short_name else ""
 
 
-@transaction.atomic
-def units_load(*, province_code: str, edition: int) -> dict[str, int]:
-    """Load one province's real units from `vietnamadminunits`. Idempotent: names and centroids
-    are refreshed, codes never change. Returns counts per level."""
+def _province_rows(province_code: str, edition: int) -> tuple[str, list[dict]]:
+    """The province's two-digit code and its communes' rows in `vietnamadminunits`."""
     code = province_code.strip()
     if not (code.isdigit() and code.isascii() and len(code) <= 3):
         raise UnitError(f"a province code is 2 digits (72, 80 …), not {province_code!r}")
@@ -35,7 +33,14 @@ def units_load(*, province_code: str, edition: int) -> dict[str, int]:
         raise UnitError(f"edition must be 2023 or 2025, not {edition}")
     if not rows:
         raise UnitError(f"no province with code {code} in the {edition} edition")
+    return code, rows
 
+
+@transaction.atomic
+def units_load(*, province_code: str, edition: int) -> dict[str, int]:
+    """Load one province's real units from `vietnamadminunits`. Idempotent: names and centroids
+    are refreshed, codes never change. Returns counts per level."""
+    code, rows = _province_rows(province_code, edition)
     first = rows[0]
     counts = {"province": 0, "district": 0, "commune": 0}
     province = _upsert(

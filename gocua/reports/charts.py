@@ -47,6 +47,25 @@ def num(value: float | int | None, digits: int = 0) -> str:
 # --- time series -------------------------------------------------------------------------------
 
 
+class _RatePlot:
+    """The rate chart's frame: days from `first` to `last` across, rates 0–100% up."""
+
+    width, height = 720, 280
+    left, right, top, bottom = 46, 18, 14, 30
+
+    def __init__(self, first: dt.date, last: dt.date) -> None:
+        self.first, self.last = first, last
+        self.span = max((last - first).days, 1)
+        self.plot_w = self.width - self.left - self.right
+        self.plot_h = self.height - self.top - self.bottom
+
+    def x(self, day: dt.date) -> float:
+        return self.left + self.plot_w * (day - self.first).days / self.span
+
+    def y(self, rate: float) -> float:
+        return self.top + self.plot_h * (1 - max(0.0, min(rate, 1.0)))
+
+
 def rate_series(
     series: list[dict],
     *,
@@ -59,9 +78,7 @@ def rate_series(
 ) -> SafeString:
     """Daily registration, activation and usage rates, their target lines, the deadline, and
     the projection of `metric` from today to its projected date."""
-    width, height = 720, 280
-    left, right, top, bottom = 46, 18, 14, 30
-    plot_w, plot_h = width - left - right, height - top - bottom
+    width, height = _RatePlot.width, _RatePlot.height
     if not series:
         return _svg(
             width,
@@ -74,44 +91,55 @@ def rate_series(
             ),
             "Chưa có số liệu",
         )
-    first = series[0]["day"]
     last = max(today, deadline or today)
     if projected and projected > last:
         last = min(projected, last + dt.timedelta(days=90))
-    span = max((last - first).days, 1)
+    plot = _RatePlot(series[0]["day"], last)
+    parts = [
+        *_rate_axes(plot),
+        *_rate_targets(plot, targets, labels),
+        *_rate_days(plot, today, deadline),
+        *_rate_lines(plot, series, labels),
+    ]
+    if projected and projected > series[-1]["day"] and targets.get(metric) is not None:
+        parts.append(_rate_projection(plot, series[-1], targets[metric], metric, projected, labels))
+    return _svg(width, height, "".join(parts), "Tỷ lệ theo ngày")
 
-    def x(day: dt.date) -> float:
-        return left + plot_w * (day - first).days / span
 
-    def y(rate: float) -> float:
-        return top + plot_h * (1 - max(0.0, min(rate, 1.0)))
-
+def _rate_axes(plot: _RatePlot) -> list[SafeString]:
     parts = []
     for tick in (0, 0.25, 0.5, 0.75, 1):
         parts.append(
             format_html(
                 '<line class="grid" x1="{}" x2="{}" y1="{}" y2="{}"/>'
                 '<text class="axis" x="{}" y="{}" text-anchor="end">{}</text>',
-                left,
-                width - right,
-                _f(y(tick)),
-                _f(y(tick)),
-                left - 6,
-                _f(y(tick) + 4),
+                plot.left,
+                plot.width - plot.right,
+                _f(plot.y(tick)),
+                _f(plot.y(tick)),
+                plot.left - 6,
+                _f(plot.y(tick) + 4),
                 f"{int(tick * 100)}%",
             )
         )
     ticks = 6
     for i in range(ticks + 1):
-        day = first + dt.timedelta(days=round(span * i / ticks))
+        day = plot.first + dt.timedelta(days=round(plot.span * i / ticks))
         parts.append(
             format_html(
                 '<text class="axis" x="{}" y="{}" text-anchor="middle">{}</text>',
-                _f(x(day)),
-                height - 10,
+                _f(plot.x(day)),
+                plot.height - 10,
                 day.strftime("%d/%m"),
             )
         )
+    return parts
+
+
+def _rate_targets(
+    plot: _RatePlot, targets: dict[str, float], labels: dict[str, str]
+) -> list[SafeString]:
+    parts = []
     for name in METRIC_CLASSES:
         target = targets.get(name)
         if target is not None:
@@ -120,35 +148,48 @@ def rate_series(
                     '<line class="target target-{}" x1="{}" x2="{}" y1="{}" y2="{}">'
                     "<title>{}: {}</title></line>",
                     name,
-                    left,
-                    width - right,
-                    _f(y(target)),
-                    _f(y(target)),
+                    plot.left,
+                    plot.width - plot.right,
+                    _f(plot.y(target)),
+                    _f(plot.y(target)),
                     f"Chỉ tiêu {labels[name].lower()}",
                     pct(target, 0),
                 )
             )
+    return parts
+
+
+def _rate_days(plot: _RatePlot, today: dt.date, deadline: dt.date | None) -> list[SafeString]:
+    """The deadline's line (with its date) and today's."""
+    parts = []
     if deadline:
         parts.append(
             format_html(
                 '<line class="deadline" x1="{0}" x2="{0}" y1="{1}" y2="{2}"/>'
                 '<text class="axis deadline-label" x="{3}" y="{4}" text-anchor="end">{5}</text>',
-                _f(x(deadline)),
-                top,
-                top + plot_h,
-                _f(x(deadline) - 4),
-                top + 12,
+                _f(plot.x(deadline)),
+                plot.top,
+                plot.top + plot.plot_h,
+                _f(plot.x(deadline) - 4),
+                plot.top + 12,
                 f"Hạn {deadline:%d/%m/%Y}",
             )
         )
     parts.append(
         format_html(
             '<line class="today" x1="{0}" x2="{0}" y1="{1}" y2="{2}"/>',
-            _f(x(today)),
-            top,
-            top + plot_h,
+            _f(plot.x(today)),
+            plot.top,
+            plot.top + plot.plot_h,
         )
     )
+    return parts
+
+
+def _rate_lines(plot: _RatePlot, series: list[dict], labels: dict[str, str]) -> list[SafeString]:
+    """Each rate's line, and a dot on its last day."""
+    parts = []
+    x, y = plot.x, plot.y
     for name in METRIC_CLASSES:
         points = " ".join(f"{_f(x(p['day']))},{_f(y(p[name]))}" for p in series)
         parts.append(
@@ -170,25 +211,33 @@ def rate_series(
                 pct(end[name]),
             )
         )
-    if projected and projected > series[-1]["day"] and targets.get(metric) is not None:
-        end_day = min(projected, last)
-        start_rate = series[-1][metric]
-        goal = targets[metric]
-        total = (projected - series[-1]["day"]).days
-        reached = (end_day - series[-1]["day"]).days / total if total else 1
-        parts.append(
-            format_html(
-                '<line class="projection projection-{}" x1="{}" y1="{}" x2="{}" y2="{}">'
-                "<title>{}</title></line>",
-                metric,
-                _f(x(series[-1]["day"])),
-                _f(y(start_rate)),
-                _f(x(end_day)),
-                _f(y(start_rate + (goal - start_rate) * reached)),
-                f"Dự kiến đạt chỉ tiêu {labels[metric].lower()}: {projected:%d/%m/%Y}",
-            )
-        )
-    return _svg(width, height, "".join(parts), "Tỷ lệ theo ngày")
+    return parts
+
+
+def _rate_projection(
+    plot: _RatePlot,
+    end: dict,
+    goal: float,
+    metric: str,
+    projected: dt.date,
+    labels: dict[str, str],
+) -> SafeString:
+    """From the last day's rate towards the target, reached on the projected date (cut at the
+    chart's edge)."""
+    end_day = min(projected, plot.last)
+    start_rate = end[metric]
+    total = (projected - end["day"]).days
+    reached = (end_day - end["day"]).days / total if total else 1
+    return format_html(
+        '<line class="projection projection-{}" x1="{}" y1="{}" x2="{}" y2="{}">'
+        "<title>{}</title></line>",
+        metric,
+        _f(plot.x(end["day"])),
+        _f(plot.y(start_rate)),
+        _f(plot.x(end_day)),
+        _f(plot.y(start_rate + (goal - start_rate) * reached)),
+        f"Dự kiến đạt chỉ tiêu {labels[metric].lower()}: {projected:%d/%m/%Y}",
+    )
 
 
 # --- funnel ------------------------------------------------------------------------------------
@@ -308,6 +357,72 @@ def colour_for(share: float | None) -> str:
     return "#1b7f3b"
 
 
+def _ring_offsets(
+    placed: list[dict], max_r: float, ring_cap: float
+) -> tuple[dict[int, tuple[float, float]], float]:
+    """Each unit's offset from its centroid, and the largest radius that leaves room.
+
+    Points sharing a centroid (hamlets placed at their commune's) go round a ring wide enough
+    for neighbours not to overlap (chord 2·ring·sin(π/n) ≥ 2·r + gap), within the frame."""
+    groups: dict[tuple, list[int]] = {}
+    for i, c in enumerate(placed):
+        groups.setdefault((round(c["lat"], 5), round(c["lon"], 5)), []).append(i)
+    for members in groups.values():
+        if len(members) > 1:
+            room = ring_cap * math.sin(math.pi / len(members)) - 6
+            max_r = max(6, min(max_r, room))
+    offsets = {}
+    for members in groups.values():
+        n = len(members)
+        ring = min((max_r + 6) / math.sin(math.pi / n), ring_cap) if n > 1 else 0.0
+        for k, i in enumerate(members):
+            angle = 2 * math.pi * k / n - math.pi / 2
+            offsets[i] = (ring * math.cos(angle), ring * math.sin(angle))
+    return offsets, max_r
+
+
+def _map_circle(c: dict, cx: float, cy: float, r: float, metric: str, url_for) -> SafeString:
+    share = c.get(f"{metric}_percent_of_target")
+    title = (
+        f"{c['unit_name']}: {num(c['eligible'])} đủ điều kiện, {pct(c[f'{metric}_rate'])} "
+        f"({pct(share, 0)} chỉ tiêu)"
+    )
+    return format_html(
+        '<a href="{}"><circle class="unit" cx="{}" cy="{}" r="{}" fill="{}">'
+        "<title>{}</title></circle>"
+        '<text class="unit-label" x="{}" y="{}" text-anchor="middle">{}</text></a>',
+        url_for(c),
+        _f(cx),
+        _f(cy),
+        _f(r),
+        colour_for(share),
+        title,
+        _f(cx),
+        _f(cy + r + 12),
+        c["unit_name"],
+    )
+
+
+def _map_legend(height: int) -> list[SafeString]:
+    legend = []
+    for k, (share, caption) in enumerate(
+        ((0.3, "< 50%"), (0.6, "50–70%"), (0.8, "70–90%"), (0.95, "90–99%"), (1.0, "≥ 100%"))
+    ):
+        legend.append(
+            format_html(
+                '<rect x="{}" y="{}" width="14" height="14" rx="2" fill="{}"/>'
+                '<text class="axis" x="{}" y="{}">{}</text>',
+                10 + k * 92,
+                height - 22,
+                colour_for(share),
+                28 + k * 92,
+                height - 11,
+                caption,
+            )
+        )
+    return legend
+
+
 def unit_map(children: list[dict], *, metric: str, url_for) -> SafeString:
     """Child units as circles at their centroids: area ∝ eligible residents, colour = % of the
     target of `metric`. Units sharing a centroid are spread on a small ring."""
@@ -330,23 +445,8 @@ def unit_map(children: list[dict], *, metric: str, url_for) -> SafeString:
     span = max(x1 - x0, y1 - y0, 1e-6)
     biggest = max((c["eligible"] for c in placed), default=0) or 1
     max_r = 30 if len(placed) <= 12 else 22 if len(placed) <= 40 else 14
-    # Points sharing a centroid (hamlets placed at their commune's) go round a ring wide enough
-    # for neighbours not to overlap (chord 2·ring·sin(π/n) ≥ 2·r + gap), within the frame.
-    groups: dict[tuple, list[int]] = {}
-    for i, c in enumerate(placed):
-        groups.setdefault((round(c["lat"], 5), round(c["lon"], 5)), []).append(i)
     ring_cap = (height - legend_h - 2 * pad) / 2 - 8
-    for members in groups.values():
-        if len(members) > 1:
-            room = ring_cap * math.sin(math.pi / len(members)) - 6
-            max_r = max(6, min(max_r, room))
-    offsets = {}
-    for members in groups.values():
-        n = len(members)
-        ring = min((max_r + 6) / math.sin(math.pi / n), ring_cap) if n > 1 else 0.0
-        for k, i in enumerate(members):
-            angle = 2 * math.pi * k / n - math.pi / 2
-            offsets[i] = (ring * math.cos(angle), ring * math.sin(angle))
+    offsets, max_r = _ring_offsets(placed, max_r, ring_cap)
     inner_w, inner_h = width - 2 * pad, height - 2 * pad - legend_h
     factor = min(inner_w, inner_h) / span
     cx0 = pad + (inner_w - (x1 - x0) * factor) / 2
@@ -359,43 +459,8 @@ def unit_map(children: list[dict], *, metric: str, url_for) -> SafeString:
         cx = cx0 + (xs[i] - x0) * factor + dx
         cy = cy0 + (ys[i] - y0) * factor + dy
         r = 4 + (max_r - 4) * math.sqrt(c["eligible"] / biggest)
-        share = c.get(f"{metric}_percent_of_target")
-        title = (
-            f"{c['unit_name']}: {num(c['eligible'])} đủ điều kiện, {pct(c[f'{metric}_rate'])} "
-            f"({pct(share, 0)} chỉ tiêu)"
-        )
-        parts.append(
-            format_html(
-                '<a href="{}"><circle class="unit" cx="{}" cy="{}" r="{}" fill="{}">'
-                "<title>{}</title></circle>"
-                '<text class="unit-label" x="{}" y="{}" text-anchor="middle">{}</text></a>',
-                url_for(c),
-                _f(cx),
-                _f(cy),
-                _f(r),
-                colour_for(share),
-                title,
-                _f(cx),
-                _f(cy + r + 12),
-                c["unit_name"],
-            )
-        )
-    legend = []
-    for k, (share, caption) in enumerate(
-        ((0.3, "< 50%"), (0.6, "50–70%"), (0.8, "70–90%"), (0.95, "90–99%"), (1.0, "≥ 100%"))
-    ):
-        legend.append(
-            format_html(
-                '<rect x="{}" y="{}" width="14" height="14" rx="2" fill="{}"/>'
-                '<text class="axis" x="{}" y="{}">{}</text>',
-                10 + k * 92,
-                height - 22,
-                colour_for(share),
-                28 + k * 92,
-                height - 11,
-                caption,
-            )
-        )
+        parts.append(_map_circle(c, cx, cy, r, metric, url_for))
+    legend = _map_legend(height)
     parts.append(
         format_html(
             '<text class="axis" x="10" y="16">{}</text>',

@@ -178,6 +178,45 @@ def _sort_key(sort: str, metric: str):
     return key
 
 
+def _rates_by_day(unit: AdminUnit, first: dt.date, on: dt.date) -> list[dict]:
+    """The unit's eligible people and registration, activation and usage rates, day by day."""
+    series = []
+    for day, r in stock_series([unit.id], first, on)[unit.id]:
+        eligible = sum(r[c] for c in STOCK_COLUMNS[:6])
+        registered = eligible - r["st_none"]
+        activated = r["st_activated"] + r["st_used"]
+        series.append(
+            {
+                "day": day,
+                "eligible": eligible,
+                "registration": registered / eligible if eligible else 0.0,
+                "activation": activated / eligible if eligible else 0.0,
+                "usage": r["st_used"] / eligible if eligible else 0.0,
+            }
+        )
+    return series
+
+
+def _child_annotate(
+    row: dict,
+    child: AdminUnit | None,
+    members_by_path: dict[str, int],
+    flows: dict,
+    metric: str,
+    days: int,
+) -> None:
+    """A child unit's row with its place on the map, gain per member and productivity."""
+    row["unit"] = child
+    row["lat"] = child.lat if child else None
+    row["lon"] = child.lon if child else None
+    members = (
+        sum(n for path, n in members_by_path.items() if path.startswith(child.path)) if child else 0
+    )
+    gain = row.get(f"{metric}_gain_7d")
+    row["gain_per_member"] = round(gain / members, 2) if members and gain is not None else None
+    row["productivity"] = _productivity(flows.get(child.id, {}) if child else {}, members, days)
+
+
 def dashboard_for(
     unit: AdminUnit, *, metric: str = "activation", sort: str = "target", on: dt.date | None = None
 ) -> Dashboard:
@@ -193,37 +232,14 @@ def dashboard_for(
         for u in AdminUnit.objects.filter(parent=unit).only("id", "code", "lat", "lon", "path")
     }
     first = state.first_day if state else on
-    series = []
-    if state is not None and first <= on:
-        for day, r in stock_series([unit.id], first, on)[unit.id]:
-            eligible = sum(r[c] for c in STOCK_COLUMNS[:6])
-            registered = eligible - r["st_none"]
-            activated = r["st_activated"] + r["st_used"]
-            series.append(
-                {
-                    "day": day,
-                    "eligible": eligible,
-                    "registration": registered / eligible if eligible else 0.0,
-                    "activation": activated / eligible if eligible else 0.0,
-                    "usage": r["st_used"] / eligible if eligible else 0.0,
-                }
-            )
+    series = _rates_by_day(unit, first, on) if state is not None and first <= on else []
     members_by_path = _members_by_unit(unit)
     flows = _flow_sums([unit.id, *(u.id for u in child_units.values())], on)
     days = max(min(WEEK, (on - first).days + 1), 1)
     for row in children:
-        child = child_units.get(row["unit_code"])
-        row["unit"] = child
-        row["lat"] = child.lat if child else None
-        row["lon"] = child.lon if child else None
-        members = (
-            sum(n for path, n in members_by_path.items() if path.startswith(child.path))
-            if child
-            else 0
+        _child_annotate(
+            row, child_units.get(row["unit_code"]), members_by_path, flows, metric, days
         )
-        gain = row.get(f"{metric}_gain_7d")
-        row["gain_per_member"] = round(gain / members, 2) if members and gain is not None else None
-        row["productivity"] = _productivity(flows.get(child.id, {}) if child else {}, members, days)
     children.sort(key=_sort_key(sort, metric))
     team_rows = _team_rows(unit, on, first)
     total_members = len(team_rows) if unit.level == Level.COMMUNE else sum(members_by_path.values())
@@ -317,6 +333,23 @@ def claim_gaps(unit: AdminUnit, on: dt.date | None = None) -> list[dict]:
     return result
 
 
+def _claim_sums(member_ids: list[int], extract_day: dt.date | None, on: dt.date) -> dict:
+    """Per member: claims and confirmed claims up to `on`, and those before the extract."""
+    before = Q(day__lt=extract_day) if extract_day else Q(pk__in=[])
+    return {
+        r.pop("member_id"): r
+        for r in MemberDay.objects.filter(member_id__in=member_ids, day__lte=on)
+        .values("member_id")
+        .annotate(
+            claims_all=Sum("claims"),
+            confirmed_all=Sum("confirmed"),
+            claims_before=Sum("claims", filter=before),
+            confirmed_before=Sum("confirmed", filter=before),
+        )
+        .order_by()
+    }
+
+
 def claims_by_team(
     unit: AdminUnit, *, extract: dt.datetime | None, on: dt.date | None = None
 ) -> tuple[list[dict], list[dict]]:
@@ -336,19 +369,7 @@ def claims_by_team(
         .select_related("team", "team__unit")
         .order_by("team__unit__path", "full_name")
     )
-    before = Q(day__lt=extract_day) if extract_day else Q(pk__in=[])
-    sums = {
-        r.pop("member_id"): r
-        for r in MemberDay.objects.filter(member_id__in=[m.id for m in members], day__lte=on)
-        .values("member_id")
-        .annotate(
-            claims_all=Sum("claims"),
-            confirmed_all=Sum("confirmed"),
-            claims_before=Sum("claims", filter=before),
-            confirmed_before=Sum("confirmed", filter=before),
-        )
-        .order_by()
-    }
+    sums = _claim_sums([m.id for m in members], extract_day, on)
     teams: dict[int, dict] = {}
     own: list[dict] = []
     for member in members:

@@ -49,16 +49,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         edition = edition_or_stop(options["edition"])
-        unit: AdminUnit | None
-        try:
-            if options["unit"]:
-                unit = unit_get(edition=edition, code=options["unit"])
-            else:
-                unit = top_units(edition).first()
-        except EditionError as exc:
-            raise CommandError(str(exc), returncode=2) from None
-        if unit is None:
-            raise CommandError("no units are loaded", returncode=2)
+        unit = self.unit_named(edition, options["unit"])
         if options["depth"] < 0:
             raise CommandError("--depth must be 0 or more", returncode=2)
         # Recorded like the page's downloads, as the command line (no user).
@@ -93,22 +84,30 @@ class Command(BaseCommand):
             return
         stream = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
         try:
-            if fmt == "json":
-                data = {"unit": unit.code, "edition": edition, "rows": rows}
-                if output:
-                    json.dump(data, stream, ensure_ascii=False)
-                else:
-                    print_json(data)
-            elif fmt == "csv":
-                fields = [*KPI_FIELDS, *EXTRA_FIELDS]
-                writer = csv_writer(stream)
-                writer.writerow(fields)
-                writer.writerows([row.get(field, "") for field in fields] for row in rows)
-            else:
-                stream.write(_table(rows))
+            _kpi_write(
+                rows,
+                stream,
+                fmt,
+                data={"unit": unit.code, "edition": edition},
+                to_file=bool(output),
+            )
         finally:
             if output:
                 stream.close()
+
+    def unit_named(self, edition: int, code: str | None) -> AdminUnit:
+        """The unit named on the command line, or the edition's top unit."""
+        unit: AdminUnit | None
+        try:
+            if code:
+                unit = unit_get(edition=edition, code=code)
+            else:
+                unit = top_units(edition).first()
+        except EditionError as exc:
+            raise CommandError(str(exc), returncode=2) from None
+        if unit is None:
+            raise CommandError("no units are loaded", returncode=2)
+        return unit
 
     def snapshot(self, unit: AdminUnit, options: dict) -> None:
 
@@ -154,3 +153,20 @@ def _table(rows: list[dict]) -> str:
             f"{'' if pace is None else f'{pace:,.1f}':>9} {r.get('activation_status') or '':<10}"
         )
     return "\n".join(lines) + "\n"
+
+
+def _kpi_write(rows: list[dict], stream, fmt: str, *, data: dict, to_file: bool) -> None:
+    """The KPI rows as JSON (`data` with the rows), CSV or a text table."""
+    if fmt == "json":
+        data = {**data, "rows": rows}
+        if to_file:
+            json.dump(data, stream, ensure_ascii=False)
+        else:
+            print_json(data)
+    elif fmt == "csv":
+        fields = [*KPI_FIELDS, *EXTRA_FIELDS]
+        writer = csv_writer(stream)
+        writer.writerow(fields)
+        writer.writerows([row.get(field, "") for field in fields] for row in rows)
+    else:
+        stream.write(_table(rows))
