@@ -409,9 +409,11 @@ def _follow_up(item: FollowUp) -> dict:
 def _follow_ups_shown(request: HttpRequest, page: list[FollowUp]) -> None:
     api_user(request)  # request.user is the token's user from here on
     audit_read(
-        request, "follow_ups", [f.resident_id for f in page if f.resident_id],
+        request,
+        "follow_ups",
+        [f.resident_id for f in page if f.resident_id],
         detail={"via": "api", "count": len(page)},
-    )  # fmt: skip
+    )
 
 
 @router.get(

@@ -89,11 +89,17 @@ def _without_household_groups(residents: QuerySet[Resident]) -> list[tuple[str, 
     groups = [
         (
             without_household_key(unit_path=path, unit_name=name, is_hamlet=level == "hamlet"),
-            {"id": None, "address": "", "code": "", "unit_id": unit_id, "unit__name": name,
-             "last_visit_at": None},
+            {
+                "id": None,
+                "address": "",
+                "code": "",
+                "unit_id": unit_id,
+                "unit__name": name,
+                "last_visit_at": None,
+            },
         )
         for unit_id, name, path, level in units
-    ]  # fmt: skip
+    ]
     return sorted(groups, key=lambda group: group[0])
 
 
@@ -114,8 +120,11 @@ def _walking_page(
     places = [before[f"g{i}"] + i for i in range(len(groups))]
     end = None if limit is None else offset + limit
     skipped = sum(1 for place in places if place < offset)
-    kept = [(place, row) for place, (_, row) in zip(places, groups, strict=True)
-            if place >= offset and (end is None or place < end)]  # fmt: skip
+    kept = [
+        (place, row)
+        for place, (_, row) in zip(places, groups, strict=True)
+        if place >= offset and (end is None or place < end)
+    ]
     wanted = None if limit is None else limit - len(kept)
     start = offset - skipped
     rows = list(households[start : start + wanted] if wanted is not None else households[start:])
@@ -602,10 +611,15 @@ def hamlets_never_visited(user: User) -> list[dict] | None:
         .order_by()
     )
     hamlets = [
-        {"id": r["unit_id"], "name": r["unit__name"], "path": r["unit__path"],
-         "households": r["households"], "never": never.get(r["unit_id"], 0)}
+        {
+            "id": r["unit_id"],
+            "name": r["unit__name"],
+            "path": r["unit__path"],
+            "households": r["households"],
+            "never": never.get(r["unit_id"], 0),
+        }
         for r in rows
-    ]  # fmt: skip
+    ]
     hamlets.sort(key=lambda h: (-h["never"], h["path"]))
     return hamlets
 

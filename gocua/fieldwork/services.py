@@ -206,9 +206,13 @@ def _audit_report(
     actor: User | None, outcome: VisitOutcome, resident: Resident, address: str | None
 ) -> None:
     audit_change(
-        actor=actor, action="update", obj=resident, unit=resident.unit, address=address,
+        actor=actor,
+        action="update",
+        obj=resident,
+        unit=resident.unit,
+        address=address,
         detail={"report": outcome.outcome, "review": outcome.review},
-    )  # fmt: skip
+    )
 
 
 # --- follow-ups ------------------------------------------------------------------------------
@@ -236,9 +240,13 @@ def follow_up_done(
     follow_up.done_at = timezone.now()
     follow_up.save(update_fields=["status", "done_at"])
     audit_change(
-        actor=actor, action="update", obj=follow_up, unit=follow_up.household.unit,
-        address=address, detail={"status": "done"},
-    )  # fmt: skip
+        actor=actor,
+        action="update",
+        obj=follow_up,
+        unit=follow_up.household.unit,
+        address=address,
+        detail={"status": "done"},
+    )
     return follow_up
 
 
@@ -281,9 +289,13 @@ def follow_up_reschedule(
         reason=follow_up.reason,
     )
     audit_change(
-        actor=actor, action="update", obj=follow_up, unit=follow_up.household.unit,
-        address=address, detail={"status": "rescheduled", "rescheduled_to": new.pk},
-    )  # fmt: skip
+        actor=actor,
+        action="update",
+        obj=follow_up,
+        unit=follow_up.household.unit,
+        address=address,
+        detail={"status": "rescheduled", "rescheduled_to": new.pk},
+    )
     return new
 
 
@@ -391,9 +403,13 @@ def home_support_schedule(
 
 def _audit_home_support(actor: User | None, request: HomeSupportRequest, address) -> None:
     audit_change(
-        actor=actor, action="update", obj=request, unit=request.resident.unit, address=address,
+        actor=actor,
+        action="update",
+        obj=request,
+        unit=request.resident.unit,
+        address=address,
         detail={"status": request.status},
-    )  # fmt: skip
+    )
 
 
 def _check_officer_day(
@@ -414,11 +430,15 @@ def _check_officer_day(
                     "chiến dịch: %(limit)s lượt/ngày). Chọn ngày hoặc cán bộ khác, hoặc đánh dấu "
                     "“Vẫn xếp lịch” để xác nhận."
                 )
-                % {"name": m.full_name, "count": booked, "date": f"{date:%d/%m/%Y}",
-                   "limit": limit},
+                % {
+                    "name": m.full_name,
+                    "count": booked,
+                    "date": f"{date:%d/%m/%Y}",
+                    "limit": limit,
+                },
                 field="over_limit_ok",
                 code="over_limit",
-            )  # fmt: skip
+            )
 
 
 @transaction.atomic
@@ -628,9 +648,13 @@ def training_attendance_set(
 
 def _audit_session(actor: User | None, session: TrainingSession, address, **detail) -> None:
     audit_change(
-        actor=actor, action="update", obj=session, unit=session.unit, address=address,
+        actor=actor,
+        action="update",
+        obj=session,
+        unit=session.unit,
+        address=address,
         detail=detail,
-    )  # fmt: skip
+    )
 
 
 @transaction.atomic

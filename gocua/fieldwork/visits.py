@@ -279,10 +279,15 @@ def _check(
         else:
             accepted.append(
                 Accepted(
-                    _visit_id(visit.id), visit, mine, at, location, note,
+                    _visit_id(visit.id),
+                    visit,
+                    mine,
+                    at,
+                    location,
+                    note,
                     visit.household in open_follow_up,
                 )
-            )  # fmt: skip
+            )
     return accepted
 
 
@@ -463,9 +468,18 @@ def _insert(*, actor: User | None, member: Member, accepted: list[Accepted]) -> 
     for item in accepted:
         key, (lat, lon), at = db_uuid(item.id), item.location, item.at
         visit_rows.append(
-            (key, item.visit.household, member.pk, recorded_by, db_datetime(at), received,
-             item.note, lat, lon)
-        )  # fmt: skip
+            (
+                key,
+                item.visit.household,
+                member.pk,
+                recorded_by,
+                db_datetime(at),
+                received,
+                item.note,
+                lat,
+                lon,
+            )
+        )
         outcomes = []
         for resident_id, outcome, note in item.visit.outcomes:
             resident = item.residents[int(resident_id)]
@@ -474,9 +488,17 @@ def _insert(*, actor: User | None, member: Member, accepted: list[Accepted]) -> 
             confirmed_at = (resident.stage_at or at) if claim.confirmed else None
             note = nfc(note or "")  # its length was checked by _check_outcomes
             outcome_rows.append(
-                (key, resident.id, outcome, note, claim.stage, claim.skipped_from,
-                 db_datetime(confirmed_at), "")
-            )  # fmt: skip
+                (
+                    key,
+                    resident.id,
+                    outcome,
+                    note,
+                    claim.stage,
+                    claim.skipped_from,
+                    db_datetime(confirmed_at),
+                    "",
+                )
+            )
             outcomes.append((resident.id, outcome, note))
         recorded.append(_Recorded(item.id, item.visit.household, at, outcomes))
     insert_rows(_VISITS, _VISIT_COLUMNS, visit_rows)

@@ -79,9 +79,12 @@ def unit_kpi(request: HttpRequest, code: str, query: Query[KpiQuery]):
     rows = kpi_rows(unit, depth=1, min_age=min_age_now())
     fresh = rollup_freshness()
     freshness = {
-        "status": fresh.status, "as_of": fresh.as_of, "residents_waiting": fresh.waiting,
-        "visits_waiting": fresh.visits, "edited_waiting": fresh.edited,
-    }  # fmt: skip
+        "status": fresh.status,
+        "as_of": fresh.as_of,
+        "residents_waiting": fresh.waiting,
+        "visits_waiting": fresh.visits,
+        "edited_waiting": fresh.edited,
+    }
     return Status(
         200,
         {"edition": unit.edition, "unit": rows[0], "children": rows[1:], "freshness": freshness},

@@ -37,11 +37,18 @@ def test_it_lists_my_follow_ups_due_today_or_overdue_by_default(api, vy, due):
     assert ids(response) == [overdue.pk, today.pk]
     first = response.json()["items"][0]
     assert first == {
-        "id": overdue.pk, "household": overdue.household_id, "address": "12 Hẻm 3",
-        "hamlet": "Khu phố 1", "resident": overdue.resident_id, "resident_name": "Nguyễn Văn An",
-        "member_name": "Lê Thị Vy", "due_date": str(overdue.due_date), "time_of_day": "evening",
-        "reason": "Không có nhà", "status": "open",
-    }  # fmt: skip
+        "id": overdue.pk,
+        "household": overdue.household_id,
+        "address": "12 Hẻm 3",
+        "hamlet": "Khu phố 1",
+        "resident": overdue.resident_id,
+        "resident_name": "Nguyễn Văn An",
+        "member_name": "Lê Thị Vy",
+        "due_date": str(overdue.due_date),
+        "time_of_day": "evening",
+        "reason": "Không có nhà",
+        "status": "open",
+    }
     assert response.json()["count"] == 2
     assert ids(api(vy).get("/api/v1/follow-ups", due="upcoming")) == [later.pk]
     assert ids(api(vy).get("/api/v1/follow-ups", due="overdue")) == [overdue.pk]

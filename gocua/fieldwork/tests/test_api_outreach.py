@@ -6,9 +6,16 @@ from gocua.fieldwork.models import OutreachEvent
 
 
 def event(**extra):
-    return {"unit": "25456", "kind": "market", "place": "Chợ Phường 1",
-            "date": str(timezone.localdate()), "people_reached": 40, "dossiers_collected": 12,
-            "activations_helped": 9, **extra}  # fmt: skip
+    return {
+        "unit": "25456",
+        "kind": "market",
+        "place": "Chợ Phường 1",
+        "date": str(timezone.localdate()),
+        "people_reached": 40,
+        "dossiers_collected": 12,
+        "activations_helped": 9,
+        **extra,
+    }
 
 
 def test_it_lets_the_unit_manager_record_an_event(api, bob, campaign):

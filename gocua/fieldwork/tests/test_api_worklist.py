@@ -48,26 +48,54 @@ def test_it_answers_the_contract_shape(api, vy, homes):
         "flags",
     }
     assert body["households"] == [
-        {"id": homes.h1.pk, "address": "12 Hẻm 3", "hamlet": "Khu phố 1", "residents": [
-            {"id": homes.binh.pk, "name": "Trần Thị Bình",
-             "national_id_masked": homes.binh.national_id[:3] + "******"
-             + homes.binh.national_id[-3:],
-             "age": body["households"][0]["residents"][0]["age"], "eid_stage": "registered",
-             "gap": "not_activated", "flags": ["elderly"]},
-            {"id": homes.an.pk, "name": "Nguyễn Văn An",
-             "national_id_masked": homes.an.national_id[:3] + "******"
-             + homes.an.national_id[-3:],
-             "age": body["households"][0]["residents"][1]["age"], "eid_stage": "none",
-             "gap": "not_registered", "flags": []},
-        ]},
-        {"id": homes.h2.pk, "address": "14 Hẻm 3", "hamlet": "Khu phố 1", "residents": [
-            {"id": homes.dung.pk, "name": "Phạm Văn Dũng",
-             "national_id_masked": homes.dung.national_id[:3] + "******"
-             + homes.dung.national_id[-3:],
-             "age": body["households"][1]["residents"][0]["age"], "eid_stage": "activated",
-             "gap": "not_used", "flags": []},
-        ]},
-    ]  # fmt: skip
+        {
+            "id": homes.h1.pk,
+            "address": "12 Hẻm 3",
+            "hamlet": "Khu phố 1",
+            "residents": [
+                {
+                    "id": homes.binh.pk,
+                    "name": "Trần Thị Bình",
+                    "national_id_masked": homes.binh.national_id[:3]
+                    + "******"
+                    + homes.binh.national_id[-3:],
+                    "age": body["households"][0]["residents"][0]["age"],
+                    "eid_stage": "registered",
+                    "gap": "not_activated",
+                    "flags": ["elderly"],
+                },
+                {
+                    "id": homes.an.pk,
+                    "name": "Nguyễn Văn An",
+                    "national_id_masked": homes.an.national_id[:3]
+                    + "******"
+                    + homes.an.national_id[-3:],
+                    "age": body["households"][0]["residents"][1]["age"],
+                    "eid_stage": "none",
+                    "gap": "not_registered",
+                    "flags": [],
+                },
+            ],
+        },
+        {
+            "id": homes.h2.pk,
+            "address": "14 Hẻm 3",
+            "hamlet": "Khu phố 1",
+            "residents": [
+                {
+                    "id": homes.dung.pk,
+                    "name": "Phạm Văn Dũng",
+                    "national_id_masked": homes.dung.national_id[:3]
+                    + "******"
+                    + homes.dung.national_id[-3:],
+                    "age": body["households"][1]["residents"][0]["age"],
+                    "eid_stage": "activated",
+                    "gap": "not_used",
+                    "flags": [],
+                },
+            ],
+        },
+    ]
     assert body["households"][0]["residents"][0]["age"] >= 75
     assert (body["removed"], body["full"], body["next_offset"]) == ([], True, None)
 

@@ -18,9 +18,12 @@ def work(homes, member_vy):
     """A follow-up, a home-support request, a reported move and a field claim in Xã A."""
     today = timezone.localdate()
     FollowUp.objects.create(
-        household=homes.h1, resident=homes.an, member=member_vy, due_date=today,
+        household=homes.h1,
+        resident=homes.an,
+        member=member_vy,
+        due_date=today,
         time_of_day="morning",
-    )  # fmt: skip
+    )
     HomeSupportRequest.objects.create(resident=homes.binh, requested_at=timezone.now())
     visit = Visit.objects.create(household=homes.h2, member=member_vy, at=timezone.now())
     VisitOutcome.objects.create(visit=visit, resident=homes.dung, outcome="moved_away")

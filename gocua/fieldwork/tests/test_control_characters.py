@@ -52,9 +52,16 @@ def test_a_form_shows_the_error_under_its_field(client, bob, homes, tree):
     client.force_login(bob)
     page = client.post(
         "/fieldwork/outreach/new/",
-        {"unit": tree.xa_a.pk, "kind": "market", "place": "Chợ\u0001", "date": "2026-11-20",
-         "people_reached": 1, "dossiers_collected": 0, "activations_helped": 0},
-    )  # fmt: skip
+        {
+            "unit": tree.xa_a.pk,
+            "kind": "market",
+            "place": "Chợ\u0001",
+            "date": "2026-11-20",
+            "people_reached": 1,
+            "dossiers_collected": 0,
+            "activations_helped": 0,
+        },
+    )
     assert page.status_code == 200
     assert "place" in page.context["form"].errors
     assert "U+0001" in page.context["form"].errors["place"][0]

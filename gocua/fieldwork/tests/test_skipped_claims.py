@@ -69,12 +69,20 @@ def test_the_sync_applies_the_same_rule_and_still_rejects_a_bad_visit_alone(memb
         actor=vy,
         member=member_vy,
         visits=[
-            NewVisit(id=bad, household=household.pk, at=yesterday_at(8),
-                      outcomes=((activated.pk, "teleported", ""),)),
-            NewVisit(id=good, household=household.pk, at=yesterday_at(9),
-                      outcomes=((approved.pk, "guided_usage", ""),)),
+            NewVisit(
+                id=bad,
+                household=household.pk,
+                at=yesterday_at(8),
+                outcomes=((activated.pk, "teleported", ""),),
+            ),
+            NewVisit(
+                id=good,
+                household=household.pk,
+                at=yesterday_at(9),
+                outcomes=((approved.pk, "guided_usage", ""),),
+            ),
         ],
-    )  # fmt: skip
+    )
     assert [r.status for r in results] == ["rejected", "created"]
     claim = VisitOutcome.objects.get(visit_id=good)
     assert (claim.claimed_stage, claim.skipped_from) == ("activated", "used")

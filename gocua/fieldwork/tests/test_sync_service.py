@@ -290,9 +290,18 @@ def test_visits_posted_at_once_between_folds_and_an_extract_agree_with_a_rebuild
     extract = write_csv(
         tmp_path / "stages.csv",
         STAGE_HEADER,
-        [[r.national_id, rng.choice(["registered", "activated", "used"]), "",
-          yesterday_at(12).isoformat(), ""] for group in people.values() for r in group],
-    )  # fmt: skip
+        [
+            [
+                r.national_id,
+                rng.choice(["registered", "activated", "used"]),
+                "",
+                yesterday_at(12).isoformat(),
+                "",
+            ]
+            for group in people.values()
+            for r in group
+        ],
+    )
 
     def import_extract():
         time.sleep(0.05)  # among the posts, not before them

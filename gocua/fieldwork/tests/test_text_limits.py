@@ -14,10 +14,16 @@ OUTREACH = "/fieldwork/outreach/new/"
 
 def _outreach(tree, **changes) -> dict:
     return {
-        "unit": tree.xa_a.pk, "kind": "market", "place": "Chợ",
-        "date": timezone.localdate().isoformat(), "people_reached": 5,
-        "dossiers_collected": 0, "activations_helped": 0, "note": "", **changes,
-    }  # fmt: skip
+        "unit": tree.xa_a.pk,
+        "kind": "market",
+        "place": "Chợ",
+        "date": timezone.localdate().isoformat(),
+        "people_reached": 5,
+        "dossiers_collected": 0,
+        "activations_helped": 0,
+        "note": "",
+        **changes,
+    }
 
 
 def _field_block(page: str, name: str) -> str:
@@ -57,8 +63,12 @@ def test_more_activations_than_people_reached_shows_under_activations(client, bo
 
 
 def test_the_api_refuses_the_same_note_with_the_same_words(api, bob, homes, tree):
-    body = {"unit": tree.xa_a.code, "kind": "market", "place": "Chợ",
-            "date": timezone.localdate().isoformat()}  # fmt: skip
+    body = {
+        "unit": tree.xa_a.code,
+        "kind": "market",
+        "place": "Chợ",
+        "date": timezone.localdate().isoformat(),
+    }
     response = api(bob).post("/api/v1/outreach", {**body, "note": "x" * (limits.NOTE + 1)})
     assert response.status_code == 422
     assert "note: Quá dài: tối đa 2.000 ký tự." in response.json()["detail"]

@@ -55,11 +55,15 @@ def day(tree, bob, charlie, vy, campaign, team_a, household_factory, resident_fa
         kind="citizens", file_name="p1.csv", user=bob, status="done", finished_at=now
     )
     ImportJob.objects.create(
-        kind="citizens", file_name="old.csv", user=bob, status="done",
+        kind="citizens",
+        file_name="old.csv",
+        user=bob,
+        status="done",
         finished_at=now - dt.timedelta(days=5),
-    )  # fmt: skip
-    ImportJob.objects.create(kind="citizens", file_name="xa-b.csv", user=charlie, status="done",
-                             finished_at=now)  # fmt: skip
+    )
+    ImportJob.objects.create(
+        kind="citizens", file_name="xa-b.csv", user=charlie, status="done", finished_at=now
+    )
     return d
 
 
@@ -81,8 +85,15 @@ def test_another_commune_s_officer_sees_none_of_it(day, charlie):
     assert result["overdue"] == [] and result["home_support"] == []
     assert result["not_synced"] == []
     assert [j.file_name for j in imports_finished_lately(charlie)] == ["xa-b.csv"]
-    assert result["hamlets"] == [{"id": day.elsewhere.unit_id, "name": "Khu phố 1",
-                                  "path": day.elsewhere.unit.path, "households": 1, "never": 0}]  # fmt: skip
+    assert result["hamlets"] == [
+        {
+            "id": day.elsewhere.unit_id,
+            "name": "Khu phố 1",
+            "path": day.elsewhere.unit.path,
+            "households": 1,
+            "never": 0,
+        }
+    ]
 
 
 def test_hamlets_are_left_to_dashboards_above_a_commune(day, dan):

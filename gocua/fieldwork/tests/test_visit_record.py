@@ -410,9 +410,12 @@ def test_a_too_long_note_is_refused_whole_never_cut(member_vy, home, where):
         outcome_note = "x" * (limits.OUTCOME_NOTE + 1)
     with pytest.raises(VisitRefused) as refused:
         visit_record(
-            member=member_vy, household=household, at=morning(),
-            outcomes=[(an.pk, "refused", outcome_note)], note=visit_note,
-        )  # fmt: skip
+            member=member_vy,
+            household=household,
+            at=morning(),
+            outcomes=[(an.pk, "refused", outcome_note)],
+            note=visit_note,
+        )
     assert refused.value.code == "too_long"
     assert "tối đa" in refused.value.message
     assert not Visit.objects.exists() and not VisitOutcome.objects.exists()

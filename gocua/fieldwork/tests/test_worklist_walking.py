@@ -18,10 +18,17 @@ KP1_WALKED = ["Số 4", "4A", "Số 39", "Số 40", "4 Lê Lợi", "12/3 Lê L�
 def village(tree, resident_factory):
     """Khu phố 1 and 2 of Xã A, plus a "Khu phố 10" whose code sorts first."""
     kp10 = AdminUnit.objects.create(
-        edition=2023, code="25456-00", name="Khu phố 10", level="hamlet", parent=tree.xa_a,
-        path=f"{tree.xa_a.path}25456-00/", depth=tree.xa_a.depth + 1, province_code="72",
-        name_key=key("Khu phố 10"), kind="Khu phố",
-    )  # fmt: skip
+        edition=2023,
+        code="25456-00",
+        name="Khu phố 10",
+        level="hamlet",
+        parent=tree.xa_a,
+        path=f"{tree.xa_a.path}25456-00/",
+        depth=tree.xa_a.depth + 1,
+        province_code="72",
+        name_key=key("Khu phố 10"),
+        kind="Khu phố",
+    )
     for unit, addresses in ((kp10, ["Số 2"]), (tree.kp2, ["Số 1"]), (tree.kp1, KP1)):
         for address in addresses:
             home = make_household(unit, address=address)

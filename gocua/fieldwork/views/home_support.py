@@ -63,9 +63,12 @@ def _home_support_or_404(request: HttpRequest, pk: int) -> HomeSupportRequest:
 def home_support_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = _home_support_or_404(request, pk)
     audit_read(
-        request, "home_support", [item.resident_id], unit=item.resident.unit,
+        request,
+        "home_support",
+        [item.resident_id],
+        unit=item.resident.unit,
         detail={"request": item.pk},
-    )  # fmt: skip
+    )
     return _home_support_page(request, item)
 
 
@@ -144,13 +147,20 @@ def home_support_schedule(request: HttpRequest, pk: int) -> HttpResponse:
     if "show_day" in request.POST:  # "Xem lịch ngày này": the officers' day, nothing saved
         return _home_support_page(request, item, schedule=form)
     return _home_support_step(
-        request, item, form,
-        slot="schedule", done=_("Đã xếp lịch hỗ trợ tại nhà."),
+        request,
+        item,
+        form,
+        slot="schedule",
+        done=_("Đã xếp lịch hỗ trợ tại nhà."),
         apply=lambda data: services.home_support_schedule(
-            request=item, date=data["date"], officers=list(data["officers"]),
-            actor=request.user, over_limit_ok=data["over_limit_ok"], address=client_ip(request),
+            request=item,
+            date=data["date"],
+            officers=list(data["officers"]),
+            actor=request.user,
+            over_limit_ok=data["over_limit_ok"],
+            address=client_ip(request),
         ),
-    )  # fmt: skip
+    )
 
 
 @login_required
@@ -158,12 +168,15 @@ def home_support_schedule(request: HttpRequest, pk: int) -> HttpResponse:
 def home_support_done(request: HttpRequest, pk: int) -> HttpResponse:
     item = _home_support_or_404(request, pk)
     return _home_support_step(
-        request, item, DoneForm(request.POST), slot="done",
+        request,
+        item,
+        DoneForm(request.POST),
+        slot="done",
         done=_("Đã hoàn thành hỗ trợ tại nhà."),
         apply=lambda data: services.home_support_done(
             request=item, note=data["note"], actor=request.user, address=client_ip(request)
         ),
-    )  # fmt: skip
+    )
 
 
 @login_required
@@ -171,9 +184,12 @@ def home_support_done(request: HttpRequest, pk: int) -> HttpResponse:
 def home_support_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     item = _home_support_or_404(request, pk)
     return _home_support_step(
-        request, item, CloseForm(request.POST), slot="cancel",
+        request,
+        item,
+        CloseForm(request.POST),
+        slot="cancel",
         done=_("Đã huỷ yêu cầu."),
         apply=lambda data: services.home_support_cancel(
             request=item, reason=data["reason"], actor=request.user, address=client_ip(request)
         ),
-    )  # fmt: skip
+    )

@@ -59,9 +59,12 @@ def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
     back = _next_url(request, reverse("fieldwork:worklist"))
     if request.method == "GET":
         audit_read(
-            request, "household", [r.pk for r in residents], unit=household.unit,
+            request,
+            "household",
+            [r.pk for r in residents],
+            unit=household.unit,
             detail={"household": household.pk},
-        )  # fmt: skip
+        )
     if request.method == "POST" and form.is_valid():
         result = _visit_save(request, household, form)
         if result.status == CREATED:

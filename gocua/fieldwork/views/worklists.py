@@ -164,11 +164,13 @@ def worklist(request: HttpRequest) -> HttpResponse:
     )
     if shown:
         audit_view(
-            user=request.user, object_type="worklist", request=request,
+            user=request.user,
+            object_type="worklist",
+            request=request,
             unit=ctx["team"].unit if ctx["team"] else request.user.unit,
             residents=[r["id"] for h in shown for r in h["residents"]],
             detail={"households": len(shown), "page": page},
-        )  # fmt: skip
+        )
     return render(request, "fieldwork/worklist.html", ctx)
 
 

@@ -106,9 +106,26 @@ def today():
 
 
 __all__ = [
-    "CATCH_UP_BATCH", "CLAIM_CODES", "CLAIM_FLOW", "FOLD_EVERY", "LEAD_DAYS", "NOT_HOME",
-    "current_min_age", "eligibility_cutoff", "eligible_from", "fold_soon",
-    "local_day", "rollup_catch_up", "rollup_everything", "rollup_fold", "rollup_inputs_changed",
-    "rollup_maintain", "rollup_rebuild", "rollup_residents_changed", "rollup_roll",
-    "rollup_state", "rollup_units_kept", "today",
-]  # fmt: skip
+    "CATCH_UP_BATCH",
+    "CLAIM_CODES",
+    "CLAIM_FLOW",
+    "FOLD_EVERY",
+    "LEAD_DAYS",
+    "NOT_HOME",
+    "current_min_age",
+    "eligibility_cutoff",
+    "eligible_from",
+    "fold_soon",
+    "local_day",
+    "rollup_catch_up",
+    "rollup_everything",
+    "rollup_fold",
+    "rollup_inputs_changed",
+    "rollup_maintain",
+    "rollup_rebuild",
+    "rollup_residents_changed",
+    "rollup_roll",
+    "rollup_state",
+    "rollup_units_kept",
+    "today",
+]

@@ -129,8 +129,7 @@ def _count_new(state: RollupState, runs: list[list[int]]) -> None:
     # Everyone else, set-based: their stocks from the day each is eligible, the claims their
     # stage already supports, their snapshots.
     diffs: Diffs = {}
-    count_stocks(new.filter(deceased=False, moved_out=False), "eid_stage", "eid_level", span,
-                 diffs)  # fmt: skip
+    count_stocks(new.filter(deceased=False, moved_out=False), "eid_stage", "eid_level", span, diffs)
     claimed = VisitOutcome.objects.filter(
         resident_id=OuterRef("pk"), claimed_stage__in=list(CLAIM_CODES)
     )

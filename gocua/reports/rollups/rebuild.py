@@ -183,8 +183,13 @@ def _fill_snapshots(scope: Scope, span: Span) -> None:
 def _stocks(scope: Scope, span: Span) -> Diffs:
     """Current stages by unit and eligibility day, minus the events after each day."""
     diffs: Diffs = {}
-    count_stocks(scope.filter(ResidentSnapshot.objects.filter(active=True), "unit_id"),
-                 "stage", "level", span, diffs)  # fmt: skip
+    count_stocks(
+        scope.filter(ResidentSnapshot.objects.filter(active=True), "unit_id"),
+        "stage",
+        "level",
+        span,
+        diffs,
+    )
     c_first = dates.eligibility_cutoff(span.first, span.min_age)
     c_last = dates.eligibility_cutoff(span.last, span.min_age)
     bucket = Case(
@@ -198,17 +203,22 @@ def _stocks(scope: Scope, span: Span) -> Diffs:
     }
     after = dates.day_start(span.first + dt.timedelta(days=1))
     events = scope.filter(
-        StageEvent.objects.filter(at__gte=after, resident__deceased=False,
-                                  resident__moved_out=False, resident__birth_date__lte=c_last),
+        StageEvent.objects.filter(
+            at__gte=after,
+            resident__deceased=False,
+            resident__moved_out=False,
+            resident__birth_date__lte=c_last,
+        ),
         "resident__unit_id",
-    )  # fmt: skip
+    )
     for unit_id, born, day, frm, to, fl2, tl2, n in (
-        events.annotate(b=bucket, d=LocalDate("at"), fl2=level2["from_level"],
-                        tl2=level2["to_level"])
+        events.annotate(
+            b=bucket, d=LocalDate("at"), fl2=level2["from_level"], tl2=level2["to_level"]
+        )
         .values_list("resident__unit_id", "b", "d", "from_stage", "to_stage", "fl2", "tl2")
         .annotate(n=Count("id"))
         .order_by()
-    ):  # fmt: skip
+    ):
         start = span.first if born <= c_first else dates.eligible_from(born, span.min_age)
         effective = min(day, span.last)
         if effective <= start:
@@ -245,9 +255,12 @@ def _visit_flows(scope: Scope, span: Span) -> tuple[Flows, Flows]:
             flows_of[(key, day)]["visits"] += n
             flows_of[(key, day)]["households"] += households
         for key, day, n in (
-            rows.filter(met).annotate(d=LocalDate("at")).values_list(by, "d")
-            .annotate(n=Count("id")).order_by()
-        ):  # fmt: skip
+            rows.filter(met)
+            .annotate(d=LocalDate("at"))
+            .values_list(by, "d")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
             flows_of[(key, day)]["contacted"] += n
     return unit_flows, member_flows
 
@@ -293,9 +306,10 @@ def _regressions(scope: Scope, span: Span) -> list[StageRegression]:
     after = dates.day_start(span.first + dt.timedelta(days=1))
     events = scope.filter(StageEvent.objects.filter(backwards, at__gte=after), "resident__unit_id")
     return [
-        StageRegression(event_id=eid, resident_id=rid, unit_id=uid, at=at, from_stage=frm,
-                        to_stage=to)
+        StageRegression(
+            event_id=eid, resident_id=rid, unit_id=uid, at=at, from_stage=frm, to_stage=to
+        )
         for eid, rid, uid, at, frm, to in events.values_list(
             "id", "resident_id", "resident__unit_id", "at", "from_stage", "to_stage"
         )
-    ]  # fmt: skip
+    ]

@@ -58,8 +58,14 @@ _EVENTS_SQL = (
     "FROM people_stageevent WHERE at >= %s AND resident_id {in_} ORDER BY id"
 )
 SNAPSHOT_COLUMNS = [
-    "resident_id", "unit_id", "birth_date", "active", "stage", "level", "last_event_id",
-]  # fmt: skip
+    "resident_id",
+    "unit_id",
+    "birth_date",
+    "active",
+    "stage",
+    "level",
+    "last_event_id",
+]
 _SNAPSHOT_SET = (
     "ON CONFLICT (resident_id) DO UPDATE SET "
     "unit_id = excluded.unit_id, birth_date = excluded.birth_date, active = excluded.active, "
@@ -177,10 +183,11 @@ def _read_now(resident_ids: list[int], national_ids: list[str]) -> dict[int, Cou
     found = select_in(_RESIDENTS_SQL.format(column="id"), resident_ids)
     found += select_in(_RESIDENTS_SQL.format(column="national_id"), national_ids)
     return {
-        rid: Counted(unit_id, dates.as_date(birth), not (deceased or moved), STAGE_CODES[stage],
-                     level)
+        rid: Counted(
+            unit_id, dates.as_date(birth), not (deceased or moved), STAGE_CODES[stage], level
+        )
         for rid, unit_id, birth, deceased, moved, stage, level in found
-    }  # fmt: skip
+    }
 
 
 def _read_snapshots(ids: list[int]) -> dict[int, Seen]:
@@ -206,9 +213,13 @@ def _read_steps(ids: list[int], span: Span) -> dict[int, list[StageStep]]:
 
 
 def _compare(
-    rid: int, now: Counted | None, seen: Seen | None, steps: list[StageStep], span: Span,
+    rid: int,
+    now: Counted | None,
+    seen: Seen | None,
+    steps: list[StageStep],
+    span: Span,
     out: Recount,
-) -> None:  # fmt: skip
+) -> None:
     """Add to `out` what changed for one resident since their snapshot."""
     before, last_seen = seen if seen is not None else (None, 0)
     fresh = [s for s in steps if s.id > last_seen]
@@ -238,10 +249,14 @@ def _compare(
         if RANK_BY_CODE[step.to_stage] < RANK_BY_CODE[step.from_stage]:
             out.regressions.append(
                 StageRegression(
-                    event_id=step.id, resident_id=rid, unit_id=now.unit_id, at=step.at,
-                    from_stage=STAGE_NAMES[step.from_stage], to_stage=STAGE_NAMES[step.to_stage],
+                    event_id=step.id,
+                    resident_id=rid,
+                    unit_id=now.unit_id,
+                    at=step.at,
+                    from_stage=STAGE_NAMES[step.from_stage],
+                    to_stage=STAGE_NAMES[step.to_stage],
                 )
-            )  # fmt: skip
+            )
 
 
 def _count_plain(rid: int, now: Counted, span: Span, out: Recount) -> None:
@@ -320,15 +335,17 @@ def flip_claims(flips: list[Flip], span: Span) -> None:
     unit_flows, member_flows = flows(), flows()
     ids = list(by_resident)
     for start in range(0, len(ids), 5000):
-        for rid, claimed, at, member_id, unit_id in (
-            VisitOutcome.objects.filter(
-                ~Q(visit_id__in=queued),
-                resident_id__in=ids[start : start + 5000],
-                claimed_stage__in=list(CLAIM_CODES),
-            )
-            .values_list("resident_id", "claimed_stage", "visit__at", "visit__member_id",
-                         "visit__household__unit_id")
-        ):  # fmt: skip
+        for rid, claimed, at, member_id, unit_id in VisitOutcome.objects.filter(
+            ~Q(visit_id__in=queued),
+            resident_id__in=ids[start : start + 5000],
+            claimed_stage__in=list(CLAIM_CODES),
+        ).values_list(
+            "resident_id",
+            "claimed_stage",
+            "visit__at",
+            "visit__member_id",
+            "visit__household__unit_id",
+        ):
             day = dates.local_day(at)
             if not span.first <= day <= span.last:
                 continue

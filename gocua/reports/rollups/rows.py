@@ -42,8 +42,11 @@ class LocalDate(TruncDate):
 
     def as_sqlite(self, compiler, connection, **extra_context):
         zone = timezone.get_current_timezone()
-        probe = [dt.datetime(year, month, 15, tzinfo=dt.UTC) for year in (1976, 2000, 2030)
-                 for month in (1, 7)]  # fmt: skip
+        probe = [
+            dt.datetime(year, month, 15, tzinfo=dt.UTC)
+            for year in (1976, 2000, 2030)
+            for month in (1, 7)
+        ]
         offsets = {p.astimezone(zone).utcoffset() for p in probe}
         if len(offsets) != 1:
             return super().as_sqlite(compiler, connection, **extra_context)

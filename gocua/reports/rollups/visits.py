@@ -126,11 +126,13 @@ def _fold_chunk(state: RollupState, keys: list) -> None:
     they kept the plan of the tables' first minutes (a scan of every outcome)."""
     zone = timezone.get_current_timezone()  # once: localdate() looks it up on every call
     visits = [
-        QueuedVisit(vid, household_id, unit_id, member_id,
-                    dates.as_datetime(at).astimezone(zone).date())
-        for vid, household_id, unit_id, member_id, at in select_in(_VISITS_SQL, keys,
-                                                                    prepared=False)
-    ]  # fmt: skip
+        QueuedVisit(
+            vid, household_id, unit_id, member_id, dates.as_datetime(at).astimezone(zone).date()
+        )
+        for vid, household_id, unit_id, member_id, at in select_in(
+            _VISITS_SQL, keys, prepared=False
+        )
+    ]
     claims: dict = defaultdict(list)
     for visit_id, resident_id, outcome, claimed in select_in(_OUTCOMES_SQL, keys, prepared=False):
         claims[visit_id].append(Claim(resident_id, outcome, claimed))
@@ -162,9 +164,11 @@ def _reached_before(counted: list[QueuedVisit]) -> tuple[set, set]:
             connection.ops.adapt_datetimefield_value(dates.day_start(day + dt.timedelta(days=1))),
         )
         for household_id, member_id in select_in(
-            _REACHED_SQL, sorted({v.household_id for v in counted if v.day == day}), window,
+            _REACHED_SQL,
+            sorted({v.household_id for v in counted if v.day == day}),
+            window,
             prepared=False,
-        ):  # fmt: skip
+        ):
             households.add((household_id, day))
             members.add((member_id, household_id, day))
     return households, members

@@ -18,8 +18,14 @@ NEXT_STAGE = {
     "activated": "used",
     "failed": "registered",
 }
-OUTCOMES = ["helped_register", "helped_activate", "guided_usage", "not_home", "refused",
-            "already_done"]  # fmt: skip
+OUTCOMES = [
+    "helped_register",
+    "helped_activate",
+    "guided_usage",
+    "not_home",
+    "refused",
+    "already_done",
+]
 
 
 def rollup_tables() -> dict:
@@ -31,10 +37,15 @@ def rollup_tables() -> dict:
         for r in UnitDay.objects.values("unit_id", "day", *STOCK_COLUMNS, *FLOW_COLUMNS)
     }
     member_days = {
-        (r["member_id"], r["day"]): (r["visits"], r["households"], r["contacted"], r["claims"],
-                                     r["confirmed"])
+        (r["member_id"], r["day"]): (
+            r["visits"],
+            r["households"],
+            r["contacted"],
+            r["claims"],
+            r["confirmed"],
+        )
         for r in MemberDay.objects.values()
-    }  # fmt: skip
+    }
     regressions = set(StageRegression.objects.values_list("event_id", "resident_id", "unit_id"))
     return {
         "unit_days": {k: v for k, v in unit_days.items() if any(v)},
@@ -62,8 +73,12 @@ class World:
         self.tree, self.teams, self.tmp, self.rng = tree, teams, tmp_path, rng
         self.people: dict[str, dict] = {}
         self.files = 0
-        self.places = [("25456", "Khu phố 1"), ("25456", "Khu phố 2"), ("25459", "Khu phố 1"),
-                       ("25489", "")]  # fmt: skip
+        self.places = [
+            ("25456", "Khu phố 1"),
+            ("25456", "Khu phố 2"),
+            ("25459", "Khu phố 1"),
+            ("25489", ""),
+        ]
 
     def _path(self, name):
         self.files += 1
@@ -78,17 +93,22 @@ class World:
                 # Someone turning 14 around these days: birthdays move the denominator.
                 born = day - dt.timedelta(days=365 * 14 + 3 + self.rng.randint(-8, 8))
             else:
-                born = dt.date(self.rng.randint(1940, 2008), self.rng.randint(1, 12),
-                               self.rng.randint(1, 28))  # fmt: skip
+                born = dt.date(
+                    self.rng.randint(1940, 2008), self.rng.randint(1, 12), self.rng.randint(1, 28)
+                )
             sex = self.rng.choice("MF")
             nid = national_id(born, sex)
             unit_code, hamlet = self.rng.choice(self.places)
             self.people[nid] = {
-                "born": born, "sex": sex, "unit": unit_code, "hamlet": hamlet,
+                "born": born,
+                "sex": sex,
+                "unit": unit_code,
+                "hamlet": hamlet,
                 "household": f"HH-{unit_code}-{hamlet[-1:] or 0}-{self.rng.randint(1, 6)}",
-                "stage": self.rng.choice(["none", "registered", "activated"]) if with_stages
+                "stage": self.rng.choice(["none", "registered", "activated"])
+                if with_stages
                 else "none",
-            }  # fmt: skip
+            }
             rows.append(nid)
         for nid in self.rng.sample(sorted(self.people), min(edits, len(self.people))):
             person = self.people[nid]
@@ -103,13 +123,23 @@ class World:
             self._path("citizens"),
             CITIZEN_HEADER,
             [
-                [nid, "Nguyễn Thị Hoa", p["born"].strftime("%d/%m/%Y"), p["sex"], "0912345678",
-                 p["unit"], p["hamlet"], p["household"], f"{p['household']} Đường 30/4",
-                 p["stage"] if with_stages else "", ""]
+                [
+                    nid,
+                    "Nguyễn Thị Hoa",
+                    p["born"].strftime("%d/%m/%Y"),
+                    p["sex"],
+                    "0912345678",
+                    p["unit"],
+                    p["hamlet"],
+                    p["household"],
+                    f"{p['household']} Đường 30/4",
+                    p["stage"] if with_stages else "",
+                    "",
+                ]
                 for nid in rows
                 for p in [self.people[nid]]
             ],
-        )  # fmt: skip
+        )
         summary, _notes = citizens_import(path, edition=2023)
         assert summary.rejected == 0
 
@@ -155,9 +185,11 @@ class World:
             residents = list(household.residents.values_list("id", flat=True))
             chosen = self.rng.sample(residents, self.rng.randint(1, len(residents)))
             visit, created = visit_record(
-                member=member, household=household, at=at_local(day, self.rng.randint(8, 18)),
+                member=member,
+                household=household,
+                at=at_local(day, self.rng.randint(8, 18)),
                 outcomes=[(rid, self.rng.choice(OUTCOMES), "") for rid in chosen],
-            )  # fmt: skip
+            )
             assert created
             if self.rng.random() < 0.4:
                 # Folds come between other writes (a post's commit, a page read), or later.
@@ -225,8 +257,9 @@ def test_it_rolls_to_a_new_day_with_the_birthdays_of_that_day(tree, campaign, mo
 
     day = timezone.localdate() - dt.timedelta(days=3)
     monkeypatch.setattr(rollups.dates, "today", lambda: day)
-    turning = make_resident(tree.kp1, born=rollups.eligibility_cutoff(day, 14) + dt.timedelta(1),
-                            stage="registered")  # fmt: skip
+    turning = make_resident(
+        tree.kp1, born=rollups.eligibility_cutoff(day, 14) + dt.timedelta(1), stage="registered"
+    )
     make_resident(tree.kp1, born=dt.date(1980, 1, 1))
     rollups.rollup_rebuild()
 
@@ -253,8 +286,13 @@ def test_it_rolls_to_a_new_day_with_the_birthdays_of_that_day(tree, campaign, mo
 
 def test_it_makes_someone_eligible_on_the_day_the_cutoff_reaches_their_birth_date():
     # Brute force over leap years: eligible_from agrees with the cutoff rule every day.
-    for birth in (dt.date(2012, 2, 29), dt.date(2012, 2, 28), dt.date(2012, 3, 1),
-                  dt.date(2011, 12, 31), dt.date(2000, 2, 29)):  # fmt: skip
+    for birth in (
+        dt.date(2012, 2, 29),
+        dt.date(2012, 2, 28),
+        dt.date(2012, 3, 1),
+        dt.date(2011, 12, 31),
+        dt.date(2000, 2, 29),
+    ):
         start = rollups.eligible_from(birth, 14)
         assert rollups.eligibility_cutoff(start, 14) >= birth
         assert rollups.eligibility_cutoff(start - dt.timedelta(days=1), 14) < birth
@@ -287,9 +325,15 @@ def test_it_rebuilds_one_edition_and_keeps_the_others_rows(tree, campaign):
     rollups.rollup_rebuild()
     before = rollup_tables()
     tay_ninh_2025 = AdminUnit.objects.create(
-        edition=2025, code="80", name="Tỉnh Tây Ninh", level="province", path="80/", depth=0,
-        province_code="80", name_key="tinh tay ninh",
-    )  # fmt: skip
+        edition=2025,
+        code="80",
+        name="Tỉnh Tây Ninh",
+        level="province",
+        path="80/",
+        depth=0,
+        province_code="80",
+        name_key="tinh tay ninh",
+    )
     make_resident(tay_ninh_2025, stage="activated")
     make_resident(tay_ninh_2025)
     counts = rollups.rollup_rebuild(edition=2025)
@@ -386,9 +430,11 @@ def _claim_visit(teams, tree, resident, outcome="helped_activate"):
     from gocua.fieldwork.tests.helpers import visit_record
 
     visit, created = visit_record(
-        member=teams.an, household=resident.household, at=at_local(timezone.localdate(), 9),
+        member=teams.an,
+        household=resident.household,
+        at=at_local(timezone.localdate(), 9),
         outcomes=[(resident.pk, outcome, "")],
-    )  # fmt: skip
+    )
     assert created
     return visit
 
@@ -431,8 +477,11 @@ def test_an_extract_before_the_fold_confirms_a_queued_claim_once(tree, teams, tm
     an = make_resident(tree.kp1, household=house, stage="registered")
     rollups.rollup_rebuild()
     _claim_visit(teams, tree, an)
-    extract = write_csv(tmp_path / "stages.csv", STAGE_HEADER,
-                        [[an.national_id, "activated", "", timezone.now().isoformat(), ""]])  # fmt: skip
+    extract = write_csv(
+        tmp_path / "stages.csv",
+        STAGE_HEADER,
+        [[an.national_id, "activated", "", timezone.now().isoformat(), ""]],
+    )
     stages_import(extract, background=False)  # the claim's stage changes while it is queued
     assert rollups.rollup_fold() == 1
     flows = _flows(tree.kp1)
@@ -622,9 +671,12 @@ def test_reads_never_write_the_rollups(tree, teams, monkeypatch, client, alice, 
     assert "2 thay đổi vừa ghi nhận đang chờ" in client.get("/dashboard/").content.decode()
     api = client.get("/api/v1/units/72/kpi", HTTP_AUTHORIZATION=f"Bearer {token_for(alice)}")
     assert api.json()["freshness"] | {"as_of": None} == {
-        "status": "current", "as_of": None, "residents_waiting": 0, "visits_waiting": 1,
+        "status": "current",
+        "as_of": None,
+        "residents_waiting": 0,
+        "visits_waiting": 1,
         "edited_waiting": 1,
-    }  # fmt: skip
+    }
     assert list(UnitDay.objects.values_list("unit_id", "day", "visits")) == rows
     assert RollupState.objects.get().day == yesterday
     assert rollups.rollup_maintain() == "folded"  # the worker's round
@@ -647,9 +699,22 @@ def test_an_import_from_the_command_line_ends_counted(tree, teams, tmp_path):
     path = write_csv(
         tmp_path / "citizens.csv",
         CITIZEN_HEADER,
-        [[national_id(born, "F"), "Nguyễn Thị Hoa", "02/01/1990", "F", "0912345678", "25456",
-          "Khu phố 1", "HH-1", "1 Đường 30/4", "", ""]],
-    )  # fmt: skip
+        [
+            [
+                national_id(born, "F"),
+                "Nguyễn Thị Hoa",
+                "02/01/1990",
+                "F",
+                "0912345678",
+                "25456",
+                "Khu phố 1",
+                "HH-1",
+                "1 Đường 30/4",
+                "",
+                "",
+            ]
+        ],
+    )
     call_command("import", "citizens", path, "--edition", "2023", "--json")
     assert not PendingResidents.objects.exists()
     assert stock(tree.kp1, timezone.localdate())["st_none"] == 1
