@@ -16,14 +16,19 @@ same `Model.from_db`, the related objects cached as `select_related` leaves them
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model, QuerySet
-from django.db.models.query import get_related_populators
+from django.db.models.query import (  # type: ignore[attr-defined]  # internal, not in the stubs
+    get_related_populators,
+)
+
+M = TypeVar("M", bound=Model)
 
 
-class CompiledLookup:
+class CompiledLookup(Generic[M]):
     """`first(*values)`: the first instance of `build(*values)` with its `select_related`
     objects, or None.
 
@@ -31,12 +36,12 @@ class CompiledLookup:
     (text, an integer id); `samples` are values of the same types that appear nowhere else in
     the query, so the places of the values in the compiled SQL can be found."""
 
-    def __init__(self, build: Callable[..., QuerySet], *samples: Any) -> None:
+    def __init__(self, build: Callable[..., QuerySet[M]], *samples: Any) -> None:
         self._build = build
         self._samples = samples
-        self._compiled: dict[str, _Compiled] = {}  # by database vendor
+        self._compiled: dict[str, _Compiled[M]] = {}  # by database vendor
 
-    def first(self, *values: Any) -> Model | None:
+    def first(self, *values: Any) -> M | None:
         connection = connections[DEFAULT_DB_ALIAS]
         compiled = self._compiled.get(connection.vendor)
         if compiled is None:
@@ -46,14 +51,14 @@ class CompiledLookup:
         return compiled.first(connection, values)
 
 
-class _Compiled:
-    def __init__(self, queryset: QuerySet, samples: tuple) -> None:
+class _Compiled(Generic[M]):
+    def __init__(self, queryset: QuerySet[M], samples: tuple[Any, ...]) -> None:
         # Compiled once: as_sql also fills the compiler's select list and klass_info, which
         # say which columns make which instance (as ModelIterable reads them).
         self.compiler = queryset.query.get_compiler(using=DEFAULT_DB_ALIAS)
         self.sql, params = self.compiler.as_sql()
         self.params = list(params)
-        self.positions = []
+        self.positions: list[int] = []
         for sample in samples:
             found = [
                 i for i, p in enumerate(self.params) if type(p) is type(sample) and p == sample
@@ -62,13 +67,13 @@ class _Compiled:
                 raise ValueError(f"the sample {sample!r} must appear once in the query's values")
             self.positions.append(found[0])
         klass_info, select = self.compiler.klass_info, self.compiler.select
-        self.model = klass_info["model"]
+        self.model: type[M] = klass_info["model"]
         fields = klass_info["select_fields"]
         self.start, self.end = fields[0], fields[-1] + 1
         self.names = [column[0].target.attname for column in select[self.start : self.end]]
         self.related = get_related_populators(klass_info, select, DEFAULT_DB_ALIAS)
 
-    def first(self, connection, values: tuple) -> Model | None:
+    def first(self, connection: BaseDatabaseWrapper, values: tuple[Any, ...]) -> M | None:
         params = list(self.params)
         for position, value in zip(self.positions, values, strict=True):
             params[position] = value

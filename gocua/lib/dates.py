@@ -68,9 +68,10 @@ def parse_birth(raw: object, today: dt.date) -> tuple[dt.date, bool] | None:
         if text.isdigit() and len(text) == 4:
             born, year_only = dt.date(int(text), 1, 1), True
         else:
-            born = parse_date(raw)
-            if born is None:
+            parsed = parse_date(raw)
+            if parsed is None:
                 return None
+            born = parsed
     if born > today:
         raise DateError(_("%(date)s là ngày trong tương lai") % {"date": f"{born:%d/%m/%Y}"})
     if born.year < today.year - 120:

@@ -6,6 +6,7 @@ API uses. `LongTextField` (notes) allows tabs and line breaks. Both state and en
 `max_length` (take it from gocua.lib.limits)."""
 
 from functools import partial
+from typing import Any
 
 from django import forms
 from django.core import validators
@@ -38,12 +39,12 @@ def no_control_characters_but_lines(value: str) -> None:
 _limit_help = lazy(limit_help, str)
 
 
-class LimitedMixin:
+class LimitedField(forms.CharField):
     """A text field whose limit (`max_length`, one of gocua.lib.limits) is said under it
     ('Tối đa 2.000 ký tự.'; `state_limit=False` where it goes without saying, a login), carried by the input's maxlength and, past it, refused with the
     length and the limit in the same words as the API and the imports."""
 
-    def __init__(self, *, state_limit: bool = True, **kwargs) -> None:
+    def __init__(self, *, state_limit: bool = True, **kwargs: Any) -> None:
         limit = kwargs.get("max_length")
         if limit is not None and state_limit:
             given = kwargs.get("help_text")
@@ -62,13 +63,13 @@ def _within(value: str, *, limit: int) -> None:
         raise ValidationError(refusal, code="max_length")
 
 
-class TextField(LimitedMixin, forms.CharField):
+class TextField(LimitedField):
     default_validators = [no_control_characters]
 
 
-class LongTextField(LimitedMixin, forms.CharField):
+class LongTextField(LimitedField):
     default_validators = [no_control_characters_but_lines]
 
-    def __init__(self, *, rows: int = 2, **kwargs) -> None:
+    def __init__(self, *, rows: int = 2, **kwargs: Any) -> None:
         kwargs.setdefault("widget", forms.Textarea({"rows": rows}))
         super().__init__(**kwargs)

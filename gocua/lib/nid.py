@@ -24,7 +24,7 @@ def province_codes() -> frozenset[str]:
 
 def normalize(raw: object) -> str:
     """Return the 12-digit string, restoring the leading zeros an Excel number cell drops."""
-    if raw.__class__ is str and len(raw) == 12 and raw.isdigit() and raw.isascii():
+    if type(raw) is str and len(raw) == 12 and raw.isdigit() and raw.isascii():
         # The usual cell, already clean: the rules below would leave it as it is.
         if raw[:3] not in province_codes():
             raise NationalIdError(_province_unknown(raw[:3]))

@@ -27,13 +27,7 @@ def normalize(raw: object) -> str:
     """'+84 912.345.678' → '0912345678'. Empty input gives ''. Raises PhoneError."""
     if raw is None:
         return ""
-    if (
-        raw.__class__ is str
-        and len(raw) == 10
-        and raw[0] == "0"
-        and raw.isdigit()
-        and raw.isascii()
-    ):
+    if type(raw) is str and len(raw) == 10 and raw[0] == "0" and raw.isdigit() and raw.isascii():
         # The usual cell, already clean: the rules below would leave it as it is.
         if raw[:3] not in MOBILE_PREFIXES:
             raise PhoneError(_prefix_unknown(raw[:3]))

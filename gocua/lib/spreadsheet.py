@@ -9,13 +9,24 @@ for its totals.
 """
 
 import csv
-from typing import Any
+from collections.abc import Iterable
+from typing import IO, Any, Protocol
 
 import xlsxwriter
 
 # What a spreadsheet reads as the start of a formula or a command.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
+
+
+class Writable(Protocol):
+    """Where a CSV goes: a text file, or a stream that hands each line back for a response."""
+
+    def write(self, text: str, /) -> object: ...
+
+
+# An XLSX goes to a path, or to a binary file (written in memory).
+XlsxOutput = str | IO[bytes]
 
 
 def inert(value: Any) -> Any:
@@ -35,23 +46,23 @@ def uninert(value: str) -> str:
 
 
 class _InertWriter:
-    def __init__(self, writer) -> None:
+    def __init__(self, writer: Any) -> None:  # a csv writer: its type is private to _csv
         self._writer = writer
 
-    def writerow(self, row) -> Any:
+    def writerow(self, row: Iterable[Any]) -> Any:
         return self._writer.writerow([inert(cell) for cell in row])
 
-    def writerows(self, rows) -> None:
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
         for row in rows:
             self.writerow(row)
 
 
-def csv_writer(stream, **options) -> _InertWriter:
+def csv_writer(stream: Writable, **options: Any) -> _InertWriter:
     """`csv.writer` whose every text cell is inert (see `inert`)."""
     return _InertWriter(csv.writer(stream, **options))
 
 
-def workbook(output, options: dict | None = None) -> xlsxwriter.Workbook:
+def workbook(output: XlsxOutput, options: dict[str, Any] | None = None) -> xlsxwriter.Workbook:
     """An xlsxwriter workbook in which `write()` never turns a string into a formula, a link
     or a number (xlsxwriter does all three by default)."""
     return xlsxwriter.Workbook(
