@@ -13,7 +13,7 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ("username", "full_name")
     raw_id_fields = ("unit",)
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         ("GõCửa", {"fields": ("full_name", "role", "unit")}),
     )
     add_fieldsets = (

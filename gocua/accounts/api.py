@@ -6,6 +6,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
+from gocua.accounts.http import TokenRequest
 from gocua.accounts.privacy import sees_full_identity
 from gocua.accounts.selectors import can_see_residents, effective_role
 from gocua.accounts.services import login_failed, token_create, token_revoke
@@ -118,7 +119,7 @@ def token_obtain(request: HttpRequest):
     response={200: RevokeOut, **ERRORS},
     summary="Revoke the bearer token this request carries",
 )
-def token_revoke_current(request: HttpRequest):
+def token_revoke_current(request: TokenRequest) -> Status:
     """After this the token answers 401 everywhere. To revoke a lost phone's token, a
     superuser uses the admin (API tokens → Revoke)."""
     revoked = token_revoke(token=request.api_token, by=api_user(request), request=request)

@@ -99,7 +99,7 @@ class AccountNames:
         return entry.object_id
 
 
-def audit_rows_labelled(entries: list[AuditEntry]) -> list[AuditEntry]:
+def audit_rows_labelled(entries: Iterable[AuditEntry]) -> Iterable[AuditEntry]:
     """The entries of a page with `action_label`, `object_label` and `object_name` set, the
     accounts they name read in one query."""
     names = AccountNames()

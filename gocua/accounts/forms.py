@@ -1,5 +1,8 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth.password_validation import password_validators_help_text_html
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from gocua.accounts.models import Role, User
@@ -32,12 +35,19 @@ class CodeLoginForm(forms.Form):
         return data
 
 
+class UnitChoiceField(forms.ModelChoiceField):
+    """A unit shown with its code: two communes may have the same name."""
+
+    def label_from_instance(self, obj: AdminUnit) -> str:
+        return f"{obj.name} ({obj.code})"
+
+
 class AccountForm(forms.Form):
     """An account a manager gives (a unit manager, a viewer): who, which role, which unit."""
 
     full_name = TextField(label=_("Họ và tên"), max_length=150)
     role = forms.ChoiceField(label=_("Vai trò"), choices=())
-    unit = forms.ModelChoiceField(label=_("Đơn vị"), queryset=AdminUnit.objects.none())
+    unit = UnitChoiceField(label=_("Đơn vị"), queryset=AdminUnit.objects.none())
     username = TextField(
         label=_("Tên đăng nhập"),
         max_length=150,
@@ -46,11 +56,14 @@ class AccountForm(forms.Form):
         validators=[User.username_validator],
     )
 
-    def __init__(self, *args, roles: list[str], units, **kwargs):
+    def __init__(
+        self, *args: Any, roles: list[str], units: QuerySet[AdminUnit], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(r, Role(r).label) for r in roles]
-        self.fields["unit"].queryset = units
-        self.fields["unit"].label_from_instance = lambda u: f"{u.name} ({u.code})"
+        role, unit = self.fields["role"], self.fields["unit"]
+        assert isinstance(role, forms.ChoiceField) and isinstance(unit, UnitChoiceField)
+        role.choices = [(r, Role(r).label) for r in roles]
+        unit.queryset = units
 
     def clean_username(self):
         name = (self.cleaned_data.get("username") or "").strip()

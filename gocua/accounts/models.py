@@ -1,3 +1,7 @@
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any, NoReturn, TypedDict
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -12,10 +16,21 @@ class Role(models.TextChoices):
     VIEWER = "viewer", _("Người xem")
 
 
+class LiveTokens(TypedDict):
+    """An account's live API tokens (a logged-in phone): how many, and when one was last used."""
+
+    count: int
+    last_used: dt.datetime | None
+
+
 class User(AbstractUser):
     """A person with one role bound to one unit (a field member: their commune).
 
     What the user may see is decided only by `gocua.accounts.selectors` (role + unit)."""
+
+    # Not columns: set on the accounts of a page by the list that shows them.
+    phone_login: LiveTokens | None
+    manageable: bool
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
     unit = models.ForeignKey(
@@ -33,11 +48,11 @@ class User(AbstractUser):
     def get_session_auth_hash(self) -> str:
         return self._session_hash(secret=None)
 
-    def get_session_auth_fallback_hash(self):
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
         for fallback_secret in settings.SECRET_KEY_FALLBACKS:
             yield self._session_hash(secret=fallback_secret)
 
-    def _session_hash(self, *, secret: str | None) -> str:
+    def _session_hash(self, *, secret: str | bytes | None) -> str:
         """Django's session hash (an HMAC of the password hash), with the login generation:
         a session ends when the password changes, and when the account is logged out
         everywhere. Until the first such logout it equals Django's own, so upgrading ends no
@@ -81,13 +96,13 @@ class ApiToken(models.Model):
         return f"{self.prefix}… ({self.user})"
 
 
-class AuditQuerySet(models.QuerySet):
+class AuditQuerySet(models.QuerySet["AuditEntry"]):
     """The audit log is append-only: bulk updates and deletes are refused."""
 
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise TypeError("the audit log is append-only")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise TypeError("the audit log is append-only")
 
 
@@ -108,6 +123,11 @@ class AuditEntry(models.Model):
 
     objects = AuditQuerySet.as_manager()
 
+    # Not columns: set on the entries of a page by `audit_rows_labelled`.
+    action_label: str
+    object_label: str
+    object_name: str
+
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name_plural = "audit entries"
@@ -115,13 +135,13 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_type}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # A guard, not a side effect: an entry once written is never rewritten.
         if self.pk is not None and not self._state.adding:
             raise TypeError("the audit log is append-only")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise TypeError("the audit log is append-only")
 
 

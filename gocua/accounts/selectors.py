@@ -23,30 +23,36 @@ Who sees what:
 - viewer: aggregates of their unit's subtree, no resident record at all.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeAlias, TypeGuard
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from gocua.accounts.models import ApiToken, AuditEntry, Role, User
+from gocua.accounts.models import ApiToken, AuditEntry, LiveTokens, Role, User
 from gocua.geo.models import AdminUnit
 from gocua.geo.selectors import EditionError, resolve_edition
 
 # Roles that may see resident records of a whole subtree (and full IDs on a resident's page).
 MANAGER_ROLES = frozenset({Role.PROVINCE_ADMIN, Role.UNIT_MANAGER})
 
+# Whoever asks: an account, the anonymous visitor of a page, or nobody (the command line).
+AnyUser: TypeAlias = User | AnonymousUser | None
 
-def _active(user) -> bool:
+
+def _active(user: AnyUser) -> TypeGuard[User]:
     return user is not None and user.is_authenticated and user.is_active
 
 
-def is_unrestricted(user) -> bool:
+def is_unrestricted(user: AnyUser) -> bool:
     """A superuser bound to no unit: the whole database."""
     return _active(user) and user.is_superuser and user.unit_id is None
 
 
-def effective_role(user) -> str | None:
+def effective_role(user: AnyUser) -> str | None:
     """The role that decides capabilities; a superuser acts as a province admin."""
     if not _active(user):
         return None
@@ -57,14 +63,14 @@ def effective_role(user) -> str | None:
     return user.role
 
 
-def scope_unit(user) -> AdminUnit | None:
+def scope_unit(user: AnyUser) -> AdminUnit | None:
     """The root of the user's jurisdiction (None for no scope or for an unrestricted user)."""
     if not _active(user) or user.unit_id is None:
         return None
     return user.unit
 
 
-def scope_paths(user) -> list[str] | None:
+def scope_paths(user: AnyUser) -> list[str] | None:
     """Materialised paths the user may see under; None means the whole database."""
     if is_unrestricted(user):
         return None
@@ -97,7 +103,7 @@ WHOLE_INSTALLATION = Jurisdiction(None, None)
 NOWHERE = Jurisdiction(None, ())
 
 
-def jurisdiction_for(user) -> Jurisdiction:
+def jurisdiction_for(user: AnyUser) -> Jurisdiction:
     """The units `user` may write to (import, move, change stages): their unit's subtree for
     province admins and unit managers, everything for an unrestricted superuser, nothing for
     anyone else."""
@@ -109,24 +115,24 @@ def jurisdiction_for(user) -> Jurisdiction:
     return Jurisdiction(root.edition, (root.path,))
 
 
-def is_manager(user) -> bool:
+def is_manager(user: AnyUser) -> bool:
     """Province admins and unit managers (and superusers): the 'unit managers and above'."""
     return effective_role(user) in MANAGER_ROLES
 
 
-def can_see_residents(user) -> bool:
+def can_see_residents(user: AnyUser) -> bool:
     return effective_role(user) in (*MANAGER_ROLES, Role.FIELD_MEMBER)
 
 
-def can_search_residents(user) -> bool:
+def can_search_residents(user: AnyUser) -> bool:
     return is_manager(user)
 
 
-def can_read_audit(user) -> bool:
+def can_read_audit(user: AnyUser) -> bool:
     return effective_role(user) == Role.PROVINCE_ADMIN
 
 
-def units_for_user(user) -> QuerySet[AdminUnit]:
+def units_for_user(user: AnyUser) -> QuerySet[AdminUnit]:
     """Units whose aggregates the user may see: their unit's subtree."""
     if is_unrestricted(user):
         return AdminUnit.objects.all()
@@ -136,14 +142,14 @@ def units_for_user(user) -> QuerySet[AdminUnit]:
     return AdminUnit.objects.filter(edition=root.edition, path__startswith=root.path)
 
 
-def unit_visible(user, unit: AdminUnit) -> bool:
+def unit_visible(user: AnyUser, unit: AdminUnit) -> bool:
     if is_unrestricted(user):
         return True
     root = scope_unit(user) if effective_role(user) else None
     return root is not None and unit.edition == root.edition and unit.path.startswith(root.path)
 
 
-def unit_for_user_or_404(user, edition: int | None, code: str) -> AdminUnit:
+def unit_for_user_or_404(user: AnyUser, edition: int | None, code: str) -> AdminUnit:
     """The unit (edition, code) if the user may see it; Http404 otherwise (also when missing).
 
     `edition=None` means the edition of the user's own unit (the only one their scope has), or
@@ -167,14 +173,14 @@ def unit_for_user_or_404(user, edition: int | None, code: str) -> AdminUnit:
     return unit
 
 
-def home_unit(user) -> AdminUnit | None:
+def home_unit(user: AnyUser) -> AdminUnit | None:
     """Where the user's pages start: their unit, or the first top unit for an unrestricted one."""
     if is_unrestricted(user):
         return AdminUnit.objects.filter(parent__isnull=True).order_by("-edition", "path").first()
     return scope_unit(user) if effective_role(user) else None
 
 
-def audit_entries_for_user(user) -> QuerySet[AuditEntry]:
+def audit_entries_for_user(user: AnyUser) -> QuerySet[AuditEntry]:
     """Audit entries a province admin may read: those about units of their subtree, and those
     written by users of their subtree."""
     if not can_read_audit(user):
@@ -186,7 +192,7 @@ def audit_entries_for_user(user) -> QuerySet[AuditEntry]:
     return entries.filter(Q(unit__in=units) | Q(user__unit__in=units))
 
 
-def users_for_user(user) -> QuerySet[User]:
+def users_for_user(user: AnyUser) -> QuerySet[User]:
     """Accounts bound to units of the user's scope (for managers' lists)."""
     if not is_manager(user):
         return User.objects.none()
@@ -195,7 +201,7 @@ def users_for_user(user) -> QuerySet[User]:
     return User.objects.filter(unit__in=units_for_user(user))
 
 
-def live_tokens_by_user(user_ids) -> dict[int, dict]:
+def live_tokens_by_user(user_ids: Iterable[int]) -> dict[int, LiveTokens]:
     """For each user among `user_ids` with live API tokens (a logged-in phone): how many, and
     when one was last used. Expiry by idleness is left to the token check."""
     rows = (

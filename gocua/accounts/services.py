@@ -7,6 +7,7 @@ import ipaddress
 import os
 import secrets
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
@@ -15,12 +16,13 @@ from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from gocua.accounts.models import ApiToken, AuditEntry, LoginCode, Role, User
-from gocua.accounts.selectors import effective_role, unit_visible
+from gocua.accounts.selectors import AnyUser, effective_role, unit_visible
 from gocua.geo.models import AdminUnit, Level
 from gocua.lib.compiled import CompiledLookup
 from gocua.lib.masking import scrub
@@ -35,17 +37,19 @@ class AccountError(ValueError):
 # ---------------------------------------------------------------------------------------- audit
 
 
-def client_ip(request) -> str | None:
+def client_ip(request: HttpRequest | None) -> str | None:
     """The client's address: REMOTE_ADDR, or behind GOCUA_TRUSTED_PROXY_COUNT reverse proxies
     the address the outermost trusted proxy saw (counted from the right of X-Forwarded-For,
     so a client cannot choose it). django-axes uses this too (AXES_CLIENT_IP_CALLABLE)."""
     if request is None:
         return None
-    remote = request.META.get("REMOTE_ADDR") or None
+    remote: str | None = request.META.get("REMOTE_ADDR") or None
     proxies = settings.TRUSTED_PROXY_COUNT
     if not proxies:
         return remote
-    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded: list[str] = [
+        a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    ]
     forwarded = [a for a in forwarded if a]
     if len(forwarded) < proxies:
         return remote
@@ -57,7 +61,7 @@ def client_ip(request) -> str | None:
     return candidate
 
 
-def _scrubbed(value):
+def _scrubbed(value: Any) -> Any:  # JSON: text, numbers, lists and dicts of them
     if isinstance(value, str):
         return scrub(value)
     if isinstance(value, dict):
@@ -79,13 +83,13 @@ def command_line_actor() -> str:
 
 def audit_record(
     *,
-    user: User | None,
+    user: AnyUser,
     action: str,
     object_type: str,
     object_id: object,
     unit: AdminUnit | None,
-    request=None,
-    detail: dict | None = None,
+    request: HttpRequest | None = None,
+    detail: dict[str, object] | None = None,
     command_line: bool = False,
     ip: str | None = None,
 ) -> AuditEntry:
@@ -103,15 +107,15 @@ def audit_record(
     the whole installation's authority.
     Append-only: entries are never updated or deleted. Joins the caller's transaction.
     """
-    if user is not None and not user.is_authenticated:
-        user = None
+    # The anonymous visitor of a page is nobody, as the command line is.
+    actor = user if isinstance(user, User) else None
     detail = dict(detail or {})
-    username = user.get_username() if user else ""
-    if command_line and user is None:
+    username = actor.get_username() if actor else ""
+    if command_line and actor is None:
         username = command_line_actor()
         detail["authority"] = "installation"
     entry = AuditEntry(
-        user=user,
+        user=actor,
         username=username,
         action=action[:20],
         object_type=object_type[:50],
@@ -155,8 +159,8 @@ def audit_view(
     object_type: str,
     unit: AdminUnit | None,
     residents: Iterable[int] = (),
-    request=None,
-    detail: dict | None = None,
+    request: HttpRequest | None = None,
+    detail: dict[str, object] | None = None,
 ) -> AuditEntry:
     """Record that `user` was shown personal data: one entry per page or API answer (never
     one per resident), naming the residents shown by database id (compressed runs; no
@@ -197,7 +201,7 @@ def audit_read(
 # ----------------------------------------------------------------------------------- logins
 
 
-def login_failed(request, *, username: str | None) -> None:
+def login_failed(request: HttpRequest, *, username: str | None) -> None:
     """Count a refused login attempt against the user name it gives (django-axes' lockout),
     however malformed the request: an unreadable body is no way around the lockout.
 
@@ -212,15 +216,18 @@ def login_failed(request, *, username: str | None) -> None:
     try:
         request.POST  # noqa: B018 - parse now, where a failure can be caught
     except Exception:  # noqa: BLE001 - MultiPartParserError, RequestDataTooBig, TooManyFields…
-        request._mark_post_parse_error()
+        request._mark_post_parse_error()  # type: ignore[attr-defined]  # Django's own, unstubbed
     user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
 
 
-def login_locked(request, *, username: str) -> bool:
+def login_locked(request: HttpRequest, *, username: str) -> bool:
     """Whether too many failed logins from this address (for this user name, or for any)
     lock this attempt out, as on the login page (django-axes)."""
 
-    return AxesProxyHandler.is_locked(request, credentials={"username": nfc(username or "")})
+    locked: bool = AxesProxyHandler.is_locked(
+        request, credentials={"username": nfc(username or "")}
+    )
+    return locked
 
 
 # ---------------------------------------------------------------------------------------- users
@@ -297,7 +304,7 @@ def user_create(
     full_name: str = "",
     hamlets: str | Sequence[str] | None = None,
     created_by: User | None = None,
-    request=None,
+    request: HttpRequest | None = None,
 ) -> User:
     """Create an account bound to one unit. A field member's `hamlets` of their commune ('all'
     or names matched ignoring case, spacing and diacritics: hamlets_named) are checked and
@@ -338,7 +345,9 @@ def user_create(
 
 
 @transaction.atomic
-def user_password_set(*, user: User, password: str, by: User | None, request=None) -> None:
+def user_password_set(
+    *, user: User, password: str, by: User | None, request: HttpRequest | None = None
+) -> None:
     """Give `user` a new password (validated like every password) and end every token made
     with the old one: a phone that was logged in must log in again. Audited as
     `password_change`; `by=None` is the command line."""
@@ -351,7 +360,7 @@ def user_password_set(*, user: User, password: str, by: User | None, request=Non
     password_changed(user=user, by=by, request=request)
 
 
-def password_changed(*, user: User, by: User | None, request=None) -> None:
+def password_changed(*, user: User, by: User | None, request: HttpRequest | None = None) -> None:
     """What follows a password change on any path (this module, the page's form, the admin):
     the user's tokens are revoked and the change is audited."""
     audit_record(
@@ -368,7 +377,7 @@ def password_changed(*, user: User, by: User | None, request=None) -> None:
 
 
 @transaction.atomic
-def user_deactivate(*, user: User, by: User | None, request=None) -> None:
+def user_deactivate(*, user: User, by: User | None, request: HttpRequest | None = None) -> None:
     """Close an account: it can no longer log in, and its tokens are revoked. Idempotent.
     Audited as `deactivate`; `by=None` is the command line."""
     if user.is_active:
@@ -393,7 +402,12 @@ def user_deactivate(*, user: User, by: User | None, request=None) -> None:
 # ---------------------------------------------------------------- accounts given in the web
 
 # Roles by what they may do: an actor never gives a role above their own.
-ROLE_RANK = {Role.VIEWER: 0, Role.FIELD_MEMBER: 1, Role.UNIT_MANAGER: 2, Role.PROVINCE_ADMIN: 3}
+ROLE_RANK: dict[str, int] = {
+    Role.VIEWER: 0,
+    Role.FIELD_MEMBER: 1,
+    Role.UNIT_MANAGER: 2,
+    Role.PROVINCE_ADMIN: 3,
+}
 
 
 def roles_given_by(actor: User) -> list[str]:
@@ -437,7 +451,7 @@ def account_create(
     unit: AdminUnit,
     full_name: str,
     username: str = "",
-    request=None,
+    request: HttpRequest | None = None,
 ) -> tuple[User, str]:
     """An account given in the web by a manager, inside their jurisdiction and never with a
     role above their own (see roles_given_by): returns the user and the one-time code for
@@ -470,7 +484,9 @@ def _code_digest(code: str) -> str:
 
 
 @transaction.atomic
-def login_code_issue(*, user: User, by: User | None, request=None) -> tuple[LoginCode, str]:
+def login_code_issue(
+    *, user: User, by: User | None, request: HttpRequest | None = None
+) -> tuple[LoginCode, str]:
     """A one-time code for `user` to set their own password (a new account, a forgotten or
     reset password): returns the row and the code, shown once (on the login card); only its
     keyed digest is kept. Ends the user's earlier codes. Audited as `login_code`."""
@@ -500,7 +516,7 @@ def login_code_issue(*, user: User, by: User | None, request=None) -> tuple[Logi
 
 
 @transaction.atomic
-def password_reset(*, user: User, by: User, request=None) -> str:
+def password_reset(*, user: User, by: User | None, request: HttpRequest | None = None) -> str:
     """A manager resets a person's password: the old one stops working at once (and the
     account is logged out everywhere); returns a new one-time code for a login card."""
     user.set_unusable_password()
@@ -514,7 +530,9 @@ class CodeRefused(AccountError):
     """A one-time code that does not open the account: wrong, used, expired or replaced."""
 
 
-def login_code_redeem(*, username: str, code: str, password: str, request=None) -> User:
+def login_code_redeem(
+    *, username: str, code: str, password: str, request: HttpRequest | None = None
+) -> User:
     """Set a password with a one-time code: the code must be the user's latest, unused and
     unexpired, and the account active. The code is then spent (once, even for two requests at
     the same moment). A refused attempt counts as a failed login for that user name (the same
@@ -553,7 +571,7 @@ def login_code_redeem(*, username: str, code: str, password: str, request=None) 
     return user
 
 
-def _code_redeemed_audit(user: User, request) -> None:
+def _code_redeemed_audit(user: User, request: HttpRequest | None) -> None:
     audit_record(
         user=user,
         action="login_code_used",
@@ -605,7 +623,7 @@ def token_create(
     user: User,
     campaign_deadline: dt.date | None,
     label: str = "",
-    request=None,
+    request: HttpRequest | None = None,
 ) -> tuple[ApiToken, str]:
     """A new bearer token for `user`: returns (row, key). The key is shown once and never
     stored (only its SHA-256). `campaign_deadline`: the deadline of the current campaign of
@@ -634,7 +652,7 @@ def token_create(
 
 
 @transaction.atomic
-def token_revoke(*, token: ApiToken, by: User | None, request=None) -> bool:
+def token_revoke(*, token: ApiToken, by: User | None, request: HttpRequest | None = None) -> bool:
     """Revoke a token; True if it was live. Idempotent. Audited as `token_revoke`."""
     now = timezone.now()
     changed = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
@@ -654,7 +672,12 @@ def token_revoke(*, token: ApiToken, by: User | None, request=None) -> bool:
 
 @transaction.atomic
 def tokens_revoke_all(
-    *, user: User, by: User | None, reason: str, request=None, sessions: bool = True
+    *,
+    user: User,
+    by: User | None,
+    reason: str,
+    request: HttpRequest | None = None,
+    sessions: bool = True,
 ) -> int:
     """Revoke every live token of `user`; returns how many. With `sessions` (a lost phone, a
     deactivated account) the account is also logged out of every browser, so the phone's
@@ -686,7 +709,7 @@ def tokens_revoke_all(
 
 # Every API request asks this: one query, the token with its user and the user's unit (read
 # by every API answer), its SQL built once (see gocua.lib.compiled).
-_TOKEN_LOOKUP = CompiledLookup(
+_TOKEN_LOOKUP: CompiledLookup[ApiToken] = CompiledLookup(
     lambda key_hash: ApiToken.objects.select_related("user__unit").filter(
         key_hash=key_hash, revoked_at__isnull=True
     ),

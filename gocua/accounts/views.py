@@ -6,6 +6,7 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,8 +23,10 @@ from gocua.accounts.audit_labels import (
 )
 from gocua.accounts.cards import login_card
 from gocua.accounts.forms import AccountForm, CodeLoginForm
-from gocua.accounts.models import Role
+from gocua.accounts.http import AuthenticatedHttpRequest
+from gocua.accounts.models import Role, User
 from gocua.accounts.selectors import (
+    AnyUser,
     audit_entries_for_user,
     can_read_audit,
     effective_role,
@@ -47,11 +50,11 @@ from gocua.accounts.services import (
     tokens_revoke_all,
     user_deactivate,
 )
-from gocua.geo.models import Level
+from gocua.geo.models import AdminUnit, Level
 from gocua.lib.spreadsheet import csv_writer
 
 
-def landing_url(user) -> str:
+def landing_url(user: AnyUser) -> str:
     """Where a person's work is: a field member's phone page, a unit manager's day (what is
     due today in their unit), everyone else's dashboard."""
     role = effective_role(user)
@@ -125,7 +128,7 @@ PAGE_SIZE = 50
 
 @login_required
 @require_GET
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The audit log of the province admin's subtree, newest first."""
     if not can_read_audit(request.user):
         raise Http404
@@ -154,7 +157,7 @@ class _Echo:
 
 @login_required
 @require_GET
-def audit_export(request: HttpRequest) -> StreamingHttpResponse:
+def audit_export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
     """The audit log as CSV (UTF-8 with BOM so Excel reads the diacritics)."""
     if not can_read_audit(request.user):
         raise Http404
@@ -248,13 +251,13 @@ def code_login(request: HttpRequest) -> HttpResponse:
 # --- accounts given by managers ------------------------------------------------------------
 
 
-def _account_units(user):
+def _account_units(user: User) -> QuerySet[AdminUnit]:
     return units_for_user(user).exclude(level=Level.HAMLET).order_by("path")
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def account_list(request: HttpRequest) -> HttpResponse:
+def account_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The accounts of the manager's jurisdiction; a province admin gives unit managers and
     viewers their accounts here (volunteers get theirs from their team's roster)."""
     user = request.user
@@ -276,7 +279,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
         except AccountError as exc:
             form.add_error(None, str(exc))
         else:
-            card = login_card(request, user=new, code=code, where=new.unit.name)
+            card = login_card(request, user=new, code=code, where=data["unit"].name)
             return render(
                 request,
                 "accounts/login_cards.html",
@@ -295,19 +298,20 @@ def account_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _manageable(actor, account) -> bool:
+def _manageable(actor: User, account: User) -> bool:
     """Whether `actor` may reset, close or log out `account`: inside their jurisdiction, not
     themselves, and not a role above their own."""
     if account.pk == actor.pk or account.is_superuser:
         return False
-    rank = ROLE_RANK.get(effective_role(actor), -1)
+    role = effective_role(actor)
+    rank = ROLE_RANK.get(role, -1) if role is not None else -1
     return (
         ROLE_RANK.get(account.role, 9) <= rank
         and users_for_user(actor).filter(pk=account.pk).exists()
     )
 
 
-def _account_or_404(request: HttpRequest, pk: int):
+def _account_or_404(request: AuthenticatedHttpRequest, pk: int) -> User:
     if not is_manager(request.user):
         raise Http404
     account = users_for_user(request.user).filter(pk=pk).select_related("unit").first()
@@ -318,7 +322,7 @@ def _account_or_404(request: HttpRequest, pk: int):
 
 @login_required
 @require_POST
-def account_reset(request: HttpRequest, pk: int) -> HttpResponse:
+def account_reset(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     account = _account_or_404(request, pk)
     code = password_reset(user=account, by=request.user, request=request)
     card = login_card(
@@ -337,7 +341,7 @@ def account_reset(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def account_close(request: HttpRequest, pk: int) -> HttpResponse:
+def account_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     account = _account_or_404(request, pk)
     user_deactivate(user=account, by=request.user, request=request)
     messages.success(request, _("Đã khoá tài khoản %(name)s.") % {"name": account.username})
@@ -346,7 +350,7 @@ def account_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def account_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def account_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     account = _account_or_404(request, pk)
     count = tokens_revoke_all(user=account, by=request.user, reason="lost_phone", request=request)
     messages.success(
