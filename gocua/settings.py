@@ -9,6 +9,7 @@ commune, tests).
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -150,7 +151,7 @@ TEMPLATES = [
 ]
 
 
-def _sqlite(name: str) -> dict:
+def _sqlite(name: str) -> dict[str, Any]:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": name,
@@ -167,12 +168,15 @@ def _sqlite(name: str) -> dict:
     }
 
 
-def _database() -> dict:
+def _database() -> dict[str, Any]:
     if not DATABASE_URL:
         VAR_DIR.mkdir(parents=True, exist_ok=True)
         return _sqlite(os.environ.get("GOCUA_SQLITE_PATH", str(VAR_DIR / "gocua.sqlite3")))
     try:
-        db = dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
+        # A plain dict: the settings below add keys its TypedDict does not list.
+        db: dict[str, Any] = dict(
+            dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
+        )
     except (ValueError, KeyError) as exc:
         raise ImproperlyConfigured(
             f"DATABASE_URL is not a database URL GõCửa can use ({exc}): give "

@@ -1,5 +1,8 @@
 """Writes to the administrative-unit tree."""
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.db import IntegrityError, transaction
 
 from gocua.geo.models import AdminUnit, Edition, Level
@@ -90,7 +93,7 @@ def units_load(*, province_code: str, edition: int) -> dict[str, int]:
     return counts
 
 
-def _upsert(*, edition: int, code: str, parent: AdminUnit | None, **fields) -> AdminUnit:
+def _upsert(*, edition: int, code: str, parent: AdminUnit | None, **fields: Any) -> AdminUnit:
     path = f"{parent.path if parent else ''}{code}/"
     defaults = {
         **fields,
@@ -143,6 +146,10 @@ def hamlet_get_or_create(*, commune: AdminUnit, name: str) -> AdminUnit:
     raise UnitError(f"could not create hamlet {name!r} in {commune}")
 
 
+def _by_commune_and_key(hamlets: Iterable[AdminUnit]) -> dict[tuple[int, str], AdminUnit]:
+    return {(h.parent_id, h.name_key): h for h in hamlets if h.parent_id is not None}
+
+
 def hamlets_ensure(wanted: list[tuple[AdminUnit, str]]) -> dict[tuple[int, str], AdminUnit]:
     """Many hamlets at once (an import's new hamlets): {(commune id, name key): hamlet}.
 
@@ -152,10 +159,9 @@ def hamlets_ensure(wanted: list[tuple[AdminUnit, str]]) -> dict[tuple[int, str],
     for commune, name in wanted:
         by_key.setdefault((commune.id, key(name)), name)
     communes = {c.id: c for c, _ in wanted}
-    found = {
-        (h.parent_id, h.name_key): h
-        for h in AdminUnit.objects.filter(parent_id__in=list(communes), level=Level.HAMLET)
-    }
+    found = _by_commune_and_key(
+        AdminUnit.objects.filter(parent_id__in=list(communes), level=Level.HAMLET)
+    )
     next_number: dict[int, int] = {}
     for (parent_id, _), hamlet in found.items():
         number = hamlet.code.rsplit("-", 1)[-1]
@@ -188,7 +194,7 @@ def hamlets_ensure(wanted: list[tuple[AdminUnit, str]]) -> dict[tuple[int, str],
     try:
         with transaction.atomic():
             AdminUnit.objects.bulk_create(new)
-        found.update({(h.parent_id, h.name_key): h for h in new})
+        found.update(_by_commune_and_key(new))
     except IntegrityError:
         for commune, name in wanted:
             hamlet = hamlet_get_or_create(commune=commune, name=name)

@@ -6,7 +6,7 @@ import re
 from django.db.models import Count, Q, QuerySet
 
 from gocua.accounts.privacy import sees_full_identity
-from gocua.accounts.selectors import is_manager, units_for_user
+from gocua.accounts.selectors import AnyUser, is_manager, units_for_user
 from gocua.campaigns.models import Campaign
 from gocua.geo.models import AdminUnit
 from gocua.lib.text import nfc
@@ -15,7 +15,7 @@ from gocua.people.models import Resident, ResidentMove, name_search_of
 from gocua.people.records import residents_for_user
 
 
-def moves_for_user(user) -> QuerySet[ResidentMove]:
+def moves_for_user(user: AnyUser) -> QuerySet[ResidentMove]:
     """Moves between communes that left or reached a unit of the manager's jurisdiction,
     newest first: the commune a person left sees where they went, the one they reached sees
     where they came from."""
@@ -82,7 +82,9 @@ def _by_name(residents: QuerySet[Resident], text: str) -> QuerySet[Resident]:
     return residents.filter(Q(name_search__startswith=words) | Q(name_search__contains=f" {words}"))
 
 
-def resident_search(user, *, query: str = "", unit: AdminUnit | None = None) -> QuerySet[Resident]:
+def resident_search(
+    user: AnyUser, *, query: str = "", unit: AdminUnit | None = None
+) -> QuerySet[Resident]:
     """Residents in scope matching a name or a national ID (whole; masked or partial too for
     those who may see full IDs, see `gocua.accounts.privacy.sees_full_identity`). `unit`
     narrows to a visible unit's subtree."""

@@ -1,6 +1,7 @@
 """Writes of the registry that are not the imports' fast path."""
 
 import datetime as dt
+from typing import Any
 
 from gocua.accounts.models import User
 from gocua.accounts.services import command_line_actor
@@ -13,7 +14,7 @@ def resident_moves_record(
     at: dt.datetime,
     by: User | None,
     source: str,
-    import_job=None,
+    import_job: Any = None,  # an ImportJob: gocua.imports sits above this app
 ) -> list[ResidentMove]:
     """Record residents who moved between communes: (resident id, from unit id, to unit id).
 

@@ -7,10 +7,11 @@ managers and above, and every opening of it is audited as a `view`.
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from gocua.accounts.http import AuthenticatedHttpRequest
 from gocua.accounts.selectors import can_search_residents, unit_for_user_or_404
 from gocua.accounts.services import audit_record, audit_view
 from gocua.people.records import resident_for_user_or_404, residents_for_user
@@ -21,7 +22,7 @@ PAGE_SIZE = 50
 
 @login_required
 @require_GET
-def resident_list(request: HttpRequest) -> HttpResponse:
+def resident_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Residents of the user's jurisdiction (or of `?unit=CODE` inside it), by name or ID.
 
     A search is a GET (`?q=`), so Back and a shared link work. A national ID in the URL stays
@@ -61,7 +62,7 @@ def resident_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def resident_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A resident's own page (full ID and phone for unit managers and above). Audited."""
     resident = resident_for_user_or_404(request.user, pk)
     housemates = []
@@ -98,7 +99,7 @@ def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def move_list(request: HttpRequest) -> HttpResponse:
+def move_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Residents who moved into or out of the manager's units (by an import that covered both
     communes). Audited as a view of personal data."""
     if not can_search_residents(request.user):

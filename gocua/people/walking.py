@@ -16,6 +16,7 @@ generator and the migration that filled the existing rows.
 
 import re
 from functools import lru_cache
+from typing import cast
 
 from natsort import natsort_keygen
 
@@ -59,11 +60,11 @@ def natural(text: str) -> str:
     cleaned = " ".join(_NOT_KEY_TEXT.sub(" ", plain(text)).split())
     out = []
     for token in _natural_tokens(cleaned):
-        if token.__class__ is int:
+        if type(token) is int:
             digits = str(token)[:9]
             out.append(f"{len(digits)}{digits}")
-        else:
-            out.append(token.replace(" ", "."))
+        else:  # natsort's other tokens are the text between the numbers
+            out.append(cast(str, token).replace(" ", "."))
     return "".join(out)
 
 

@@ -12,17 +12,22 @@ Every task of GõCửa is written to be run again after such a death and end in 
 import datetime as dt
 import os
 import socket
+from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
-from django_tasks import TaskResultStatus
+from django_tasks import TaskResult, TaskResultStatus
+from django_tasks.base import Task
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from gocua.worker.models import Schedule, WorkerBeat
 from gocua.worker.schedule import SCHEDULE, Periodic
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 BEAT_EVERY = 5  # seconds between a worker's heartbeats
 
@@ -73,11 +78,11 @@ def tasks_recover(*, now: dt.datetime | None = None) -> int:
     return recovered
 
 
-def _uses_queue(task) -> bool:
+def _uses_queue(task: Task[Any, Any]) -> bool:
     return isinstance(task.get_backend(), DatabaseBackend)
 
 
-def enqueue_once(task, *args, **kwargs):
+def enqueue_once(task: Task[P, T], *args: P.args, **kwargs: P.kwargs) -> TaskResult[T] | None:
     """Enqueue `task` unless one with the same arguments is already waiting (a second rebuild
     or fold queued behind the first would only repeat it). With a backend that runs tasks at
     once (tests), it simply runs. Returns the task result, or None when one was waiting."""
@@ -91,7 +96,7 @@ def enqueue_once(task, *args, **kwargs):
     return task.enqueue(*args, **kwargs)
 
 
-def enqueue_after_commit(task_path: str, *args, **kwargs) -> None:
+def enqueue_after_commit(task_path: str, *args: Any, **kwargs: Any) -> None:
     """Enqueue the task at `task_path` (dotted) once the current transaction commits: the
     task reads what it wrote. By path, so that a module the task calls can queue it without
     importing the module that defines it."""
