@@ -1,6 +1,7 @@
 """Forms for the campaign pages: they parse input; the services validate the rules."""
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -87,10 +88,12 @@ class UnitTargetForm(forms.Form):
     metric = forms.ChoiceField(label=_("Chỉ tiêu"), choices=Metric.choices)
     value = PercentField(label=_("Mức (%)"))
 
-    def __init__(self, *args, campaign: Campaign, **kwargs):
+    def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         province = campaign.province
-        self.fields["unit"].queryset = AdminUnit.objects.filter(
+        unit = self.fields["unit"]
+        assert isinstance(unit, forms.ModelChoiceField)
+        unit.queryset = AdminUnit.objects.filter(
             edition=province.edition,
             path__startswith=province.path,
             level__in=(Level.DISTRICT, Level.COMMUNE),

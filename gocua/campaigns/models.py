@@ -1,8 +1,13 @@
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:  # types of the attributes pages set; the selectors read these models
+    from gocua.accounts.models import LiveTokens
+    from gocua.campaigns.selectors import Composition
 
 # The age a campaign counts from unless it says otherwise: a level-2 eID account is for citizens
 # aged 14 or more (Decree 59/2022/NĐ-CP). gocua.people.funnel names it with the funnel's rules.
@@ -80,6 +85,10 @@ class Team(models.Model):
     unit = models.ForeignKey("geo.AdminUnit", on_delete=models.PROTECT, related_name="teams")
     name = models.CharField(max_length=200)
 
+    # Not columns: set on the teams of a list by `teams_for_user`.
+    affiliation_counts: dict[str, int]
+    composition: "Composition"
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["campaign", "unit"], name="team_per_unit")]
 
@@ -109,6 +118,9 @@ class Member(models.Model):
         related_name="memberships",
     )
     active = models.BooleanField(default=True)
+
+    # Not a column: set on the members of a roster by the team's page.
+    phone_login: "LiveTokens | None"
 
     class Meta:
         constraints = [

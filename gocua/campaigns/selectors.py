@@ -16,6 +16,7 @@ from gocua.accounts.selectors import (
     home_unit,
     is_manager,
     scope_paths,
+    scope_unit,
     unit_visible,
     units_for_user,
 )
@@ -93,7 +94,9 @@ def campaigns_for_user(user: User) -> QuerySet[Campaign]:
     if not paths:
         return campaigns.none()
     province_path = paths[0].split("/", 1)[0] + "/"
-    return campaigns.filter(province__edition=user.unit.edition, province__path=province_path)
+    root = scope_unit(user)
+    assert root is not None  # scope_paths gave a path: the user has a unit
+    return campaigns.filter(province__edition=root.edition, province__path=province_path)
 
 
 def campaign_period(campaign: Campaign) -> tuple[dt.date, dt.date]:
@@ -191,7 +194,7 @@ def composition_rules(campaign: Campaign, level: str) -> dict[str, int]:
     }
 
 
-def _count_annotations() -> dict:
+def _count_annotations() -> dict[str, Count]:
     return {
         f"n_{a}": Count("members", filter=Q(members__active=True, members__affiliation=a))
         for a in Affiliation.values

@@ -12,9 +12,11 @@ field it concerns, when there is one).
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from gocua.accounts.models import Role, User
@@ -354,7 +356,9 @@ def teams_create_missing(
 # --- rosters ---------------------------------------------------------------------------------
 
 
-def _clean_member_fields(team: Team, fields: dict, *, member: Member | None = None) -> dict:
+def _clean_member_fields(
+    team: Team, fields: dict[str, Any], *, member: Member | None = None
+) -> dict[str, Any]:
     out = dict(fields)
     if "full_name" in out:
         out["full_name"] = nfc(str(out["full_name"]))
@@ -554,12 +558,14 @@ def assignment_add(*, member: Member, hamlet: AdminUnit, actor: User | None = No
     return assignment
 
 
-def member_phone_revoke(*, member: Member, actor: User | None = None, request=None) -> int:
+def member_phone_revoke(
+    *, member: Member, actor: User | None = None, request: HttpRequest | None = None
+) -> int:
     """A member lost their phone: end every API token of their account, so the phone's field
     page stops working (its outbox waits until they log in again). Returns how many tokens
     were live. The member's unit manager only; audited by the token service."""
     require_manager_of(actor, member.team.unit)
-    if member.user_id is None:
+    if member.user is None:
         return 0
     return tokens_revoke_all(user=member.user, by=actor, reason="lost_phone", request=request)
 
@@ -568,13 +574,15 @@ def member_phone_revoke(*, member: Member, actor: User | None = None, request=No
 
 
 @transaction.atomic
-def member_account_give(*, member: Member, actor: User | None = None, request=None) -> str:
+def member_account_give(
+    *, member: Member, actor: User | None = None, request: HttpRequest | None = None
+) -> str:
     """Give a roster member an account to log in with (a volunteer on their phone): a field
     member of the team's unit, named after them (see username_suggest), with no password but a
     one-time code for their login card, which this returns. Their hamlet assignments are
     theirs at once. The team's unit manager only; audited."""
     require_manager_of(actor, member.team.unit)
-    if member.user_id is not None:
+    if member.user is not None:
         raise OperationRefused(
             _("%(name)s đã có tài khoản %(username)s.")
             % {"name": member.full_name, "username": member.user.username}
@@ -597,10 +605,12 @@ def member_account_give(*, member: Member, actor: User | None = None, request=No
     return code
 
 
-def team_accounts_give(*, team: Team, actor: User | None = None, request=None) -> list:
+def team_accounts_give(
+    *, team: Team, actor: User | None = None, request: HttpRequest | None = None
+) -> list[tuple[Member, str]]:
     """Accounts for every active member of the team who has none: [(member, code)]."""
     require_manager_of(actor, team.unit)
-    given = []
+    given: list[tuple[Member, str]] = []
     for member in team.members.filter(active=True, user__isnull=True).order_by("full_name"):
         given.append((member, member_account_give(member=member, actor=actor, request=request)))
     return given
@@ -608,18 +618,21 @@ def team_accounts_give(*, team: Team, actor: User | None = None, request=None) -
 
 def _members_account(member: Member, actor: User | None) -> User:
     require_manager_of(actor, member.team.unit)
-    if member.user_id is None:
-        raise OperationRefused(_("%(name)s chưa có tài khoản.") % {"name": member.full_name})
     user = member.user
-    if actor is not None and not manages_unit(actor, user.unit):
-        raise NotAllowed  # an account of another unit linked to this roster: not theirs
+    if user is None:
+        raise OperationRefused(_("%(name)s chưa có tài khoản.") % {"name": member.full_name})
+    # An account of another unit linked to this roster is not theirs (nor one with no unit).
+    if actor is not None and (user.unit is None or not manages_unit(actor, user.unit)):
+        raise NotAllowed
     if ROLE_RANK.get(user.role, 9) >= ROLE_RANK[Role.UNIT_MANAGER]:
         raise OperationRefused(_("Tài khoản cán bộ quản lý do cấp trên quản lý."))
     return user
 
 
 @transaction.atomic
-def member_password_reset(*, member: Member, actor: User | None = None, request=None) -> str:
+def member_password_reset(
+    *, member: Member, actor: User | None = None, request: HttpRequest | None = None
+) -> str:
     """A member forgot their password: the old one stops at once, their phone is logged out,
     and a new one-time code (returned) goes on a new login card."""
     user = _members_account(member, actor)
@@ -627,7 +640,9 @@ def member_password_reset(*, member: Member, actor: User | None = None, request=
 
 
 @transaction.atomic
-def member_account_close(*, member: Member, actor: User | None = None, request=None) -> None:
+def member_account_close(
+    *, member: Member, actor: User | None = None, request: HttpRequest | None = None
+) -> None:
     """A member leaves: their account is deactivated (its tokens and codes end)."""
     user = _members_account(member, actor)
     user_deactivate(user=user, by=actor, request=request)
@@ -661,7 +676,9 @@ def user_create_assigned(
     return user
 
 
-def _assign_hamlets(user: User, commune: AdminUnit, hamlets: list[AdminUnit], affiliation: str):
+def _assign_hamlets(
+    user: User, commune: AdminUnit, hamlets: list[AdminUnit], affiliation: str
+) -> None:
     campaign = current_campaign(commune)
     if campaign is None:
         raise AccountError(
