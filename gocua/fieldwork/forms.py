@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gocua.campaigns.forms import DATE
-from gocua.campaigns.models import Member
+from gocua.campaigns.models import Member, Team
 from gocua.fieldwork.models import FollowUp, Outcome, OutreachEvent, TrainingSession
 from gocua.fieldwork.selectors import FLAG_LABELS, FLAGS
 from gocua.geo.models import AdminUnit
@@ -21,9 +21,15 @@ DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%
 class WorklistFilterForm(forms.Form):
     """Which list: a team, a hamlet, a member; narrowed by gap and flag."""
 
-    team = forms.ModelChoiceField(label=_("Tổ"), queryset=None, required=False)
-    hamlet = forms.ModelChoiceField(label=_("Ấp / khu phố"), queryset=None, required=False)
-    member = forms.ModelChoiceField(label=_("Thành viên"), queryset=None, required=False)
+    team: "forms.ModelChoiceField[Team]" = forms.ModelChoiceField(
+        label=_("Tổ"), queryset=None, required=False
+    )
+    hamlet: "forms.ModelChoiceField[AdminUnit]" = forms.ModelChoiceField(
+        label=_("Ấp / khu phố"), queryset=None, required=False
+    )
+    member: "forms.ModelChoiceField[Member]" = forms.ModelChoiceField(
+        label=_("Thành viên"), queryset=None, required=False
+    )
     gap = forms.ChoiceField(
         label=_("Còn thiếu"),
         required=False,
@@ -144,7 +150,9 @@ class DoneForm(forms.Form):
 
 class OutreachForm(forms.Form):
     unit = forms.ModelChoiceField(label=_("Đơn vị"), queryset=AdminUnit.objects.none())
-    team = forms.ModelChoiceField(label=_("Tổ"), queryset=None, required=False)
+    team: "forms.ModelChoiceField[Team]" = forms.ModelChoiceField(
+        label=_("Tổ"), queryset=None, required=False
+    )
     kind = forms.ChoiceField(label=_("Loại"), choices=OutreachEvent.Kind.choices)
     place = TextField(label=_("Địa điểm"), max_length=limits.PLACE)
     date = forms.DateField(label=_("Ngày"), widget=DATE)

@@ -53,6 +53,9 @@ class Visit(models.Model):
     lat = models.FloatField(null=True, blank=True)
     lon = models.FloatField(null=True, blank=True)
 
+    # Not a column: set on the visits of a household's page by `household_visits`.
+    outcome_list: list["VisitOutcome"]
+
     class Meta:
         indexes = [models.Index(fields=["household", "at"], name="visit_household_at")]
 

@@ -3,8 +3,10 @@ outreach and trainings. Each is scoped through gocua.accounts.selectors and cost
 number of queries whatever the number of rows."""
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable
 from itertools import groupby
+from typing import Any
 
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
@@ -33,6 +35,9 @@ from gocua.people.records import households_for_user, residents_for_user
 from gocua.people.selectors import eligible
 from gocua.people.walking import without_household_key
 
+# A row as the pages, the API and the printouts read it: plain data, not a model instance.
+Row = dict[str, Any]
+
 FLAGS = ("elderly", "no_smartphone", "away", "disabled", "needs_id_card")
 FLAG_LABELS = {
     "elderly": gettext_lazy("Người cao tuổi"),
@@ -46,7 +51,9 @@ FLAG_LABELS = {
 # --- worklists -------------------------------------------------------------------------------
 
 
-def _hamlet_filter(hamlets: Iterable[int | AdminUnit] | QuerySet) -> QuerySet | list[int]:
+def _hamlet_filter(
+    hamlets: Iterable[int | AdminUnit] | QuerySet[AdminUnit],
+) -> QuerySet[Any, Any] | list[int]:
     if isinstance(hamlets, QuerySet):
         return hamlets.values("pk") if hamlets.model is AdminUnit else hamlets
     return [h.pk if isinstance(h, AdminUnit) else int(h) for h in hamlets]
@@ -77,7 +84,7 @@ def _scoped_residents(user_or_member: User | Member) -> QuerySet[Resident]:
 WITHOUT_HOUSEHOLD = gettext_lazy("Chưa gắn hộ")
 
 
-def _without_household_groups(residents: QuerySet[Resident]) -> list[tuple[str, dict]]:
+def _without_household_groups(residents: QuerySet[Resident]) -> list[tuple[str, Row]]:
     """(walking-order key, row) of each unit that has residents with work and no household,
     in walking order: the group comes after the unit's households. One query."""
     units = (
@@ -104,8 +111,8 @@ def _without_household_groups(residents: QuerySet[Resident]) -> list[tuple[str, 
 
 
 def _walking_page(
-    households: QuerySet, groups: list[tuple[str, dict]], offset: int, limit: int | None
-) -> list[dict]:
+    households: QuerySet[Any, Row], groups: list[tuple[str, Row]], offset: int, limit: int | None
+) -> list[Row]:
     """One page of the households (a queryset in walking order) with the groups of residents
     without a household merged in at their place. Without groups, one query; with them, one
     more that counts the households before each group."""
@@ -136,7 +143,7 @@ def _walking_page(
 def worklist_households(
     user_or_member: User | Member,
     *,
-    hamlets: Iterable[int | AdminUnit] | QuerySet | None = None,
+    hamlets: Iterable[int | AdminUnit] | QuerySet[AdminUnit] | None = None,
     gap: str | None = None,
     flag: str | None = None,
     campaign: Campaign | None = None,
@@ -144,7 +151,7 @@ def worklist_households(
     offset: int = 0,
     limit: int | None = None,
     without_household: bool = False,
-) -> list[dict]:
+) -> list[Row]:
     """The households that still have work, as plain data, in walking order.
 
     `user_or_member`: a User (scoped by households_for_user: a field member gets their assigned
@@ -195,18 +202,18 @@ def worklist_households(
     last_visit = Visit.objects.filter(household_id=OuterRef("pk")).order_by("-at")
     # Plain rows, not model instances: building thousands of instances costs more than the
     # queries themselves.
-    households = (
+    household_rows = (
         households.annotate(last_visit_at=Subquery(last_visit.values("at")[:1]))
         .order_by("walk_key", "id")
         .values("id", "address", "code", "unit_id", "unit__name", "last_visit_at")
     )
-    groups: list[tuple[str, dict]] = []
+    groups: list[tuple[str, Row]] = []
     if without_household:
         loose = residents.filter(pk__in=_scoped_residents(user_or_member).values("pk"))
         if hamlets is not None:
             loose = loose.filter(unit_id__in=_hamlet_filter(hamlets))
         groups = _without_household_groups(loose)
-    page = _walking_page(households, groups, offset, limit)
+    page = _walking_page(household_rows, groups, offset, limit)
     if not page:
         return []
 
@@ -233,7 +240,7 @@ def worklist_households(
     )
     # The last outcome and the open claim of each resident, from one ordered read of their
     # outcomes (a handful per resident) rather than correlated subqueries per row.
-    last: dict[int, tuple[str, dt.datetime]] = {}
+    last: dict[int, tuple[str | None, dt.datetime | None]] = {}
     claims: dict[int, str] = {}
     for resident_id, outcome, at, claimed, confirmed in (
         VisitOutcome.objects.filter(resident_id__in=[r[1] for r in rows])
@@ -244,11 +251,11 @@ def worklist_households(
         if claimed and confirmed is None:
             claims.setdefault(resident_id, claimed)
     # Residents by (household id, None), or (None, unit id) for those with no household.
-    by_household: dict[tuple[int | None, int | None], list[dict]] = {}
+    by_household: dict[tuple[int | None, int | None], list[Row]] = {}
     for row in rows:
         household_id, rid, name, nid, born, year_only, stage, unit_id = row[:8]
         flags = row[8:]
-        outcome, outcome_at = last.get(rid, (None, None))
+        last_outcome, last_outcome_at = last.get(rid, (None, None))
         group = (household_id, None) if household_id is not None else (None, unit_id)
         by_household.setdefault(group, []).append(
             {
@@ -260,8 +267,8 @@ def worklist_households(
                 "eid_stage": stage,
                 "gap": STAGE_GAP[stage],
                 "flags": [f for f, on_ in zip(FLAGS, flags, strict=True) if on_],
-                "last_outcome": outcome,
-                "last_outcome_at": outcome_at,
+                "last_outcome": last_outcome,
+                "last_outcome_at": last_outcome_at,
                 "open_claim": claims.get(rid),
             }
         )
@@ -303,7 +310,7 @@ def household_residents(household: Household) -> list[Resident]:
 def household_visits(household: Household, *, limit: int = 10) -> list[Visit]:
     visits = list(household.visits.select_related("member").order_by("-at")[:limit])
     outcomes = VisitOutcome.objects.filter(visit__in=visits).select_related("resident")
-    by_visit: dict = {}
+    by_visit: dict[uuid.UUID, list[VisitOutcome]] = {}
     for o in outcomes:
         by_visit.setdefault(o.visit_id, []).append(o)
     for v in visits:
@@ -421,25 +428,23 @@ def visit_saved_before(client_id: str, moment: dt.datetime) -> bool:
 
 def officers_booked_on(
     user: User, officers: Iterable[Member], day: dt.date, *, limit: int, exclude: int | None = None
-) -> list[dict]:
+) -> list[Row]:
     """Each officer's home-support bookings on `day` (scheduled or done), for the scheduling
     page: {"member", "count" (all their bookings), "bookings" (those of residents in the
     user's jurisdiction, with their household), "full" (one more would pass `limit`, the
     campaign's visits per officer per day)}. `exclude` leaves out the request being
     scheduled."""
     officers = list(officers)
-    booked = (
-        HomeSupportRequest.officers.through.objects.filter(
-            member_id__in=[m.pk for m in officers],
-            homesupportrequest__scheduled_for=day,
-            homesupportrequest__status__in=(
-                HomeSupportRequest.Status.SCHEDULED,
-                HomeSupportRequest.Status.DONE,
-            ),
-        )
-        .exclude(homesupportrequest_id=exclude)
-        .values_list("member_id", "homesupportrequest_id")
-    )
+    booked = HomeSupportRequest.officers.through.objects.filter(
+        member_id__in=[m.pk for m in officers],
+        homesupportrequest__scheduled_for=day,
+        homesupportrequest__status__in=(
+            HomeSupportRequest.Status.SCHEDULED,
+            HomeSupportRequest.Status.DONE,
+        ),
+    ).values_list("member_id", "homesupportrequest_id")
+    if exclude is not None:
+        booked = booked.exclude(homesupportrequest_id=exclude)
     by_member: dict[int, list[int]] = {}
     for member_id, request_id in booked:
         by_member.setdefault(member_id, []).append(request_id)
@@ -515,7 +520,7 @@ def outreach_for(
     return events.select_related("unit", "team").order_by("-date", "unit__path", "id")
 
 
-def outreach_totals(events: QuerySet[OutreachEvent]) -> dict:
+def outreach_totals(events: QuerySet[OutreachEvent]) -> Row:
 
     return events.order_by().aggregate(
         events=Count("id"),
@@ -583,7 +588,7 @@ TODAY_ROWS = 20  # rows shown per list on the day page; the full lists are one l
 NOT_SYNCED_DAYS = 2
 
 
-def hamlets_never_visited(user: User) -> list[dict] | None:
+def hamlets_never_visited(user: User) -> list[Row] | None:
     """For each hamlet of the user's commune (and the commune itself, for households a file
     put in no hamlet): its households and how many nobody has visited yet, most unvisited
     first. None when the user's scope is above a commune (a district or a province would make
@@ -651,7 +656,7 @@ def members_not_synced(
     )
 
 
-def officer_day(user: User, *, now: dt.datetime | None = None) -> dict:
+def officer_day(user: User, *, now: dt.datetime | None = None) -> Row:
     """What a commune officer looks at first in the morning, all in the user's jurisdiction:
     follow-ups due today and overdue, home-support visits scheduled (the earliest first),
     households never visited per hamlet and members whose phone has not synced for two days (the

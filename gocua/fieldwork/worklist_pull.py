@@ -58,6 +58,7 @@ def cursor_make(*, user: User, at: dt.datetime, hamlets: list[int], campaign: in
 
 
 def since_parse(text: str, *, user: User) -> Since:
+    at: dt.datetime | None
     try:
         payload = signing.loads(text, salt=CURSOR_SALT)
     except signing.BadSignature:
@@ -120,12 +121,12 @@ def worklist_pull(
         or since.day != timezone.localdate(now)
         or (since.hamlets is not None and since.campaign != (campaign.pk if campaign else None))
     )
-    if full:
-        rows = worklist_households(
+    if full or since is None:
+        page = worklist_households(
             user, hamlets=hamlets, campaign=campaign, offset=offset, limit=limit + 1
         )
-        more = len(rows) > limit
-        return Pull(rows[:limit], [], True, cursor, offset + limit if more else None)
+        more = len(page) > limit
+        return Pull(page[:limit], [], True, cursor, offset + limit if more else None)
 
     changed, removed = _changes(user, hamlets=hamlets, since=since)
     new_hamlets = _new_hamlets(user, hamlets, since)

@@ -4,6 +4,7 @@
 """
 
 from django import template
+from django.utils.functional import Promise
 
 from gocua.campaigns.models import Affiliation
 from gocua.fieldwork.models import FollowUp, Outcome
@@ -20,32 +21,32 @@ _AFFILIATIONS = dict(Affiliation.choices)
 
 
 @register.filter
-def gap_label(code: str) -> str:
+def gap_label(code: str) -> str | Promise:
     return GAP_LABELS.get(code, code or "")
 
 
 @register.filter
-def flag_label(code: str) -> str:
+def flag_label(code: str) -> str | Promise:
     return FLAG_LABELS.get(code, code or "")
 
 
 @register.filter
-def stage_label(code: str) -> str:
+def stage_label(code: str) -> str | Promise:
     return _STAGES.get(code, code or "")
 
 
 @register.filter
-def outcome_label(code: str | None) -> str:
+def outcome_label(code: str | None) -> str | Promise:
     return _OUTCOMES.get(code, code or "") if code else ""
 
 
 @register.filter
-def time_of_day_label(code: str) -> str:
+def time_of_day_label(code: str) -> str | Promise:
     return _TIMES.get(code, code or "")
 
 
 @register.filter
-def affiliation_label(code: str) -> str:
+def affiliation_label(code: str) -> str | Promise:
     return _AFFILIATIONS.get(code, code or "")
 
 
