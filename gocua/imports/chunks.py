@@ -5,8 +5,16 @@ import pickle
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
+from typing import Any, Protocol
 
 from gocua.imports.rows import RowError
+
+
+class Record(Protocol):
+    """A parsed row: whatever else it holds, it names a person."""
+
+    @property
+    def national_id(self) -> str: ...
 
 
 @dataclass
@@ -33,7 +41,7 @@ class ParsedChunk:
 
 def parse_chunks(
     rows: Iterator[tuple[int, list]],
-    parse: Callable[[int, list, Callable[[str], None]], object | None],
+    parse: Callable[[int, list[Any], Callable[[str], None]], Record | None],
     chunk_rows: int,
     position: Callable[[], float] = lambda: 0.0,
 ) -> Iterator[ParsedChunk]:

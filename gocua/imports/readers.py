@@ -6,10 +6,13 @@ A reader finds the header row (after any title rows), maps its cells to fields, 
 
 import codecs
 import csv
+import io
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Protocol, cast
 
 from django.utils.translation import gettext as _
 
@@ -27,7 +30,7 @@ class Undecodable:
     seen = False
 
 
-def _surrogate_escape_noted(error: UnicodeDecodeError) -> tuple[str, int]:
+def _surrogate_escape_noted(error: UnicodeError) -> tuple[str | bytes, int]:
     Undecodable.seen = True
     return codecs.lookup_error("surrogateescape")(error)
 
@@ -44,6 +47,10 @@ def _file_error(where: object, why: str) -> ImportFileError:
     return ImportFileError(f"{where}: {why}")
 
 
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
 @dataclass
 class Table:
     kind: str  # "csv" or "xlsx"
@@ -53,7 +60,7 @@ class Table:
     rows: Iterator[tuple[int, list]]
     sheet: str = ""
     notes: list[str] = field(default_factory=list)
-    closer: object = None
+    closer: Closable | None = None
     # How far through the file the rows read so far are (0..1), for a progress bar. Asked
     # where the rows are read (an import's parsing process).
     position: Callable[[], float] = lambda: 0.0
@@ -145,11 +152,12 @@ def _open_csv(path: Path, head: bytes, kind: str) -> Table:
     fh = path.open("r", encoding="utf-8-sig", errors="gocua-surrogateescape", newline="")
     reader = csv.reader(fh, delimiter=delimiter)
     size = max(path.stat().st_size, 1)
+    binary = cast(io.BufferedReader, fh.buffer)  # what a file opened in text mode reads from
 
     def position() -> float:
         # The byte position of the buffered reader under the text layer: at most one buffer
         # (8 KB) ahead of the rows handed out.
-        return min(fh.buffer.tell() / size, 1.0)
+        return min(binary.tell() / size, 1.0)
 
     def rows() -> Iterator[tuple[int, list]]:
         try:
@@ -195,6 +203,11 @@ def _legacy_encoding_message(head: bytes) -> str:
         "tệp không phải UTF-8 (có vẻ là %(name)s); hãy mở bằng Excel và lưu dạng "
         "'CSV UTF-8' để tên tiếng Việt không bị lỗi font"
     ) % {"name": name}
+
+
+def _share_read(last: list[int], total: int) -> float:
+    """How far through a sheet of `total` rows the row `last[0]` is."""
+    return min(last[0] / total, 1.0)
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -263,7 +276,7 @@ def _open_xlsx(path: Path, kind: str) -> Table:
             sheet.title,
             notes,
             closer=closer,
-            position=lambda last=last, total=total: min(last[0] / total, 1.0),
+            position=partial(_share_read, last, total),
         )
     closer.close()
     raise _file_error(

@@ -53,7 +53,7 @@ def _storable(cell: object) -> str:
     """A rejected row's cell as text the database stores: bytes that were not UTF-8 (kept as
     lone surrogates while reading) and NUL (which PostgreSQL cannot store) become U+FFFD, the
     sign of a character that could not be read."""
-    text = "" if cell is None else cell if cell.__class__ is str else str(cell)
+    text = "" if cell is None else cell if type(cell) is str else str(cell)
     if LONE_SURROGATE.search(text):
         text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return text.replace("\x00", "\ufffd")

@@ -45,7 +45,7 @@ def picker(
 
 
 def _stripped(value: object) -> object:
-    return value.strip() if value.__class__ is str else value
+    return value.strip() if type(value) is str else value
 
 
 # A byte that was not UTF-8, as CSV cells decoded with surrogateescape hold it.
@@ -60,7 +60,7 @@ def check_utf8(*texts: object) -> None:
     if not Undecodable.seen:
         return
     for text in texts:
-        if text.__class__ is str and LONE_SURROGATE.search(text):
+        if type(text) is str and LONE_SURROGATE.search(text):
             raise RowError("row", _("có byte không phải UTF-8 (tệp lưu theo bảng mã cũ?)"))
 
 
@@ -69,7 +69,7 @@ def check_controls(*fields: tuple[str, object]) -> None:
     hostile file; tab and line breaks are white space and fine). Nothing to do for the usual
     cell, which is printable."""
     for field, value in fields:
-        if value.__class__ is str and not value.isprintable():
+        if type(value) is str and not value.isprintable():
             found = control_character(value, multiline=True)
             if found:
                 raise RowError(field, _("có ký tự điều khiển (%(char)s)") % {"char": found})

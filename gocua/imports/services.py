@@ -10,6 +10,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.utils import timezone, translation
 
 from gocua.accounts.models import Role, User
@@ -22,7 +23,12 @@ from gocua.worker.services import enqueue_after_commit
 
 
 def import_upload(
-    *, user: User, kind: str, upload: UploadedFile, dry_run: bool, request=None
+    *,
+    user: User,
+    kind: str,
+    upload: UploadedFile,
+    dry_run: bool,
+    request: HttpRequest | None = None,
 ) -> ImportJob:
     """Queue an uploaded file for import in `user`'s jurisdiction (rows about other units,
     their people or their households will be rejected with that reason). The file's header is
@@ -32,18 +38,19 @@ def import_upload(
     queued (with the uploader's address) and when it ends."""
     if not is_manager(user):
         raise PermissionError("only unit managers and the province command import files")
-    suffix = ".xlsx" if upload.name.lower().endswith(".xlsx") else ".csv"
+    name = upload.name or ""
+    suffix = ".xlsx" if name.lower().endswith(".xlsx") else ".csv"
     stored = default_storage.save(f"imports/{uuid.uuid4().hex}/upload{suffix}", upload)
     try:
         open_table(default_storage.path(stored), kind=kind).close()
     except Exception:
         default_storage.delete(stored)
         raise
-    edition = user.unit.edition if user.unit_id else _only_edition()
+    edition = user.unit.edition if user.unit is not None else _only_edition()
     with transaction.atomic():
         job = ImportJob.objects.create(
             kind=kind,
-            file_name=upload.name[-255:],
+            file_name=name[-255:],
             user=user,
             edition=edition if kind == ImportJob.Kind.CITIZENS else None,
             dry_run=dry_run,
@@ -71,7 +78,7 @@ def import_upload(
     return job
 
 
-def import_cancel(*, job: ImportJob, user: User, request=None) -> bool:
+def import_cancel(*, job: ImportJob, user: User, request: HttpRequest | None = None) -> bool:
     """Ask a queued or running job to stop: it stops after the chunk it is writing (what it
     committed stays; importing the file again reaches the same end as one run). Returns
     whether it was still running. Its owner or an unrestricted administrator; audited."""
@@ -110,7 +117,9 @@ def upload_discard(job: ImportJob) -> None:
 FINISHED_LATELY = dt.timedelta(days=2)
 
 
-def imports_finished_lately(user: User, *, now: dt.datetime | None = None, limit: int = 20):
+def imports_finished_lately(
+    user: User, *, now: dt.datetime | None = None, limit: int = 20
+) -> list[ImportJob]:
     """The imports the user may follow that finished in the last two days, newest first (the
     officer's Today page)."""
     now = now or timezone.now()

@@ -1,6 +1,7 @@
 """The import a unit manager started in the web, run by the worker."""
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -31,7 +32,9 @@ def _run(job: ImportJob) -> dict:
         upload_discard(job)
         return {"status": job.status}
     run = citizens_import if job.kind == ImportJob.Kind.CITIZENS else stages_import
-    options = {"edition": job.edition} if job.kind == ImportJob.Kind.CITIZENS else {}
+    options: dict[str, Any] = (
+        {"edition": job.edition} if job.kind == ImportJob.Kind.CITIZENS else {}
+    )
     try:
         summary, _notes = run(
             default_storage.path(job.upload),

@@ -2,14 +2,17 @@
 rejected rows. Scoped: a unit manager sees their own jobs, a province admin those of their
 province and of the command line."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from gocua.accounts.http import AuthenticatedHttpRequest
 from gocua.accounts.selectors import is_manager
 from gocua.accounts.services import audit_record
 from gocua.imports.forms import ImportForm
@@ -32,7 +35,7 @@ class _Echo:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def import_page(request: HttpRequest) -> HttpResponse:
+def import_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Upload a resident list or a status extract for the user's own units: the import runs in
     the background and this page follows it."""
     if not is_manager(request.user):
@@ -60,7 +63,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _job_or_404(request: HttpRequest, pk: int) -> ImportJob:
+def _job_or_404(request: AuthenticatedHttpRequest, pk: int) -> ImportJob:
     if not is_manager(request.user):
         raise Http404
     job = import_jobs_for_user(request.user).filter(pk=pk).first()
@@ -77,7 +80,7 @@ def _eta_seconds(job: ImportJob) -> int | None:
     return max(0, round(elapsed / job.progress * (1 - job.progress)))
 
 
-def _job_context(request: HttpRequest, job: ImportJob) -> dict:
+def _job_context(request: AuthenticatedHttpRequest, job: ImportJob) -> dict[str, Any]:
     return {
         "job": job,
         "percent": 100 if job.status == ImportJob.Status.DONE else round(job.progress * 100),
@@ -88,14 +91,14 @@ def _job_context(request: HttpRequest, job: ImportJob) -> dict:
 
 @login_required
 @require_GET
-def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def job_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     job = _job_or_404(request, pk)
     return render(request, "imports/job.html", _job_context(request, job))
 
 
 @login_required
 @require_GET
-def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def job_progress(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The job's progress panel alone, polled by the page (htmx) until the job ends."""
     job = _job_or_404(request, pk)
     return render(request, "imports/_job_progress.html", _job_context(request, job))
@@ -103,7 +106,7 @@ def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def job_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     job = _job_or_404(request, pk)
     if not may_read_rejects(user=request.user, job=job):  # its owner, or the administrator
         raise Http404
@@ -114,7 +117,7 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def rejects_download(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+def rejects_download(request: AuthenticatedHttpRequest, pk: int) -> StreamingHttpResponse:
     job = _job_or_404(request, pk)
     if not may_read_rejects(user=request.user, job=job):
         raise Http404
