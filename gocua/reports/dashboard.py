@@ -7,6 +7,7 @@ The caller has already checked that the user may see `unit` (accounts.selectors)
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_noop
@@ -313,7 +314,7 @@ def claim_gaps(unit: AdminUnit, on: dt.date | None = None) -> list[dict]:
     for row in rows:
         u = units[row["unit_code"]]
         f = flows.get(u.id, {})
-        gap = {"row": row, "unit": u}
+        gap: dict[str, Any] = {"row": row, "unit": u}
         for metric, stage, count_key in (
             ("registration", "registered", "registered"),
             ("activation", "activated", "activated"),

@@ -28,7 +28,7 @@ from gocua.reports.models import FLOW_COLUMNS, STOCK_COLUMNS, UnitDay
 from gocua.reports.pace import STATUS_LABELS, status_of
 from gocua.reports.selectors import stock_series
 
-LEVEL_SHEETS = {
+LEVEL_SHEETS: dict[str, str] = {
     Level.PROVINCE: "Tỉnh",
     Level.DISTRICT: "Huyện",
     Level.COMMUNE: "Xã",
@@ -86,7 +86,7 @@ COMMITTEE_COLUMNS = [
     *(c for metric, _h, count in METRIC_GROUPS for c in _metric_columns(metric, count)),
 ]
 # The names of a row's district and commune, on the sheets below them.
-PARENT_COLUMNS = {
+PARENT_COLUMNS: dict[str, list[tuple[str, str]]] = {
     Level.DISTRICT: [],
     Level.COMMUNE: [("district_name", "Quận/Huyện")],
     Level.HAMLET: [("district_name", "Quận/Huyện"), ("commune_name", "Xã/Phường")],
@@ -118,7 +118,7 @@ def with_parents(rows: list[dict], unit: AdminUnit) -> list[dict]:
     and commune: the last district and commune met before a row are its own (tree order puts
     every unit right after its parent), starting from the report unit's own ancestors."""
 
-    current = {Level.DISTRICT: "", Level.COMMUNE: ""}
+    current: dict[str, str] = {Level.DISTRICT: "", Level.COMMUNE: ""}
     for ancestor in ancestors_of(unit):
         if ancestor.level in current:
             current[ancestor.level] = ancestor.name
@@ -424,7 +424,7 @@ def committee_csv(rows: list[dict], stream, *, unit: AdminUnit | None = None) ->
             cells = []
             for key, _label, kind, _w in COMMITTEE_COLUMNS:
                 value = _cell_value(row, key, kind)
-                if kind == "date" and value:
+                if kind == "date" and isinstance(value, dt.date):
                     value = value.strftime("%d/%m/%Y")
                 cells.append("" if value is None else value)
             writer.writerow(
@@ -537,7 +537,7 @@ def snapshot_xlsx(rows: list[dict], output) -> None:
         for col, (key, _label) in enumerate(SNAPSHOT_COLUMNS):
             value = _snapshot_value(row, key)
             if key == "day":
-                sheet.write_datetime(r, col, dt.datetime.fromisoformat(value), date)
+                sheet.write_datetime(r, col, dt.datetime.fromisoformat(row["day"]), date)
             elif key.endswith("_rate"):
                 sheet.write_number(r, col, value, pct)
             elif isinstance(value, int):

@@ -8,12 +8,14 @@ range) it falls back to one GROUP BY over the residents, which is exact but O(re
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
-from gocua.campaigns.models import UnitTarget
+from gocua.campaigns.models import Campaign, UnitTarget
 from gocua.campaigns.selectors import current_campaign
 from gocua.geo.models import AdminUnit
 from gocua.geo.selectors import units_in_subtree
@@ -26,8 +28,11 @@ from gocua.people.funnel import (
 )
 from gocua.people.models import Resident
 from gocua.reports import rollups
-from gocua.reports.models import STOCK_COLUMNS, UnitDay
+from gocua.reports.models import STOCK_COLUMNS, RollupState, UnitDay
 from gocua.reports.pace import pace_of
+
+# A row of the KPI report: a unit's counts, rates and pace, as the pages, exports and API read it.
+KpiRow = dict[str, Any]
 
 COUNTED = tuple(STAGE_CODES)  # every stage, one count each (the KPI row's columns)
 METRICS = ("registration", "activation", "usage")
@@ -96,7 +101,7 @@ class Freshness:
         return self.visits + self.edited
 
 
-def rollup_freshness(state=None) -> Freshness:
+def rollup_freshness(state: RollupState | None = None) -> Freshness:
     """How current the rollups are, read from their state (rollups.rollup_state): never
     writes, so a page can be served from a copy of the database."""
     state = state if state is not None else rollups.rollup_state()
@@ -114,7 +119,7 @@ def min_age_now() -> int:
     return rollups.current_min_age()
 
 
-def eligible_residents(unit: AdminUnit, on: dt.date, min_age: int):
+def eligible_residents(unit: AdminUnit, on: dt.date, min_age: int) -> QuerySet[Resident]:
     """Alive, resident, aged `min_age` or more on `on`."""
     return Resident.objects.filter(
         unit__edition=unit.edition,
@@ -135,7 +140,9 @@ def stage_counts_by_unit(unit: AdminUnit, on: dt.date, min_age: int) -> dict[str
     return {row.pop("unit__path"): row for row in rows}
 
 
-def _live_counts(unit: AdminUnit, shown: list[AdminUnit], on: dt.date, min_age: int) -> dict:
+def _live_counts(
+    unit: AdminUnit, shown: list[AdminUnit], on: dt.date, min_age: int
+) -> dict[int, dict[str, int]]:
     by_path = {u.path: u for u in shown}
     totals: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys((*COUNTED, "level2"), 0))
     for path, counts in stage_counts_by_unit(unit, on, min_age).items():
@@ -152,30 +159,32 @@ def _live_counts(unit: AdminUnit, shown: list[AdminUnit], on: dt.date, min_age: 
     return totals
 
 
-def _row_counts(row: dict | None) -> dict[str, int]:
+def _row_counts(row: Mapping[str, int] | None) -> dict[str, int]:
     if row is None:
         return dict.fromkeys((*COUNTED, "level2"), 0)
     return {**{s: row[f"st_{s}"] for s in COUNTED}, "level2": row["level2"]}
 
 
-def rollup_counts(unit_ids: list[int], days: set[dt.date]) -> dict[tuple[int, dt.date], dict]:
+def rollup_counts(
+    unit_ids: list[int], days: set[dt.date]
+) -> dict[tuple[int, dt.date], dict[str, int]]:
     """{(unit id, day): {stage: count, level2}} from the rollups: a day's stock is the sum of
     the change rows up to it, so one query sums each unit's rows once per day asked."""
-    days = sorted(days)
+    ordered = sorted(days)
     aggregates = {
         f"{column}_d{i}": Sum(column, filter=Q(day__lte=day))
-        for i, day in enumerate(days)
+        for i, day in enumerate(ordered)
         for column in STOCK_COLUMNS
     }
     rows = (
-        UnitDay.objects.filter(unit_id__in=unit_ids, day__lte=days[-1])
+        UnitDay.objects.filter(unit_id__in=unit_ids, day__lte=ordered[-1])
         .values("unit_id")
         .annotate(**aggregates)
         .order_by()
     )
     result = {}
     for row in rows:
-        for i, day in enumerate(days):
+        for i, day in enumerate(ordered):
             result[(row["unit_id"], day)] = _row_counts(
                 {column: row[f"{column}_d{i}"] or 0 for column in STOCK_COLUMNS}
             )
@@ -184,10 +193,10 @@ def rollup_counts(unit_ids: list[int], days: set[dt.date]) -> dict[tuple[int, dt
 
 def stock_series(
     unit_ids: list[int], first: dt.date, last: dt.date
-) -> dict[int, list[tuple[dt.date, dict]]]:
+) -> dict[int, list[tuple[dt.date, dict[str, int]]]]:
     """{unit id: [(day, {stock column: count}) for every day first..last]}: the running sums
     of the change rows (one query over the units' rows up to `last`)."""
-    changes: dict[int, dict[dt.date, dict]] = defaultdict(dict)
+    changes: dict[int, dict[dt.date, dict[str, Any]]] = defaultdict(dict)
     for row in UnitDay.objects.filter(unit_id__in=unit_ids, day__lte=last).values(
         "unit_id", "day", *STOCK_COLUMNS
     ):
@@ -212,7 +221,7 @@ def stock_series(
     return series
 
 
-def kpi_row(unit: AdminUnit, counts: dict[str, int]) -> dict:
+def kpi_row(unit: AdminUnit, counts: dict[str, int]) -> KpiRow:
     eligible = sum(counts.get(s, 0) for s in COUNTED)
     registered = sum(counts.get(s, 0) for s in REGISTERED_STAGES)
     activated = sum(counts.get(s, 0) for s in ACTIVATED_STAGES)
@@ -237,7 +246,9 @@ def kpi_row(unit: AdminUnit, counts: dict[str, int]) -> dict:
     }
 
 
-def unit_targets(units: list[AdminUnit], campaign) -> dict[int, dict[str, Decimal]]:
+def unit_targets(
+    units: list[AdminUnit], campaign: Campaign | None
+) -> dict[int, dict[str, Decimal]]:
     """{unit id: {metric: target}}: the campaign's targets, overridden by the UnitTarget of
     the unit or of its nearest ancestor that has one (one query)."""
 
@@ -272,15 +283,15 @@ def unit_targets(units: list[AdminUnit], campaign) -> dict[int, dict[str, Decima
 
 
 def with_pace(
-    row: dict,
+    row: KpiRow,
     *,
-    earlier: dict | None,
+    earlier: KpiRow | None,
     earlier_days: int,
     targets: dict[str, Decimal],
     on: dt.date,
     deadline: dt.date | None,
     level2: int,
-) -> dict:
+) -> KpiRow:
     """Add the pace keys (EXTRA_FIELDS) to a KPI row; `earlier` is the KPI row of the same
     unit `earlier_days` days before (None when there is none)."""
     row["day"] = on.isoformat()
@@ -318,7 +329,7 @@ def with_pace(
 
 def kpi_rows(
     unit: AdminUnit, *, depth: int = 1, on: dt.date | None = None, min_age: int | None = None
-) -> list[dict]:
+) -> list[KpiRow]:
     """The KPI row of `unit` and of its descendants down to `depth` levels, in tree order.
 
     Each row has the contract keys (KPI_FIELDS) and then EXTRA_FIELDS: the day counted, the
@@ -335,7 +346,7 @@ def kpi_rows(
     targets = unit_targets(shown, campaign)
     if min_age is None:
         min_age = campaign.min_age if campaign else DEFAULT_MIN_AGE
-    rows = []
+    rows: list[KpiRow] = []
     # Stale rows still answer (as of when they went stale) while the worker rebuilds them.
     same_age = state is not None and (state.min_age == min_age or state.stale_since is not None)
     if state is not None and same_age and state.first_day <= on <= state.day:
@@ -361,16 +372,16 @@ def kpi_rows(
         return rows
     totals = _live_counts(unit, shown, on, min_age)
     for u in shown:
-        counts = totals[u.id]
+        live = totals[u.id]
         rows.append(
             with_pace(
-                kpi_row(u, counts),
+                kpi_row(u, live),
                 earlier=None,
                 earlier_days=0,
                 targets=targets[u.id],
                 on=on,
                 deadline=deadline,
-                level2=counts["level2"],
+                level2=live["level2"],
             )
         )
     return rows
