@@ -35,7 +35,8 @@ def demo_users_ensure(*, province: AdminUnit, password: str) -> list[dict]:
     )
     if commune is None:
         raise ValueError("the province has no hamlets yet: run gocua generate first")
-    district = commune.parent if commune.parent.level == Level.DISTRICT else province
+    parent = commune.parent
+    district = parent if parent is not None and parent.level == Level.DISTRICT else province
     User.objects.filter(username__in=DEMO_USERNAMES).delete()
     plan = [
         ("demo_tinh", "province_admin", province, None),
@@ -85,6 +86,7 @@ def demo_login_cards(*, province: AdminUnit, base_url: str) -> tuple[Team, str]:
     and return the team and its sheet of login cards as an HTML page (what the roster's
     "give accounts" button prints), with addresses on `base_url`."""
     commune = User.objects.get(username="demo_xa").unit
+    assert commune is not None  # demo_users gave demo_xa the demo commune
     team = Team.objects.select_related("unit").get(unit=commune, campaign__is_current=True)
     given = team_accounts_give(team=team)
     host, _, port = base_url.split("://", 1)[-1].rstrip("/").partition(":")

@@ -488,8 +488,8 @@ def commune_fieldwork(
                     else:
                         add(day - rng.randint(1, 3), p, "helped_register")
                 elif to == "activated" and r() < 0.6:
-                    outcome = "helped_activate" if r() < 0.85 else "helped_install"
-                    add(day - rng.randint(1, 3), p, outcome)
+                    helped = "helped_activate" if r() < 0.85 else "helped_install"
+                    add(day - rng.randint(1, 3), p, helped)
                 elif to == "used" and r() < 0.4:
                     add(day - rng.randint(1, 4), p, "guided_usage")
 
@@ -499,6 +499,7 @@ def commune_fieldwork(
             if p.deceased or p.moved_out or (p.eligible and p.stage not in ACTIVATED_STAGES)
         ]
         gap_day = None
+        outcome: str | None
         if behind and r() < 0.8:
             lo = max(1, *(_last_window_day(p) + 1 for p in behind))
             if lo <= window - 1:

@@ -135,7 +135,8 @@ def commune_plans(
             base *= 1.3
         weights.append(base * rng.lognormvariate(0.0, 0.55))
     counts = _apportion(people, weights)
-    district_effect = {key: rng.gauss(0, 1) for key in sorted(districts)}
+    # By the commune's parent id (a commune without a district has none).
+    district_effect: dict[int | None, float] = {key: rng.gauss(0, 1) for key in sorted(districts)}
     raw = [
         0.6 * district_effect.get(unit.parent_id, 0.0) + 0.8 * rng.gauss(0, 1) for unit in communes
     ]
@@ -150,7 +151,7 @@ def commune_plans(
         plans.append(
             CommunePlan(
                 unit=unit,
-                district=districts.get(unit.parent_id),
+                district=districts.get(unit.parent_id) if unit.parent_id is not None else None,
                 people=count,
                 effect=max(-2.5, min(2.5, (effect - mean) / spread)),
                 hamlets=max(5, min(20, hamlets)),
@@ -248,7 +249,7 @@ def commune_people(
         else:
             address = f"Số {number[index]}, tổ {1 + number[index] // 60}, {hamlet.name}"
         lat, lon = centres[index]
-        if lat is not None:
+        if lat is not None and lon is not None:  # both, or neither (a commune not placed)
             lat, lon = (
                 round(lat + rng.gauss(0, spread / 5), 6),
                 round(lon + rng.gauss(0, spread / 5), 6),

@@ -94,11 +94,11 @@ def teams_create(
     for plan in plans:
         crew = roster.members[plan.unit.id]
         roster.police[plan.unit.id] = [m.id for m in crew if m.affiliation == Affiliation.POLICE]
-        youth = [m for m in crew if m.affiliation == Affiliation.YOUTH_UNION] or crew
+        volunteers = [m for m in crew if m.affiliation == Affiliation.YOUTH_UNION] or crew
         spots = hamlets[plan.unit.id]
         # k-th pair (hamlet k mod H, volunteer k mod V): unique pairs, nobody left out.
-        for k in range(max(len(spots), len(youth))):
-            hamlet, member = spots[k % len(spots)], youth[k % len(youth)]
+        for k in range(max(len(spots), len(volunteers))):
+            hamlet, member = spots[k % len(spots)], volunteers[k % len(volunteers)]
             if k < len(spots):
                 roster.hamlet_member[hamlet.id] = member.id
             assignments.add((member.id, hamlet.id, assigned_at))
