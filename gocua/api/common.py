@@ -17,7 +17,7 @@ Routers in other apps import from here (never from `gocua.api.api`, which import
 import datetime as dt
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -122,7 +122,7 @@ class BearerAuth(HttpBearer):
             return None
         api_token, user = found
         request.user = user  # so shared code (audit_record, selectors) sees the same person
-        request.api_token = api_token
+        request.api_token = api_token  # type: ignore[attr-defined]  # read as TokenRequest
         return user
 
 
@@ -151,7 +151,8 @@ session_auth = SessionAuth()
 
 def api_user(request: HttpRequest) -> User:
     """The authenticated user of an API request (bearer token or session)."""
-    return request.auth
+    user: User = request.auth  # type: ignore[attr-defined]  # django-ninja sets it
+    return user
 
 
 # --- pages of a list -------------------------------------------------------------------------
@@ -185,8 +186,9 @@ class OffsetPage(PaginationBase):
     count, offset, limit): ninja's would be named `PagedXxxOut` and leave out offset and
     limit, which the published OpenAPI and the phone's client rely on."""
 
-    Input = PageQuery
-    Output = None  # keep the route's declared page schema (see above)
+    # ninja declares both as nested classes; a paginator names its own schema, or none.
+    Input = PageQuery  # type: ignore[assignment]
+    Output = None  # type: ignore[assignment]  # keep the route's declared page schema (see above)
 
     def __init__(
         self,
@@ -245,6 +247,7 @@ def username_in(body: object) -> str | None:
 
 def _too_deep(value: object, limit: int) -> bool:
     stack = [(value, 1)]
+    children: Iterable[object]
     while stack:
         node, depth = stack.pop()
         if isinstance(node, dict):
@@ -305,7 +308,7 @@ def json_body(request: HttpRequest) -> object:
     return data
 
 
-def error_text(error: dict) -> str:
+def error_text(error: Mapping[str, Any]) -> str:
     """What one pydantic error says; a text over its limit in the same words as the web forms
     and the imports (its length and the limit)."""
     if error.get("type") == "string_too_long":
