@@ -26,7 +26,7 @@ def main() -> None:
     args = sys.argv[1:]
     if not args or args[0] in ("-h", "--help", "help"):
         print(
-            "usage: gocua {migrate,units,generate,import,report,user,rollup,serve} ...\n"
+            "usage: gocua {migrate,units,generate,import,report,user,rollup,serve,backup,restore} ...\n"
             "  gocua migrate\n"
             "  gocua units load --province CODE --edition 2023|2025\n"
             "  gocua units list [--edition E] [--parent CODE] [--json]\n"
@@ -35,6 +35,8 @@ def main() -> None:
             "  gocua report kpi [--unit CODE] [--depth N] [--format table|json|csv|xlsx]\n"
             "  gocua user create NAME --role ROLE --unit CODE [--hamlets all|NAME,NAME]\n"
             "  gocua serve [--host 127.0.0.1] [--port 8000]\n"
+            "  gocua backup PATH          (SQLite; PostgreSQL: pgBackRest, docs/backups.md)\n"
+            "  gocua restore PATH [--force]\n"
             "Each command answers --help. The command line has no user account: it acts with\n"
             "the whole installation's authority, and the audit log names the operating-system\n"
             "user who ran it (cli:<name>)."

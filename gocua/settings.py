@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "gocua.field",
     "gocua.synthetic",
     "gocua.worker",
+    "gocua.backups",
 ]
 
 # Background jobs (imports started in the web, rollup rebuilds and folds, the nightly roll,

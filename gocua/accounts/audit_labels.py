@@ -27,6 +27,8 @@ ACTION_LABELS = {
     "token_create": _("Cấp quyền cho điện thoại"),
     "token_revoke": _("Thu hồi quyền của điện thoại"),
     "tokens_revoke": _("Thu hồi quyền của mọi điện thoại"),
+    "backup": _("Sao lưu dữ liệu"),
+    "restore": _("Khôi phục dữ liệu"),
 }
 
 OBJECT_LABELS = {
@@ -56,6 +58,7 @@ OBJECT_LABELS = {
     "import_rejects": _("Dòng bị từ chối"),
     "kpi_report": _("Báo cáo chỉ tiêu"),
     "daily_snapshot": _("Số liệu theo ngày"),
+    "database": _("Cơ sở dữ liệu"),
 }
 
 

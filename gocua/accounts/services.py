@@ -101,8 +101,9 @@ def audit_record(
     `audit_record(user=request.user, action="export", object_type="kpi_report",
     object_id=unit.code, unit=unit, request=request, detail={"format": "xlsx"})`.
     Actions in use: create, update, delete, import, export, view, login, logout,
-    password_change, token_create, token_revoke. `detail` is for counts and options, never for
-    personal data (anything shaped like a national ID or phone is masked anyway).
+    password_change, token_create, token_revoke, backup, restore. `detail` is for counts and
+    options, never for personal data (anything shaped like a national ID or phone is masked
+    anyway).
     `command_line=True` (no user): the entry is named `cli:<os user>` and says it acted with
     the whole installation's authority.
     Append-only: entries are never updated or deleted. Joins the caller's transaction.
