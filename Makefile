@@ -14,7 +14,7 @@ DEMO_PASSWORD ?= go-cua-demo-2026
 # The PostgreSQL run of the suite; pytest-django creates and drops its own test_ database.
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install demo test test-sqlite test-postgres lint chromium
+.PHONY: install demo test test-sqlite test-postgres lint chromium pgbackrest
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,13 @@ chromium:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# PostgreSQL's backups are pgBackRest's (docs/backups.md); the PostgreSQL run restores one to a
+# point in time, with Debian's pgbackrest.
+pgbackrest:
+	@command -v pgbackrest >/dev/null 2>&1 || { \
+	  echo "installing Debian's pgbackrest for the point-in-time restore test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbackrest >/dev/null; }
+
 # Style, the layers (.importlinter) and the types (mypy, settings in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check gocua bench conftest.py
@@ -50,7 +57,7 @@ lint: $(STAMP)
 test-sqlite: $(STAMP) chromium
 	GOCUA_SECRET_KEY=test-only-key $(BIN)/pytest
 
-test-postgres: $(STAMP) chromium
+test-postgres: $(STAMP) chromium pgbackrest
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not running on 127.0.0.1:5432 (.ci/run starts it)"; exit 1; }
 	DATABASE_URL=$(PG_URL) GOCUA_SECRET_KEY=test-only-key $(BIN)/pytest
 
