@@ -30,10 +30,10 @@ def copy_online(source: Path, target: Path) -> int:
         raise BackupError(f"no database at {source}")
     if target.exists():
         raise BackupError(f"{target} exists: a backup never overwrites a file, give a new name")
-    target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
-    _remove(partial)
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _remove(partial)
         with closing(sqlite3.connect(source, timeout=30)) as src:
             with closing(sqlite3.connect(partial)) as dst:
                 # pages=-1: the whole database in one step, so one snapshot; a copy in steps
@@ -45,8 +45,8 @@ def copy_online(source: Path, target: Path) -> int:
             raise BackupError(f"the copy of {source} failed its integrity check: {problem}")
         _fsync(partial)
         os.replace(partial, target)
-    except sqlite3.Error as exc:
-        raise BackupError(f"cannot copy {source}: {exc}") from None
+    except (sqlite3.Error, OSError) as exc:  # a full disk, a folder it may not write in
+        raise BackupError(f"cannot copy {source} to {target}: {exc}") from None
     finally:
         _remove(partial)
     return target.stat().st_size
@@ -119,16 +119,16 @@ def put_in_place(backup: Path, target: Path) -> Path | None:
     """Make `target` a copy of `backup`; the database it replaces (with its WAL, which may hold
     its last commits) is renamed beside it, never deleted. Returns that name, or None when
     there was no database at `target`."""
-    target.parent.mkdir(parents=True, exist_ok=True)
     incoming = target.with_name(target.name + ".restoring")
-    _remove(incoming)
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _remove(incoming)
         with closing(sqlite3.connect(backup)) as src:
             with closing(sqlite3.connect(incoming)) as dst:
                 src.backup(dst, pages=-1)
                 dst.execute("PRAGMA journal_mode=WAL")
         _fsync(incoming)
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, OSError) as exc:
         _remove(incoming)
         raise BackupError(f"cannot copy {backup} to {target}: {exc}") from None
     aside = None
