@@ -119,8 +119,10 @@ class Member(models.Model):
     )
     active = models.BooleanField(default=True)
 
-    # Not a column: set on the members of a roster by the team's page.
+    # Not columns: set on the members of a roster by the team's page.
     phone_login: "LiveTokens | None"
+    hamlet_names: list[str]
+    trained: bool
 
     class Meta:
         constraints = [

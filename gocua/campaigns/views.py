@@ -7,7 +7,7 @@ them).
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gocua.accounts.cards import login_card
+from gocua.accounts.http import AuthenticatedHttpRequest
 from gocua.accounts.selectors import (
     can_see_residents,
     is_manager,
@@ -41,13 +42,14 @@ def _404_unless(condition: bool) -> None:
         raise Http404
 
 
-def _campaign_or_404(request: HttpRequest, pk: int) -> Campaign:
+def _campaign_or_404(request: AuthenticatedHttpRequest, pk: int) -> Campaign:
     campaign = selectors.campaigns_for_user(request.user).filter(pk=pk).first()
-    _404_unless(campaign is not None)
+    if campaign is None:
+        raise Http404
     return campaign
 
 
-def _chosen_campaign(request: HttpRequest) -> Campaign | None:
+def _chosen_campaign(request: AuthenticatedHttpRequest) -> Campaign | None:
     """`?campaign=ID` among the user's campaigns, else the current one."""
     raw = request.GET.get("campaign", "")
     if raw.isdigit():
@@ -66,7 +68,7 @@ def _chosen_campaign(request: HttpRequest) -> Campaign | None:
 
 @login_required
 @require_GET
-def campaign_list(request: HttpRequest) -> HttpResponse:
+def campaign_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The operations hub: the campaigns, the current plan, and links to every page."""
     campaigns = list(selectors.campaigns_for_user(request.user))
     current = next((c for c in campaigns if c.is_current), None)
@@ -86,11 +88,12 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def campaign_create(request: HttpRequest) -> HttpResponse:
+def campaign_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     _404_unless(selectors.is_province_admin(user))
     province = selectors.province_of(user)
-    _404_unless(province is not None)
+    if province is None:
+        raise Http404
     form = CampaignCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -107,7 +110,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The plan, its targets and per-unit overrides; province admins edit it here."""
     campaign = _campaign_or_404(request, pk)
     can_plan = selectors.is_province_admin(request.user) and selectors.manages_unit(
@@ -145,7 +148,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def campaign_current(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_current(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign_or_404(request, pk)
     try:
         services.campaign_make_current(
@@ -159,7 +162,7 @@ def campaign_current(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def target_add(request: HttpRequest, pk: int) -> HttpResponse:
+def target_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign_or_404(request, pk)
     form = UnitTargetForm(request.POST, campaign=campaign)
     if form.is_valid():
@@ -181,16 +184,18 @@ def target_add(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                # An ErrorList yields its messages (its stubs say ValidationError too).
+                messages.error(request, str(error))
     return redirect("campaigns:detail", pk=campaign.pk)
 
 
 @login_required
 @require_POST
-def target_remove(request: HttpRequest, pk: int, target_id: int) -> HttpResponse:
+def target_remove(request: AuthenticatedHttpRequest, pk: int, target_id: int) -> HttpResponse:
     campaign = _campaign_or_404(request, pk)
     target = UnitTarget.objects.filter(campaign=campaign, pk=target_id).first()
-    _404_unless(target is not None)
+    if target is None:
+        raise Http404
     try:
         services.unit_target_remove(target=target, actor=request.user)
     except services.NotAllowed:
@@ -204,7 +209,7 @@ def target_remove(request: HttpRequest, pk: int, target_id: int) -> HttpResponse
 
 @login_required
 @require_GET
-def team_list(request: HttpRequest) -> HttpResponse:
+def team_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Teams of the campaign in the user's subtree with their composition; viewers see counts
     only (no roster)."""
     user = request.user
@@ -238,11 +243,12 @@ def team_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def teams_create_missing(request: HttpRequest) -> HttpResponse:
+def teams_create_missing(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     _404_unless(is_manager(user))
     campaign = selectors.current_campaign_for_user(user)
-    _404_unless(campaign is not None)
+    if campaign is None:
+        raise Http404
     under = user.unit if user.unit_id else None
     if under is not None and under.level not in (*selectors.TEAM_LEVELS, "province"):
         raise Http404
@@ -259,16 +265,17 @@ def teams_create_missing(request: HttpRequest) -> HttpResponse:
     return redirect("campaigns:teams")
 
 
-def _team_for_manager(request: HttpRequest, pk: int):
+def _team_for_manager(request: AuthenticatedHttpRequest, pk: int):
     _404_unless(is_manager(request.user))
     team = selectors.team_get_for_user(request.user, pk)
-    _404_unless(team is not None)
+    if team is None:
+        raise Http404
     return team
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def team_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The roster, its composition against the rules, and a form to add a member."""
     team = _team_for_manager(request, pk)
     form = MemberForm(request.POST or None, team=team)
@@ -291,7 +298,7 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for m in members:
         m.hamlet_names = hamlets.get(m.pk, [])
         m.trained = m.pk in trained
-        m.phone_login = phones.get(m.user_id)
+        m.phone_login = phones.get(m.user_id) if m.user_id is not None else None
     return render(
         request,
         "campaigns/team_detail.html",
@@ -307,10 +314,11 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def member_edit(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
+def member_edit(request: AuthenticatedHttpRequest, pk: int, member_id: int) -> HttpResponse:
     team = _team_for_manager(request, pk)
     member = Member.objects.filter(team=team, pk=member_id, active=True).first()
-    _404_unless(member is not None)
+    if member is None:
+        raise Http404
     initial = {
         "full_name": member.full_name,
         "affiliation": member.affiliation,
@@ -336,7 +344,9 @@ def member_edit(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
     )
 
 
-def _say_leader_replaced(request: HttpRequest, member: Member, previous: Member | None) -> None:
+def _say_leader_replaced(
+    request: AuthenticatedHttpRequest, member: Member, previous: Member | None
+) -> None:
     if member.is_leader and previous is not None and previous.pk != member.pk:
         messages.info(
             request,
@@ -345,7 +355,9 @@ def _say_leader_replaced(request: HttpRequest, member: Member, previous: Member 
         )
 
 
-def _cards(request: HttpRequest, team, given: list[tuple[Member, str]]) -> HttpResponse:
+def _cards(
+    request: AuthenticatedHttpRequest, team, given: list[tuple[Member, str]]
+) -> HttpResponse:
     """The login cards of the members just given codes (shown once: never from a GET)."""
     cards = [
         login_card(request, user=member.user, code=code, where=f"{team.name} · {team.unit.name}")
@@ -364,14 +376,15 @@ def _active_member_or_404(team, member_id: int) -> Member:
         .select_related("user__unit")
         .first()
     )
-    _404_unless(member is not None)
+    if member is None:
+        raise Http404
     return member
 
 
 _REFUSED = object()
 
 
-def _attempt(request: HttpRequest, action):
+def _attempt(request: AuthenticatedHttpRequest, action):
     """Run an account action of the team page: outside the manager's reach answers 404; a
     refusal is shown as a message and gives _REFUSED (the caller goes back to the team)."""
     try:
@@ -385,7 +398,7 @@ def _attempt(request: HttpRequest, action):
 
 @login_required
 @require_POST
-def member_account(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
+def member_account(request: AuthenticatedHttpRequest, pk: int, member_id: int) -> HttpResponse:
     """Give one member an account: their login card, with a one-time code."""
     team = _team_for_manager(request, pk)
     member = _active_member_or_404(team, member_id)
@@ -400,7 +413,7 @@ def member_account(request: HttpRequest, pk: int, member_id: int) -> HttpRespons
 
 @login_required
 @require_POST
-def team_accounts(request: HttpRequest, pk: int) -> HttpResponse:
+def team_accounts(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Give every member of the team without an account one: a sheet of login cards."""
     team = _team_for_manager(request, pk)
     given = _attempt(
@@ -417,7 +430,9 @@ def team_accounts(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_password_reset(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
+def member_password_reset(
+    request: AuthenticatedHttpRequest, pk: int, member_id: int
+) -> HttpResponse:
     """A member forgot their password: a new login card (the old password stops working)."""
     team = _team_for_manager(request, pk)
     member = _active_member_or_404(team, member_id)
@@ -432,7 +447,9 @@ def member_password_reset(request: HttpRequest, pk: int, member_id: int) -> Http
 
 @login_required
 @require_POST
-def member_account_close(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
+def member_account_close(
+    request: AuthenticatedHttpRequest, pk: int, member_id: int
+) -> HttpResponse:
     team = _team_for_manager(request, pk)
     member = _active_member_or_404(team, member_id)
     closed = _attempt(
@@ -446,11 +463,12 @@ def member_account_close(request: HttpRequest, pk: int, member_id: int) -> HttpR
 
 @login_required
 @require_POST
-def member_phone_revoke(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
+def member_phone_revoke(request: AuthenticatedHttpRequest, pk: int, member_id: int) -> HttpResponse:
     """A lost phone: its field page must log in again (its outbox is kept on the phone)."""
     team = _team_for_manager(request, pk)
     member = Member.objects.filter(team=team, pk=member_id).select_related("user").first()
-    _404_unless(member is not None and member.user_id is not None)
+    if member is None or member.user_id is None:
+        raise Http404
     try:
         count = services.member_phone_revoke(member=member, actor=request.user, request=request)
     except services.NotAllowed:
@@ -465,16 +483,17 @@ def member_phone_revoke(request: HttpRequest, pk: int, member_id: int) -> HttpRe
 
 @login_required
 @require_POST
-def member_remove(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
+def member_remove(request: AuthenticatedHttpRequest, pk: int, member_id: int) -> HttpResponse:
     team = _team_for_manager(request, pk)
     member = Member.objects.filter(team=team, pk=member_id, active=True).first()
-    _404_unless(member is not None)
+    if member is None:
+        raise Http404
     services.member_remove(member=member, actor=request.user, address=client_ip(request))
     messages.success(request, _("Đã đưa %(name)s ra khỏi tổ.") % {"name": member.full_name})
     return redirect("campaigns:team", pk=team.pk)
 
 
-def _assignments_save(request: HttpRequest, team, hamlets: list) -> None:
+def _assignments_save(request: AuthenticatedHttpRequest, team, hamlets: list) -> None:
     """The posted checkboxes (a_<hamlet>_<member>) as the team's assignments, with a message."""
     pairs = []
     for key in request.POST:
@@ -504,7 +523,7 @@ def _assignments_save(request: HttpRequest, team, hamlets: list) -> None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def team_assignments(request: HttpRequest, pk: int) -> HttpResponse:
+def team_assignments(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Hamlets × members with checkboxes, each hamlet's resident and gap counts beside it."""
     team = _team_for_manager(request, pk)
     members = selectors.roster(team)

@@ -397,8 +397,8 @@ def _follow_up(item: FollowUp) -> dict:
         "address": str(item.household),
         "hamlet": item.household.unit.name,
         "resident": item.resident_id,
-        "resident_name": item.resident.full_name if item.resident_id else "",
-        "member_name": item.member.full_name if item.member_id else "",
+        "resident_name": item.resident.full_name if item.resident is not None else "",
+        "member_name": item.member.full_name if item.member is not None else "",
         "due_date": item.due_date,
         "time_of_day": item.time_of_day,
         "reason": item.reason,
@@ -591,8 +591,11 @@ def home_support_create(request: HttpRequest, data: HomeSupportIn):
         )
     except OperationRefused as exc:
         return _refusal(exc)
-    item = selectors.home_support_get_for_user(user, item.pk)
-    return Status(201 if created else 200, _home_support(item))
+    # Read again as the answer shows it; the resident is in scope (checked above).
+    shown = selectors.home_support_get_for_user(user, item.pk)
+    if shown is None:
+        raise Http404
+    return Status(201 if created else 200, _home_support(shown))
 
 
 # --- outreach --------------------------------------------------------------------------------

@@ -27,7 +27,8 @@ OUTCOME_CODES = frozenset(Outcome.values)
 
 # Outcomes that claim a funnel step; the claim waits beside the confirmed stage until an
 # extract confirms it.
-CLAIM_STAGE = {
+# Keyed by the outcome's code: a visit carries it as a plain string.
+CLAIM_STAGE: dict[str, str] = {
     Outcome.HELPED_REGISTER: "registered",
     Outcome.HELPED_ACTIVATE: "activated",
     Outcome.GUIDED_USAGE: "used",
@@ -145,6 +146,9 @@ class FollowUp(models.Model):
     done_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Not a column: set on a page of the follow-ups list by its view.
+    late_days: int
+
     class Meta:
         indexes = [
             models.Index(
@@ -177,6 +181,10 @@ class HomeSupportRequest(models.Model):
     scheduled_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     close_reason = models.CharField(max_length=300, blank=True)
+
+    # Not columns: set on a page of the home-support list by its view.
+    age: int
+    waiting_days: int
 
     class Meta:
         indexes = [

@@ -89,7 +89,9 @@ def claim_for(outcome: str, confirmed_stage: str) -> Claim:
     return Claim(claimed, "", False)
 
 
-def typed(text: str | None, limit: int, field: str, error=OperationRefused) -> str:
+def typed(
+    text: str | None, limit: int, field: str, error: type[OperationRefused] = OperationRefused
+) -> str:
     """Text a person typed, as stored: NFC, and refused (never cut) when longer than `limit`.
     Forms and the API refuse it first with the same limits (gocua.lib.limits); this is the rule
     for every caller, the batch sync included (`error=VisitRefused` rejects that visit alone)."""
@@ -401,7 +403,9 @@ def home_support_schedule(
     return request
 
 
-def _audit_home_support(actor: User | None, request: HomeSupportRequest, address) -> None:
+def _audit_home_support(
+    actor: User | None, request: HomeSupportRequest, address: str | None
+) -> None:
     audit_change(
         actor=actor,
         action="update",
@@ -532,6 +536,7 @@ def outreach_record(
             _("Số tài khoản kích hoạt không thể lớn hơn số người được tiếp cận."),
             field="activations_helped",
         )
+    campaign: Campaign | None
     if team is not None:
         if not (team.unit.edition == unit.edition and unit.path.startswith(team.unit.path)):
             raise OperationRefused(_("Tổ này không phụ trách đơn vị đã chọn."), field="team")
@@ -641,12 +646,14 @@ def training_attendance_set(
     TrainingAttendance.objects.bulk_update(changed, ["passed"])
     TrainingAttendance.objects.bulk_create(new)
     attending = [p for p in results.values() if p is not None]
-    passed = sum(1 for p in attending if p)
-    _audit_session(actor, session, address, attending=len(attending), passed=passed)
-    return len(attending), passed
+    passed_count = sum(1 for p in attending if p)
+    _audit_session(actor, session, address, attending=len(attending), passed=passed_count)
+    return len(attending), passed_count
 
 
-def _audit_session(actor: User | None, session: TrainingSession, address, **detail) -> None:
+def _audit_session(
+    actor: User | None, session: TrainingSession, address: str | None, **detail: object
+) -> None:
     audit_change(
         actor=actor,
         action="update",

@@ -12,7 +12,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -166,6 +166,14 @@ def _visit_id(value: uuid.UUID | str) -> uuid.UUID | None:
         return None
 
 
+def _checked_id(visit: NewVisit) -> uuid.UUID:
+    """The id of a visit past the id check: visits_record answered those without one first."""
+    visit_id = _visit_id(visit.id)
+    if visit_id is None:  # unreachable: a bad id never gets this far
+        raise _bad_id()
+    return visit_id
+
+
 def _bad_id() -> VisitRefused:
     return VisitRefused(_("Mã lượt thăm không hợp lệ."), code="bad_id")
 
@@ -202,7 +210,7 @@ def _answer_repeats(visits: Sequence[NewVisit], first: dict[uuid.UUID, int], res
     for i, visit in enumerate(visits):
         if results[i] is not None:
             continue
-        j = first[_visit_id(visit.id)]
+        j = first[_checked_id(visit)]
         original = results[j]
         same = visits[j].household == visit.household
         if original.status in (CREATED, DUPLICATE) and same:
@@ -279,7 +287,7 @@ def _check(
         else:
             accepted.append(
                 Accepted(
-                    _visit_id(visit.id),
+                    _checked_id(visit),
                     visit,
                     mine,
                     at,
@@ -349,7 +357,7 @@ def _households_in_scope(
         households.add(household)
         if resident is not None:
             residents[resident] = _Resident(
-                resident, household, name, stage, db_value(stage_at, at)
+                resident, household, name, stage, cast(dt.datetime | None, db_value(stage_at, at))
             )
         if has_open:
             open_follow_up.add(household)
@@ -522,7 +530,7 @@ def _after_visits(recorded: list[_Recorded]) -> None:
     visits_recorded([r.id for r in recorded])
 
 
-def time_of_day(at: dt.datetime) -> str:
+def time_of_day(at: dt.datetime) -> FollowUp.TimeOfDay:
     """The time of day of a moment, where the visit happened (morning, afternoon, evening)."""
     hour = timezone.localtime(at).hour
     if hour < 12:
@@ -633,6 +641,8 @@ def _home_support_requests(recorded: list[_Recorded]) -> None:
 
 def _audit(actor: User | None, accepted: list[Accepted], address: str | None) -> None:
     """One entry per call: the visit itself when there is one, the batch's counts otherwise."""
+    object_id: uuid.UUID | int
+    detail: dict[str, object]
     if len(accepted) == 1:
         object_type, object_id = "visit", accepted[0].id
         detail = {"outcomes": len(accepted[0].visit.outcomes)}

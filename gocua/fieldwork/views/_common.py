@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from gocua.accounts.http import AuthenticatedHttpRequest
 from gocua.accounts.selectors import is_manager, units_for_user
 from gocua.campaigns.selectors import TEAM_LEVELS
 from gocua.geo.models import AdminUnit, Level
@@ -24,7 +25,7 @@ def _404_unless(condition: bool) -> None:
         raise Http404
 
 
-def _manager_only(request: HttpRequest) -> None:
+def _manager_only(request: AuthenticatedHttpRequest) -> None:
     _404_unless(is_manager(request.user))
 
 

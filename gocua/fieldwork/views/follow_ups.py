@@ -4,13 +4,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from gocua.accounts.http import AuthenticatedHttpRequest
 from gocua.accounts.selectors import can_see_residents, is_manager
 from gocua.accounts.services import audit_read, client_ip
 from gocua.campaigns.models import Member
@@ -30,7 +31,7 @@ DUE_TABS = ("today", "overdue", "upcoming")
 
 @login_required
 @require_GET
-def follow_up_list(request: HttpRequest) -> HttpResponse:
+def follow_up_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Open follow-ups: a field member's own, or a manager's unit (optionally one member's)."""
     user = request.user
     _404_unless(can_see_residents(user))
@@ -44,7 +45,8 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
         raw = request.GET.get("member", "")
         if raw.isdigit():
             member = members.filter(pk=int(raw)).first()
-            _404_unless(member is not None)
+            if member is None:
+                raise Http404
     else:
         member = member_for_user(user, campaign) if campaign else None
     counts = {
@@ -88,16 +90,17 @@ def _reschedule_inputs() -> dict:
     }
 
 
-def _follow_up_or_404(request: HttpRequest, pk: int):
+def _follow_up_or_404(request: AuthenticatedHttpRequest, pk: int):
     _404_unless(can_see_residents(request.user))
     follow_up = selectors.follow_up_get_for_user(request.user, pk)
-    _404_unless(follow_up is not None)
+    if follow_up is None:
+        raise Http404
     return follow_up
 
 
 @login_required
 @require_POST
-def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
+def follow_up_done(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     follow_up = _follow_up_or_404(request, pk)
     try:
         services.follow_up_done(follow_up=follow_up, actor=request.user, address=client_ip(request))
@@ -112,7 +115,7 @@ def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def follow_up_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+def follow_up_reschedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     follow_up = _follow_up_or_404(request, pk)
     form = RescheduleForm(request.POST)
     if not form.is_valid():

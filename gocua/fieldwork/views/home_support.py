@@ -7,12 +7,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from gocua.accounts.http import AuthenticatedHttpRequest
 from gocua.accounts.services import audit_read, client_ip
 from gocua.campaigns.forms import add_refusal
 from gocua.campaigns.selectors import current_campaign, current_campaign_for_user, period_text
@@ -31,7 +32,7 @@ from gocua.people.funnel import age_on
 
 @login_required
 @require_GET
-def home_support_list(request: HttpRequest) -> HttpResponse:
+def home_support_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Requests of the user's unit: the oldest residents first, then the longest waiting."""
     _manager_only(request)
     status = request.GET.get("status", "open")
@@ -51,16 +52,17 @@ def home_support_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _home_support_or_404(request: HttpRequest, pk: int) -> HomeSupportRequest:
+def _home_support_or_404(request: AuthenticatedHttpRequest, pk: int) -> HomeSupportRequest:
     _manager_only(request)
     item = selectors.home_support_get_for_user(request.user, pk)
-    _404_unless(item is not None)
+    if item is None:
+        raise Http404
     return item
 
 
 @login_required
 @require_GET
-def home_support_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def home_support_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _home_support_or_404(request, pk)
     audit_read(
         request,
@@ -72,7 +74,9 @@ def home_support_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _home_support_page(request, item)
 
 
-def _home_support_page(request: HttpRequest, item: HomeSupportRequest, **forms) -> HttpResponse:
+def _home_support_page(
+    request: AuthenticatedHttpRequest, item: HomeSupportRequest, **forms
+) -> HttpResponse:
     campaign = current_campaign_for_user(request.user)
     police = selectors.police_for_resident(item.resident, campaign)
     schedule = forms.get("schedule") or HomeSupportScheduleForm(
@@ -121,7 +125,7 @@ def _schedule_day(form: HomeSupportScheduleForm) -> dt.date | None:
 
 
 def _home_support_step(
-    request: HttpRequest, item, form, *, slot: str, done: str, apply
+    request: AuthenticatedHttpRequest, item, form, *, slot: str, done: str, apply
 ) -> HttpResponse:
     """One step of the home-support state machine from a form: the service decides whether
     the step is allowed (and audits it); a refusal comes back on the form."""
@@ -140,7 +144,7 @@ def _home_support_step(
 
 @login_required
 @require_POST
-def home_support_schedule(request: HttpRequest, pk: int) -> HttpResponse:
+def home_support_schedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _home_support_or_404(request, pk)
     police = selectors.police_for_resident(item.resident, current_campaign(item.resident.unit))
     form = HomeSupportScheduleForm(request.POST, police=police)
@@ -165,7 +169,7 @@ def home_support_schedule(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def home_support_done(request: HttpRequest, pk: int) -> HttpResponse:
+def home_support_done(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _home_support_or_404(request, pk)
     return _home_support_step(
         request,
@@ -181,7 +185,7 @@ def home_support_done(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def home_support_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def home_support_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _home_support_or_404(request, pk)
     return _home_support_step(
         request,

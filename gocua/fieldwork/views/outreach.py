@@ -6,13 +6,14 @@ from itertools import groupby
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from gocua.accounts.http import AuthenticatedHttpRequest
 from gocua.accounts.selectors import is_manager, units_for_user
 from gocua.accounts.services import client_ip
 from gocua.campaigns.forms import add_refusal
@@ -40,7 +41,7 @@ def _month(raw: str, today: dt.date) -> dt.date:
 
 @login_required
 @require_GET
-def outreach_list(request: HttpRequest) -> HttpResponse:
+def outreach_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Events of one month, grouped by day (a calendar read as a list), with totals."""
     user = request.user
     _404_unless(user.is_authenticated)
@@ -66,7 +67,7 @@ def outreach_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def outreach_new(request: HttpRequest) -> HttpResponse:
+def outreach_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     _manager_only(request)
     user = request.user
     campaign = current_campaign_for_user(request.user)
@@ -99,10 +100,11 @@ def outreach_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def outreach_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def outreach_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _manager_only(request)
     event = selectors.outreach_for(request.user).filter(pk=pk).first()
-    _404_unless(event is not None)
+    if event is None:
+        raise Http404
     try:
         services.outreach_delete(event=event, actor=request.user, address=client_ip(request))
     except NotAllowed:

@@ -4,22 +4,23 @@ dismiss), and field claims the extracts have not confirmed yet."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from gocua.accounts.http import AuthenticatedHttpRequest
 from gocua.accounts.services import audit_read, client_ip
 from gocua.campaigns.services import NotAllowed, OperationRefused
 from gocua.fieldwork import selectors, services
-from gocua.fieldwork.views._common import LIST_PAGE, _404_unless, _manager_only
+from gocua.fieldwork.views._common import LIST_PAGE, _manager_only
 
 SKIPPED_SHOWN = 200
 
 
 @login_required
 @require_GET
-def to_confirm(request: HttpRequest) -> HttpResponse:
+def to_confirm(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Deaths and moves reported from the field, waiting for a manager's decision."""
     _manager_only(request)
     page = Paginator(selectors.status_reports_for(request.user), LIST_PAGE).get_page(
@@ -30,10 +31,11 @@ def to_confirm(request: HttpRequest) -> HttpResponse:
     return render(request, "fieldwork/to_confirm.html", {"page": page})
 
 
-def _report_action(request: HttpRequest, pk: int, action) -> HttpResponse:
+def _report_action(request: AuthenticatedHttpRequest, pk: int, action) -> HttpResponse:
     _manager_only(request)
     outcome = selectors.status_report_get_for_user(request.user, pk)
-    _404_unless(outcome is not None)
+    if outcome is None:
+        raise Http404
     try:
         action(outcome=outcome, actor=request.user, address=client_ip(request))
     except NotAllowed:
@@ -47,19 +49,19 @@ def _report_action(request: HttpRequest, pk: int, action) -> HttpResponse:
 
 @login_required
 @require_POST
-def to_confirm_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def to_confirm_confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _report_action(request, pk, services.status_report_confirm)
 
 
 @login_required
 @require_POST
-def to_confirm_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+def to_confirm_dismiss(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _report_action(request, pk, services.status_report_dismiss)
 
 
 @login_required
 @require_GET
-def claims(request: HttpRequest) -> HttpResponse:
+def claims(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Field claims the extracts have not confirmed yet, beside the confirmed stage; claims
     that skipped a step (recorded as the step they can really be) are listed apart."""
     _manager_only(request)

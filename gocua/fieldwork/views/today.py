@@ -1,10 +1,11 @@
 """The officer's day: a unit manager's landing page."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from gocua.accounts.http import AuthenticatedHttpRequest
 from gocua.accounts.selectors import is_manager
 from gocua.accounts.services import audit_read
 from gocua.fieldwork import selectors
@@ -14,7 +15,7 @@ from gocua.imports.services import imports_finished_lately
 
 @login_required
 @require_GET
-def today(request: HttpRequest) -> HttpResponse:
+def today(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A unit manager's landing page: what is due today in their jurisdiction."""
     _404_unless(is_manager(request.user))
     day = selectors.officer_day(request.user)

@@ -3,12 +3,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from gocua.accounts.http import AuthenticatedHttpRequest
 from gocua.accounts.services import client_ip
 from gocua.campaigns.forms import add_refusal
 from gocua.campaigns.selectors import current_campaign_for_user, period_text
@@ -16,14 +17,14 @@ from gocua.campaigns.services import NotAllowed, OperationRefused
 from gocua.fieldwork import selectors, services
 from gocua.fieldwork.forms import StaffForm, TrainingForm
 from gocua.fieldwork.models import TrainingAttendance
-from gocua.fieldwork.views._common import _404_unless, _managed_units, _manager_only
+from gocua.fieldwork.views._common import _managed_units, _manager_only
 
 ATTENDANCE_CHOICES = ("absent", "attended", "passed")
 
 
 @login_required
 @require_GET
-def training_list(request: HttpRequest) -> HttpResponse:
+def training_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Sessions, and who in each team has not passed a training yet."""
     _manager_only(request)
     campaign = current_campaign_for_user(request.user)
@@ -41,7 +42,7 @@ def training_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def training_new(request: HttpRequest) -> HttpResponse:
+def training_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     _manager_only(request)
     user = request.user
     campaign = current_campaign_for_user(request.user)
@@ -71,12 +72,13 @@ def training_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def training_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def training_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Attendance: every roster member at or under the session's unit (absent, attended,
     passed) and commune staff added by name."""
     _manager_only(request)
     session = selectors.training_get_for_user(request.user, pk)
-    _404_unless(session is not None)
+    if session is None:
+        raise Http404
     campaign = current_campaign_for_user(request.user)
     candidates = selectors.training_candidates(session, campaign)
     if request.method == "POST":
@@ -115,10 +117,11 @@ def training_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def training_staff_add(request: HttpRequest, pk: int) -> HttpResponse:
+def training_staff_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _manager_only(request)
     session = selectors.training_get_for_user(request.user, pk)
-    _404_unless(session is not None)
+    if session is None:
+        raise Http404
     form = StaffForm(request.POST)
     if form.is_valid():
         try:
@@ -136,12 +139,16 @@ def training_staff_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def training_staff_remove(request: HttpRequest, pk: int, attendance_id: int) -> HttpResponse:
+def training_staff_remove(
+    request: AuthenticatedHttpRequest, pk: int, attendance_id: int
+) -> HttpResponse:
     _manager_only(request)
     session = selectors.training_get_for_user(request.user, pk)
-    _404_unless(session is not None)
+    if session is None:
+        raise Http404
     attendance = TrainingAttendance.objects.filter(session=session, pk=attendance_id).first()
-    _404_unless(attendance is not None)
+    if attendance is None:
+        raise Http404
     services.training_attendance_remove(
         attendance=attendance, actor=request.user, address=client_ip(request)
     )

@@ -7,13 +7,14 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from gocua.accounts.http import AuthenticatedHttpRequest
 from gocua.accounts.selectors import can_see_residents, is_manager
 from gocua.accounts.services import audit_read, client_ip
 from gocua.campaigns.forms import add_refusal
@@ -37,13 +38,14 @@ _CLIENT_IDS = "visit_form_ids"
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Record a visit: one outcome per resident. The hidden UUID makes a double submit
     record once."""
     user = request.user
     _404_unless(can_see_residents(user))
     household = selectors.household_for_visit(user, pk)
-    _404_unless(household is not None)
+    if household is None:
+        raise Http404
     campaign = current_campaign_for_user(request.user)
     members, fixed = _visit_members(user, household, campaign)
     residents = selectors.household_residents(household)
@@ -105,11 +107,14 @@ def _visit_members(user, household: Household, campaign) -> tuple[QuerySet[Membe
     if is_manager(user):
         return selectors.members_for_household(household, campaign), None
     fixed = member_for_user(user, campaign) if campaign else None
-    _404_unless(fixed is not None)
+    if fixed is None:
+        raise Http404
     return Member.objects.filter(pk=fixed.pk), fixed
 
 
-def _visit_save(request: HttpRequest, household: Household, form: VisitForm) -> VisitResult:
+def _visit_save(
+    request: AuthenticatedHttpRequest, household: Household, form: VisitForm
+) -> VisitResult:
     """Record the form's visit: a list of one for the service every visit goes through."""
     member = Member.objects.select_related("team__campaign").get(pk=form.cleaned_data["member"].pk)
     visit = NewVisit(
@@ -126,7 +131,7 @@ def _visit_save(request: HttpRequest, household: Household, form: VisitForm) -> 
     return result
 
 
-def _form_client_id(request: HttpRequest, household_id: int) -> str:
+def _form_client_id(request: AuthenticatedHttpRequest, household_id: int) -> str:
     ids = request.session.get(_CLIENT_IDS, {})
     kept = ids.get(str(household_id))
     if kept and not selectors.visit_saved_before(kept, timezone.now() - RESUBMIT_WINDOW):
@@ -137,13 +142,13 @@ def _form_client_id(request: HttpRequest, household_id: int) -> str:
     return ids[str(household_id)]
 
 
-def _forget_client_id(request: HttpRequest, household_id: int) -> None:
+def _forget_client_id(request: AuthenticatedHttpRequest, household_id: int) -> None:
     ids = request.session.get(_CLIENT_IDS, {})
     if ids.pop(str(household_id), None):
         request.session[_CLIENT_IDS] = ids
 
 
-def _say_skipped_claims(request: HttpRequest, visit_id: str) -> None:
+def _say_skipped_claims(request: AuthenticatedHttpRequest, visit_id: str) -> None:
     """A claim that skipped a step is recorded as the step it can really be: say which."""
     skipped = VisitOutcome.objects.filter(visit_id=visit_id).exclude(skipped_from="")
     for o in skipped.select_related("resident"):

@@ -1,18 +1,21 @@
 """Worklists (rà soát): the households that still have work, on screen and as the A4 print-out
 teams take on their rounds."""
 
+from collections.abc import Mapping
 from itertools import groupby
+from typing import Any
 from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from gocua.accounts import privacy
+from gocua.accounts.http import AuthenticatedHttpRequest
 from gocua.accounts.selectors import can_see_residents, is_manager, units_for_user
 from gocua.accounts.services import audit_record, audit_view
 from gocua.campaigns.models import Member, Team
@@ -37,13 +40,13 @@ TICKS = '<td class="tick">☐</td>' * 6 + "<td></td>"  # constant HTML, no data
 PRINT_LIMIT = 10_000  # households: a whole district prints at once (bench/print.py)
 
 
-def _worklist_request(request: HttpRequest) -> dict:
+def _worklist_request(request: AuthenticatedHttpRequest) -> dict:
     """Parse the worklist's filters for this user; 404 for anything out of scope."""
     user = request.user
     _404_unless(can_see_residents(user))
     campaign = current_campaign_for_user(request.user)
     manager = is_manager(user)
-    data = request.GET
+    data: QueryDict = request.GET
     own_member = None
     team = None
     if manager:
@@ -60,7 +63,7 @@ def _worklist_request(request: HttpRequest) -> dict:
     hamlet = form.cleaned_data.get("hamlet")
     member = form.cleaned_data.get("member")
     who: object = user
-    scope = None
+    scope: list[AdminUnit] | QuerySet[AdminUnit] | None = None
     if member is not None:
         who = member
         scope = [hamlet] if hamlet else None
@@ -99,10 +102,12 @@ def _manager_choices(
     raw_member = data.get("member", "")
     if raw_team.isdigit():
         team = teams.filter(pk=int(raw_team)).first()
-        _404_unless(team is not None)
+        if team is None:
+            raise Http404
     elif raw_member.isdigit() and campaign is not None:
         member = members_for_user(user, campaign).filter(pk=int(raw_member)).first()
-        _404_unless(member is not None)
+        if member is None:
+            raise Http404
         team = member.team
     elif user.unit_id and campaign is not None:
         team = teams.filter(unit_id=user.unit_id).first()
@@ -149,7 +154,7 @@ def _worklist_rows(ctx: dict, *, offset: int, limit: int) -> list[dict]:
 
 @login_required
 @require_GET
-def worklist(request: HttpRequest) -> HttpResponse:
+def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Review (rà soát): households that still have work, by hamlet then address."""
     ctx = _worklist_request(request)
     page = _page_number(request)
@@ -197,7 +202,7 @@ def _print_sheets(user, households: list[dict]) -> list[dict]:
     }
     sheets: list[dict] = []
     for hamlet_id, group in groupby(households, key=lambda h: h["hamlet_id"]):
-        unit = hamlets.get(hamlet_id, {})
+        unit: Mapping[str, Any] = hamlets.get(hamlet_id, {})
         rows = []
         for number, household in enumerate(group, start=1):
             for r in household["residents"]:
@@ -216,7 +221,7 @@ def _print_sheets(user, households: list[dict]) -> list[dict]:
 
 @login_required
 @require_GET
-def worklist_print(request: HttpRequest) -> HttpResponse:
+def worklist_print(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The A4 landscape print-out for teams on paper: one hamlet per sheet, one line per
     person, the address once per household, masked IDs and phones, tick columns, the team,
     hamlet and date repeated on every page and a signature line at the foot of each."""
