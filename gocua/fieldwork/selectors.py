@@ -180,6 +180,28 @@ def worklist_households(
     if flag is not None and flag not in FLAGS:
         raise ValueError(f"unknown flag {flag!r}")
     on = on or timezone.localdate()
+    residents = _residents_with_work(user_or_member, campaign, on=on, gap=gap, flag=flag)
+    page = _households_page(
+        user_or_member, residents, hamlets, offset, limit, without_household=without_household
+    )
+    if not page:
+        return []
+    rows = _residents_of_page(user_or_member, residents, page)
+    by_household = _residents_by_household(rows, on)
+    return [_household_row(h, by_household) for h in page]
+
+
+def _residents_with_work(
+    user_or_member: User | Member,
+    campaign: Campaign | None,
+    *,
+    on: dt.date,
+    gap: str | None,
+    flag: str | None,
+) -> QuerySet[Resident]:
+    """The residents the worklist is about (not yet scoped): eligible on `on` under the
+    campaign's minimum age (the member's campaign, else the user's current one), with the
+    gap asked for (any gap by default) and the flag asked for. One query, for the campaign."""
     if campaign is None:
         campaign = (
             user_or_member.team.campaign
@@ -193,7 +215,21 @@ def worklist_households(
     )
     if flag:
         residents = residents.filter(**{flag: True})
+    return residents
 
+
+def _households_page(
+    user_or_member: User | Member,
+    residents: QuerySet[Resident],
+    hamlets: Iterable[int | AdminUnit] | QuerySet[AdminUnit] | None,
+    offset: int,
+    limit: int | None,
+    *,
+    without_household: bool,
+) -> list[Row]:
+    """One page of the households in scope with a resident among `residents`, in walking order,
+    as plain rows; with `without_household`, the rows of the hamlets' residents who belong to no
+    household at their place (_walking_page)."""
     households = _scoped_households(user_or_member).filter(
         Exists(residents.filter(household_id=OuterRef("pk")))
     )
@@ -213,17 +249,26 @@ def worklist_households(
         if hamlets is not None:
             loose = loose.filter(unit_id__in=_hamlet_filter(hamlets))
         groups = _without_household_groups(loose)
-    page = _walking_page(household_rows, groups, offset, limit)
-    if not page:
-        return []
+    return _walking_page(household_rows, groups, offset, limit)
 
+
+# A resident of the page as _residents_of_page reads it: household id, id, full name,
+# national id, birth date, birth year only, stage, unit id, then one boolean per FLAGS.
+ResidentTuple = tuple[Any, ...]
+
+
+def _residents_of_page(
+    user_or_member: User | Member, residents: QuerySet[Resident], page: list[Row]
+) -> list[ResidentTuple]:
+    """The residents of the page's households, and of its rows without a household those of
+    their unit in scope, by household then age. One query."""
     loose_units = [h["unit_id"] for h in page if h["id"] is None]
     mine = Q(household_id__in=[h["id"] for h in page if h["id"] is not None])
     if loose_units:
         mine |= Q(household__isnull=True, unit_id__in=loose_units) & Q(
             pk__in=_scoped_residents(user_or_member).values("pk")
         )
-    rows = list(
+    return list(
         residents.filter(mine)
         .order_by("household_id", "birth_date", "id")
         .values_list(
@@ -238,19 +283,32 @@ def worklist_households(
             *FLAGS,
         )
     )
-    # The last outcome and the open claim of each resident, from one ordered read of their
-    # outcomes (a handful per resident) rather than correlated subqueries per row.
+
+
+def _last_outcomes_and_claims(
+    resident_ids: list[int],
+) -> tuple[dict[int, tuple[str | None, dt.datetime | None]], dict[int, str]]:
+    """The last outcome (and when) and the open claim of each resident, from one ordered read
+    of their outcomes (a handful per resident) rather than correlated subqueries per row."""
     last: dict[int, tuple[str | None, dt.datetime | None]] = {}
     claims: dict[int, str] = {}
     for resident_id, outcome, at, claimed, confirmed in (
-        VisitOutcome.objects.filter(resident_id__in=[r[1] for r in rows])
+        VisitOutcome.objects.filter(resident_id__in=resident_ids)
         .order_by("resident_id", "-visit__at", "-id")
         .values_list("resident_id", "outcome", "visit__at", "claimed_stage", "confirmed_at")
     ):
         last.setdefault(resident_id, (outcome, at))
         if claimed and confirmed is None:
             claims.setdefault(resident_id, claimed)
-    # Residents by (household id, None), or (None, unit id) for those with no household.
+    return last, claims
+
+
+def _residents_by_household(
+    rows: list[ResidentTuple], on: dt.date
+) -> dict[tuple[int | None, int | None], list[Row]]:
+    """The residents' rows by (household id, None), or (None, unit id) for those with no
+    household, each with its last outcome and open claim. One query."""
+    last, claims = _last_outcomes_and_claims([r[1] for r in rows])
     by_household: dict[tuple[int | None, int | None], list[Row]] = {}
     for row in rows:
         household_id, rid, name, nid, born, year_only, stage, unit_id = row[:8]
@@ -272,22 +330,25 @@ def worklist_households(
                 "open_claim": claims.get(rid),
             }
         )
-    return [
-        {
-            "id": h["id"],
-            "address": (h["address"] or h["code"] or f"#{h['id']}")
-            if h["id"] is not None
-            else str(WITHOUT_HOUSEHOLD),
-            "code": h["code"],
-            "hamlet": h["unit__name"],
-            "hamlet_id": h["unit_id"],
-            "last_visit_at": h["last_visit_at"],
-            "residents": by_household.get(
-                (h["id"], None) if h["id"] is not None else (None, h["unit_id"]), []
-            ),
-        }
-        for h in page
-    ]
+    return by_household
+
+
+def _household_row(h: Row, by_household: dict[tuple[int | None, int | None], list[Row]]) -> Row:
+    """A household of the worklist with its residents; a row without a household stands for
+    its unit's residents who belong to none."""
+    return {
+        "id": h["id"],
+        "address": (h["address"] or h["code"] or f"#{h['id']}")
+        if h["id"] is not None
+        else str(WITHOUT_HOUSEHOLD),
+        "code": h["code"],
+        "hamlet": h["unit__name"],
+        "hamlet_id": h["unit_id"],
+        "last_visit_at": h["last_visit_at"],
+        "residents": by_household.get(
+            (h["id"], None) if h["id"] is not None else (None, h["unit_id"]), []
+        ),
+    }
 
 
 def household_for_visit(user: User, household_id: int) -> Household | None:
