@@ -356,6 +356,7 @@ def _households_in_scope(
     for household, resident, name, stage, at, has_open in rows:
         households.add(household)
         if resident is not None:
+            # db_value converts as the ORM would: for stage_at, a datetime or None.
             residents[resident] = _Resident(
                 resident, household, name, stage, cast(dt.datetime | None, db_value(stage_at, at))
             )
