@@ -89,6 +89,14 @@ def eligibility_cutoff(on: dt.date, min_age: int) -> dt.date:
         return on.replace(year=on.year - min_age, day=28)
 
 
+def eligible_from(birth: dt.date, min_age: int) -> dt.date:
+    """The first day on which someone born on `birth` is `min_age` or more years old."""
+    try:
+        return birth.replace(year=birth.year + min_age)
+    except ValueError:  # born 29 February, the birthday year is a common year
+        return dt.date(birth.year + min_age, 3, 1)
+
+
 def age_on(born: dt.date, on: dt.date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 

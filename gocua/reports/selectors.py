@@ -25,6 +25,7 @@ from gocua.people.funnel import (
     REGISTERED_STAGES,
     STAGE_CODES,
     USED_STAGES,
+    eligibility_cutoff,
 )
 from gocua.people.models import Resident
 from gocua.reports import rollups
@@ -38,7 +39,6 @@ COUNTED = tuple(STAGE_CODES)  # every stage, one count each (the KPI row's colum
 METRICS = ("registration", "activation", "usage")
 METRIC_COUNT = {"registration": "registered", "activation": "activated", "usage": "used"}
 DEFAULT_TARGETS = {"registration": Decimal(1), "activation": Decimal(1), "usage": Decimal("0.8")}
-eligibility_cutoff = rollups.eligibility_cutoff
 
 KPI_FIELDS = [
     "unit_code",

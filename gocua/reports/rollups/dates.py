@@ -5,7 +5,9 @@ import datetime as dt
 from django.utils import timezone
 
 from gocua.campaigns.models import Campaign
-from gocua.people.funnel import DEFAULT_MIN_AGE
+from gocua.people.funnel import DEFAULT_MIN_AGE, eligibility_cutoff, eligible_from
+
+__all__ = ["eligibility_cutoff", "eligible_from"]  # the funnel's, used here by name
 
 LEAD_DAYS = 7  # rows start a week before the campaign, so the first week has a 7-day pace
 
@@ -13,22 +15,6 @@ LEAD_DAYS = 7  # rows start a week before the campaign, so the first week has a 
 def today() -> dt.date:
     """The counted day now (tests patch gocua.reports.rollups.dates.today)."""
     return timezone.localdate()
-
-
-def eligibility_cutoff(on: dt.date, min_age: int) -> dt.date:
-    """The latest birth date that is `min_age` years old on `on` (29 Feb → 28 Feb)."""
-    try:
-        return on.replace(year=on.year - min_age)
-    except ValueError:
-        return on.replace(year=on.year - min_age, day=28)
-
-
-def eligible_from(birth: dt.date, min_age: int) -> dt.date:
-    """The first day on which someone born on `birth` is `min_age` or more years old."""
-    try:
-        return birth.replace(year=birth.year + min_age)
-    except ValueError:  # born 29 February, the birthday year is a common year
-        return dt.date(birth.year + min_age, 3, 1)
 
 
 def day_start(day: dt.date) -> dt.datetime:

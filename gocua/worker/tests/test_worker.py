@@ -115,6 +115,18 @@ def _worker(env: dict) -> subprocess.Popen:
     )
 
 
+def _all_counted(rollups) -> bool:
+    from gocua.changes.models import ChangedResident, PendingResidents
+
+    state = rollups.rollup_state()
+    return (
+        state is not None
+        and state.day == rollups.dates.today()
+        and not PendingResidents.objects.exists()
+        and not ChangedResident.objects.exists()
+    )
+
+
 def _wait(condition, seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -162,6 +174,9 @@ def test_a_killed_worker_s_import_finishes_once_after_a_restart(queue, settings,
     second = _worker(env)
     try:
         _wait(lambda: ImportJob.objects.get(pk=job.pk).finished, 180, "the job to end")
+        # The worker counts what the import recorded in the outbox on its next rounds (reads
+        # never fold): wait for it, as a dashboard's "as of" would.
+        _wait(lambda: _all_counted(rollups), 60, "the worker to count the import")
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(timeout=30)
