@@ -22,7 +22,9 @@ Conventions (tested in tests/test_history.py):
 import random
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from gocua.people.funnel import ACTIVATED_STAGES, LEVEL_2_STAGES, RANK, REGISTERED_STAGES
 from gocua.synthetic.population import CommunePlan, Home, Person, gumbel
@@ -447,7 +449,7 @@ def commune_fieldwork(
     deadline_day: int,
     hamlet_member: dict[int, int],
     police: list[int],
-    next_home_support_id,
+    next_home_support_id: Callable[[], int],
 ) -> FieldRows:
     """Visits whose outcomes explain each household's history: claims a few days before the
     extract confirms them, and for the residents still behind on the last day, the reason
@@ -457,158 +459,228 @@ def commune_fieldwork(
     day at another time of day, closed by the household's next visit; `needs_home_support`
     opens a request (one open per resident), scheduled with two police officers; the
     `no_smartphone` and `needs_id_card` outcomes set the resident's flag; a reported death or
-    move is confirmed by the unit manager (the resident's flag is set)."""
+    move is confirmed by the unit manager (the resident's flag is set).
+
+    The steps below draw from `rng` in this order, household by household: the same seed
+    must give the same rows."""
     rows = FieldRows()
-    r = rng.random
     latest = last_moment(window)  # nothing after it
     for home in homes:
         member = hamlet_member[home.hamlet.id]
         visits: dict[int, _Visit] = {}
-        registered_at_home: list[tuple[Person, int, int]] = []  # (person, visit day, reg. t)
-
-        def add(day: int, p: Person, outcome: str, _visits=visits) -> bool:
-            if day < 1 or day >= window:
-                return False
-            visit = _visits.setdefault(day, _Visit(day))
-            if p in visit.outcomes:
-                return False
-            visit.outcomes[p] = outcome
-            return True
-
-        for p in home.members:
-            for t, _, to, _, _, source in p.events:
-                if source != EXTRACT:
-                    continue
-                day = t // DAY + 1
-                if to == "registered" and r() < 0.55:
-                    if (p.age >= 75 or p.disabled) and r() < 0.7:
-                        visit_day = day - rng.randint(3, 8)
-                        if add(visit_day, p, "needs_home_support"):
-                            registered_at_home.append((p, visit_day, t))
-                    else:
-                        add(day - rng.randint(1, 3), p, "helped_register")
-                elif to == "activated" and r() < 0.6:
-                    helped = "helped_activate" if r() < 0.85 else "helped_install"
-                    add(day - rng.randint(1, 3), p, helped)
-                elif to == "used" and r() < 0.4:
-                    add(day - rng.randint(1, 4), p, "guided_usage")
-
-        behind = [
-            p
-            for p in home.members
-            if p.deceased or p.moved_out or (p.eligible and p.stage not in ACTIVATED_STAGES)
-        ]
-        gap_day = None
-        outcome: str | None
-        if behind and r() < 0.8:
-            lo = max(1, *(_last_window_day(p) + 1 for p in behind))
-            if lo <= window - 1:
-                gap_day = _day_in(rng, lo, window - 1, 0.6)
-                for p in home.members:
-                    if p in behind:
-                        outcome = _gap_outcome(rng, p)
-                    elif _last_window_day(p) >= gap_day or not p.eligible:
-                        outcome = None
-                    elif p.stage == "activated":
-                        outcome = "guided_usage" if r() < 0.3 else None
-                    else:
-                        outcome = "already_done" if r() < 0.3 else None
-                    if outcome:
-                        add(gap_day, p, outcome)
-
-        for day in sorted(visits):
-            visit = visits[day]
-            visit.t, visit.bucket = visit_time(rng, day)
-            visit.id = uuid.UUID(int=rng.getrandbits(128), version=4)
-        # The gap visit's absentees: the member comes back the next day at another time.
-        if gap_day is not None:
-            absent = [p for p, o in visits[gap_day].outcomes.items() if o == "not_home"]
-            again = gap_day + 1
-            if absent and again <= window - 1 and again not in visits and r() < 0.55:
-                revisit = _Visit(again)
-                revisit.t, revisit.bucket = visit_time(
-                    rng, again, _NEXT_TIME_OF_DAY[visits[gap_day].bucket]
-                )
-                revisit.id = uuid.UUID(int=rng.getrandbits(128), version=4)
-                for p in absent:
-                    revisit.outcomes[p] = _gap_outcome(rng, p, allow_not_home=p.away and r() < 0.6)
-                visits[again] = revisit
-
+        registered_at_home = _claim_visits(rng, home, visits, window)
+        gap_day = _gap_visit(rng, home, visits, window)
+        _time_visits(rng, visits, gap_day, window)
         ordered = [visits[day] for day in sorted(visits)]
-        requests: dict[Person, list] = {}  # one open request per resident
-        for index, visit in enumerate(ordered):
-            later = ordered[index + 1].t if index + 1 < len(ordered) else None
-            _visit_row(rng, rows, home, member, visit.id, visit.t)
-            not_home = []
-            for p, outcome in visit.outcomes.items():
-                claimed = _CLAIMS.get(outcome, "")
-                confirmed = _confirmed(p, claimed, visit.t) if claimed else None
-                note = _home_reason(p) if outcome == "needs_home_support" else ""
-                review, reviewed = "", None
-                if outcome in _STATUS_OUTCOMES:  # the flag is set: a manager confirmed it
-                    review = "confirmed"
-                    reviewed = min(visit.t + rng.randint(1, 3) * DAY, latest)
-                rows.outcomes.append(
-                    (visit.id, p.id, outcome, note, claimed, confirmed, review, reviewed)
-                )
-                if outcome == "not_home":
-                    not_home.append(p)
-                elif outcome == "no_smartphone":
-                    p.no_smartphone = True
-                elif outcome == "needs_id_card":
-                    p.needs_id_card = True
-                elif outcome == "needs_home_support" and p not in requests:
-                    requests[p] = [
-                        next_home_support_id(),
-                        p.id,
-                        visit.id,
-                        note,
-                        "requested",
-                        visit.t,
-                        None,
-                        None,
-                        None,
-                        "",
-                    ]
-            if not_home:
-                rows.follow_ups.append(
-                    (
-                        home.id,
-                        not_home[0].id if len(not_home) == 1 else None,
-                        visit.id,
-                        member,
-                        visit.day + 1,
-                        _NEXT_TIME_OF_DAY[visit.bucket],
-                        ("Không có nhà: " + ", ".join(p.full_name for p in not_home))[:200],
-                        "done" if later is not None else "open",
-                        later,
-                        visit.t,
-                    )
-                )
-
-        # Requests: the elderly registered at home were scheduled with two police officers and
-        # done on the day of the registration; the others are waiting, scheduled or cancelled.
-        reg_at = {p: t for p, _, t in registered_at_home}
-        for person, row in requests.items():
-            rows.home_support.append(row)
-            requested = row[5]
-            scheduled_at = requested + rng.randint(1, 2) * DAY
-            if person in reg_at:
-                row[4], row[6] = "done", min(scheduled_at, reg_at[person])
-                row[7] = reg_at[person] // DAY + 1
-                row[8] = reg_at[person]
-                rows.officers.extend((row[0], m) for m in police[:2])
-            elif requested // DAY + 1 >= window - 7 or r() < 0.1:
-                continue  # still waiting to be scheduled
-            elif r() < 0.9:
-                row[4], row[6] = "scheduled", min(scheduled_at, latest)
-                first = row[6] // DAY + 1
-                row[7] = min(first + rng.randint(0, 14), deadline_day)
-                rows.officers.extend((row[0], m) for m in police[:2])
-            else:
-                row[4], row[8] = "cancelled", min(requested + 2 * DAY, latest)
-                row[9] = "Gia đình hẹn lại sau"
+        requests = _visit_rows(
+            rng, rows, home, member, ordered, latest=latest, next_id=next_home_support_id
+        )
+        _home_support_rows(
+            rng,
+            rows,
+            requests,
+            {p: t for p, _, t in registered_at_home},
+            police=police,
+            window=window,
+            deadline_day=deadline_day,
+            latest=latest,
+        )
     return rows
+
+
+def _add_outcome(visits: dict[int, _Visit], window: int, day: int, p: Person, outcome: str) -> bool:
+    """`outcome` for `p` at the household's visit on `day` (made if needed), unless the day is
+    outside the window or `p` already has one there."""
+    if day < 1 or day >= window:
+        return False
+    visit = visits.setdefault(day, _Visit(day))
+    if p in visit.outcomes:
+        return False
+    visit.outcomes[p] = outcome
+    return True
+
+
+def _claim_visits(
+    rng: random.Random, home: Home, visits: dict[int, _Visit], window: int
+) -> list[tuple[Person, int, int]]:
+    """The visits that helped a step the extract later confirmed, a few days before it. Returns
+    the elderly or disabled registered at home: (person, visit day, registration time)."""
+    r = rng.random
+    registered_at_home: list[tuple[Person, int, int]] = []
+    for p in home.members:
+        for t, _, to, _, _, source in p.events:
+            if source != EXTRACT:
+                continue
+            day = t // DAY + 1
+            if to == "registered" and r() < 0.55:
+                if (p.age >= 75 or p.disabled) and r() < 0.7:
+                    visit_day = day - rng.randint(3, 8)
+                    if _add_outcome(visits, window, visit_day, p, "needs_home_support"):
+                        registered_at_home.append((p, visit_day, t))
+                else:
+                    _add_outcome(visits, window, day - rng.randint(1, 3), p, "helped_register")
+            elif to == "activated" and r() < 0.6:
+                helped = "helped_activate" if r() < 0.85 else "helped_install"
+                _add_outcome(visits, window, day - rng.randint(1, 3), p, helped)
+            elif to == "used" and r() < 0.4:
+                _add_outcome(visits, window, day - rng.randint(1, 4), p, "guided_usage")
+    return registered_at_home
+
+
+def _gap_visit(
+    rng: random.Random, home: Home, visits: dict[int, _Visit], window: int
+) -> int | None:
+    """The visit after a household's last change that says why its members still behind are
+    behind; its day, or None when there is none."""
+    r = rng.random
+    behind = [
+        p
+        for p in home.members
+        if p.deceased or p.moved_out or (p.eligible and p.stage not in ACTIVATED_STAGES)
+    ]
+    gap_day = None
+    outcome: str | None
+    if behind and r() < 0.8:
+        lo = max(1, *(_last_window_day(p) + 1 for p in behind))
+        if lo <= window - 1:
+            gap_day = _day_in(rng, lo, window - 1, 0.6)
+            for p in home.members:
+                if p in behind:
+                    outcome = _gap_outcome(rng, p)
+                elif _last_window_day(p) >= gap_day or not p.eligible:
+                    outcome = None
+                elif p.stage == "activated":
+                    outcome = "guided_usage" if r() < 0.3 else None
+                else:
+                    outcome = "already_done" if r() < 0.3 else None
+                if outcome:
+                    _add_outcome(visits, window, gap_day, p, outcome)
+    return gap_day
+
+
+def _time_visits(
+    rng: random.Random, visits: dict[int, _Visit], gap_day: int | None, window: int
+) -> None:
+    """Each visit's time and id, and the gap visit's absentees seen again the next day."""
+    for day in sorted(visits):
+        visit = visits[day]
+        visit.t, visit.bucket = visit_time(rng, day)
+        visit.id = uuid.UUID(int=rng.getrandbits(128), version=4)
+    # The gap visit's absentees: the member comes back the next day at another time.
+    if gap_day is None:
+        return
+    absent = [p for p, o in visits[gap_day].outcomes.items() if o == "not_home"]
+    again = gap_day + 1
+    if absent and again <= window - 1 and again not in visits and rng.random() < 0.55:
+        revisit = _Visit(again)
+        revisit.t, revisit.bucket = visit_time(
+            rng, again, _NEXT_TIME_OF_DAY[visits[gap_day].bucket]
+        )
+        revisit.id = uuid.UUID(int=rng.getrandbits(128), version=4)
+        for p in absent:
+            revisit.outcomes[p] = _gap_outcome(rng, p, allow_not_home=p.away and rng.random() < 0.6)
+        visits[again] = revisit
+
+
+def _visit_rows(
+    rng: random.Random,
+    rows: FieldRows,
+    home: Home,
+    member: int,
+    ordered: list[_Visit],
+    *,
+    latest: int,
+    next_id: Callable[[], int],
+) -> dict[Person, list[Any]]:
+    """The household's visits, outcomes and not-home follow-ups, in visit order. Returns the
+    home-support requests they opened, one per resident (rows still to be completed)."""
+    requests: dict[Person, list[Any]] = {}  # one open request per resident
+    for index, visit in enumerate(ordered):
+        later = ordered[index + 1].t if index + 1 < len(ordered) else None
+        _visit_row(rng, rows, home, member, visit.id, visit.t)
+        not_home = []
+        for p, outcome in visit.outcomes.items():
+            claimed = _CLAIMS.get(outcome, "")
+            confirmed = _confirmed(p, claimed, visit.t) if claimed else None
+            note = _home_reason(p) if outcome == "needs_home_support" else ""
+            review, reviewed = "", None
+            if outcome in _STATUS_OUTCOMES:  # the flag is set: a manager confirmed it
+                review = "confirmed"
+                reviewed = min(visit.t + rng.randint(1, 3) * DAY, latest)
+            rows.outcomes.append(
+                (visit.id, p.id, outcome, note, claimed, confirmed, review, reviewed)
+            )
+            if outcome == "not_home":
+                not_home.append(p)
+            elif outcome == "no_smartphone":
+                p.no_smartphone = True
+            elif outcome == "needs_id_card":
+                p.needs_id_card = True
+            elif outcome == "needs_home_support" and p not in requests:
+                requests[p] = [
+                    next_id(),
+                    p.id,
+                    visit.id,
+                    note,
+                    "requested",
+                    visit.t,
+                    None,
+                    None,
+                    None,
+                    "",
+                ]
+        if not_home:
+            rows.follow_ups.append(
+                (
+                    home.id,
+                    not_home[0].id if len(not_home) == 1 else None,
+                    visit.id,
+                    member,
+                    visit.day + 1,
+                    _NEXT_TIME_OF_DAY[visit.bucket],
+                    ("Không có nhà: " + ", ".join(p.full_name for p in not_home))[:200],
+                    "done" if later is not None else "open",
+                    later,
+                    visit.t,
+                )
+            )
+    return requests
+
+
+def _home_support_rows(
+    rng: random.Random,
+    rows: FieldRows,
+    requests: dict[Person, list[Any]],
+    reg_at: dict[Person, int],
+    *,
+    police: list[int],
+    window: int,
+    deadline_day: int,
+    latest: int,
+) -> None:
+    """Requests: the elderly registered at home (`reg_at`: when) were scheduled with two police
+    officers and done on the day of the registration; the others are waiting, scheduled or
+    cancelled."""
+    r = rng.random
+    for person, row in requests.items():
+        rows.home_support.append(row)
+        requested = row[5]
+        scheduled_at = requested + rng.randint(1, 2) * DAY
+        if person in reg_at:
+            row[4], row[6] = "done", min(scheduled_at, reg_at[person])
+            row[7] = reg_at[person] // DAY + 1
+            row[8] = reg_at[person]
+            rows.officers.extend((row[0], m) for m in police[:2])
+        elif requested // DAY + 1 >= window - 7 or r() < 0.1:
+            continue  # still waiting to be scheduled
+        elif r() < 0.9:
+            row[4], row[6] = "scheduled", min(scheduled_at, latest)
+            first = row[6] // DAY + 1
+            row[7] = min(first + rng.randint(0, 14), deadline_day)
+            rows.officers.extend((row[0], m) for m in police[:2])
+        else:
+            row[4], row[8] = "cancelled", min(requested + 2 * DAY, latest)
+            row[9] = "Gia đình hẹn lại sau"
 
 
 def _visit_row(rng, rows: FieldRows, home: Home, member: int, visit_id, t: int) -> None:
