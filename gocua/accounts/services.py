@@ -7,7 +7,7 @@ import ipaddress
 import os
 import secrets
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
@@ -15,7 +15,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Model
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -133,10 +133,10 @@ def audit_change(
     *,
     actor: User | None,
     action: str,
-    obj,
+    obj: Model,
     unit: AdminUnit | None,
     address: str | None = None,
-    detail: dict | None = None,
+    detail: dict[str, object] | None = None,
 ) -> AuditEntry:
     """The entry of a service's write (create, update, delete) of the model instance `obj`,
     named by its model and key. Services record it themselves, so that the web, the API and
@@ -146,7 +146,7 @@ def audit_change(
         user=actor,
         command_line=actor is None and address is None,
         action=action,
-        object_type=obj._meta.model_name,
+        object_type=obj._meta.model_name or "",  # always named: a concrete model
         object_id=obj.pk,
         unit=unit,
         ip=address,
@@ -179,16 +179,17 @@ def audit_view(
 
 
 def audit_read(
-    request,
+    request: HttpRequest,
     object_type: str,
     residents: Iterable[int],
     *,
     unit: AdminUnit | None = None,
-    detail: dict | None = None,
+    detail: dict[str, object] | None = None,
 ) -> AuditEntry:
     """A page or API answer that showed personal data, recorded by its view or route: one
     audit_view entry for `request.user`, in `unit` (default: the user's own)."""
-    user = request.user
+    # Behind a login, or let in by the API (whose auth sets request.user): one of our accounts.
+    user = cast(User, request.user)
     return audit_view(
         user=user,
         object_type=object_type,

@@ -18,7 +18,7 @@ def _kind(full_name: str, short_name: str) -> str:
     return full_name[: len(full_name) - len(short_name)].strip() if short_name else ""
 
 
-def _province_rows(province_code: str, edition: int) -> tuple[str, list[dict]]:
+def _province_rows(province_code: str, edition: int) -> tuple[str, list[dict[str, Any]]]:
     """The province's two-digit code and its communes' rows in `vietnamadminunits`."""
     code = province_code.strip()
     if not (code.isdigit() and code.isascii() and len(code) <= 3):

@@ -6,12 +6,18 @@ import contextlib
 import datetime as dt
 import re
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, cast
 
 from django.db import IntegrityError, connection
+from django.db.models import Model
+from django.db.models.options import Options
+
+# A row of database-ready values, as a cursor reads or writes it.
+Row = tuple[Any, ...]
 
 
-def select_in(sql: str, values: list, params: tuple = (), *, prepared: bool = True) -> list[tuple]:
+def select_in(sql: str, values: list[Any], params: Row = (), *, prepared: bool = True) -> list[Row]:
     """Rows of `sql`, whose `{in_}` stands for "matches one of `values`" (after `params`).
 
     PostgreSQL gets `= ANY(%s)` with one array parameter (see pg_array): an IN list of 5,000
@@ -30,8 +36,9 @@ def select_in(sql: str, values: list, params: tuple = (), *, prepared: bool = Tr
         if connection.vendor == "postgresql":
             with _prepared(prepared):
                 cursor.execute(sql.format(in_="= ANY(%s)"), [*params, pg_array(values)])
-            return cursor.fetchall()
-        rows: list[tuple] = []
+            found: list[Row] = cursor.fetchall()
+            return found
+        rows: list[Row] = []
         for start in range(0, len(values), 30000):  # SQLite allows 32,766 variables
             batch = list(values[start : start + 30000])
             cursor.execute(
@@ -41,7 +48,7 @@ def select_in(sql: str, values: list, params: tuple = (), *, prepared: bool = Tr
         return rows
 
 
-def execute_in(sql: str, values: list, params: tuple = ()) -> None:
+def execute_in(sql: str, values: list[Any], params: Row = ()) -> None:
     """Run a statement that reads no rows back (an INSERT .. SELECT) for `values`, written as
     in select_in (`{in_}`: "matches one of `values`")."""
     if not values:
@@ -60,12 +67,14 @@ def execute_in(sql: str, values: list, params: tuple = ()) -> None:
 _ARRAY_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"'})
 
 
-def pg_array(values: Iterable) -> str:
+def pg_array(values: Iterable[Any]) -> str:
     """Values (str, int, UUID, date, None) as one PostgreSQL array literal, for a parameter
     whose type the statement gives (`col = ANY(%s)`, `unnest(%s::text[])`). psycopg adapts a
     list element by element in Python: 1.9 ms for 5,000 national IDs (0.55 ms in binary),
     which an import pays 2,000 times; this takes about 0.05 ms."""
-    texts = [None if v is None else v if v.__class__ is str else str(v) for v in values]
+    texts: list[str | None] = [
+        None if v is None else v if v.__class__ is str else str(v) for v in values
+    ]
     if None in texts:
         return (
             "{"
@@ -76,9 +85,10 @@ def pg_array(values: Iterable) -> str:
         )
     if not texts:
         return "{}"
-    joined = '","'.join(texts)
-    if "\\" in joined or joined.count('"') != 2 * (len(texts) - 1):  # a value holds one
-        joined = '","'.join(t.translate(_ARRAY_ESCAPES) for t in texts)
+    present = cast("list[str]", texts)  # no None: returned above
+    joined = '","'.join(present)
+    if "\\" in joined or joined.count('"') != 2 * (len(present) - 1):  # a value holds one
+        joined = '","'.join(t.translate(_ARRAY_ESCAPES) for t in present)
     return '{"' + joined + '"}'
 
 
@@ -98,7 +108,7 @@ def _prepared(allowed: bool) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def references_locked(references: dict[str, Iterable[int]]) -> Iterator[None]:
+def references_locked(references: Mapping[str, Iterable[int]]) -> Iterator[None]:
     """The referenced rows ({table: ids}) of the bulk writes inside, locked FOR KEY SHARE in one
     statement per table before they start, as each row's foreign-key check would lock them: a
     missing one raises IntegrityError naming it before anything is written, and none can be
@@ -138,13 +148,14 @@ def _copy_value(value: object) -> str:
     if value is False:
         return "f"
     if value.__class__ is str:
-        return value.translate(_COPY_ESCAPES)
+        # mypy narrows on isinstance, not on __class__, which costs 11 ns less a value here
+        return value.translate(_COPY_ESCAPES)  # type: ignore[attr-defined,no-any-return]
     if isinstance(value, dt.datetime):
         return value.isoformat()
     return str(value)
 
 
-def copy_text(rows: list[tuple]) -> bytes:
+def copy_text(rows: list[Row]) -> bytes:
     """Rows in COPY's text format. Formatting them here, in one pass, is several times faster
     than psycopg's per-row `write_row` for the plain values an import writes."""
     return "".join("\t".join(map(_copy_value, row)) + "\n" for row in rows).encode()
@@ -172,7 +183,7 @@ def copy_unescape(text: str) -> str:
     return _COPY_UNESCAPES.sub(lambda m: _COPY_UNESCAPED.get(m[1], m[1]), text)
 
 
-def copy_fields(values: tuple) -> str:
+def copy_fields(values: Row) -> str:
     """Values as the first fields of a row in COPY's text format, each followed by its tab: for
     an import that formats most of a row in its parsing process and the rest where it writes."""
     return "\t".join(map(_copy_value, values)) + "\t"
@@ -213,7 +224,7 @@ def next_ids(table: str, count: int) -> list[int]:
         return list(range(first, first + count))
 
 
-def bulk_insert(table: str, columns: list[str], rows: list[tuple]) -> None:
+def bulk_insert(table: str, columns: list[str], rows: list[Row]) -> None:
     """The database's own bulk path: COPY on PostgreSQL, one executemany on SQLite."""
     if not rows:
         return
@@ -232,7 +243,7 @@ def bulk_insert(table: str, columns: list[str], rows: list[tuple]) -> None:
 SMALL_INSERT = 50
 
 
-def insert_objects(objects: list) -> None:
+def insert_objects(objects: Sequence[Model]) -> None:
     """Insert unsaved model instances of one model, as `bulk_create` would (auto_now_add and
     defaults applied, values prepared by their fields), without the ORM's query compiler.
     Primary keys the database assigns are not read back; give a UUID key in Python when you
@@ -243,7 +254,7 @@ def insert_objects(objects: list) -> None:
     insert_rows(meta.db_table, columns, rows)
 
 
-def insert_rows(table: str, columns: list[str], rows: list[tuple]) -> None:
+def insert_rows(table: str, columns: list[str], rows: list[Row]) -> None:
     """Insert rows of database-ready values (see db_datetime, db_uuid) into `table`: one
     multi-row INSERT for a few rows on PostgreSQL, COPY for more, one executemany on SQLite.
 
@@ -264,7 +275,7 @@ def insert_rows(table: str, columns: list[str], rows: list[tuple]) -> None:
     bulk_insert(table, columns, rows)
 
 
-def _insert_values(objects: list) -> tuple:
+def _insert_values(objects: Sequence[Model]) -> tuple[Options[Model], list[str], list[Row]]:
     """(meta, columns, rows) to insert unsaved instances of one model: auto_now_add and
     defaults applied and each value prepared by its field, as `bulk_create` does; a primary
     key left empty is the database's to assign. The instances count as saved from now on."""
@@ -283,7 +294,7 @@ def _insert_values(objects: list) -> tuple:
     return meta, [f.column for f in fields], rows
 
 
-def analyze(models: list) -> None:
+def analyze(models: list[type[Model]]) -> None:
     """Fresh planner statistics after a bulk load (the generator, an import), so the first
     dashboard is not slow and no statement keeps a plan made while the tables were empty."""
     with connection.cursor() as cursor:
@@ -294,14 +305,14 @@ def analyze(models: list) -> None:
             cursor.execute("PRAGMA optimize")
 
 
-def db_datetime(value):
+def db_datetime(value: dt.datetime | None) -> dt.datetime | str | None:
     """A datetime as the current backend stores it (SQLite keeps naive UTC text)."""
     if value is None or connection.vendor == "postgresql":
         return value
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def db_uuid(value: uuid.UUID):
+def db_uuid(value: uuid.UUID) -> uuid.UUID | str:
     """A UUID as the current backend stores it (SQLite keeps 32 hex digits, as Django's
     UUIDField does there)."""
     if connection.features.has_native_uuid_field:

@@ -444,7 +444,7 @@ def unit_map(children: list[dict], *, metric: str, url_for) -> SafeString:
     x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
     span = max(x1 - x0, y1 - y0, 1e-6)
     biggest = max((c["eligible"] for c in placed), default=0) or 1
-    max_r = 30 if len(placed) <= 12 else 22 if len(placed) <= 40 else 14
+    max_r: float = 30 if len(placed) <= 12 else 22 if len(placed) <= 40 else 14
     ring_cap = (height - legend_h - 2 * pad) / 2 - 8
     offsets, max_r = _ring_offsets(placed, max_r, ring_cap)
     inner_w, inner_h = width - 2 * pad, height - 2 * pad - legend_h

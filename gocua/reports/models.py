@@ -5,6 +5,8 @@ gocua/reports/rollups/__init__.py. These tables are derived data: `gocua rollup 
 of them from residents, stage events and visits.
 """
 
+import datetime as dt
+
 from django.db import models
 
 
@@ -30,7 +32,7 @@ class RollupState(models.Model):
     # Not stored: set by rollups.rollup_state for the page to say what is still waiting
     # ("counting N new residents").
     residents_waiting: int = 0
-    waiting_since = None
+    waiting_since: dt.datetime | None = None
     visits_waiting: int = 0
     residents_edited: int = 0
 

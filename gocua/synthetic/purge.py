@@ -7,18 +7,33 @@ the relations Django itself would walk (so a model added later by another app is
 Every statement is a queryset: the subqueries are the querysets of the rows above.
 """
 
-from django.db.models import CASCADE, DO_NOTHING, PROTECT, RESTRICT, SET_NULL, QuerySet
+from collections.abc import Iterable
+from typing import cast
+
+from django.db.models import CASCADE, DO_NOTHING, PROTECT, RESTRICT, SET_NULL, Model, QuerySet
 from django.db.models.deletion import get_candidate_relations_to_delete
+from django.db.models.fields.reverse_related import ForeignObjectRel
 
 
 class PurgeError(RuntimeError):
     pass
 
 
-def _pointing_at(rows: QuerySet, rel) -> QuerySet:
+def _relations(rows: QuerySet) -> Iterable[ForeignObjectRel]:
+    """The relations pointing at `rows`' model that Django's own delete would walk (the stubs
+    call them fields; they are the reverse relations)."""
+    return cast(Iterable[ForeignObjectRel], get_candidate_relations_to_delete(rows.model._meta))
+
+
+def _model_of(rel: ForeignObjectRel) -> type[Model]:
+    # A relation to "self" is resolved to its model once the app registry is ready.
+    return cast(type[Model], rel.related_model)
+
+
+def _pointing_at(rows: QuerySet, rel: ForeignObjectRel) -> QuerySet:
     """The rows of `rel`'s model whose foreign key points at one of `rows`."""
     field = rel.field
-    return rel.related_model._base_manager.filter(
+    return _model_of(rel)._base_manager.filter(
         **{f"{field.attname}__in": rows.values(field.target_field.attname)}
     )
 
@@ -26,13 +41,13 @@ def _pointing_at(rows: QuerySet, rel) -> QuerySet:
 def keep_protected(rows: QuerySet) -> QuerySet:
     """The same rows minus those a PROTECT/RESTRICT relation still points at (e.g. a hamlet
     that is a user's unit): those are kept rather than stopping the purge."""
-    for rel in get_candidate_relations_to_delete(rows.model._meta):
+    for rel in _relations(rows):
         if rel.on_delete in (PROTECT, RESTRICT):
             column = rel.field.attname
             rows = rows.exclude(
-                pk__in=rel.related_model._base_manager.filter(
-                    **{f"{column}__isnull": False}
-                ).values(column)
+                pk__in=_model_of(rel)
+                ._base_manager.filter(**{f"{column}__isnull": False})
+                .values(column)
             )
     return rows
 
@@ -40,7 +55,7 @@ def keep_protected(rows: QuerySet) -> QuerySet:
 def purge(rows: QuerySet) -> int:
     """Delete the selected rows and, following `on_delete`, what points at them. Raises
     PurgeError when a PROTECT relation still has rows. Returns the rows deleted at this level."""
-    for rel in get_candidate_relations_to_delete(rows.model._meta):
+    for rel in _relations(rows):
         child = _pointing_at(rows, rel)
         if rel.on_delete is CASCADE:
             purge(child)
@@ -49,11 +64,11 @@ def purge(rows: QuerySet) -> int:
         elif rel.on_delete in (PROTECT, RESTRICT):
             if child.exists():
                 raise PurgeError(
-                    f"{rel.related_model._meta.verbose_name_plural} still refer to "
+                    f"{_model_of(rel)._meta.verbose_name_plural} still refer to "
                     f"{rows.model._meta.verbose_name_plural} of this province"
                 )
         elif rel.on_delete is not DO_NOTHING:
-            raise PurgeError(f"cannot purge through {rel.related_model.__name__}.{rel.field.name}")
+            raise PurgeError(f"cannot purge through {_model_of(rel).__name__}.{rel.field.name}")
     # The queryset's own DELETE, without the collector's read of every row (what
     # QuerySet.delete() does for a model nothing points at): the relations are handled above.
     return rows._raw_delete(rows.db)

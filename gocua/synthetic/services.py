@@ -18,10 +18,12 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from typing import Any, TypeVar
 
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from gocua.campaigns.models import Campaign
@@ -35,6 +37,7 @@ from gocua.fieldwork.models import (
 )
 from gocua.geo.models import AdminUnit, Level
 from gocua.lib import nid as nid_lib
+from gocua.lib.bulk import Row
 from gocua.lib.text import key
 from gocua.people.models import Household, Resident, StageEvent, name_search_of
 from gocua.people.walking import walk_key_for
@@ -45,6 +48,12 @@ from gocua.synthetic.writer import Clock, IdBlock, Table, bulk_writing, rows_wri
 
 WINDOW_DAYS = 60
 MAX_PEOPLE = 20_000_000
+
+
+# One commune built: its KPI tally, its number of residents and its rows by table.
+_CommuneBatch = tuple[dict[str, int], int, dict[str, list[Row]]]
+_Item = TypeVar("_Item")
+_Built = TypeVar("_Built")
 
 
 class GenerateError(ValueError):
@@ -80,14 +89,16 @@ class GenerateSummary:
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _province_units(province_code: str, edition: int) -> tuple[AdminUnit, list, list]:
+def _province_units(
+    province_code: str, edition: int
+) -> tuple[AdminUnit, list[AdminUnit], list[AdminUnit]]:
     code = province_code.strip()
     province = AdminUnit.objects.filter(edition=edition, code=code, level=Level.PROVINCE).first()
-    communes = []
+    communes: list[AdminUnit] = []
     if province is not None:
         communes = list(
             AdminUnit.objects.filter(
@@ -187,7 +198,9 @@ def _purge_province(province: AdminUnit) -> int:
     return deleted
 
 
-def _people_context(province: AdminUnit, campaign, today: dt.date) -> population.PeopleContext:
+def _people_context(
+    province: AdminUnit, campaign: Campaign, today: dt.date
+) -> population.PeopleContext:
     own = province.code.zfill(3)
     codes = sorted(nid_lib.province_codes())
     if own not in codes:  # a 2025 code that was not a 2023 one: register them elsewhere
@@ -203,7 +216,13 @@ def _people_context(province: AdminUnit, campaign, today: dt.date) -> population
     )
 
 
-def _communes_write(commune_rows, plans, tables: "_Tables", people: int, on_progress) -> dict:
+def _communes_write(
+    commune_rows: Callable[[population.CommunePlan], "_CommuneBatch"],
+    plans: list[population.CommunePlan],
+    tables: "_Tables",
+    people: int,
+    on_progress: Callable[[int, int], None],
+) -> dict[str, int]:
     """Build the communes in a producer thread and write each as it comes; returns the KPI
     tally of all of them."""
     tally = dict.fromkeys(("eligible", "registered0", "activated0", "registered", "activated"), 0)
@@ -217,7 +236,9 @@ def _communes_write(commune_rows, plans, tables: "_Tables", people: int, on_prog
     return tally
 
 
-def _summary_counted(summary: GenerateSummary, counts: dict[str, int], tally: dict) -> None:
+def _summary_counted(
+    summary: GenerateSummary, counts: dict[str, int], tally: dict[str, int]
+) -> None:
     for name, count in counts.items():
         setattr(summary, name, count)
     eligible = tally["eligible"] or 1
@@ -228,7 +249,14 @@ def _summary_counted(summary: GenerateSummary, counts: dict[str, int], tally: di
     summary.activation_rate = round(tally["activated"] / eligible, 4)
 
 
-def _hamlets_and_teams(summary: GenerateSummary, salt: str, plans, campaign, districts, clock):
+def _hamlets_and_teams(
+    summary: GenerateSummary,
+    salt: str,
+    plans: list[population.CommunePlan],
+    campaign: Campaign,
+    districts: list[AdminUnit],
+    clock: Clock,
+) -> tuple[dict[int, list[AdminUnit]], teams.Roster]:
     """The communes' hamlets and the campaign's teams, counted on `summary`."""
     hamlets = _hamlets_create(plans)
     roster = teams.teams_create(
@@ -246,7 +274,16 @@ def _hamlets_and_teams(summary: GenerateSummary, salt: str, plans, campaign, dis
     return hamlets, roster
 
 
-def _generate(summary, province, districts, communes, people, seed, today, on_progress):
+def _generate(
+    summary: GenerateSummary,
+    province: AdminUnit,
+    districts: list[AdminUnit],
+    communes: list[AdminUnit],
+    people: int,
+    seed: int,
+    today: dt.date,
+    on_progress: Callable[[int, int], None],
+) -> None:
     salt = f"gocua:{seed}:{province.edition}:{province.code}"
     province_rng = random.Random(salt)
     window = WINDOW_DAYS
@@ -261,7 +298,7 @@ def _generate(summary, province, districts, communes, people, seed, today, on_pr
     support_ids, quotas, shape = IdBlock(HomeSupportRequest), history.Quotas(), history.Shape()
     tables, deadline_day = _Tables(), (campaign.deadline - campaign.start_date).days + 1
 
-    def commune_rows(plan: population.CommunePlan) -> tuple[dict[str, int], int, dict]:
+    def commune_rows(plan: population.CommunePlan) -> _CommuneBatch:
         """Build one commune (pure Python, no database) and queue its rows on `tables`."""
         rng = random.Random(f"{salt}:{plan.unit.code}")
         homes = population.commune_people(
@@ -307,12 +344,12 @@ def _hamlets_create(plans: list[population.CommunePlan]) -> dict[int, list[Admin
     geo.services.hamlet_get_or_create (code '<commune>-NN', path, depth, name_key, kind,
     province code, the commune's centroid), in one bulk insert. A hamlet of that name that
     already exists (kept by --replace, or made by an import) is reused."""
-    existing: dict[tuple[int, str], AdminUnit] = {}
+    existing: dict[tuple[int | None, str], AdminUnit] = {}
     taken: set[str] = set()
     communes = [plan.unit for plan in plans]
-    for hamlet in AdminUnit.objects.filter(parent__in=communes, level=Level.HAMLET):
-        existing[(hamlet.parent_id, hamlet.name_key)] = hamlet
-        taken.add(hamlet.code)
+    for known in AdminUnit.objects.filter(parent__in=communes, level=Level.HAMLET):
+        existing[(known.parent_id, known.name_key)] = known
+        taken.add(known.code)
     new: list[AdminUnit] = []
     result: dict[int, list[AdminUnit]] = {}
     for plan in plans:
@@ -348,7 +385,7 @@ def _hamlets_create(plans: list[population.CommunePlan]) -> dict[int, list[Admin
 
 
 # The columns the generator fills, table by table, parents before children (see writer.Table).
-_COLUMNS = {
+_COLUMNS: dict[str, tuple[type[Model], list[str]]] = {
     "households": (
         Household,
         ["id", "unit_id", "code", "address", "lat", "lon", "province_code", "walk_key"],
@@ -463,11 +500,13 @@ class _Tables:
         # Decided here, in the database thread: the producer thread never touches `connection`.
         self.native_uuid = connection.features.has_native_uuid_field
 
-    def rows(self, homes, field_rows: history.FieldRows, clock: Clock) -> dict[str, list]:
+    def rows(
+        self, homes: list[population.Home], field_rows: history.FieldRows, clock: Clock
+    ) -> dict[str, list[Row]]:
         extra = {name: table.extra for name, table in self.tables.items()}
         native_uuid = self.native_uuid
 
-        def db_uuid(value: uuid.UUID):
+        def db_uuid(value: uuid.UUID) -> uuid.UUID | str:
             return value if native_uuid else value.hex
 
         households, residents, events = _people_rows(homes, clock, extra)
@@ -484,7 +523,7 @@ class _Tables:
             "officers": officers,
         }
 
-    def flush(self, batch: dict[str, list]) -> None:
+    def flush(self, batch: dict[str, list[Row]]) -> None:
         for name, table in self.tables.items():
             rows = batch[name]
             if rows:
@@ -492,13 +531,17 @@ class _Tables:
                 self.counts[name] += len(rows)
 
 
-def _people_rows(homes, clock: Clock, extra: dict[str, tuple]) -> tuple[list, list, list]:
+def _people_rows(
+    homes: list[population.Home], clock: Clock, extra: dict[str, Row]
+) -> tuple[list[Row], list[Row], list[Row]]:
     """The households, residents and stage events of a commune's homes, as table rows."""
     at = clock.at
     # "Written" when the history ends, after the night extract (not at now(): the same
     # seed must give the same rows; and never after the run, see history.last_moment).
     stamp = at(history.last_moment(clock.window))
-    households, residents, events = [], [], []
+    households: list[Row] = []
+    residents: list[Row] = []
+    events: list[Row] = []
     for home in homes:
         province_code = home.hamlet.province_code
         households.append(
@@ -551,8 +594,11 @@ def _people_rows(homes, clock: Clock, extra: dict[str, tuple]) -> tuple[list, li
 
 
 def _field_rows(
-    field_rows: history.FieldRows, clock: Clock, db_uuid, extra: dict[str, tuple]
-) -> tuple[list, list, list, list]:
+    field_rows: history.FieldRows,
+    clock: Clock,
+    db_uuid: Callable[[uuid.UUID], uuid.UUID | str],
+    extra: dict[str, Row],
+) -> tuple[list[Row], list[Row], list[Row], list[Row]]:
     """The visits, their outcomes, the follow-ups and home-support requests, as table rows."""
     at, day_date = clock.at, clock.day_date
     visits = [
@@ -610,14 +656,17 @@ def _field_rows(
     return visits, outcomes, follow_ups, support
 
 
-def _in_background(build: Callable, items: list, depth: int = 2):
+def _in_background(
+    build: Callable[[_Item], _Built], items: list[_Item], depth: int = 2
+) -> Iterator[_Built]:
     """`build(item)` for each item in a producer thread, yielding results in order.
 
     On a 2-core machine this overlaps building the next commune (Python) with the database
     writing the previous one (COPY, index upkeep and foreign-key checks run in the server
     process, and psycopg releases the GIL while it waits). The producer never touches the
     database; only this thread does."""
-    results: queue.Queue = queue.Queue(maxsize=depth)
+    # (True, a result or _DONE) or (False, the exception the producer raised)
+    results: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
     def produce() -> None:

@@ -65,7 +65,9 @@ class IdBlock:
 
     def __init__(self, model: type[Model]) -> None:
         self.model = model
-        self.next = max((model.objects.aggregate(m=Max("pk"))["m"] or 0), _last_used(model)) + 1
+        self.next = (
+            max((model._default_manager.aggregate(m=Max("pk"))["m"] or 0), _last_used(model)) + 1
+        )
 
     def take(self) -> int:
         value = self.next

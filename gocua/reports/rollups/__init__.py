@@ -76,6 +76,8 @@ edited residents, claims that flip), imported (the catch-up of imported resident
 (the visit fold), rebuild, upkeep (what the worker runs).
 """
 
+import datetime as dt
+
 from gocua.reports.rollups import dates
 from gocua.reports.rollups.dates import (
     LEAD_DAYS,
@@ -99,7 +101,7 @@ from gocua.reports.rollups.upkeep import (
 from gocua.reports.rollups.visits import FOLD_EVERY, NOT_HOME, fold_soon
 
 
-def today():
+def today() -> dt.date:
     """The counted day now: dates.today, looked up at each call so a test patching
     gocua.reports.rollups.dates.today moves every reader and writer alike."""
     return dates.today()

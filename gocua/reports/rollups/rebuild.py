@@ -73,7 +73,7 @@ def rollup_rebuild(*, edition: int | None = None, on: dt.date | None = None) -> 
             # The minimum age and the first day are shared by both editions' rows: when they
             # change (a new campaign), everything is rebuilt.
             edition = None
-        if edition is not None:
+        if edition is not None and state is not None:  # a kept state, see above
             last = max(last, state.day)
         units = (
             AdminUnit.objects.filter(edition=edition).values("id") if edition is not None else None

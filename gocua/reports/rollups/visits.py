@@ -141,7 +141,7 @@ def _fold_chunk(state: RollupState, keys: list) -> None:
     # folded (`flip_claims`); one a path forgot is caught by the nightly sweep, which moves
     # them too.
     residents = sorted({c.resident_id for items in claims.values() for c in items})
-    stages = dict(select_in(_SNAPSHOT_STAGES_SQL, residents))
+    stages: dict[int, int] = dict(select_in(_SNAPSHOT_STAGES_SQL, residents))
     counted = [v for v in visits if state.first_day <= v.day <= state.day]
     # Asked while this batch is still queued: the queue is what "not folded yet" means, for
     # these visits and for those other posts queue meanwhile.
@@ -183,7 +183,8 @@ def _count(
     unit_flows, member_flows = flows(), flows()
     for visit in counted:
         unit = unit_flows[(visit.unit_id, visit.day)]
-        member = member_flows[(visit.member_id, visit.day)]  # None: dropped when written
+        # A visit without a member counts under None, which write_member_flows drops.
+        member = member_flows[(visit.member_id, visit.day)]  # type: ignore[index]
         unit["visits"] += 1
         member["visits"] += 1
         if (visit.household_id, visit.day) not in households:
