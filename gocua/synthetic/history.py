@@ -598,7 +598,7 @@ def _visit_rows(
     for index, visit in enumerate(ordered):
         later = ordered[index + 1].t if index + 1 < len(ordered) else None
         _visit_row(rng, rows, home, member, visit.id, visit.t)
-        not_home = []
+        not_home: list[Person] = []
         for p, outcome in visit.outcomes.items():
             claimed = _CLAIMS.get(outcome, "")
             confirmed = _confirmed(p, claimed, visit.t) if claimed else None
@@ -630,21 +630,34 @@ def _visit_rows(
                     "",
                 ]
         if not_home:
-            rows.follow_ups.append(
-                (
-                    home.id,
-                    not_home[0].id if len(not_home) == 1 else None,
-                    visit.id,
-                    member,
-                    visit.day + 1,
-                    _NEXT_TIME_OF_DAY[visit.bucket],
-                    ("Không có nhà: " + ", ".join(p.full_name for p in not_home))[:200],
-                    "done" if later is not None else "open",
-                    later,
-                    visit.t,
-                )
-            )
+            _follow_up_row(rows, home, member, visit, not_home, later)
     return requests
+
+
+def _follow_up_row(
+    rows: FieldRows,
+    home: Home,
+    member: int,
+    visit: _Visit,
+    not_home: list[Person],
+    later: int | None,
+) -> None:
+    """The follow-up a `not_home` visit leaves for the next day, closed by the household's
+    next visit (at `later`) if there is one."""
+    rows.follow_ups.append(
+        (
+            home.id,
+            not_home[0].id if len(not_home) == 1 else None,
+            visit.id,
+            member,
+            visit.day + 1,
+            _NEXT_TIME_OF_DAY[visit.bucket],
+            ("Không có nhà: " + ", ".join(p.full_name for p in not_home))[:200],
+            "done" if later is not None else "open",
+            later,
+            visit.t,
+        )
+    )
 
 
 def _home_support_rows(
