@@ -275,7 +275,7 @@ def insert_rows(table: str, columns: list[str], rows: list[Row]) -> None:
     bulk_insert(table, columns, rows)
 
 
-def _insert_values(objects: Sequence[Model]) -> tuple[Options[Model], list[str], list[Row]]:
+def _insert_values(objects: Sequence[Model]) -> tuple["Options[Model]", list[str], list[Row]]:
     """(meta, columns, rows) to insert unsaved instances of one model: auto_now_add and
     defaults applied and each value prepared by its field, as `bulk_create` does; a primary
     key left empty is the database's to assign. The instances count as saved from now on."""

@@ -77,7 +77,7 @@ def _converters(column: Col) -> list[Converter]:
     return converters
 
 
-def db_value(field: Field[Any, Any], value: object) -> object:
+def db_value(field: "Field[Any, Any]", value: object) -> object:
     """One value of `field` read by hand-written SQL, converted as the ORM would (SQLite keeps
     datetimes as text). Called per row: the converters are found once per field and backend."""
     column, converters = _field_converters(field, connection.vendor)
@@ -87,6 +87,6 @@ def db_value(field: Field[Any, Any], value: object) -> object:
 
 
 @functools.cache
-def _field_converters(field: Field[Any, Any], vendor: str) -> tuple[Col, list[Converter]]:
+def _field_converters(field: "Field[Any, Any]", vendor: str) -> tuple[Col, list[Converter]]:
     column = field.get_col(field.model._meta.db_table)
     return column, _converters(column)
