@@ -496,6 +496,27 @@ def home_support_cancel(
 
 
 @transaction.atomic
+def _check_outreach_counts(people: int, dossiers: int, activations: int) -> None:
+    """Counts are not negative, and dossiers and activations do not exceed the people reached."""
+    for name, value in (
+        ("people_reached", people),
+        ("dossiers_collected", dossiers),
+        ("activations_helped", activations),
+    ):
+        if value < 0:
+            raise OperationRefused(_("Số lượng không được âm."), field=name)
+    if dossiers > people:
+        raise OperationRefused(
+            _("Số hồ sơ thu nhận không thể lớn hơn số người được tiếp cận."),
+            field="dossiers_collected",
+        )
+    if activations > people:
+        raise OperationRefused(
+            _("Số tài khoản kích hoạt không thể lớn hơn số người được tiếp cận."),
+            field="activations_helped",
+        )
+
+
 def outreach_record(
     *,
     unit: AdminUnit,
@@ -519,23 +540,7 @@ def outreach_record(
     place = typed(place, limits.PLACE, "place")
     if not place:
         raise OperationRefused(_("Hãy ghi địa điểm."), field="place")
-    for name, value in (
-        ("people_reached", people_reached),
-        ("dossiers_collected", dossiers_collected),
-        ("activations_helped", activations_helped),
-    ):
-        if value < 0:
-            raise OperationRefused(_("Số lượng không được âm."), field=name)
-    if dossiers_collected > people_reached:
-        raise OperationRefused(
-            _("Số hồ sơ thu nhận không thể lớn hơn số người được tiếp cận."),
-            field="dossiers_collected",
-        )
-    if activations_helped > people_reached:
-        raise OperationRefused(
-            _("Số tài khoản kích hoạt không thể lớn hơn số người được tiếp cận."),
-            field="activations_helped",
-        )
+    _check_outreach_counts(people_reached, dossiers_collected, activations_helped)
     campaign: Campaign | None
     if team is not None:
         if not (team.unit.edition == unit.edition and unit.path.startswith(team.unit.path)):

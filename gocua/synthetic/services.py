@@ -325,10 +325,22 @@ def _generate(
         return history.kpi_tally(members), len(members), tables.rows(homes, field_rows, clock)
 
     tally = _communes_write(commune_rows, plans, tables, people, on_progress)
+    extra = _outreach(salt, province, districts, plans, roster, clock, window)
+    _summary_counted(summary, {**tables.counts, **extra}, tally)
 
-    rng = random.Random(salt + ":outreach")
-    extra = teams.outreach_and_training(
-        rng,
+
+def _outreach(
+    salt: str,
+    province: AdminUnit,
+    districts: list[AdminUnit],
+    plans: list[population.CommunePlan],
+    roster: teams.Roster,
+    clock: Clock,
+    window: int,
+) -> dict[str, int]:
+    """The province's outreach events and trainings (their own random stream)."""
+    return teams.outreach_and_training(
+        random.Random(salt + ":outreach"),
         province=province,
         districts=districts,
         plans=plans,
@@ -336,7 +348,6 @@ def _generate(
         clock=clock,
         window=window,
     )
-    _summary_counted(summary, {**tables.counts, **extra}, tally)
 
 
 def _hamlets_create(plans: list[population.CommunePlan]) -> dict[int, list[AdminUnit]]:
@@ -626,7 +637,19 @@ def _field_rows(
         + extra["follow_ups"]
         for household, resident, v, member, due, when, reason, status, done_at, created in field_rows.follow_ups
     ]
-    support = [
+    support = _support_rows(field_rows, clock, db_uuid, extra)
+    return visits, outcomes, follow_ups, support
+
+
+def _support_rows(
+    field_rows: history.FieldRows,
+    clock: Clock,
+    db_uuid: Callable[[uuid.UUID], uuid.UUID | str],
+    extra: dict[str, Row],
+) -> list[Row]:
+    """The home-support requests, as table rows."""
+    at, day_date = clock.at, clock.day_date
+    return [
         (
             hid,
             resident,
@@ -653,7 +676,6 @@ def _field_rows(
             close_reason,
         ) in field_rows.home_support
     ]
-    return visits, outcomes, follow_ups, support
 
 
 def _in_background(

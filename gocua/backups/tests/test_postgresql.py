@@ -71,8 +71,17 @@ class Cluster:
 
     def create(self) -> None:
         data = self.folder / "data"
-        self.run(str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-                 "--no-sync", "-E", "UTF8")  # fmt: skip
+        self.run(
+            str(self.bin / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+        )
         self.write(self.config, _pgbackrest_conf(self.folder, self.port))
         archive = f"pgbackrest --config={self.config} --stanza={STANZA} archive-push %p"
         with (data / "postgresql.conf").open("a") as conf:
@@ -91,8 +100,17 @@ class Cluster:
         shutil.chown(path, "postgres", "postgres")
 
     def start(self, data: Path) -> None:
-        self.run(str(self.bin / "pg_ctl"), "-D", str(data), "-l", str(self.folder / "log.txt"),
-                 "-w", "-t", "60", "start")  # fmt: skip
+        self.run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(self.folder / "log.txt"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         self.running = data
 
     def stop(self) -> None:
@@ -139,8 +157,12 @@ def migrate_units(cluster: Cluster) -> None:
     env["PYTHONPATH"] = str(settings.BASE_DIR)
     done = subprocess.run(
         [sys.executable, "-P", "manage.py", "migrate", "geo", "--no-input", "-v0"],
-        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -165,8 +187,14 @@ def test_a_point_in_time_restore_brings_back_the_rows_of_that_moment():
         cluster.stop()
 
         restored = folder / "restored"
-        cluster.pgbackrest(f"--pg1-path={restored}", "--type=time", f"--target={moment}",
-                           "--target-action=promote", "--archive-mode=off", "restore")  # fmt: skip
+        cluster.pgbackrest(
+            f"--pg1-path={restored}",
+            "--type=time",
+            f"--target={moment}",
+            "--target-action=promote",
+            "--archive-mode=off",
+            "restore",
+        )
         cluster.start(restored)
         _wait_for_promotion(cluster)
         assert (at_that_moment, hamlets(cluster)) == (15, 15)
