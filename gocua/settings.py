@@ -11,8 +11,9 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from gocua.lib.dburl import parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("GOCUA_VAR_DIR", BASE_DIR / "var"))
@@ -174,10 +175,7 @@ def _database() -> dict[str, Any]:
         VAR_DIR.mkdir(parents=True, exist_ok=True)
         return _sqlite(os.environ.get("GOCUA_SQLITE_PATH", str(VAR_DIR / "gocua.sqlite3")))
     try:
-        # A plain dict: the settings below add keys its TypedDict does not list.
-        db: dict[str, Any] = dict(
-            dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
-        )
+        db = parse_database_url(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
     except (ValueError, KeyError) as exc:
         raise ImproperlyConfigured(
             f"DATABASE_URL is not a database URL GõCửa can use ({exc}): give "
