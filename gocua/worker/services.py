@@ -12,6 +12,7 @@ Every task of GõCửa is written to be run again after such a death and end in 
 import datetime as dt
 import os
 import socket
+from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
@@ -65,17 +66,33 @@ def tasks_recover(*, now: dt.datetime | None = None) -> int:
     alive = set(
         WorkerBeat.objects.filter(beat_at__gte=now - silence).values_list("worker_id", flat=True)
     )
-    recovered = 0
-    for task_id, worker_ids, started_at in DBTaskResult.objects.running().values_list(
-        "id", "worker_ids", "started_at"
+    return _give_back(
+        lambda owner, started_at, _queue: (
+            owner not in alive and (started_at is None or started_at <= now - silence)
+        )
+    )
+
+
+def tasks_give_back(*, worker_id: str, queue: str) -> int:
+    """Give back to the queue the task a worker's thread for `queue` was running when the
+    database went away under it (a failover): the thread runs one task at a time, so a task
+    of that queue still "running" in this worker's name is the one it lost. The worker keeps
+    beating meanwhile, so tasks_recover would never take it back."""
+    return _give_back(
+        lambda owner, _started_at, task_queue: owner == worker_id and task_queue == queue
+    )
+
+
+def _give_back(lost: Callable[[str | None, dt.datetime | None, str], bool]) -> int:
+    given = 0
+    for task_id, worker_ids, started_at, queue in DBTaskResult.objects.running().values_list(
+        "id", "worker_ids", "started_at", "queue_name"
     ):
-        owner = worker_ids[-1] if worker_ids else None
-        if owner in alive or (started_at is not None and started_at > now - silence):
-            continue
-        recovered += DBTaskResult.objects.filter(
-            pk=task_id, status=TaskResultStatus.RUNNING
-        ).update(status=TaskResultStatus.READY, started_at=None)
-    return recovered
+        if lost(worker_ids[-1] if worker_ids else None, started_at, queue):
+            given += DBTaskResult.objects.filter(
+                pk=task_id, status=TaskResultStatus.RUNNING
+            ).update(status=TaskResultStatus.READY, started_at=None)
+    return given
 
 
 def _uses_queue(task: Task[Any, Any]) -> bool:

@@ -195,3 +195,39 @@ def test_a_killed_worker_s_import_finishes_once_after_a_restart(queue, settings,
         UnitDay.objects.filter(unit=province).order_by("day").values_list("day", "st_none")
     )
     assert incremental == rebuilt and sum(n for _d, n in rebuilt) > 0
+
+
+def test_a_queue_thread_lives_through_a_database_outage_and_gives_back_its_task(
+    transactional_db, queue
+):
+    """A failover under a worker: its loop ends with a database error; the thread waits,
+    reconnects, gives back the task of its queue it was running (it keeps beating, so nobody
+    else would) and serves the queue again."""
+    import threading
+
+    from django.db import OperationalError
+
+    from gocua.worker.management.commands.worker import serve_through_outages
+
+    now = timezone.now()
+    lost = _running("w1", now)
+    DBTaskResult.objects.filter(pk=lost.pk).update(queue_name="quick")
+    other_queue = _running("w1", now)  # the 'default' thread's task: still running
+    DBTaskResult.objects.filter(pk=other_queue.pk).update(queue_name="default")
+    other_worker = _running("w2", now)
+
+    class Worker:
+        runs = 0
+
+        def run(self) -> None:
+            self.runs += 1
+            if self.runs == 1:
+                raise OperationalError("server closed the connection unexpectedly")
+
+    worker = Worker()
+    serve_through_outages(worker, worker_id="w1", queue="quick", stop=threading.Event())
+    assert worker.runs == 2
+    statuses = dict(DBTaskResult.objects.values_list("pk", "status"))
+    assert statuses[lost.pk] == TaskResultStatus.READY
+    assert statuses[other_queue.pk] == TaskResultStatus.RUNNING
+    assert statuses[other_worker.pk] == TaskResultStatus.RUNNING

@@ -4,7 +4,7 @@ import socket
 import threading
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections, connections
+from django.db import DatabaseError, close_old_connections, connections
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
@@ -12,6 +12,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from gocua.worker.services import (
     BEAT_EVERY,
     schedules_fire,
+    tasks_give_back,
     tasks_recover,
     worker_beat,
     worker_gone,
@@ -19,6 +20,34 @@ from gocua.worker.services import (
 
 log = logging.getLogger("gocua.worker")
 QUEUES = "default,quick"
+RECONNECT_EVERY = 1.0  # seconds between tries while the database is unreachable
+
+
+def serve_through_outages(
+    worker: Worker, *, worker_id: str, queue: str, stop: threading.Event
+) -> None:
+    """Run the queue's worker loop until the worker is told to stop, through database outages.
+
+    django-tasks-db's loop ends on any database error but a lock: a primary that crashed or
+    was switched over would end the thread (the process living on, beating, and serving that
+    queue no more) or the whole worker. Here the thread waits, reconnects (libpq's host list
+    finds the new primary) and gives back the task it was running, which every task of
+    GõCửa is written to run again."""
+    while not stop.is_set():
+        try:
+            worker.run()
+            return  # a signal asked the worker to stop
+        except DatabaseError:
+            log.warning("queue %s: the database is unreachable; trying again", queue)
+        while not stop.wait(RECONNECT_EVERY):
+            connections.close_all()
+            try:
+                given = tasks_give_back(worker_id=worker_id, queue=queue)
+            except DatabaseError:
+                continue
+            if given:
+                log.warning("queue %s: gave back %d interrupted task(s)", queue, given)
+            break
 
 
 class Command(BaseCommand):
@@ -72,9 +101,9 @@ class Command(BaseCommand):
                 stop.wait(BEAT_EVERY)
             connections.close_all()
 
-        def serve(worker: Worker) -> None:
+        def serve(worker: Worker, queue: str) -> None:
             try:
-                worker.run()
+                serve_through_outages(worker, worker_id=worker_id, queue=queue, stop=stop)
             finally:
                 connections.close_all()
 
@@ -83,13 +112,13 @@ class Command(BaseCommand):
         threading.Thread(target=housekeeping, name="gocua-housekeeping", daemon=True).start()
         for queue in names[1:]:
             threading.Thread(
-                target=serve, args=(make(queue),), name=f"gocua-{queue}", daemon=True
+                target=serve, args=(make(queue), queue), name=f"gocua-{queue}", daemon=True
             ).start()
         self.stderr.write(f"GõCửa worker {worker_id}: queues {', '.join(names)}")
         main = make(names[0])
         main.configure_signals()
         try:
-            main.run()
+            serve_through_outages(main, worker_id=worker_id, queue=names[0], stop=stop)
         finally:
             stop.set()
             try:
