@@ -224,6 +224,40 @@ def token_for(db):
 
 
 @pytest.fixture
+def replica(settings):
+    """`replica()` adds a database connection taken for a standby (settings.DATABASE_REPLICAS)
+    and returns its alias: a second connection to the test database, or with `**changes` to
+    its settings (a port nobody listens on) one that cannot be reached. It sees only what the
+    primary committed: tests reading through it are transactional. Made for this thread and
+    not listed in DATABASES, as the test case allows a connection made during a test."""
+    import copy
+
+    from django.db import DEFAULT_DB_ALIAS, connections
+    from django.db.utils import load_backend
+
+    from gocua.lib import replicas
+
+    added: list[str] = []
+
+    def add(**changes):
+        alias = f"replica_test_{len(added) + 1}"
+        settings_dict = {**copy.deepcopy(connections[DEFAULT_DB_ALIAS].settings_dict), **changes}
+        connections[alias] = load_backend(settings_dict["ENGINE"]).DatabaseWrapper(
+            settings_dict, alias
+        )
+        added.append(alias)
+        settings.DATABASE_REPLICAS = list(added)
+        return alias
+
+    replicas.forget_health()
+    yield add
+    for alias in added:
+        connections[alias].close()
+        del connections[alias]
+    replicas.forget_health()
+
+
+@pytest.fixture
 def browser(monkeypatch):
     """Debian's chromium driven by Playwright, for the browser tests (gocua.browser_testing)."""
     from django.db import connections

@@ -7,6 +7,7 @@ commune, tests).
 """
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,19 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
     if value < minimum:
         raise ImproperlyConfigured(f"{name} must be {minimum} or more, not {value}")
+    return value
+
+
+def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not value >= minimum or value == float("inf"):
+        raise ImproperlyConfigured(f"{name} must be {minimum:g} or more, not {raw.strip()}")
     return value
 
 
@@ -120,6 +134,8 @@ TASKS = {
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # After a POST, this browser reads from the primary for a few seconds (read-your-writes).
+    "gocua.lib.replicas.PrimaryAfterWrite",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "gocua.accounts.middleware.ChosenLanguageMiddleware",
@@ -170,29 +186,31 @@ def _sqlite(name: str) -> dict[str, Any]:
     }
 
 
-def _database() -> dict[str, Any]:
-    if not DATABASE_URL:
+def _database(
+    url: str = DATABASE_URL, setting: str = "DATABASE_URL", **options: Any
+) -> dict[str, Any]:
+    if not url:
         VAR_DIR.mkdir(parents=True, exist_ok=True)
         return _sqlite(os.environ.get("GOCUA_SQLITE_PATH", str(VAR_DIR / "gocua.sqlite3")))
     try:
-        db = parse_database_url(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
+        db = parse_database_url(url, conn_max_age=600, conn_health_checks=True, **options)
     except (ValueError, KeyError) as exc:
         raise ImproperlyConfigured(
-            f"DATABASE_URL is not a database URL GõCửa can use ({exc}): give "
+            f"{setting} is not a database URL GõCửa can use ({exc}): give "
             "postgres://USER:PASSWORD@HOST:5432/NAME or sqlite:///path/to/file.sqlite3"
         ) from None
     if db["ENGINE"] == "django.db.backends.sqlite3":
         # sqlite:///relative/path or sqlite:////absolute/path, as dj-database-url reads them.
         if not db.get("NAME") or db["NAME"] == ":memory:":
             raise ImproperlyConfigured(
-                "DATABASE_URL=sqlite:// needs a file: sqlite:///path/to/file.sqlite3"
+                f"{setting}=sqlite:// needs a file: sqlite:///path/to/file.sqlite3"
             )
         Path(db["NAME"]).resolve().parent.mkdir(parents=True, exist_ok=True)
         return _sqlite(db["NAME"])
     if db["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured(
-            "DATABASE_URL must be postgres://… (production) or sqlite:///path/to/file.sqlite3, "
-            f"not {DATABASE_URL.split(':', 1)[0]}://…"
+            f"{setting} must be postgres://… (production) or sqlite:///path/to/file.sqlite3, "
+            f"not {url.split(':', 1)[0]}://…"
         )
     # Parameters bound by the server, and statements run five times on a connection kept
     # prepared: the phone's visit post repeats the same dozen statements, and parsing and
@@ -203,7 +221,37 @@ def _database() -> dict[str, Any]:
     return db
 
 
+def _replicas(primary: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Aliases replica_1, replica_2… from DATABASE_REPLICA_URL: standbys of the primary, as a
+    comma-separated list of URLs read like DATABASE_URL (a comma inside one URL, as in a
+    libpq host list h1:5432,h2:5432, stays in it). See gocua.lib.replicas for what reads there."""
+    raw = os.environ.get("DATABASE_REPLICA_URL", "").strip()
+    if not raw:
+        return {}
+    if primary["ENGINE"] == "django.db.backends.sqlite3":
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL needs PostgreSQL: set DATABASE_URL=postgres://… or unset it"
+        )
+    urls = [u.strip() for u in re.split(r",(?=\s*[a-z][a-z0-9+.-]*://)", raw) if u.strip()]
+    replicas = {}
+    for number, url in enumerate(urls, start=1):
+        # A standby that does not answer must not hold a page for long: the primary serves.
+        # Of a host list, the standby (or whichever host answers, once a failover left none).
+        db = _database(url, "DATABASE_REPLICA_URL", role="prefer-standby", connect_timeout=2)
+        if db["ENGINE"] != primary["ENGINE"]:
+            raise ImproperlyConfigured("DATABASE_REPLICA_URL must list postgres://… URLs only")
+        # The test runner points each replica at the test database instead of creating one.
+        db["TEST"] = {"MIRROR": "default"}
+        replicas[f"replica_{number}"] = db
+    return replicas
+
+
 DATABASES = {"default": _database()}
+DATABASES.update(_replicas(DATABASES["default"]))
+DATABASE_REPLICAS = [alias for alias in DATABASES if alias.startswith("replica_")]
+DATABASE_ROUTERS = ["gocua.lib.replicas.ReplicaRouter"]
+# Seconds a replica may lag behind the primary and still serve dashboards and reports.
+REPLICA_MAX_LAG = env_float("GOCUA_REPLICA_MAX_LAG", 3.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -35,9 +35,13 @@ KEEPALIVES = {
 }
 
 
-def parse_database_url(url: str, **defaults: Any) -> dict[str, Any]:
+def parse_database_url(
+    url: str, *, role: str = "read-write", connect_timeout: int = CONNECT_TIMEOUT, **defaults: Any
+) -> dict[str, Any]:
     """Django's DATABASES entry for `url` (dj-database-url's keys; `defaults` are its
-    conn_max_age etc.). Raises ValueError for a URL it cannot read."""
+    conn_max_age etc.). With several hosts, `role` is the session libpq looks for among them
+    unless the URL says (target_session_attrs: read-write for the primary, prefer-standby for
+    a replica). Raises ValueError for a URL it cannot read."""
     found = _AUTHORITY.match(url)
     hosts = unquote(found.group("hosts")) if found else ""
     if found is None or "," not in hosts:
@@ -55,12 +59,11 @@ def parse_database_url(url: str, **defaults: Any) -> dict[str, Any]:
         db["PORT"] = ",".join(ports) if any(ports) else ""
     if db.get("ENGINE") == "django.db.backends.postgresql":
         options = db.setdefault("OPTIONS", {})
-        options.setdefault("connect_timeout", CONNECT_TIMEOUT)
+        options.setdefault("connect_timeout", connect_timeout)
         for key, value in KEEPALIVES.items():
             options.setdefault(key, value)
         if "," in str(db.get("HOST", "")):
-            # Several hosts: the primary is the one that takes writes.
-            options.setdefault("target_session_attrs", "read-write")
+            options.setdefault("target_session_attrs", role)
     return db
 
 

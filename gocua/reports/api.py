@@ -10,6 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 from gocua.accounts.selectors import is_unrestricted, unit_for_user_or_404
 from gocua.api.common import ERRORS, api_user
 from gocua.geo.selectors import EditionError, resolve_edition
+from gocua.lib.replicas import replica_reads
 from gocua.reports.selectors import kpi_rows, min_age_now, rollup_freshness
 
 router = Router(tags=["units"])
@@ -66,6 +67,7 @@ class KpiQuery(Schema):
     # The operation id it was published with, from when this route lived in gocua/api/units.py.
     operation_id="gocua_api_units_unit_kpi",
 )
+@replica_reads
 def unit_kpi(request: HttpRequest, code: str, query: Query[KpiQuery]):
     """404 for a unit that does not exist or lies outside the user's jurisdiction."""
     user = api_user(request)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 from gocua.accounts.selectors import home_unit, unit_for_user_or_404, unit_visible
 from gocua.accounts.services import audit_record
 from gocua.geo.selectors import units_in_subtree
+from gocua.lib.replicas import replica_reads
 from gocua.people.models import Stage
 from gocua.people.records import residents_for_user
 from gocua.reports import charts, rollups
@@ -79,6 +80,7 @@ def _metric_view(row: dict, metric: str) -> dict:
 
 @login_required
 @require_GET
+@replica_reads
 def dashboard(request: HttpRequest, edition: int | None = None, code: str | None = None):
     """The dashboard of a unit (the user's own by default): cards, funnel, daily rates, pace,
     ranking of the child units, map, team productivity, downloads."""
@@ -140,6 +142,7 @@ def dashboard(request: HttpRequest, edition: int | None = None, code: str | None
 
 @login_required
 @require_GET
+@replica_reads
 def committee_report(request: HttpRequest, edition: int, code: str, fmt: str) -> HttpResponse:
     """The People's Committee report of the unit and every level under it (XLSX or CSV)."""
     if fmt not in ("xlsx", "csv"):
@@ -199,6 +202,7 @@ def snapshot_range(
 
 @login_required
 @require_GET
+@replica_reads
 def snapshot(request: HttpRequest, edition: int, code: str) -> HttpResponse:
     """Daily rows of the unit and its children for a date range (?from=&to=&format=csv|xlsx)."""
     unit = unit_for_user_or_404(request.user, edition, code)
@@ -249,6 +253,7 @@ def snapshot(request: HttpRequest, edition: int, code: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@replica_reads
 def reconciliation(request: HttpRequest, edition: int | None = None, code: str | None = None):
     """Field claims against the official extracts: per team and member, the residents whose
     confirmed stage went backwards, and the claimed-vs-confirmed gap per unit."""

@@ -4,11 +4,13 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from gocua.accounts.selectors import home_unit, unit_for_user_or_404, unit_visible
+from gocua.lib.replicas import replica_reads
 from gocua.reports.selectors import kpi_rows, min_age_now, rollup_freshness
 
 
 @login_required
 @require_GET
+@replica_reads
 def kpi_page(
     request: HttpRequest, edition: int | None = None, code: str | None = None
 ) -> HttpResponse:

@@ -29,6 +29,8 @@ def gocua(tmp_path, *args, **env):
         ({"DATABASE_URL": "mysql://u@db/gocua", "GOCUA_SECRET_KEY": "k"}, "must be postgres://"),
         ({"DATABASE_URL": "sqlite://", "GOCUA_SECRET_KEY": "k"}, "needs a file"),
         ({"GOCUA_HTTPS": "1"}, "GOCUA_TRUSTED_PROXY_COUNT"),
+        ({"DATABASE_REPLICA_URL": "postgres://u@standby/gocua"}, "needs PostgreSQL"),
+        ({"GOCUA_REPLICA_MAX_LAG": "soon"}, "must be a number of seconds"),
         ({"GOCUA_LOGIN_FAILURE_LIMIT": "many"}, "must be a whole number"),
         (
             {"DATABASE_URL": "postgres://postgres@127.0.0.1:1/x", "GOCUA_SECRET_KEY": "k"},

@@ -8,7 +8,7 @@ them (a read replica could serve them)."""
 
 import datetime as dt
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Count
 
 from gocua.changes.models import ChangedResident, PendingResidents, PendingVisit
@@ -94,7 +94,9 @@ def rollup_state() -> RollupState | None:
     state = RollupState.objects.filter(pk=1).first()
     if state is None:
         return None
-    with connection.cursor() as cursor:
+    # From the database the state came from (a replica's, on a dashboard): the queue then
+    # matches the "figures as of" moment it is shown beside.
+    with connections[state._state.db or DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(_WAITING_SQL)
         visits, waiting, since, edited = cursor.fetchone()
     state.visits_waiting = int(visits or 0)
