@@ -14,7 +14,7 @@ DEMO_PASSWORD ?= go-cua-demo-2026
 # The PostgreSQL run of the suite; pytest-django creates and drops its own test_ database.
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install demo test test-sqlite test-postgres lint chromium pgbackrest
+.PHONY: install demo test test-sqlite test-postgres lint chromium pgbackrest pgbouncer
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,13 @@ pgbackrest:
 	  echo "installing Debian's pgbackrest for the point-in-time restore test"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbackrest >/dev/null; }
 
+# The PostgreSQL run also goes through Debian's pgbouncer in transaction pooling mode
+# (GOCUA_DB_POOLER=transaction, README.md).
+pgbouncer:
+	@command -v pgbouncer >/dev/null 2>&1 || test -x /usr/sbin/pgbouncer || { \
+	  echo "installing Debian's pgbouncer for the transaction pooling test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null; }
+
 # Style, the layers (.importlinter) and the types (mypy, settings in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check gocua bench conftest.py
@@ -57,7 +64,7 @@ lint: $(STAMP)
 test-sqlite: $(STAMP) chromium
 	GOCUA_SECRET_KEY=test-only-key $(BIN)/pytest
 
-test-postgres: $(STAMP) chromium pgbackrest
+test-postgres: $(STAMP) chromium pgbackrest pgbouncer
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not running on 127.0.0.1:5432 (.ci/run starts it)"; exit 1; }
 	DATABASE_URL=$(PG_URL) GOCUA_SECRET_KEY=test-only-key $(BIN)/pytest
 

@@ -186,6 +186,46 @@ def _sqlite(name: str) -> dict[str, Any]:
     }
 
 
+def _db_pooler() -> str:
+    raw = os.environ.get("GOCUA_DB_POOLER", "").strip().lower()
+    if raw in ("", "none"):
+        return ""
+    if raw != "transaction":
+        raise ImproperlyConfigured(
+            "GOCUA_DB_POOLER must be empty (direct connections) or transaction (behind "
+            f"pgbouncer's pool_mode = transaction), not {raw!r}"
+        )
+    if not DATABASE_URL.startswith(("postgres", "pgsql")):
+        raise ImproperlyConfigured(
+            "GOCUA_DB_POOLER=transaction is for PostgreSQL behind pgbouncer: DATABASE_URL is not "
+            "a postgres:// URL"
+        )
+    return raw
+
+
+# How PostgreSQL is reached: "" (directly, or through a pooler in session mode) or
+# "transaction" (pgbouncer's transaction pooling, where two transactions of one connection
+# may run on two server connections: see _behind_pooler).
+DB_POOLER = _db_pooler()
+
+
+def _behind_pooler(db: dict[str, Any]) -> None:
+    """Behind transaction pooling nothing may outlive a transaction on the server connection.
+    psycopg names the statements it prepares _pg3_0, _pg3_1… on every connection, so two
+    clients meeting on one server connection collide (DuplicatePreparedStatement; pgbouncer
+    1.18 does not track prepared statements): none are prepared. Django's `.iterator()` outside
+    a transaction declares a cursor WITH HOLD and fetches from it in later transactions, which
+    may land on another server connection: the rows are fetched at once instead (the audit log
+    and rejects CSVs, held in memory while they stream). Server-side binding stays: its
+    statements are unnamed, parsed and run in one round trip on one server connection. The
+    session's time zone is one of the parameters pgbouncer tracks and sets again for each
+    client, and the import's staging table lives one transaction (imports.staging)."""
+    if DB_POOLER != "transaction":
+        return
+    db["OPTIONS"]["prepare_threshold"] = None
+    db["DISABLE_SERVER_SIDE_CURSORS"] = True
+
+
 def _database(
     url: str = DATABASE_URL, setting: str = "DATABASE_URL", **options: Any
 ) -> dict[str, Any]:
@@ -216,6 +256,7 @@ def _database(
     # prepared: the phone's visit post repeats the same dozen statements, and parsing and
     # planning them again each time cost PostgreSQL more than running them.
     db.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+    _behind_pooler(db)
     # Django's backend, with a health check that needs no `SELECT 1` round trip.
     db["ENGINE"] = "gocua.lib.postgresql"
     return db

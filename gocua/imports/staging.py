@@ -10,6 +10,7 @@ SQLite, one executemany.
 
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db import connection
 
 from gocua.geo.models import AdminUnit, Level
@@ -170,11 +171,14 @@ def residents_copy(text: str) -> None:
     national IDs the database checks as for any insert. Inside the chunk's transaction."""
     columns = ["id", *RESIDENT_COLUMNS]
     names = ", ".join(f'"{c}"' for c in columns)
+    # Emptied at each commit and created once per connection; behind transaction pooling
+    # (settings.DB_POOLER) dropped at each commit instead: a table left on a pooler's server
+    # connection would outlive a migration of the registry and be found by another client.
+    on_commit = "DROP" if settings.DB_POOLER == "transaction" else "DELETE ROWS"
     with connection.cursor() as cursor:
-        # Emptied at each commit; created once per connection.
         cursor.execute(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {RESIDENTS_STAGE} "
-            f"(LIKE {RESIDENTS} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+            f"(LIKE {RESIDENTS} INCLUDING DEFAULTS) ON COMMIT {on_commit}"
         )
         copy_insert(RESIDENTS_STAGE, columns, text)
         cursor.execute(f"INSERT INTO {RESIDENTS} ({names}) SELECT {names} FROM {RESIDENTS_STAGE}")

@@ -33,6 +33,15 @@ def gocua(tmp_path, *args, **env):
         ({"GOCUA_REPLICA_MAX_LAG": "soon"}, "must be a number of seconds"),
         ({"GOCUA_LOGIN_FAILURE_LIMIT": "many"}, "must be a whole number"),
         (
+            {
+                "DATABASE_URL": "postgres://u@db/gocua",
+                "GOCUA_SECRET_KEY": "k",
+                "GOCUA_DB_POOLER": "session",
+            },
+            "GOCUA_DB_POOLER must be empty",
+        ),
+        ({"GOCUA_DB_POOLER": "transaction"}, "GOCUA_DB_POOLER=transaction is for PostgreSQL"),
+        (
             {"DATABASE_URL": "postgres://postgres@127.0.0.1:1/x", "GOCUA_SECRET_KEY": "k"},
             "cannot use the database",
         ),
