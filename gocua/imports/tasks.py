@@ -5,7 +5,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
 from gocua.imports.citizens import citizens_import
@@ -15,6 +16,13 @@ from gocua.imports.services import upload_discard
 from gocua.imports.stages import stages_import
 
 log = logging.getLogger("gocua.imports")
+
+# What the uploader reads when the worker cannot find their file: a server set-up mistake, said
+# so that they can pass it on (the folder's path stays in the server's log).
+NOT_SHARED = _(
+    "Máy chạy nền không tìm thấy tệp đã tải lên: các máy chủ web và máy chạy nền phải dùng chung "
+    "một thư mục GOCUA_FILES_DIR. Hãy báo quản trị hệ thống, rồi tải tệp lên lại."
+)
 
 
 @task()
@@ -31,6 +39,17 @@ def _run(job: ImportJob) -> dict:
     if job.finished:  # ended meanwhile (cancelled before it started, or a repeat)
         upload_discard(job)
         return {"status": job.status}
+    if not job.upload or not default_storage.exists(job.upload):
+        # The web server that took the file keeps it in its GOCUA_FILES_DIR: a worker on another
+        # machine sees it only when that folder is shared (an NFS mount), the same path on all.
+        log.error(
+            "import %s: its uploaded file %s is not in this worker's GOCUA_FILES_DIR (%s): "
+            "the web servers and workers must share that folder",
+            job.pk,
+            job.upload,
+            settings.MEDIA_ROOT,
+        )
+        return _failed(job, str(NOT_SHARED))  # in the language of who started the job
     run = citizens_import if job.kind == ImportJob.Kind.CITIZENS else stages_import
     options: dict[str, Any] = (
         {"edition": job.edition} if job.kind == ImportJob.Kind.CITIZENS else {}
@@ -47,11 +66,17 @@ def _run(job: ImportJob) -> dict:
     except ImportFileError as exc:
         # The header was read when it was queued; the rest of the file may still be broken.
         message = str(exc).split(": ", 1)[-1]
-        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED, message=message)
         log.warning("import %s: %s", job.pk, message)
-        return {"status": ImportJob.Status.FAILED}
+        return _failed(job, message)
     finally:
         job.refresh_from_db()
         if job.finished:
             upload_discard(job)
     return summary.as_dict()
+
+
+def _failed(job: ImportJob, message: str) -> dict:
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.FAILED, message=message, finished_at=timezone.now()
+    )
+    return {"status": ImportJob.Status.FAILED}

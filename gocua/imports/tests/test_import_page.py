@@ -148,3 +148,22 @@ def test_a_queued_job_can_be_cancelled_before_it_starts(client, bob, settings):
     job.refresh_from_db()
     assert (job.status, job.upload) == ("cancelled", "")
     assert not Resident.objects.exists()
+
+
+def test_a_worker_that_cannot_see_the_uploaded_file_fails_the_job_naming_gocua_files_dir(
+    client, bob, settings, tmp_path, caplog
+):
+    from gocua.imports.tasks import import_run
+
+    client.force_login(bob)
+    client.post("/imports/", {"kind": "citizens", "file": upload([IN_A])})
+    job = ImportJob.objects.get()
+    # The worker runs on another machine whose GOCUA_FILES_DIR is not the web server's folder.
+    settings.MEDIA_ROOT = tmp_path / "not-shared"
+    assert import_run.call(job.pk) == {"status": "failed"}
+    job.refresh_from_db()
+    assert job.status == "failed" and job.finished_at is not None
+    assert "GOCUA_FILES_DIR" in job.message and str(tmp_path) not in job.message
+    page = client.get(f"/imports/{job.pk}/").content.decode()
+    assert "GOCUA_FILES_DIR" in page and not Resident.objects.exists()
+    assert "GOCUA_FILES_DIR" in caplog.text and "Traceback" not in caplog.text
