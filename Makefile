@@ -14,7 +14,7 @@ DEMO_PASSWORD ?= go-cua-demo-2026
 # The PostgreSQL run of the suite; pytest-django creates and drops its own test_ database.
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install demo test test-sqlite test-postgres lint chromium pgbackrest pgbouncer
+.PHONY: install demo test test-sqlite test-postgres test-ha lint chromium pgbackrest pgbouncer
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,8 +56,8 @@ pgbouncer:
 
 # Style, the layers (.importlinter) and the types (mypy, settings in pyproject.toml).
 lint: $(STAMP)
-	$(BIN)/ruff check gocua bench conftest.py
-	$(BIN)/ruff format --check gocua bench conftest.py
+	$(BIN)/ruff check gocua bench drills conftest.py
+	$(BIN)/ruff format --check gocua bench drills conftest.py
 	GOCUA_SECRET_KEY=lint-only-key $(BIN)/lint-imports
 	GOCUA_SECRET_KEY=lint-only-key $(BIN)/mypy
 
@@ -68,4 +68,10 @@ test-postgres: $(STAMP) chromium pgbackrest pgbouncer
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not running on 127.0.0.1:5432 (.ci/run starts it)"; exit 1; }
 	DATABASE_URL=$(PG_URL) GOCUA_SECRET_KEY=test-only-key $(BIN)/pytest
 
-test: lint test-sqlite test-postgres
+# The failover drill (drills/failover.py, docs/scale.md): its own PostgreSQL primary and
+# synchronous standby on spare ports, two app nodes and a worker; phones post while a node is
+# killed and the primary crashes. Needs Debian's PostgreSQL server binaries, not the server on 5432.
+test-ha: $(STAMP)
+	$(BIN)/python -m drills.failover
+
+test: lint test-sqlite test-postgres test-ha

@@ -130,6 +130,9 @@ class HouseholdOut(pydantic.BaseModel):
     id: int
     address: str
     hamlet: str
+    # By anyone: a phone that lost its storage, or a second member of the hamlet, sees that
+    # the house was just walked (and a phone sees its own posts, read on the primary).
+    last_visit_at: dt.datetime | None = Field(description="when the household was last visited")
     residents: list[ResidentOut]
 
 

@@ -37,7 +37,7 @@ def test_it_answers_the_contract_shape(api, vy, homes):
         "next_offset",
     }
     first = body["households"][0]
-    assert set(first) == {"id", "address", "hamlet", "residents"}
+    assert set(first) == {"id", "address", "hamlet", "last_visit_at", "residents"}
     assert set(first["residents"][0]) == {
         "id",
         "name",
@@ -52,6 +52,7 @@ def test_it_answers_the_contract_shape(api, vy, homes):
             "id": homes.h1.pk,
             "address": "12 Hẻm 3",
             "hamlet": "Khu phố 1",
+            "last_visit_at": None,
             "residents": [
                 {
                     "id": homes.binh.pk,
@@ -81,6 +82,7 @@ def test_it_answers_the_contract_shape(api, vy, homes):
             "id": homes.h2.pk,
             "address": "14 Hẻm 3",
             "hamlet": "Khu phố 1",
+            "last_visit_at": None,
             "residents": [
                 {
                     "id": homes.dung.pk,
@@ -138,6 +140,21 @@ def test_it_pulls_only_what_changed_since_the_cursor(api, vy, vu, homes):
     delta = pull(api, vy, since=cursor)
     assert [h["id"] for h in delta["households"]] == [homes.h2.pk]
     assert delta["full"] is False and delta["cursor"] != cursor
+
+
+def test_a_household_s_last_visit_is_there_as_soon_as_a_phone_posts_it(api, vy, vu, homes):
+    """What the failover drill's phones look for after each post (read on the primary)."""
+    later = timezone.now().replace(microsecond=123000)  # the API answers in milliseconds
+    earlier = later - dt.timedelta(hours=2)
+    api(vu).post(
+        "/api/v1/visits/sync", {"visits": [visit(homes.h2, (homes.dung, "refused"), at=later)]}
+    )
+    api(vy).post(
+        "/api/v1/visits/sync", {"visits": [visit(homes.h2, (homes.dung, "refused"), at=earlier)]}
+    )
+    seen = {h["id"]: h["last_visit_at"] for h in pull(api, vy)["households"]}
+    assert seen[homes.h1.pk] is None
+    assert dt.datetime.fromisoformat(seen[homes.h2.pk].replace("Z", "+00:00")) == later
 
 
 def test_it_lists_households_with_no_work_left_as_removed(api, vy, homes):

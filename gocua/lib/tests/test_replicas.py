@@ -240,18 +240,15 @@ def test_a_replica_of_sqlite_is_refused_in_one_line(monkeypatch):
         gocua_settings._replicas(primary)
 
 
-def test_a_comma_inside_a_replica_url_stays_in_it(monkeypatch):
+def test_a_host_list_inside_a_replica_url_stays_in_it_and_asks_for_a_standby(monkeypatch):
     from gocua import settings as gocua_settings
 
-    seen = []
-
-    def parse(url, setting):  # the primary's parsing (libpq host lists) is not tested here
-        seen.append(url)
-        return {"ENGINE": "gocua.lib.postgresql", "OPTIONS": {}}
-
-    monkeypatch.setattr(gocua_settings, "_database", parse)
     monkeypatch.setenv(
         "DATABASE_REPLICA_URL", "postgres://u@h1:5432,h2:5433/gocua,postgres://u@h3/gocua"
     )
-    gocua_settings._replicas({"ENGINE": "gocua.lib.postgresql"})
-    assert seen == ["postgres://u@h1:5432,h2:5433/gocua", "postgres://u@h3/gocua"]
+    replicas = gocua_settings._replicas({"ENGINE": "gocua.lib.postgresql"})
+    first, second = replicas["replica_1"], replicas["replica_2"]
+    assert (first["HOST"], first["PORT"], second["HOST"]) == ("h1,h2", "5432,5433", "h3")
+    assert first["OPTIONS"]["target_session_attrs"] == "prefer-standby"
+    assert first["OPTIONS"]["connect_timeout"] == second["OPTIONS"]["connect_timeout"] == 2
+    assert first["TEST"] == {"MIRROR": "default"}
