@@ -48,17 +48,28 @@ GIVEN = (
 PREFIXES = ["032", "034", "036", "038", "086", "090", "091", "093", "096", "097", "098", "088"]
 
 
-def make_file(rows: int, path: Path) -> None:
+def make_file(
+    rows: int, path: Path, province: str = "72", born_elsewhere: tuple[str, ...] = ()
+) -> None:
+    """A citizens file of `rows` synthetic people over the real 2023 communes of `province`.
+
+    A national ID has 6 serial digits, so past a million rows people are registered in other
+    provinces: `born_elsewhere` names those provinces' ID prefixes (Tây Ninh's default is the
+    file this bench always made). Files of different provinces get different prefixes and Mã hộ
+    so that they can be imported into one database side by side."""
     from gocua.lib.adminunits import query
     from gocua.lib.nid import make
 
     communes = [
         r["wardCode"]
         for r in query(
-            "SELECT wardCode FROM admin_units_legacy WHERE provinceCode = '72' ORDER BY wardCode"
+            "SELECT wardCode FROM admin_units_legacy "
+            f"WHERE provinceCode = '{int(province):02d}' ORDER BY wardCode"
         )
     ]
-    rnd = random.Random(1_200_000)
+    tay_ninh = province == "72"
+    prefixes = ("072", "079", "074", "080") if tay_ninh else (f"0{province}", *born_elsewhere)
+    rnd = random.Random(1_200_000 if tay_ninh else 1_200_000 + int(province))
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")  # renamed when complete: a killed run leaves no stub
     with partial.open("w", encoding="utf-8", newline="") as fh:
@@ -77,9 +88,12 @@ def make_file(rows: int, path: Path) -> None:
             sex = rnd.choice("MF")
             year = rnd.randint(1930, 2012)
             born = dt.date(year, rnd.randint(1, 12), rnd.randint(1, 28))
-            # 6 serial digits: past a million rows, people registered in other provinces.
-            province = ("072", "079", "074", "080")[i // 1_000_000 % 4]
-            nid = make(province_code=province, sex=sex, birth_year=year, serial=i)
+            nid = make(
+                province_code=prefixes[i // 1_000_000 % len(prefixes)],
+                sex=sex,
+                birth_year=year,
+                serial=i,
+            )
             name = f"{rnd.choice(FAMILY)} {rnd.choice(MIDDLE)} {rnd.choice(GIVEN)}"
             phone = (
                 f"{rnd.choice(PREFIXES)}{rnd.randint(0, 9_999_999):07d}"
@@ -96,7 +110,7 @@ def make_file(rows: int, path: Path) -> None:
                     phone,
                     commune,
                     hamlet,
-                    f"H{household:08d}",
+                    f"H{household:08d}" if tay_ninh else f"H{province}-{household:08d}",
                     address,
                 ]
             )

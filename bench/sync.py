@@ -348,6 +348,38 @@ def wait_ready(url: str, server: subprocess.Popen) -> None:
     raise SystemExit("gocua serve did not answer within 60 s")
 
 
+def ensure_wrk() -> None:
+    if not shutil.which("wrk"):
+        # Like `make test` with chromium: the bench installs its Debian tool, nothing by hand.
+        print("installing Debian's wrk for the load generator", file=sys.stderr)
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True,
+                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})  # fmt: skip
+
+
+def start_server(env: dict, workers: int = 2) -> tuple[subprocess.Popen, str]:
+    """`gocua serve` (granian, `workers` processes and the background worker) on a free port
+    of 127.0.0.1, in a session of its own (stop_server ends it whole); returns it and its URL."""
+    gocua = str(Path(sys.executable).parent / "gocua")
+    port = free_port()
+    url = f"http://{PG_HOST}:{port}"
+    server = subprocess.Popen(
+        [gocua, "serve", "--host", PG_HOST, "--port", str(port), "--workers", str(workers)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    wait_ready(url, server)
+    return server, url
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--members", type=int, default=200)
@@ -367,12 +399,7 @@ def main() -> None:
         "counted the visits still queued",
     )
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        # Like `make test` with chromium: the bench installs its Debian tool, nothing by hand.
-        print("installing Debian's wrk for the load generator", file=sys.stderr)
-        subprocess.run(["apt-get", "update", "-qq"], check=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True,
-                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})  # fmt: skip
+    ensure_wrk()
 
     db = f"gocua_bench_sync_{os.getpid()}"
     tmp = Path(tempfile.mkdtemp(prefix="gocua-bench-sync-"))
@@ -405,14 +432,7 @@ def main() -> None:
         lua = tmp / "replay.lua"
         lua.write_text(LUA)
 
-        port = free_port()
-        url = f"http://{PG_HOST}:{port}"
-        server = subprocess.Popen(
-            [gocua, "serve", "--host", PG_HOST, "--port", str(port), "--workers", "2"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )  # fmt: skip
-        wait_ready(url, server)
+        server, url = start_server(env)
 
         import psycopg
 
@@ -459,11 +479,7 @@ def main() -> None:
             times, size = worklist_times(url, people["big"]["token"], args.rounds)
     finally:
         if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
+            stop_server(server)
         from django.db import connections
 
         connections.close_all()
