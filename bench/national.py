@@ -28,7 +28,7 @@ bench/dashboard.py --from-import. Targets: dashboards and worklist < 100 ms and 
 1.2M; import throughput within 20% of the first province's and of the 1.2M run. Figures only:
 nothing here fails on a time.
 
-    .venv/bin/python bench/national.py                       # build (about 15 min) and measure
+    .venv/bin/python bench/national.py                       # build (about 25 min) and measure
     .venv/bin/python bench/national.py --reuse               # measure the kept database again
     .venv/bin/python bench/national.py --reuse --no-sync --no-rebuild   # the reads only
 """
