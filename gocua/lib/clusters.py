@@ -54,14 +54,28 @@ def owned_folder(path: Path) -> Path:
     return path
 
 
-def eventually(check: Callable[[], T], *, within: float = 30, every: float = 0.1) -> T:
-    """The first true answer of `check`, polled for up to `within` seconds (errors count as
-    not yet); the last answer when none came."""
+def owned_file(path: Path, text: str) -> Path:
+    """`text` written to `path`, the file given to the `postgres` user (who reads it whatever
+    the umask)."""
+    path.write_text(text)
+    shutil.chown(path, "postgres", "postgres")
+    return path
+
+
+def eventually(
+    check: Callable[[], T],
+    *,
+    within: float = 30,
+    every: float = 0.1,
+    errors: tuple[type[Exception], ...] = (psycopg.Error, OSError),
+) -> T:
+    """The first true answer of `check`, polled for up to `within` seconds (`errors`, a server
+    not up or a role not replayed yet, count as not yet); the last answer when none came."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         try:
             answer: T | None = check()
-        except (psycopg.Error, OSError):
+        except errors:
             answer = None
         if answer:
             return answer
@@ -70,7 +84,8 @@ def eventually(check: Callable[[], T], *, within: float = 30, every: float = 0.1
 
 
 class Server:
-    """One PostgreSQL server in `folder`/data on a spare port."""
+    """One PostgreSQL server: its data in `folder`/`name`, its log and socket in `folder`, on a
+    spare port."""
 
     def __init__(self, folder: Path, name: str):
         self.folder = owned_folder(folder)

@@ -9,7 +9,6 @@ audit CSV and folding (with server-side cursors, the audit CSV's cursor held ove
 transaction is not found in the next: InvalidCursorName). Without the setting the second process
 meets the statements the first left prepared on the shared server connections. PostgreSQL only."""
 
-import getpass
 import json
 import os
 import shutil
@@ -18,7 +17,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -30,6 +28,7 @@ from gocua.campaigns.tests.conftest import campaign  # noqa: F401
 from gocua.fieldwork.models import Visit
 from gocua.fieldwork.tests.conftest import visit
 from gocua.imports.tests.conftest import AN, BINH, CUONG, EN
+from gocua.lib.clusters import as_postgres, eventually, owned_file, owned_folder, spare_port
 from gocua.people.models import Resident
 from gocua.reports.models import MemberDay
 
@@ -74,45 +73,37 @@ class Pgbouncer:
     def __init__(self):
         # The folder must be the `postgres` user's (pgbouncer refuses to run as root), outside
         # pytest's root-only tmp_path.
-        self.folder = Path(tempfile.mkdtemp(prefix="gocua-pgbouncer-"))
-        with socket.socket() as probe:  # a port nothing listens on now
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.folder = owned_folder(Path(tempfile.mkdtemp(prefix="gocua-pgbouncer-")))
+        self.port = spare_port()
         server = connection.settings_dict
-        (self.folder / "users.txt").write_text('"postgres" ""\n')
-        (self.folder / "pgbouncer.ini").write_text(
+        owned_file(self.folder / "users.txt", '"postgres" ""\n')
+        owned_file(
+            self.folder / "pgbouncer.ini",
             "[databases]\n"
             f"* = host={server['HOST'] or '127.0.0.1'} port={server['PORT'] or 5432}\n"
             "[pgbouncer]\n"
             f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
             f"auth_type = trust\nauth_file = {self.folder / 'users.txt'}\n"
             "pool_mode = transaction\ndefault_pool_size = 2\nmax_client_conn = 50\n"
-            f"logfile = {self.folder / 'log.txt'}\npidfile = {self.folder / 'pid'}\n"
+            f"logfile = {self.folder / 'log.txt'}\npidfile = {self.folder / 'pid'}\n",
         )
-        shutil.chown(self.folder, "postgres", "postgres")
-        for path in self.folder.iterdir():
-            shutil.chown(path, "postgres", "postgres")
 
     def url(self, name: str) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
 
     def start(self) -> None:
-        as_postgres = [] if getpass.getuser() == "postgres" else ["runuser", "-u", "postgres", "--"]
         binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
         assert Path(binary).exists(), "pgbouncer is not installed: `make pgbouncer`"
-        subprocess.run(
-            [*as_postgres, binary, "-d", str(self.folder / "pgbouncer.ini")],
-            check=True,
-            timeout=30,
-        )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                assert time.monotonic() < deadline, (self.folder / "log.txt").read_text()
-                time.sleep(0.05)
+        as_postgres(binary, "-d", str(self.folder / "pgbouncer.ini"), timeout=30)
+
+        def listening() -> bool:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            return True
+
+        try:
+            eventually(listening, within=10, every=0.05)
+        except OSError:
+            pytest.fail((self.folder / "log.txt").read_text())
 
     def stop(self) -> None:
         """Ends pgbouncer and waits for it: its server connections to the test database must
@@ -121,9 +112,7 @@ class Pgbouncer:
         if pidfile.exists():
             pid = int(pidfile.read_text())
             os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
-                time.sleep(0.05)
+            eventually(lambda: not Path(f"/proc/{pid}").exists(), within=10, every=0.05)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
