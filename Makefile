@@ -14,7 +14,7 @@ DEMO_PASSWORD ?= go-cua-demo-2026
 # The PostgreSQL run of the suite; pytest-django creates and drops its own test_ database.
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install demo test test-sqlite test-postgres test-ha lint chromium pgbackrest pgbouncer
+.PHONY: install demo test test-sqlite test-postgres test-ha lint chromium pgbackrest pgbouncer pgautofailover
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -68,10 +68,20 @@ test-postgres: $(STAMP) chromium pgbackrest pgbouncer
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not running on 127.0.0.1:5432 (.ci/run starts it)"; exit 1; }
 	DATABASE_URL=$(PG_URL) GOCUA_SECRET_KEY=test-only-key $(BIN)/pytest
 
-# The failover drill (drills/failover.py, docs/scale.md): its own PostgreSQL primary and
-# synchronous standby on spare ports, two app nodes and a worker; phones post while a node is
-# killed and the primary crashes. Needs Debian's PostgreSQL server binaries, not the server on 5432.
-test-ha: $(STAMP)
+# The failover drills (drills/, docs/scale.md): their own PostgreSQL primary and synchronous
+# standby on spare ports, two app nodes and a worker; phones post while a node is killed and the
+# primary crashes, then while pg_auto_failover switches over. Needs Debian's PostgreSQL server
+# binaries, not the server on 5432.
+test-ha: $(STAMP) pgautofailover
 	$(BIN)/python -m drills.failover
+	$(BIN)/python -m drills.autofailover
+
+# The orchestrator documented for production (docs/scale.md): Debian's pg_auto_failover.
+pgautofailover:
+	@command -v pg_autoctl >/dev/null 2>&1 || { \
+	  echo "installing Debian's pg_auto_failover for the planned failover drill"; \
+	  version=$$(ls /usr/lib/postgresql | sort -V | tail -n1); \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    postgresql-$$version-auto-failover pg-auto-failover-cli >/dev/null; }
 
 test: lint test-sqlite test-postgres test-ha
