@@ -12,10 +12,8 @@ pgautofailover`).
 
 import argparse
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from drills.failover import (
     Drill,
     Node,
     app_env,
+    drill_run,
     nodes_start,
     seed,
 )
@@ -225,23 +224,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep", action="store_true", help="keep the folder and its logs")
     options = parser.parse_args()
-    folder = owned_folder(Path(tempfile.mkdtemp(prefix="gocua-autofailover-")))
-    drill = Drill(folder=folder, synchronous=True)
-    try:
-        run(drill)
-    except Exception as exc:  # noqa: BLE001 - said, and the drill fails
-        drill.failures.append(f"the drill could not run: {exc}")
-        print(f"  FAIL  the drill could not run: {exc}", flush=True)
-    finally:
-        if options.keep or drill.failures:
-            print(f"logs in {folder}")
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
-    took = time.monotonic() - drill.started
-    if drill.failures:
-        print(f"pg_auto_failover drill FAILED in {took:.0f} s: {len(drill.failures)} check(s)")
-        raise SystemExit(1)
-    print(f"pg_auto_failover drill passed in {took:.0f} s")
+    drill_run(run, "pg_auto_failover drill", keep=options.keep)
 
 
 if __name__ == "__main__":

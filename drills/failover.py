@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -360,23 +361,31 @@ def main() -> None:
     )
     parser.add_argument("--keep", action="store_true", help="keep the folder and its logs")
     options = parser.parse_args()
+    drill_run(run, "failover drill", synchronous=not options.asynchronous, keep=options.keep)
+
+
+def drill_run(
+    run: Callable[[Drill], None], name: str, *, synchronous: bool = True, keep: bool = False
+) -> None:
+    """Run a drill in a new folder, say whether it passed, exit 1 when it did not; the folder
+    and its logs are kept when it failed (or when asked)."""
     folder = owned_folder(Path(tempfile.mkdtemp(prefix="gocua-drill-")))
-    drill = Drill(folder=folder, synchronous=not options.asynchronous)
+    drill = Drill(folder=folder, synchronous=synchronous)
     try:
         run(drill)
     except Exception as exc:  # noqa: BLE001 - said, and the drill fails
         drill.failures.append(f"the drill could not run: {exc}")
         print(f"  FAIL  the drill could not run: {exc}", flush=True)
     finally:
-        if options.keep or drill.failures:
+        if keep or drill.failures:
             print(f"logs in {folder}")
         else:
             shutil.rmtree(folder, ignore_errors=True)
     took = time.monotonic() - drill.started
     if drill.failures:
-        print(f"failover drill FAILED in {took:.0f} s: {len(drill.failures)} check(s)")
+        print(f"{name} FAILED in {took:.0f} s: {len(drill.failures)} check(s)")
         raise SystemExit(1)
-    print(f"failover drill passed in {took:.0f} s")
+    print(f"{name} passed in {took:.0f} s")
 
 
 if __name__ == "__main__":
