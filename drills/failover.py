@@ -11,8 +11,9 @@ list: they connect to whichever takes writes) and the standby for dashboards
 Then simulated phones post batches of visits with fixed UUIDs, each batch to the other node
 than the last, resending it (to the other node) until a node answers for every visit; after
 each answer the phone downloads its worklist from the node that answered and looks for what it
-just posted. Meanwhile: one app node is killed with SIGKILL and started again; the primary is
-crashed (`pg_ctl stop -m immediate`) and the standby promoted, as an orchestrator would; the
+just posted. Meanwhile: one app node is killed with SIGKILL and started again; the primary's WAL
+sender stalls for a moment and the primary is crashed (`pg_ctl stop -m immediate`) and the
+standby promoted, as an orchestrator would; the
 crashed primary is rewound (pg_rewind) into a standby of the new primary, which then waits for
 it again.
 
@@ -50,6 +51,7 @@ PROVINCE = "72"
 PEOPLE = 4000
 PHONES = 6
 MAX_WRITE_GAP = 10.0  # seconds
+STALL = 1.5  # seconds the primary stops sending WAL just before it crashes
 WORKER_PERIOD = 5.0  # seconds between the worker's rollup rounds (gocua.worker.schedule)
 DATABASE = "gocua"
 PASSWORD = "drill-password-2026"
@@ -245,8 +247,20 @@ def node_wait(node: Node) -> None:
 
 
 def failover(drill: Drill, old: Server, new: Server) -> None:
-    """Crash the primary, promote the standby, then bring the old primary back as a standby
-    of the new one (pg_rewind) and let the new primary wait for it."""
+    """Crash the primary while its standby lags, promote the standby, then bring the old
+    primary back as a standby of the new one (pg_rewind) and let the new primary wait for it.
+
+    The primary's WAL sender stops (SIGSTOP) for STALL seconds before the crash, as one behind a
+    busy network would, and dies with the primary: with synchronous replication the commits of
+    that moment wait and are never acknowledged, so nothing a phone was told about is lost; with
+    asynchronous replication they are acknowledged and lost, and the drill says so."""
+    sender = int(
+        old.value(f"SELECT pid FROM pg_stat_replication WHERE application_name = '{new.name}'")
+    )
+    os.kill(sender, signal.SIGSTOP)
+    drill.say(f"primary {old.name}'s WAL sender stalled for {STALL:.1f} s")
+    time.sleep(STALL)
+    os.kill(sender, signal.SIGKILL)  # what it holds never leaves the machine
     old.stop("immediate")
     drill.say(f"primary {old.name} crashed (pg_ctl stop -m immediate)")
     new.promote()
