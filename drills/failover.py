@@ -12,10 +12,9 @@ Then simulated phones post batches of visits with fixed UUIDs, each batch to the
 than the last, resending it (to the other node) until a node answers for every visit; after
 each answer the phone downloads its worklist from the node that answered and looks for what it
 just posted. Meanwhile: one app node is killed with SIGKILL and started again; the primary's WAL
-sender stalls for a moment and the primary is crashed (`pg_ctl stop -m immediate`) and the
-standby promoted, as an orchestrator would; the
-crashed primary is rewound (pg_rewind) into a standby of the new primary, which then waits for
-it again.
+sender stalls for a moment, the primary is crashed (`pg_ctl stop -m immediate`) and the standby
+promoted, as an orchestrator would; the crashed primary is rewound (pg_rewind) into a standby of
+the new primary, which then waits for it again.
 
 Checks: every visit a node acknowledged is in the database exactly once, and nothing else the
 phones sent is; no more than 10 s passed without an acknowledgement; every phone saw its own
