@@ -120,8 +120,8 @@ INSTALLED_APPS = [
     "gocua.backups",
 ]
 
-# Background jobs (imports started in the web, rollup rebuilds and folds, the nightly roll,
-# large exports): Django's Tasks API through its backport, queued in the database (SQLite or
+# Background jobs (imports started in the web, rollup rebuilds and folds, the nightly roll;
+# exports are made in the request): Django's Tasks API through its backport, queued in the database (SQLite or
 # PostgreSQL alike) and run by `gocua worker` (`gocua serve` starts one beside the web server).
 # A worker silent this long (seconds) is taken for dead: its running tasks go back to the queue.
 WORKER_DEAD_AFTER = env_int("GOCUA_WORKER_DEAD_AFTER", 30, minimum=1)

@@ -53,8 +53,8 @@ def serve_through_outages(
 class Command(BaseCommand):
     help = (
         "Run the background worker: imports started in the web, rollup rebuilds and the "
-        "counting of visits, the nightly roll (scheduled by the worker itself, no cron), large "
-        "exports. One thread per queue ('default' for long jobs, 'quick' for the rollups' "
+        "counting of visits, the nightly roll (scheduled by the worker itself, no cron). One "
+        "thread per queue ('default' for long jobs, 'quick' for the rollups' "
         "upkeep). Run as many workers as you like, on any machine that reaches the database: "
         "each task runs once, and the tasks of a worker that was killed return to the queue."
     )
