@@ -77,6 +77,10 @@ def units_load(*, province_code: str, edition: int) -> dict[str, int]:
                 )
                 counts["district"] += 1
             parent = districts[dcode]
+        if row["wardCode"] is None:
+            # An island district with no communes of its own (Côn Đảo, Bạch Long Vĩ, Cồn Cỏ,
+            # Hoàng Sa, Lý Sơn in the 2023 edition): the district is its only row.
+            continue
         _upsert(
             edition=edition,
             code=row["wardCode"],

@@ -18,6 +18,18 @@ def test_it_loads_tay_ninh_2023_as_province_districts_communes():
     assert phuong3.lat and phuong3.lon
 
 
+@pytest.mark.parametrize(
+    "province, island", [("77", "755"), ("31", "318"), ("45", "471"), ("48", "498"), ("51", "536")]
+)
+def test_an_island_district_without_communes_is_loaded_as_a_district(province, island):
+    """Côn Đảo, Bạch Long Vĩ, Cồn Cỏ, Hoàng Sa, Lý Sơn (2023): a district and no commune row."""
+    counts = units_load(province_code=province, edition=2023)
+    district = AdminUnit.objects.get(edition=2023, code=island)
+    assert district.level == "district" and district.parent.code == province
+    assert not AdminUnit.objects.filter(parent=district).exists()
+    assert counts["commune"] == AdminUnit.objects.filter(edition=2023, level="commune").count() > 0
+
+
 def test_it_loads_tay_ninh_2025_as_province_and_communes():
     counts = units_load(province_code="80", edition=2025)
     assert counts == {"province": 1, "district": 0, "commune": 96}
