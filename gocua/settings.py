@@ -33,26 +33,24 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 def env_int(name: str, default: int, *, minimum: int = 0) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
-    if value < minimum:
-        raise ImproperlyConfigured(f"{name} must be {minimum} or more, not {value}")
-    return value
+    return int(_env_number(name, default, int, minimum, "a whole number"))
 
 
 def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
+    return _env_number(name, default, float, minimum, "a number of seconds")
+
+
+def _env_number(
+    name: str, default: float, convert: type[int] | type[float], minimum: float, what: str
+) -> float:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        value = float(raw.strip())
+        value = convert(raw.strip())
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number of seconds, not {raw!r}") from None
+        raise ImproperlyConfigured(f"{name} must be {what}, not {raw!r}") from None
+    # `not >=` also refuses nan; inf is no number of seconds either.
     if not value >= minimum or value == float("inf"):
         raise ImproperlyConfigured(f"{name} must be {minimum:g} or more, not {raw.strip()}")
     return value
