@@ -9,6 +9,10 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 RESTART_AFTER = 2  # seconds before a worker that died is started again
+# Seconds the web server and the worker get to finish after a stop signal before they are
+# killed: granian has been seen to stay up after SIGTERM (once, on a busy machine), and a node
+# that does not stop holds its port and its database connections.
+STOP_GRACE = 30
 
 
 class Command(BaseCommand):
@@ -33,11 +37,11 @@ class Command(BaseCommand):
         self.stderr.write(f"GõCửa on http://{host}:{port}/  (Ctrl+C to stop)")
         web = subprocess.Popen(self._granian(host, port, workers))
         worker = None if no_worker else self._worker()
-        stopping = False
+        stopping: float | None = None  # time.monotonic() of the stop signal
 
         def stop(signum, _frame):
             nonlocal stopping
-            stopping = True
+            stopping = stopping or time.monotonic()
             for child in (web, worker):
                 if child is not None and child.poll() is None:
                     child.send_signal(signum)
@@ -51,7 +55,11 @@ class Command(BaseCommand):
                     worker.terminate()
                     worker.wait(timeout=30)
                 raise SystemExit(code)
-            if worker is not None and worker.poll() is not None and not stopping:
+            if stopping is not None and time.monotonic() - stopping > STOP_GRACE:
+                for child in (web, worker):
+                    if child is not None and child.poll() is None:
+                        child.kill()
+            if worker is not None and worker.poll() is not None and stopping is None:
                 # A worker that died (killed, out of memory): its tasks go back to the queue
                 # and the new one takes them up.
                 self.stderr.write(
