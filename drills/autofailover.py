@@ -12,7 +12,6 @@ pgautofailover`).
 
 import argparse
 import os
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ from drills.failover import (
     Node,
     app_env,
     drill_run,
+    group_stop,
     nodes_start,
     seed,
 )
@@ -103,12 +103,7 @@ class Keeper:
         return done.stdout
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+        group_stop(self.process, grace=30)
         try:
             self.server.running = True
             self.server.stop("immediate")

@@ -80,17 +80,26 @@ class Node:
             )
 
     def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        group_stop(self.process, grace=0)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        group_stop(self.process, grace=10)
+
+
+def group_stop(process: subprocess.Popen | None, *, grace: float) -> None:
+    """Stop a process started in a session of its own, with its children: SIGTERM and `grace`
+    seconds to finish (none: SIGKILL at once), then SIGKILL."""
+    if process is None or process.poll() is not None:
+        return
+    if grace:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
 
 
 @dataclass

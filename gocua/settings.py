@@ -65,13 +65,15 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 DEBUG = env_bool("GOCUA_DEBUG", False)
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# A server database: a real deployment (its secret key from the environment; a pooler possible).
+_ON_POSTGRESQL = DATABASE_URL.startswith(("postgres", "pgsql"))
 
 
 def _secret_key() -> str:
     key = os.environ.get("GOCUA_SECRET_KEY", "")
     if key:
         return key
-    if DATABASE_URL.startswith(("postgres", "pgsql")):
+    if _ON_POSTGRESQL:
         # A server database means a real deployment: its key must come from the environment.
         raise ImproperlyConfigured(
             "GOCUA_SECRET_KEY must be set when DATABASE_URL is set: a long random string, e.g. "
@@ -193,7 +195,7 @@ def _db_pooler() -> str:
             "GOCUA_DB_POOLER must be empty (direct connections) or transaction (behind "
             f"pgbouncer's pool_mode = transaction), not {raw!r}"
         )
-    if not DATABASE_URL.startswith(("postgres", "pgsql")):
+    if not _ON_POSTGRESQL:
         raise ImproperlyConfigured(
             "GOCUA_DB_POOLER=transaction is for PostgreSQL behind pgbouncer: DATABASE_URL is not "
             "a postgres:// URL"
