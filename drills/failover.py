@@ -393,6 +393,9 @@ def drill_run(
     and its logs are kept when it failed (or when asked)."""
     folder = owned_folder(Path(tempfile.mkdtemp(prefix="gocua-drill-")))
     drill = Drill(folder=folder, synchronous=synchronous)
+    # A drill stopped from outside (a CI timeout) still stops its servers and app nodes: the
+    # signal becomes SystemExit, which runs the cleanups on its way out.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(f"{name} stopped"))
     try:
         run(drill)
     except Exception as exc:  # noqa: BLE001 - said, and the drill fails
